@@ -1,0 +1,170 @@
+import { availableParallelism } from 'node:os';
+import type { Config, Environment, LogLevel } from './config.ts';
+import { Secret } from './secret.ts';
+
+/** Start-up refuses a bad configuration with every problem listed at once. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+// Secrets that appear in tutorials and templates: never acceptable in production.
+const KNOWN_DEFAULT_SECRETS = new Set([
+  '09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7', // FastAPI's tutorial key
+  'secret',
+  'changeme',
+  'change-me',
+  'your-secret-key',
+  'supersecret',
+]);
+// RFC 7518 3.2: an HS256 key must have at least 256 bits.
+const MIN_SECRET_LENGTH = 32;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  string(name: string, fallback: string): string {
+    const raw = this.env[name];
+    return raw === undefined || raw === '' ? fallback : raw;
+  }
+
+  optional(name: string): string | undefined {
+    const raw = this.env[name];
+    return raw === undefined || raw === '' ? undefined : raw;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+      this.problems.push(
+        `${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`,
+      );
+      return fallback;
+    }
+    return value;
+  }
+
+  choice<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problems.push(`${name}=${JSON.stringify(raw)}: expected one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return raw as T;
+  }
+}
+
+/** Reads API.md 6's variables (and a few operational extras) into one frozen Config. */
+export function loadConfig(env: Env): Config {
+  const read = new Reader(env);
+  const envName = read.choice<Environment>('GATEHOUSE_ENV', 'development', [
+    'development',
+    'production',
+  ]);
+  const production = envName === 'production';
+
+  const databaseUrl = read.string('GATEHOUSE_DATABASE_URL', 'sqlite:./gatehouse.db');
+  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl)) {
+    read.problems.push(
+      `GATEHOUSE_DATABASE_URL: expected sqlite:PATH, sqlite::memory: or postgres://USER@HOST/DB`,
+    );
+  }
+  const redisUrl = read.optional('GATEHOUSE_REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    read.problems.push('GATEHOUSE_REDIS_URL: expected redis://HOST:PORT or rediss://...');
+  }
+
+  const rawSecret = read.optional('GATEHOUSE_JWT_SECRET');
+  if (rawSecret !== undefined && rawSecret.length < MIN_SECRET_LENGTH) {
+    read.problems.push(
+      `GATEHOUSE_JWT_SECRET: must have at least ${MIN_SECRET_LENGTH} characters (256 bits); generate one with: openssl rand -base64 48`,
+    );
+  } else if (rawSecret !== undefined && KNOWN_DEFAULT_SECRETS.has(rawSecret)) {
+    read.problems.push(
+      'GATEHOUSE_JWT_SECRET: is a published example value; generate one with: openssl rand -base64 48',
+    );
+  } else if (rawSecret === undefined && production) {
+    read.problems.push(
+      'GATEHOUSE_JWT_SECRET: required when GATEHOUSE_ENV=production (at least 32 random characters; generate one with: openssl rand -base64 48)',
+    );
+  }
+
+  const bootstrapEmail = read.optional('GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL');
+  const bootstrapPassword = read.optional('GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD');
+  if ((bootstrapEmail === undefined) !== (bootstrapPassword === undefined)) {
+    read.problems.push(
+      'GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL and GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: set both or neither',
+    );
+  }
+
+  const trustProxyRaw = read.optional('GATEHOUSE_TRUST_PROXY');
+  const trustProxy =
+    trustProxyRaw === undefined || trustProxyRaw === 'false'
+      ? false
+      : trustProxyRaw === 'true'
+        ? true
+        : trustProxyRaw;
+
+  const config: Config = {
+    env: envName,
+    host: read.string('HOST', '127.0.0.1'),
+    port: read.integer('PORT', 8000, 0, 65535),
+    databaseUrl,
+    databasePoolSize: read.integer('GATEHOUSE_DATABASE_POOL_SIZE', 10, 1, 1000),
+    redisUrl,
+    jwtSecret: rawSecret === undefined ? undefined : new Secret(rawSecret),
+    jwtIssuer: read.string('GATEHOUSE_JWT_ISSUER', 'gatehouse'),
+    jwtAudience: read.string('GATEHOUSE_JWT_AUDIENCE', 'gatehouse'),
+    clockToleranceSeconds: read.integer('GATEHOUSE_CLOCK_TOLERANCE', 5, 0, 300),
+    accessTokenTtl: read.integer('GATEHOUSE_ACCESS_TOKEN_TTL', 1800, 1, 86_400 * 7),
+    refreshTokenTtl: read.integer('GATEHOUSE_REFRESH_TOKEN_TTL', 1_209_600, 60, 86_400 * 365),
+    refreshReuseGrace: read.integer('GATEHOUSE_REFRESH_REUSE_GRACE', 0, 0, 300),
+    rateLimitToken: read.integer('GATEHOUSE_RATE_LIMIT_TOKEN', 20, 0, 1_000_000),
+    rateLimitRegister: read.integer('GATEHOUSE_RATE_LIMIT_REGISTER', 10, 0, 1_000_000),
+    passwordMinLength: read.integer('GATEHOUSE_PASSWORD_MIN_LENGTH', 8, 8, 128),
+    argon2: {
+      // OWASP Password Storage Cheat Sheet: argon2id, m=19456 KiB, t=2, p=1.
+      memoryCost: read.integer('GATEHOUSE_ARGON2_MEMORY_KIB', 19456, 1024, 1_048_576),
+      timeCost: read.integer('GATEHOUSE_ARGON2_ITERATIONS', 2, 1, 20),
+      parallelism: read.integer('GATEHOUSE_ARGON2_PARALLELISM', 1, 1, 16),
+    },
+    hashConcurrency: read.integer('GATEHOUSE_HASH_CONCURRENCY', availableParallelism(), 1, 256),
+    hashQueueLimit: read.integer('GATEHOUSE_HASH_QUEUE_LIMIT', 256, 0, 100_000),
+    bodyLimit: read.integer('GATEHOUSE_BODY_LIMIT', 16_384, 1024, 10_485_760),
+    trustProxy,
+    logLevel: read.choice<LogLevel>('GATEHOUSE_LOG_LEVEL', 'info', [
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+      'silent',
+    ]),
+    bootstrapAdmin:
+      bootstrapEmail !== undefined && bootstrapPassword !== undefined
+        ? { email: bootstrapEmail, password: new Secret(bootstrapPassword) }
+        : undefined,
+  };
+
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return deepFreeze(config);
+}

@@ -1,0 +1,37 @@
+import { GatehouseError } from '../errors.ts';
+
+// A pragmatic address check (the WHATWG `input type=email` rule plus a dotted domain):
+// it refuses what is clearly not an address without pretending to implement RFC 5322.
+const EMAIL_PATTERN =
+  /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$/;
+// RFC 5321 4.5.3.1: 64 octets of local part, 254 for the whole path in practice.
+const MAX_EMAIL_LENGTH = 254;
+const MAX_LOCAL_PART_LENGTH = 64;
+
+/** Checks an address given at registration; returns it trimmed, as the user typed it. */
+export function parseEmail(raw: string): string {
+  const email = raw.trim();
+  const at = email.lastIndexOf('@');
+  const problem =
+    email.length > MAX_EMAIL_LENGTH
+      ? `at most ${MAX_EMAIL_LENGTH} characters`
+      : at > MAX_LOCAL_PART_LENGTH
+        ? `the part before @ can have at most ${MAX_LOCAL_PART_LENGTH} characters`
+        : EMAIL_PATTERN.test(email)
+          ? undefined
+          : 'an email address like name@example.com';
+  if (problem !== undefined) {
+    throw new GatehouseError('invalid_input', `value is not a valid email address: ${problem}`, {
+      field: 'email',
+    });
+  }
+  return email;
+}
+
+/**
+ * The form under which emails are unique and looked up: trimmed, Unicode-normalised and
+ * lower-cased, so `Alice@Example.com` and `alice@example.com` are one account (API.md 1).
+ */
+export function normalizeEmail(email: string): string {
+  return email.trim().normalize('NFC').toLowerCase();
+}

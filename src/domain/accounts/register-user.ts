@@ -1,0 +1,61 @@
+import type { Clock } from '../clock.ts';
+import { GatehouseError } from '../errors.ts';
+import type { PasswordHasher } from '../passwords/password-hasher.ts';
+import { checkPasswordPolicy, type PasswordPolicy } from '../passwords/password-policy.ts';
+import { normalizeEmail, parseEmail } from './email.ts';
+import type { Role, User } from './user.ts';
+import type { UserRepository } from './user-repository.ts';
+
+export interface RegisterUserDeps {
+  users: UserRepository;
+  hasher: PasswordHasher;
+  clock: Clock;
+  policy: PasswordPolicy;
+}
+
+export interface RegisterUserInput {
+  email: string;
+  password: string;
+  /** Only trusted callers (CLI, bootstrap) pass a role; self-registration is always `user`. */
+  role?: Role;
+}
+
+/** Checks email and password policy before any hashing, then stores the new account. */
+export async function registerUser(
+  deps: RegisterUserDeps,
+  input: RegisterUserInput,
+): Promise<User> {
+  const email = parseEmail(input.email);
+  checkPasswordPolicy(input.password, deps.policy, email);
+  // Cheap early answer for the common duplicate; the unique index still decides races.
+  if (await deps.users.findByEmailForLogin(normalizeEmail(email))) {
+    throw new GatehouseError('email_taken', 'Email already registered');
+  }
+  const passwordHash = await deps.hasher.hash(input.password);
+  return deps.users.create({
+    email,
+    passwordHash,
+    role: input.role ?? 'user',
+    createdAt: deps.clock.now(),
+  });
+}
+
+/** Creates a user from a hash made elsewhere (argon2id or bcrypt), e.g. a migration from passlib. */
+export async function importUser(
+  deps: Pick<RegisterUserDeps, 'users' | 'clock'>,
+  input: { email: string; passwordHash: string; role?: Role },
+): Promise<User> {
+  if (!/^\$(argon2id\$|2[aby]\$)/.test(input.passwordHash)) {
+    throw new GatehouseError(
+      'invalid_input',
+      'password hash must be argon2id ($argon2id$...) or bcrypt ($2a$, $2b$, $2y$)',
+      { field: 'password_hash' },
+    );
+  }
+  return deps.users.create({
+    email: parseEmail(input.email),
+    passwordHash: input.passwordHash,
+    role: input.role ?? 'user',
+    createdAt: deps.clock.now(),
+  });
+}

@@ -1,0 +1,34 @@
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  id: number;
+  email: string;
+  role: Role;
+  disabled: boolean;
+  createdAt: Date;
+}
+
+/** A user together with the stored password hash; never leaves the domain. */
+export interface UserWithHash extends User {
+  passwordHash: string;
+}
+
+/** The public view of a user, as every endpoint returns it (no hash, ever). */
+export interface PublicUser {
+  id: number;
+  email: string;
+  role: Role;
+  disabled: boolean;
+  created_at: string;
+}
+
+export function toPublicUser(user: User): PublicUser {
+  return {
+    id: user.id,
+    email: user.email,
+    role: user.role,
+    disabled: user.disabled,
+    created_at: user.createdAt.toISOString(),
+  };
+}

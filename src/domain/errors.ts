@@ -1,0 +1,52 @@
+/**
+ * The one error class of Gatehouse. Each error carries a stable snake_case `code` and a
+ * client-safe `message`; anything internal goes in `cause`, which is logged, never sent.
+ * Domain errors know nothing of HTTP: http/errors.ts maps every code to a response.
+ */
+export const ERROR_CODES = [
+  'invalid_input', // a field failed a domain rule (e.g. password policy); `field` says which
+  'email_taken',
+  'invalid_credentials',
+  'not_authenticated',
+  'invalid_token',
+  'token_expired',
+  'permission_denied',
+  'not_found',
+  'invalid_grant',
+  'refresh_token_reused',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'incorrect_password',
+  'last_admin',
+  'too_many_attempts',
+  'hashing_overloaded',
+  'store_unavailable',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface GatehouseErrorOptions {
+  cause?: unknown;
+  /** For `invalid_input`: the request field at fault, e.g. `password`. */
+  field?: string;
+  /** Seconds a client should wait before retrying (rate limits, lockouts, overload). */
+  retryAfterSeconds?: number;
+}
+
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: GatehouseErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatehouseError';
+    this.code = code;
+    this.field = options.field;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export function isGatehouseError(value: unknown, code?: ErrorCode): value is GatehouseError {
+  return value instanceof GatehouseError && (code === undefined || value.code === code);
+}

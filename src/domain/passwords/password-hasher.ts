@@ -1,0 +1,17 @@
+export interface PasswordCheck {
+  valid: boolean;
+  /** True when the hash is valid but was made by an older scheme or other parameters. */
+  needsRehash: boolean;
+}
+
+/** Port for password hashing. Implementations never block the event loop. */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(storedHash: string, password: string): Promise<PasswordCheck>;
+  /**
+   * Does the same work as `verify` against a real hash of the current parameters, and
+   * always fails. Used for unknown users so that timing does not reveal which emails
+   * exist (OWASP ASVS 2.2 / 3.x, API.md 4).
+   */
+  verifyDummy(password: string): Promise<void>;
+}

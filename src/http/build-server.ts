@@ -1,0 +1,55 @@
+import formbody from '@fastify/formbody';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from '../config/config.ts';
+import type { Services } from '../services.ts';
+import { registerErrorHandling } from './errors.ts';
+import { registerOpenApi } from './openapi.ts';
+import { healthRoutes } from './routes/health.ts';
+import { tokenRoutes } from './routes/token.ts';
+import { userRoutes } from './routes/users.ts';
+import { validatorCompiler } from './validation.ts';
+
+export interface ServerOptions {
+  /** pino logging; off in tests unless asked for. */
+  logger?: boolean;
+}
+
+// API.md: no log line ever holds a password, a token or a key. Bodies are never logged;
+// these are the headers that carry credentials.
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+];
+
+/** Builds the Fastify app for the given services. Never listens: main.ts and tests decide that. */
+export async function buildServer(
+  services: Services,
+  config: Config,
+  options: ServerOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      options.logger === false
+        ? false
+        : { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    // API.md: /users/me and /users/me/ are both answered directly, never redirected.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  registerErrorHandling(app);
+  await app.register(formbody);
+  await registerOpenApi(app);
+
+  await app.register(healthRoutes(services));
+  await app.register(userRoutes(services));
+  await app.register(tokenRoutes(services));
+  return app;
+}

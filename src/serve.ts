@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/config.ts';
+import { bootstrapAdmin } from './domain/accounts/bootstrap-admin.ts';
+import { buildServer } from './http/build-server.ts';
+import { createServices } from './services.ts';
+import { openStorage } from './storage/open-storage.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** serve: loadConfig → openStorage → createServices → buildServer → listen (STYLE.md). */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const storage = await openStorage(config.databaseUrl, { poolSize: config.databasePoolSize });
+  try {
+    await storage.migrate();
+    const services = await createServices(config, storage);
+    if (config.bootstrapAdmin) {
+      const created = await bootstrapAdmin(
+        {
+          users: storage.users,
+          hasher: services.hasher,
+          clock: services.clock,
+          policy: services.passwordPolicy,
+        },
+        { email: config.bootstrapAdmin.email, password: config.bootstrapAdmin.password.reveal() },
+      );
+      if (created) console.error(`gatehouse: created bootstrap admin ${created.email}`);
+    }
+    const app = await buildServer(services, config);
+    const url = await app.listen({ host: config.host, port: config.port });
+    if (config.env === 'development' && !config.jwtSecret) {
+      app.log.warn('GATEHOUSE_JWT_SECRET is unset: using a development secret kept in the store');
+    }
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      url,
+      // Fastify's close stops accepting, lets in-flight requests finish, then we close the store.
+      close: () => (closing ??= app.close().then(() => storage.close())),
+    };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+
+/** Graceful shutdown on SIGTERM/SIGINT (API.md 5). */
+export function closeOnSignals(server: RunningServer): void {
+  const stop = (signal: string) => {
+    server.app.log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.app.log.error({ err: error }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

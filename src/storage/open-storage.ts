@@ -1,0 +1,81 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { UserRepository } from '../domain/accounts/user-repository.ts';
+import type { SessionRepository } from '../domain/sessions/session-repository.ts';
+import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
+import type { Database } from './sql/database.ts';
+import type { SqlDialectName } from './sql/dialect.ts';
+import { migrationProvider } from './sql/migrations/index.ts';
+import { SqlSessionRepository } from './sql/sql-session-repository.ts';
+import { SqlSettingsRepository } from './sql/sql-settings-repository.ts';
+import { SqlUserRepository } from './sql/sql-user-repository.ts';
+
+/** The storage ports, opened on one backend, plus what operations need of it. */
+export interface Storage {
+  readonly dialect: SqlDialectName;
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly settings: SettingsRepository;
+  /** Applies pending migrations; returns the names applied now. */
+  migrate(): Promise<string[]>;
+  /** Resolves when the store answers a trivial query (for /readyz). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StorageOptions {
+  /** Postgres connection pool size. */
+  poolSize?: number;
+}
+
+function openSqlite(path: string): Kysely<Database> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new SqliteDatabase(path);
+  // WAL lets readers proceed during a write; the busy timeout rides out a concurrent writer
+  // (a CLI command beside the server) instead of failing at once.
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+function openPostgres(url: string, poolSize: number): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+  // An idle client that loses its connection emits 'error' on the pool; without a listener
+  // that would crash the process. The next query gets a fresh connection.
+  pool.on('error', () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Parses `sqlite:PATH`, `sqlite::memory:` or `postgres://...` (API.md 6). */
+export function parseDatabaseUrl(url: string): { dialect: SqlDialectName; target: string } {
+  if (url.startsWith('sqlite:')) return { dialect: 'sqlite', target: url.slice('sqlite:'.length) };
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', target: url };
+  throw new Error(`unsupported database URL; use sqlite:PATH, sqlite::memory: or postgres://...`);
+}
+
+export async function openStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
+  const { dialect, target } = parseDatabaseUrl(url);
+  const db =
+    dialect === 'sqlite' ? openSqlite(target) : openPostgres(target, options.poolSize ?? 10);
+  return {
+    dialect,
+    users: new SqlUserRepository(db),
+    sessions: new SqlSessionRepository(db),
+    settings: new SqlSettingsRepository(db),
+    async migrate() {
+      const migrator = new Migrator({ db, provider: migrationProvider });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) throw error;
+      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,95 @@
+import { sql, type Kysely } from 'kysely';
+import { normalizeEmail } from '../../domain/accounts/email.ts';
+import type { User, UserWithHash } from '../../domain/accounts/user.ts';
+import type { NewUser, UserRepository } from '../../domain/accounts/user-repository.ts';
+import { GatehouseError } from '../../domain/errors.ts';
+import { toDbTime, type Database } from './database.ts';
+import { isUniqueViolation } from './driver-errors.ts';
+import { toUser, USER_COLUMNS } from './user-rows.ts';
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export class SqlUserRepository implements UserRepository {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async create(user: NewUser): Promise<User> {
+    try {
+      const row = await this.#db
+        .insertInto('users')
+        .values({
+          email: user.email,
+          email_normalized: normalizeEmail(user.email),
+          password_hash: user.passwordHash,
+          role: user.role,
+          created_at: toDbTime(user.createdAt),
+          disabled_at: null,
+        })
+        .returning(USER_COLUMNS)
+        .executeTakeFirstOrThrow();
+      return toUser(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new GatehouseError('email_taken', 'Email already registered', { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async findByEmailForLogin(normalizedEmail: string): Promise<UserWithHash | undefined> {
+    const row = await this.#db
+      .selectFrom('users')
+      .select([...USER_COLUMNS, 'password_hash'])
+      .where('email_normalized', '=', normalizedEmail)
+      .executeTakeFirst();
+    return row && { ...toUser(row), passwordHash: row.password_hash };
+  }
+
+  async findById(id: number): Promise<User | undefined> {
+    const row = await this.#db
+      .selectFrom('users')
+      .select(USER_COLUMNS)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async updatePasswordHash(id: number, passwordHash: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('users')
+      .set({ password_hash: passwordHash })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async list(options: { limit: number; afterId?: number; emailPrefix?: string }): Promise<User[]> {
+    let query = this.#db
+      .selectFrom('users')
+      .select(USER_COLUMNS)
+      .orderBy('id')
+      .limit(options.limit);
+    if (options.afterId !== undefined) query = query.where('id', '>', options.afterId);
+    if (options.emailPrefix) {
+      const pattern = `${escapeLike(normalizeEmail(options.emailPrefix))}%`;
+      // ESCAPE makes `%` and `_` in the prefix literal, in SQLite and Postgres alike.
+      query = query.where(sql<boolean>`email_normalized like ${pattern} escape '\\'`);
+    }
+    return (await query.execute()).map(toUser);
+  }
+
+  async countAdmins(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('role', '=', 'admin')
+      .where('disabled_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}

@@ -1,0 +1,22 @@
+import type { Selectable } from 'kysely';
+import { ROLES, type Role, type User } from '../../domain/accounts/user.ts';
+import { toDate, type UsersTable } from './database.ts';
+
+export const USER_COLUMNS = ['id', 'email', 'role', 'created_at', 'disabled_at'] as const;
+
+type UserRow = Pick<Selectable<UsersTable>, (typeof USER_COLUMNS)[number]>;
+
+function toRole(value: string): Role {
+  // The column has a CHECK constraint; this guards against a hand-edited row all the same.
+  return (ROLES as readonly string[]).includes(value) ? (value as Role) : 'user';
+}
+
+export function toUser(row: UserRow): User {
+  return {
+    id: Number(row.id),
+    email: row.email,
+    role: toRole(row.role),
+    disabled: row.disabled_at !== null,
+    createdAt: toDate(row.created_at),
+  };
+}
