@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import { bootstrapAdmin } from './domain/accounts/bootstrap-admin.ts';
 import { buildServer } from './http/build-server.ts';
-import { createServices } from './services.ts';
+import { createServices, type Services } from './services.ts';
 import { openStorage } from './storage/open-storage.ts';
 
 export interface RunningServer {
@@ -30,6 +30,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       if (created) console.error(`gatehouse: created bootstrap admin ${created.email}`);
     }
     const app = await buildServer(services, config);
+    const stopPurging = purgeEndedSessionsPeriodically(services, app);
     const url = await app.listen({ host: config.host, port: config.port });
     if (config.env === 'development' && !config.jwtSecret) {
       app.log.warn('GATEHOUSE_JWT_SECRET is unset: using a development secret kept in the store');
@@ -39,12 +40,31 @@ export async function startServer(config: Config): Promise<RunningServer> {
       app,
       url,
       // Fastify's close stops accepting, lets in-flight requests finish, then we close the store.
-      close: () => (closing ??= app.close().then(() => storage.close())),
+      close: () => (closing ??= app.close().then(() => (stopPurging(), storage.close()))),
     };
   } catch (error) {
     await storage.close();
     throw error;
   }
+}
+
+// Expired and long-revoked sessions (with their refresh tokens) are deleted this often.
+const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+
+/** Keeps the sessions tables bounded (issue 3): once at start, then periodically. */
+function purgeEndedSessionsPeriodically(services: Services, app: FastifyInstance): () => void {
+  const purge = () => {
+    services.purgeEndedSessions().then(
+      (deleted) => {
+        if (deleted > 0) app.log.info({ deleted }, 'purged ended sessions');
+      },
+      (error: unknown) => app.log.warn({ err: error }, 'purging ended sessions failed'),
+    );
+  };
+  purge();
+  const timer = setInterval(purge, PURGE_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Graceful shutdown on SIGTERM/SIGINT (API.md 5). */

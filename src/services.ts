@@ -7,8 +7,17 @@ import type { PasswordHasher } from './domain/passwords/password-hasher.ts';
 import { MAX_PASSWORD_LENGTH, type PasswordPolicy } from './domain/passwords/password-policy.ts';
 import { WorkLimiter } from './domain/passwords/work-limiter.ts';
 import { authenticate, type Principal } from './domain/sessions/authenticate.ts';
-import { passwordGrant, type TokenGrant } from './domain/sessions/password-grant.ts';
-import type { ClientInfo } from './domain/sessions/session.ts';
+import { changePassword } from './domain/passwords/change-password.ts';
+import {
+  endAllSessions,
+  endSession,
+  listSessions,
+  purgeEndedSessions,
+} from './domain/sessions/end-sessions.ts';
+import type { TokenGrant } from './domain/sessions/issue-tokens.ts';
+import { passwordGrant } from './domain/sessions/password-grant.ts';
+import { rotateRefreshToken } from './domain/sessions/rotate-refresh-token.ts';
+import type { ClientInfo, Session } from './domain/sessions/session.ts';
 import { AccessTokens } from './domain/tokens/access-tokens.ts';
 import { resolveSigningKey } from './domain/tokens/signing-key.ts';
 import type { Storage } from './storage/open-storage.ts';
@@ -28,6 +37,17 @@ export interface Services {
     client: ClientInfo;
   }): Promise<TokenGrant>;
   authenticate(accessToken: string): Promise<Principal>;
+  rotateRefreshToken(refreshToken: string): Promise<TokenGrant>;
+  listSessions(userId: number): Promise<Session[]>;
+  endSession(userId: number, sessionId: string): Promise<void>;
+  endAllSessions(userId: number, exceptSessionId?: string): Promise<number>;
+  changePassword(input: {
+    userId: number;
+    sessionId: string;
+    currentPassword: string;
+    newPassword: string;
+  }): Promise<void>;
+  purgeEndedSessions(): Promise<number>;
 }
 
 export interface ServiceOverrides {
@@ -77,5 +97,22 @@ export async function createServices(
         input,
       ),
     authenticate: (accessToken) => authenticate({ tokens, sessions, clock }, accessToken),
+    rotateRefreshToken: (refreshToken) =>
+      rotateRefreshToken(
+        {
+          sessions,
+          tokens,
+          clock,
+          sessionTtlSeconds: config.refreshTokenTtl,
+          reuseGraceSeconds: config.refreshReuseGrace,
+        },
+        refreshToken,
+      ),
+    listSessions: (userId) => listSessions({ sessions, clock }, userId),
+    endSession: (userId, sessionId) => endSession({ sessions, clock }, userId, sessionId),
+    endAllSessions: (userId, except) => endAllSessions({ sessions, clock }, userId, except),
+    changePassword: (input) =>
+      changePassword({ users, sessions, hasher, clock, policy: passwordPolicy }, input),
+    purgeEndedSessions: () => purgeEndedSessions({ sessions, clock }),
   };
 }

@@ -1,4 +1,4 @@
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { GatehouseError } from '../domain/errors.ts';
 import type { Principal } from '../domain/sessions/authenticate.ts';
 import type { Services } from '../services.ts';
@@ -35,7 +35,7 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /** The guard every protected route declares: FastAPI's `Depends(get_current_user)`. */
-export function requireUser(services: Services): preHandlerAsyncHookHandler {
+export function requireUser(services: Services): onRequestAsyncHookHandler {
   return async (request) => {
     request.principal = await services.authenticate(bearerToken(request));
   };

@@ -6,6 +6,7 @@ import type { Services } from '../services.ts';
 import { registerErrorHandling } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
 import { healthRoutes } from './routes/health.ts';
+import { sessionRoutes } from './routes/sessions.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { userRoutes } from './routes/users.ts';
 import { validatorCompiler } from './validation.ts';
@@ -51,5 +52,6 @@ export async function buildServer(
   await app.register(healthRoutes(services));
   await app.register(userRoutes(services));
   await app.register(tokenRoutes(services));
+  await app.register(sessionRoutes(services));
   return app;
 }

@@ -106,12 +106,19 @@ function sendFrameworkError(
   return reply.code(500).send({ detail: 'Internal Server Error' });
 }
 
+/** Errors that are logged at warn level: signs of an attack, not of a client mistake. */
+const SECURITY_EVENTS: ReadonlySet<ErrorCode> = new Set(['refresh_token_reused']);
+
 /** Every error of every route is turned into a response here, and only here. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof GatehouseError) {
-      if (error.cause !== undefined)
+      if (SECURITY_EVENTS.has(error.code)) {
+        // RFC 9700 4.14.2: a replayed refresh token means a copy exists; operators must see it.
+        request.log.warn({ code: error.code, ip: request.ip }, error.message);
+      } else if (error.cause !== undefined) {
         request.log.debug({ code: error.code, cause: error.cause }, 'request failed');
+      }
       return sendGatehouseError(reply, error);
     }
     if (error instanceof RequestValidationError) return sendValidation(reply, error.issues);

@@ -12,4 +12,7 @@ export const PublicUserSchema = Type.Object({
 export const ErrorSchema = Type.Object({
   detail: Type.Unknown(),
   code: Type.Optional(Type.String()),
+  // RFC 6749 5.2 fields of /token errors.
+  error: Type.Optional(Type.String()),
+  error_description: Type.Optional(Type.String()),
 });

@@ -12,3 +12,9 @@ export const SCOPES_BY_ROLE: Readonly<Record<Role, readonly string[]>> = Object.
 export function defaultScopeFor(role: Role): string {
   return SCOPES_BY_ROLE[role].join(' ');
 }
+
+/** The part of `scope` the role still allows, in the role's order (a demoted admin loses `admin`). */
+export function narrowScope(scope: string, role: Role): string {
+  const held = new Set(scope.split(' '));
+  return SCOPES_BY_ROLE[role].filter((s) => held.has(s)).join(' ');
+}

@@ -16,6 +16,9 @@ export interface AuthenticateDeps {
   clock: Clock;
 }
 
+// last_used_at is written at most this often per session, so reads stay reads.
+const TOUCH_INTERVAL_MS = 60_000;
+
 /**
  * Turns a bearer access token into the caller. Beyond the JWT checks, the session and the
  * user are read from the store on every request (one indexed read), so logout, disabling
@@ -23,14 +26,14 @@ export interface AuthenticateDeps {
  */
 export async function authenticate(deps: AuthenticateDeps, token: string): Promise<Principal> {
   const claims = await deps.tokens.verify(token);
-  const user = await deps.sessions.findActiveUser(
-    claims.sessionId,
-    claims.userId,
-    deps.clock.now(),
-  );
-  if (!user) throw new GatehouseError('invalid_token', 'Could not validate credentials');
+  const now = deps.clock.now();
+  const session = await deps.sessions.findActive(claims.sessionId, claims.userId, now);
+  if (!session) throw new GatehouseError('invalid_token', 'Could not validate credentials');
+  if (now.getTime() - session.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+    await deps.sessions.touch(claims.sessionId, now);
+  }
   return {
-    user,
+    user: session.user,
     sessionId: claims.sessionId,
     scopes: new Set(claims.scope.split(' ').filter(Boolean)),
   };

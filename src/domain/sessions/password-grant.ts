@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
+import { issueTokens, type TokenGrant } from './issue-tokens.ts';
 import type { ClientInfo } from './session.ts';
 import type { SessionRepository } from './session-repository.ts';
 
@@ -15,16 +16,8 @@ export interface PasswordGrantDeps {
   hasher: PasswordHasher;
   tokens: AccessTokens;
   clock: Clock;
-  /** Seconds a session lives without a refresh. */
+  /** Seconds a session (and its refresh token) lives without a refresh. */
   sessionTtlSeconds: number;
-}
-
-export interface TokenGrant {
-  accessToken: string;
-  expiresIn: number;
-  scope: string;
-  sessionId: string;
-  userId: number;
 }
 
 function invalidCredentials(): GatehouseError {
@@ -33,7 +26,7 @@ function invalidCredentials(): GatehouseError {
 
 /**
  * RFC 6749 4.3, the resource owner password grant: checks the password, opens a session
- * and issues an access token for it.
+ * and issues an access token and a refresh token for it (API.md 2).
  */
 export async function passwordGrant(
   deps: PasswordGrantDeps,
@@ -56,23 +49,18 @@ export async function passwordGrant(
 
   const now = deps.clock.now();
   const sessionId = randomUUID();
+  const scope = defaultScopeFor(user.role);
+  const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
   await deps.sessions.create({
     id: sessionId,
     userId: user.id,
     createdAt: now,
     lastUsedAt: now,
-    expiresAt: new Date(now.getTime() + deps.sessionTtlSeconds * 1000),
+    expiresAt,
     revokedAt: null,
     userAgent: input.client.userAgent,
     ip: input.client.ip,
-  });
-  const scope = defaultScopeFor(user.role);
-  const issued = await deps.tokens.issue({ userId: user.id, sessionId, scope });
-  return {
-    accessToken: issued.token,
-    expiresIn: issued.expiresIn,
     scope,
-    sessionId,
-    userId: user.id,
-  };
+  });
+  return issueTokens(deps, { userId: user.id, sessionId, scope, refreshExpiresAt: expiresAt });
 }

@@ -1,7 +1,29 @@
 import type { User } from '../accounts/user.ts';
 import type { Session } from './session.ts';
 
-/** Storage port for login sessions. SQLite and Postgres both implement it (test/contract). */
+export interface ActiveSession {
+  user: User;
+  lastUsedAt: Date;
+  scope: string;
+}
+
+export interface NewRefreshToken {
+  /** SHA-256 of the token, hex; the token itself is never stored (API.md 2). */
+  hash: string;
+  sessionId: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export type ConsumeResult =
+  /** This caller marked the token used: it may rotate. */
+  | { outcome: 'consumed'; sessionId: string; userId: number }
+  /** The token was used before, at `usedAt`: a replay, or a concurrent tab inside the grace window. */
+  | { outcome: 'already_used'; sessionId: string; userId: number; usedAt: Date }
+  /** No such token, or it expired. */
+  | { outcome: 'unknown' };
+
+/** Storage port for login sessions and their refresh tokens (test/contract checks both stores). */
 export interface SessionRepository {
   create(session: Session): Promise<void>;
 
@@ -10,5 +32,35 @@ export interface SessionRepository {
    * expired at `now`, and the user is not disabled; otherwise undefined. One indexed read:
    * this runs on every authenticated request (API.md 2: logout takes effect at once).
    */
-  findActiveUser(sessionId: string, userId: number, now: Date): Promise<User | undefined>;
+  findActive(sessionId: string, userId: number, now: Date): Promise<ActiveSession | undefined>;
+
+  /** Records use of a live session: last_used_at = now and, when given, a new expiry. */
+  touch(sessionId: string, now: Date, expiresAt?: Date): Promise<void>;
+
+  /** The user's sessions that are neither revoked nor expired at `now`, newest first. */
+  listActive(userId: number, now: Date): Promise<Session[]>;
+
+  /**
+   * Ends one session of `userId` if it is still active. False when there is none (unknown id,
+   * another user's session, already ended): callers answer 404 without revealing which.
+   */
+  revoke(sessionId: string, userId: number, now: Date): Promise<boolean>;
+
+  /** Ends every active session of the user except `exceptSessionId`; returns how many. */
+  revokeAllForUser(userId: number, now: Date, exceptSessionId?: string): Promise<number>;
+
+  addRefreshToken(token: NewRefreshToken): Promise<void>;
+
+  /**
+   * Marks the refresh token with this hash used, in one conditional statement: of concurrent
+   * callers presenting the same token exactly one gets `consumed`, the others `already_used`.
+   * An expired token is `unknown`.
+   */
+  consumeRefreshToken(hash: string, now: Date): Promise<ConsumeResult>;
+
+  /**
+   * Deletes sessions that expired, or were revoked more than `revokedRetentionSeconds` ago,
+   * with their refresh tokens, so the tables don't grow without bound. Returns sessions deleted.
+   */
+  purgeEnded(now: Date, revokedRetentionSeconds: number): Promise<number>;
 }

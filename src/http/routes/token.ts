@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { GatehouseError } from '../../domain/errors.ts';
+import type { TokenGrant } from '../../domain/sessions/issue-tokens.ts';
 import type { Services } from '../../services.ts';
 import { clientInfo } from '../client-info.ts';
 import { requireContentType } from '../content-type.ts';
@@ -22,10 +23,21 @@ const TokenResponse = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('bearer'),
   expires_in: Type.Integer(),
+  refresh_token: Type.String(),
   scope: Type.String(),
 });
 
-/** POST /token: the OAuth2 token endpoint (API.md 1, 2). */
+function tokenResponse(grant: TokenGrant) {
+  return {
+    access_token: grant.accessToken,
+    token_type: 'bearer' as const,
+    expires_in: grant.expiresIn,
+    refresh_token: grant.refreshToken,
+    scope: grant.scope,
+  };
+}
+
+/** POST /token: the OAuth2 token endpoint, password and refresh_token grants (API.md 1, 2). */
 export function tokenRoutes(services: Services): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
@@ -33,7 +45,9 @@ export function tokenRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         preValidation: requireContentType('form'),
         schema: {
-          summary: 'OAuth2 token endpoint (password grant)',
+          summary: 'OAuth2 token endpoint: password and refresh_token grants',
+          description:
+            "Form fields of FastAPI's OAuth2PasswordRequestForm. `grant_type=refresh_token` with `refresh_token` rotates the refresh token.",
           tags: ['auth'],
           consumes: ['application/x-www-form-urlencoded'],
           body: TokenForm,
@@ -45,25 +59,25 @@ export function tokenRoutes(services: Services): FastifyPluginAsyncTypebox {
         // RFC 6749 5.1: token responses must not be cached.
         reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
         const grantType = form.grant_type ?? 'password';
-        if (grantType !== 'password') {
-          throw new GatehouseError(
-            'unsupported_grant_type',
-            `Unsupported grant_type: ${grantType.slice(0, 40)}`,
+        if (grantType === 'password') {
+          const missing = (['username', 'password'] as const).filter((f) => form[f] === undefined);
+          if (missing.length > 0) throw missingFields('body', missing);
+          return tokenResponse(
+            await services.passwordGrant({
+              username: form.username ?? '',
+              password: form.password ?? '',
+              client: clientInfo(request),
+            }),
           );
         }
-        const missing = (['username', 'password'] as const).filter((f) => form[f] === undefined);
-        if (missing.length > 0) throw missingFields('body', missing);
-        const grant = await services.passwordGrant({
-          username: form.username ?? '',
-          password: form.password ?? '',
-          client: clientInfo(request),
-        });
-        return {
-          access_token: grant.accessToken,
-          token_type: 'bearer' as const,
-          expires_in: grant.expiresIn,
-          scope: grant.scope,
-        };
+        if (grantType === 'refresh_token') {
+          if (form.refresh_token === undefined) throw missingFields('body', ['refresh_token']);
+          return tokenResponse(await services.rotateRefreshToken(form.refresh_token));
+        }
+        throw new GatehouseError(
+          'unsupported_grant_type',
+          `Unsupported grant_type: ${grantType.slice(0, 40)}`,
+        );
       },
     );
   };

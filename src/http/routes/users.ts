@@ -41,7 +41,7 @@ export function userRoutes(services: Services): FastifyPluginAsyncTypebox {
     app.get(
       '/users/me/',
       {
-        preHandler: requireUser(services),
+        onRequest: requireUser(services),
         schema: {
           summary: 'The authenticated user',
           tags: ['users'],

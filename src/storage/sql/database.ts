@@ -25,6 +25,15 @@ export interface SessionsTable {
   revoked_at: DbTime | null;
   user_agent: string | null;
   ip: string | null;
+  scope: Generated<string>;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  session_id: string;
+  created_at: DbTime;
+  expires_at: DbTime;
+  used_at: DbTime | null;
 }
 
 export interface SettingsTable {
@@ -35,6 +44,7 @@ export interface SettingsTable {
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
   settings: SettingsTable;
 }
 

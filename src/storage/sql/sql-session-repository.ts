@@ -1,9 +1,27 @@
-import type { Kysely } from 'kysely';
-import type { User } from '../../domain/accounts/user.ts';
+import type { Kysely, Selectable } from 'kysely';
 import type { Session } from '../../domain/sessions/session.ts';
-import type { SessionRepository } from '../../domain/sessions/session-repository.ts';
-import { toDbTime, type Database } from './database.ts';
+import type {
+  ActiveSession,
+  ConsumeResult,
+  NewRefreshToken,
+  SessionRepository,
+} from '../../domain/sessions/session-repository.ts';
+import { toDate, toDbTime, type Database, type SessionsTable } from './database.ts';
 import { toUser } from './user-rows.ts';
+
+function toSession(row: Selectable<SessionsTable>): Session {
+  return {
+    id: row.id,
+    userId: Number(row.user_id),
+    createdAt: toDate(row.created_at),
+    lastUsedAt: toDate(row.last_used_at),
+    expiresAt: toDate(row.expires_at),
+    revokedAt: row.revoked_at === null ? null : toDate(row.revoked_at),
+    userAgent: row.user_agent,
+    ip: row.ip,
+    scope: row.scope,
+  };
+}
 
 export class SqlSessionRepository implements SessionRepository {
   readonly #db: Kysely<Database>;
@@ -24,21 +42,139 @@ export class SqlSessionRepository implements SessionRepository {
         revoked_at: session.revokedAt && toDbTime(session.revokedAt),
         user_agent: session.userAgent,
         ip: session.ip,
+        scope: session.scope,
       })
       .execute();
   }
 
-  async findActiveUser(sessionId: string, userId: number, now: Date): Promise<User | undefined> {
+  async findActive(
+    sessionId: string,
+    userId: number,
+    now: Date,
+  ): Promise<ActiveSession | undefined> {
+    // Primary-key lookups on both tables: the per-request cost of server-side sessions.
     const row = await this.#db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(['users.id', 'users.email', 'users.role', 'users.created_at', 'users.disabled_at'])
+      .select([
+        'users.id',
+        'users.email',
+        'users.role',
+        'users.created_at',
+        'users.disabled_at',
+        'sessions.last_used_at',
+        'sessions.scope',
+      ])
       .where('sessions.id', '=', sessionId)
       .where('sessions.user_id', '=', userId)
       .where('sessions.revoked_at', 'is', null)
       .where('sessions.expires_at', '>', toDbTime(now))
       .where('users.disabled_at', 'is', null)
       .executeTakeFirst();
-    return row && toUser(row);
+    return row && { user: toUser(row), lastUsedAt: toDate(row.last_used_at), scope: row.scope };
+  }
+
+  async touch(sessionId: string, now: Date, expiresAt?: Date): Promise<void> {
+    await this.#db
+      .updateTable('sessions')
+      .set({
+        last_used_at: toDbTime(now),
+        ...(expiresAt === undefined ? {} : { expires_at: toDbTime(expiresAt) }),
+      })
+      .where('id', '=', sessionId)
+      .execute();
+  }
+
+  async listActive(userId: number, now: Date): Promise<Session[]> {
+    const rows = await this.#db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', toDbTime(now))
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .execute();
+    return rows.map(toSession);
+  }
+
+  async revoke(sessionId: string, userId: number, now: Date): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('sessions')
+      .set({ revoked_at: toDbTime(now) })
+      .where('id', '=', sessionId)
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', toDbTime(now))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async revokeAllForUser(userId: number, now: Date, exceptSessionId?: string): Promise<number> {
+    let query = this.#db
+      .updateTable('sessions')
+      .set({ revoked_at: toDbTime(now) })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null);
+    if (exceptSessionId !== undefined) query = query.where('id', '!=', exceptSessionId);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async addRefreshToken(token: NewRefreshToken): Promise<void> {
+    await this.#db
+      .insertInto('refresh_tokens')
+      .values({
+        token_hash: token.hash,
+        session_id: token.sessionId,
+        created_at: toDbTime(token.createdAt),
+        expires_at: toDbTime(token.expiresAt),
+        used_at: null,
+      })
+      .execute();
+  }
+
+  async consumeRefreshToken(hash: string, now: Date): Promise<ConsumeResult> {
+    const at = toDbTime(now);
+    // RFC 9700 4.14.2: one conditional UPDATE decides which concurrent presenter rotates.
+    const consumed = await this.#db
+      .updateTable('refresh_tokens')
+      .set({ used_at: at })
+      .where('token_hash', '=', hash)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', at)
+      .returning('session_id')
+      .executeTakeFirst();
+    const row = await this.#db
+      .selectFrom('refresh_tokens')
+      .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
+      .select([
+        'sessions.id',
+        'sessions.user_id',
+        'refresh_tokens.used_at',
+        'refresh_tokens.expires_at',
+      ])
+      .where('refresh_tokens.token_hash', '=', hash)
+      .executeTakeFirst();
+    if (!row) return { outcome: 'unknown' };
+    const userId = Number(row.user_id);
+    if (consumed) return { outcome: 'consumed', sessionId: row.id, userId };
+    if (toDate(row.expires_at) <= now || row.used_at === null) return { outcome: 'unknown' };
+    return { outcome: 'already_used', sessionId: row.id, userId, usedAt: toDate(row.used_at) };
+  }
+
+  async purgeEnded(now: Date, revokedRetentionSeconds: number): Promise<number> {
+    const revokedBefore = new Date(now.getTime() - revokedRetentionSeconds * 1000);
+    // Refresh tokens go with their session (ON DELETE CASCADE).
+    const result = await this.#db
+      .deleteFrom('sessions')
+      .where((eb) =>
+        eb.or([
+          eb('expires_at', '<=', toDbTime(now)),
+          eb('revoked_at', '<=', toDbTime(revokedBefore)),
+        ]),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.ts';
+import * as refreshTokens from './0002-refresh-tokens.ts';
 
 /** Forward-only migrations, in order. Add a module `NNNN-what.ts` and list it here. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-refresh-tokens': refreshTokens,
 };
 
 export const migrationProvider: MigrationProvider = {

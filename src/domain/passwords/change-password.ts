@@ -1,0 +1,42 @@
+import type { UserRepository } from '../accounts/user-repository.ts';
+import type { Clock } from '../clock.ts';
+import { GatehouseError, isGatehouseError } from '../errors.ts';
+import type { SessionRepository } from '../sessions/session-repository.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.ts';
+
+export interface ChangePasswordDeps {
+  users: UserRepository;
+  sessions: SessionRepository;
+  hasher: PasswordHasher;
+  clock: Clock;
+  policy: PasswordPolicy;
+}
+
+/**
+ * PUT /users/me/password (API.md 2): proves the current password (ASVS 2.1.5), applies the
+ * policy to the new one, stores its hash and ends every other session of the user (ASVS
+ * 3.3.3); the calling session stays valid.
+ */
+export async function changePassword(
+  deps: ChangePasswordDeps,
+  input: { userId: number; sessionId: string; currentPassword: string; newPassword: string },
+): Promise<void> {
+  const user = await deps.users.findById(input.userId);
+  const login =
+    user &&
+    (await deps.users.findByEmailForLogin(user.email.trim().normalize('NFC').toLowerCase()));
+  if (!login) throw new GatehouseError('not_found', 'User not found');
+  const check = await deps.hasher.verify(login.passwordHash, input.currentPassword);
+  if (!check.valid) throw new GatehouseError('incorrect_password', 'Incorrect password');
+  try {
+    checkPasswordPolicy(input.newPassword, deps.policy, login.email);
+  } catch (error) {
+    if (isGatehouseError(error, 'invalid_input')) {
+      throw new GatehouseError('invalid_input', error.message, { field: 'new_password' });
+    }
+    throw error;
+  }
+  await deps.users.updatePasswordHash(login.id, await deps.hasher.hash(input.newPassword));
+  await deps.sessions.revokeAllForUser(login.id, deps.clock.now(), input.sessionId);
+}

@@ -1,0 +1,42 @@
+import type { Clock } from '../clock.ts';
+import type { AccessTokens } from '../tokens/access-tokens.ts';
+import { generateRefreshToken, hashRefreshToken } from './refresh-token.ts';
+import type { SessionRepository } from './session-repository.ts';
+
+export interface TokenGrant {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  scope: string;
+  sessionId: string;
+  userId: number;
+}
+
+export interface IssueTokensDeps {
+  sessions: SessionRepository;
+  tokens: AccessTokens;
+  clock: Clock;
+}
+
+/** A new access token and a new refresh token for a live session. */
+export async function issueTokens(
+  deps: IssueTokensDeps,
+  grant: { userId: number; sessionId: string; scope: string; refreshExpiresAt: Date },
+): Promise<TokenGrant> {
+  const refreshToken = generateRefreshToken();
+  await deps.sessions.addRefreshToken({
+    hash: hashRefreshToken(refreshToken),
+    sessionId: grant.sessionId,
+    createdAt: deps.clock.now(),
+    expiresAt: grant.refreshExpiresAt,
+  });
+  const access = await deps.tokens.issue(grant);
+  return {
+    accessToken: access.token,
+    refreshToken,
+    expiresIn: access.expiresIn,
+    scope: grant.scope,
+    sessionId: grant.sessionId,
+    userId: grant.userId,
+  };
+}

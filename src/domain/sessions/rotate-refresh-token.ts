@@ -1,0 +1,57 @@
+import { narrowScope } from '../authz/scopes.ts';
+import type { Clock } from '../clock.ts';
+import { GatehouseError } from '../errors.ts';
+import type { AccessTokens } from '../tokens/access-tokens.ts';
+import { issueTokens, type TokenGrant } from './issue-tokens.ts';
+import { hashRefreshToken } from './refresh-token.ts';
+import type { SessionRepository } from './session-repository.ts';
+
+export interface RotateRefreshTokenDeps {
+  sessions: SessionRepository;
+  tokens: AccessTokens;
+  clock: Clock;
+  /** Seconds the session lives after this refresh (sliding expiry). */
+  sessionTtlSeconds: number;
+  /** Seconds after a rotation in which the parent token may be presented again (0 = strict). */
+  reuseGraceSeconds: number;
+}
+
+function invalidGrant(): GatehouseError {
+  return new GatehouseError('invalid_grant', 'Invalid or expired refresh token');
+}
+
+/**
+ * RFC 6749 6 with rotation (RFC 9700 4.14.2): each refresh token works once and is replaced.
+ * Presenting a used one means it was copied, so the whole session it belongs to is ended
+ * (reuse detection) — unless it comes within the configured grace window after its rotation,
+ * which is how several tabs refreshing at once are told apart from a replay.
+ */
+export async function rotateRefreshToken(
+  deps: RotateRefreshTokenDeps,
+  refreshToken: string,
+): Promise<TokenGrant> {
+  const now = deps.clock.now();
+  const result = await deps.sessions.consumeRefreshToken(hashRefreshToken(refreshToken), now);
+  if (result.outcome === 'unknown') throw invalidGrant();
+  if (result.outcome === 'already_used') {
+    const sinceRotation = (now.getTime() - result.usedAt.getTime()) / 1000;
+    if (sinceRotation > deps.reuseGraceSeconds) {
+      await deps.sessions.revoke(result.sessionId, result.userId, now);
+      throw new GatehouseError(
+        'refresh_token_reused',
+        'Refresh token was already used; the session has been ended',
+      );
+    }
+  }
+  // The session (and its user) must still be live: logout, disabling and expiry all end refreshes.
+  const session = await deps.sessions.findActive(result.sessionId, result.userId, now);
+  if (!session) throw invalidGrant();
+  const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
+  await deps.sessions.touch(result.sessionId, now, expiresAt);
+  return issueTokens(deps, {
+    userId: result.userId,
+    sessionId: result.sessionId,
+    scope: narrowScope(session.scope, session.user.role),
+    refreshExpiresAt: expiresAt,
+  });
+}

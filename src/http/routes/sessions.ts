@@ -1,0 +1,132 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Services } from '../../services.ts';
+import { BEARER_SECURITY, principalOf, requireUser } from '../authenticate.ts';
+import { requireContentType } from '../content-type.ts';
+import { ErrorSchema } from '../schemas.ts';
+
+const SessionItem = Type.Object({
+  id: Type.String(),
+  created_at: Type.String({ format: 'date-time' }),
+  last_used_at: Type.String({ format: 'date-time' }),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean({ description: 'The session of the token making this request' }),
+});
+
+const NoContent = Type.Null({ description: 'No content' });
+
+const ChangePasswordBody = Type.Object({
+  current_password: Type.String(),
+  new_password: Type.String({ description: '8 to 128 characters; common passwords are refused' }),
+});
+
+/** Logout, the user's own sessions and password change: API.md 2. */
+export function sessionRoutes(services: Services): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    // onRequest: the caller is known (or refused with 401) before any body is parsed or validated.
+    const guarded = { onRequest: requireUser(services) };
+    const secured = { tags: ['sessions'], security: BEARER_SECURITY };
+
+    app.post(
+      '/logout',
+      {
+        ...guarded,
+        schema: {
+          ...secured,
+          summary: 'End the current session',
+          response: { 204: NoContent, 401: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        const { user, sessionId } = principalOf(request);
+        await services.endSession(user.id, sessionId);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/logout/all',
+      {
+        ...guarded,
+        schema: {
+          ...secured,
+          summary: 'End every session of the user',
+          response: { 204: NoContent, 401: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        await services.endAllSessions(principalOf(request).user.id);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.get(
+      '/users/me/sessions',
+      {
+        ...guarded,
+        schema: {
+          ...secured,
+          summary: "The caller's active sessions",
+          response: { 200: Type.Object({ items: Type.Array(SessionItem) }), 401: ErrorSchema },
+        },
+      },
+      async (request) => {
+        const { user, sessionId } = principalOf(request);
+        const sessions = await services.listSessions(user.id);
+        return {
+          items: sessions.map((s) => ({
+            id: s.id,
+            created_at: s.createdAt.toISOString(),
+            last_used_at: s.lastUsedAt.toISOString(),
+            user_agent: s.userAgent,
+            ip: s.ip,
+            current: s.id === sessionId,
+          })),
+        };
+      },
+    );
+
+    app.delete(
+      '/users/me/sessions/:id',
+      {
+        ...guarded,
+        schema: {
+          ...secured,
+          summary: "End one of your sessions (another user's id is 404)",
+          params: Type.Object({ id: Type.String() }),
+          response: { 204: NoContent, 401: ErrorSchema, 404: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        await services.endSession(principalOf(request).user.id, request.params.id);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.put(
+      '/users/me/password',
+      {
+        ...guarded,
+        preValidation: requireContentType('json'),
+        schema: {
+          ...secured,
+          tags: ['users'],
+          summary: 'Change your password; ends your other sessions',
+          body: ChangePasswordBody,
+          response: { 204: NoContent, 400: ErrorSchema, 401: ErrorSchema, 422: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        const { user, sessionId } = principalOf(request);
+        await services.changePassword({
+          userId: user.id,
+          sessionId,
+          currentPassword: request.body.current_password,
+          newPassword: request.body.new_password,
+        });
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}
