@@ -1,10 +1,12 @@
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { closeOnSignals, startServer } from './serve.ts';
+import { serveCluster } from './serve-cluster.ts';
 
 /** `npm start`: serve with the settings of the environment (API.md 6). */
 try {
-  const server = await startServer(loadConfig(process.env));
-  closeOnSignals(server);
+  const config = loadConfig(process.env);
+  if (config.workers > 1) await serveCluster(config);
+  else closeOnSignals(await startServer(config));
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);

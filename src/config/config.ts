@@ -31,5 +31,9 @@ export interface Config {
   readonly bodyLimit: number;
   readonly trustProxy: boolean | string;
   readonly logLevel: LogLevel;
+  /** Serve GET /metrics (Prometheus text) on the public port. */
+  readonly metricsEnabled: boolean;
+  /** Processes serving on one machine (node:cluster); 1 = no cluster. */
+  readonly workers: number;
   readonly bootstrapAdmin: { readonly email: string; readonly password: Secret } | undefined;
 }

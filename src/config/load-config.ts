@@ -159,6 +159,9 @@ export function loadConfig(env: Env): Config {
       'trace',
       'silent',
     ]),
+    metricsEnabled:
+      read.choice<'true' | 'false'>('GATEHOUSE_METRICS', 'true', ['true', 'false']) === 'true',
+    workers: read.integer('GATEHOUSE_WORKERS', 1, 1, 64),
     bootstrapAdmin:
       bootstrapEmail !== undefined && bootstrapPassword !== undefined
         ? { email: bootstrapEmail, password: new Secret(bootstrapPassword) }

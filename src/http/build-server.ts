@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.ts';
 import type { Services } from '../services.ts';
 import { registerErrorHandling } from './errors.ts';
+import { metricsRoute, registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { healthRoutes } from './routes/health.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -49,6 +50,8 @@ export async function buildServer(
   await app.register(formbody);
   await registerOpenApi(app);
 
+  const metrics = registerMetrics(app, services);
+  if (config.metricsEnabled) await app.register(metricsRoute(metrics));
   await app.register(healthRoutes(services));
   await app.register(userRoutes(services));
   await app.register(tokenRoutes(services));

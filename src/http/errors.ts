@@ -119,6 +119,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       } else if (error.cause !== undefined) {
         request.log.debug({ code: error.code, cause: error.cause }, 'request failed');
       }
+      request.errorCode = error.code;
       return sendGatehouseError(reply, error);
     }
     if (error instanceof RequestValidationError) return sendValidation(reply, error.issues);

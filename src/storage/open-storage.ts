@@ -12,6 +12,7 @@ import { migrationProvider } from './sql/migrations/index.ts';
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
 import { SqlSettingsRepository } from './sql/sql-settings-repository.ts';
 import { SqlUserRepository } from './sql/sql-user-repository.ts';
+import { translateUnavailability } from './sql/store-unavailable.ts';
 
 /** The storage ports, opened on one backend, plus what operations need of it. */
 export interface Storage {
@@ -21,8 +22,10 @@ export interface Storage {
   readonly settings: SettingsRepository;
   /** Applies pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
-  /** Resolves when the store answers a trivial query (for /readyz). */
-  ping(): Promise<void>;
+  /** Resolves when the store answers a trivial query within `timeoutMs` (for /readyz). */
+  ping(timeoutMs?: number): Promise<void>;
+  /** Connection pool usage, for /metrics (Postgres only; SQLite has one connection). */
+  poolStats(): { total: number; idle: number; waiting: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -40,15 +43,26 @@ function openSqlite(path: string): Kysely<Database> {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<Database>({
+    dialect: translateUnavailability(new SqliteDialect({ database })),
+  });
 }
 
-function openPostgres(url: string, poolSize: number): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+function openPostgres(url: string, poolSize: number): { db: Kysely<Database>; pool: pg.Pool } {
+  // Bounded waits everywhere: a store that is down or hangs gives a 503, never a hung request.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 5000,
+    query_timeout: 15_000,
+  });
   // An idle client that loses its connection emits 'error' on the pool; without a listener
   // that would crash the process. The next query gets a fresh connection.
   pool.on('error', () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: translateUnavailability(new PostgresDialect({ pool })),
+  });
+  return { db, pool };
 }
 
 /** Parses `sqlite:PATH`, `sqlite::memory:` or `postgres://...` (API.md 6). */
@@ -60,8 +74,10 @@ export function parseDatabaseUrl(url: string): { dialect: SqlDialectName; target
 
 export async function openStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
   const { dialect, target } = parseDatabaseUrl(url);
-  const db =
-    dialect === 'sqlite' ? openSqlite(target) : openPostgres(target, options.poolSize ?? 10);
+  const postgres =
+    dialect === 'postgres' ? openPostgres(target, options.poolSize ?? 10) : undefined;
+  const db = postgres?.db ?? openSqlite(target);
+  const pool = postgres?.pool;
   return {
     dialect,
     users: new SqlUserRepository(db),
@@ -73,9 +89,19 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
       if (error) throw error;
       return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     },
-    async ping() {
-      await sql`select 1`.execute(db);
+    async ping(timeoutMs = 2000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([sql`select 1`.execute(db), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
+    poolStats: () =>
+      pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
     close: () => db.destroy(),
   };
 }
