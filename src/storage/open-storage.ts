@@ -56,9 +56,11 @@ function openPostgres(url: string, poolSize: number): { db: Kysely<Database>; po
     connectionTimeoutMillis: 5000,
     query_timeout: 15_000,
   });
-  // An idle client that loses its connection emits 'error' on the pool; without a listener
-  // that would crash the process. The next query gets a fresh connection.
+  // A client that loses its connection emits 'error' (on the pool when idle, on the client
+  // when checked out); unheard, either would crash the process. The query in flight still
+  // fails (→ 503), and the pool replaces the client on the next checkout.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({
     dialect: translateUnavailability(new PostgresDialect({ pool })),
   });
@@ -84,7 +86,14 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     sessions: new SqlSessionRepository(db),
     settings: new SqlSettingsRepository(db),
     async migrate() {
-      const migrator = new Migrator({ db, provider: migrationProvider });
+      // Kysely looks for its bookkeeping tables by name in every schema; pinning them to the
+      // schema of the search_path keeps two Gatehouse schemas in one database apart.
+      const migrationTableSchema =
+        dialect === 'postgres'
+          ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]
+              ?.schema
+          : undefined;
+      const migrator = new Migrator({ db, provider: migrationProvider, migrationTableSchema });
       const { error, results } = await migrator.migrateToLatest();
       if (error) throw error;
       return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

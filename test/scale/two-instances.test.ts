@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
+import {
+  startTestServer,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  type TestApp,
+} from '../support/test-app.ts';
+
+const postgres = STORAGE_BACKENDS.find((b) => b.name === 'postgres')!;
+
+type Server = TestApp & { url: string };
+
+async function call(server: Server, path: string, init: RequestInit = {}) {
+  const response = await fetch(new URL(path, server.url), init);
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
+}
+
+function form(fields: Record<string, string>): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  };
+}
+
+const bearer = (token: unknown): RequestInit => ({
+  headers: { authorization: `Bearer ${String(token)}` },
+});
+
+describe('two stateless instances sharing one Postgres', { skip: postgres.skip }, () => {
+  let a: Server;
+  let b: Server;
+
+  before(async () => {
+    // No configured secret: both instances must agree on the one generated and kept in the store.
+    const env = { GATEHOUSE_DATABASE_URL: await postgres.freshUrl(), GATEHOUSE_JWT_SECRET: '' };
+    a = await startTestServer({ env });
+    b = await startTestServer({ env });
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('registers on A, logs in on B, and a logout on A is refused by B on the next request', async () => {
+    const email = uniqueEmail('scale');
+    const registered = await call(a, '/users/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: STRONG_PASSWORD }),
+    });
+    assert.equal(registered.status, 200);
+
+    const login = await call(b, '/token', form({ username: email, password: STRONG_PASSWORD }));
+    assert.equal(login.status, 200);
+    const token = login.body.access_token;
+    assert.equal((await call(a, '/users/me/', bearer(token))).status, 200, "A accepts B's token");
+
+    const refreshed = await call(
+      a,
+      '/token',
+      form({ grant_type: 'refresh_token', refresh_token: String(login.body.refresh_token) }),
+    );
+    assert.equal(refreshed.status, 200, 'A rotates a refresh token issued by B');
+
+    const logout = await fetch(new URL('/logout', a.url), { method: 'POST', ...bearer(token) });
+    assert.equal(logout.status, 204);
+    const after = await call(b, '/users/me/', bearer(token));
+    assert.equal(after.status, 401);
+    assert.equal(after.body.detail, 'Could not validate credentials');
+    assert.equal((await call(b, '/users/me/', bearer(refreshed.body.access_token))).status, 401);
+  });
+
+  it('answers a duplicate registration on B with 400 while A has the address', async () => {
+    const email = uniqueEmail('dup');
+    const body = (e: string) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: e, password: STRONG_PASSWORD }),
+    });
+    const results = await Promise.all([
+      call(a, '/users/', body(email)),
+      call(b, '/users/', body(email.toUpperCase())),
+    ]);
+    assert.deepEqual(results.map((r) => r.status).sort(), [200, 400]);
+  });
+});
