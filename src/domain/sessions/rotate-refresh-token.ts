@@ -35,7 +35,8 @@ export async function rotateRefreshToken(
   if (result.outcome === 'unknown') throw invalidGrant();
   if (result.outcome === 'already_used') {
     const sinceRotation = (now.getTime() - result.usedAt.getTime()) / 1000;
-    if (sinceRotation > deps.reuseGraceSeconds) {
+    const withinGrace = deps.reuseGraceSeconds > 0 && sinceRotation <= deps.reuseGraceSeconds;
+    if (!withinGrace) {
       await deps.sessions.revoke(result.sessionId, result.userId, now);
       throw new GatehouseError(
         'refresh_token_reused',
