@@ -7,6 +7,8 @@ export interface TokenGrant {
   accessToken: string;
   refreshToken: string;
   expiresIn: number;
+  /** Seconds the refresh token (and the session, unless refreshed) lives. */
+  refreshExpiresIn: number;
   scope: string;
   sessionId: string;
   userId: number;
@@ -35,6 +37,10 @@ export async function issueTokens(
     accessToken: access.token,
     refreshToken,
     expiresIn: access.expiresIn,
+    refreshExpiresIn: Math.max(
+      0,
+      Math.floor((grant.refreshExpiresAt.getTime() - deps.clock.now().getTime()) / 1000),
+    ),
     scope: grant.scope,
     sessionId: grant.sessionId,
     userId: grant.userId,

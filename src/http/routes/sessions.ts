@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { Services } from '../../services.ts';
 import { BEARER_SECURITY, principalOf, requireUser } from '../authenticate.ts';
 import { requireContentType } from '../content-type.ts';
+import { clearRefreshCookie } from '../refresh-cookie.ts';
 import { ErrorSchema } from '../schemas.ts';
 
 const SessionItem = Type.Object({
@@ -41,6 +42,7 @@ export function sessionRoutes(services: Services): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const { user, sessionId } = principalOf(request);
         await services.endSession(user.id, sessionId);
+        clearRefreshCookie(request, reply);
         return reply.code(204).send(null);
       },
     );
@@ -57,6 +59,7 @@ export function sessionRoutes(services: Services): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         await services.endAllSessions(principalOf(request).user.id);
+        clearRefreshCookie(request, reply);
         return reply.code(204).send(null);
       },
     );

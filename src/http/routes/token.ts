@@ -1,9 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { GatehouseError } from '../../domain/errors.ts';
 import type { TokenGrant } from '../../domain/sessions/issue-tokens.ts';
 import type { Services } from '../../services.ts';
 import { clientInfo } from '../client-info.ts';
+import {
+  assertSameOriginCookieCall,
+  clearRefreshCookie,
+  readRefreshCookie,
+  setRefreshCookie,
+  wantsRefreshCookie,
+} from '../refresh-cookie.ts';
 import { requireContentType } from '../content-type.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { missingFields } from '../validation.ts';
@@ -23,18 +31,37 @@ const TokenResponse = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('bearer'),
   expires_in: Type.Integer(),
-  refresh_token: Type.String(),
+  refresh_token: Type.Optional(
+    Type.String({ description: 'Absent in cookie mode (X-Gatehouse-Refresh-Cookie: 1)' }),
+  ),
   scope: Type.String(),
 });
 
-function tokenResponse(grant: TokenGrant) {
+function tokenResponse(request: FastifyRequest, reply: FastifyReply, grant: TokenGrant) {
+  const cookieMode = wantsRefreshCookie(request);
+  if (cookieMode) setRefreshCookie(request, reply, grant.refreshToken, grant.refreshExpiresIn);
   return {
     access_token: grant.accessToken,
     token_type: 'bearer' as const,
     expires_in: grant.expiresIn,
-    refresh_token: grant.refreshToken,
+    ...(cookieMode ? {} : { refresh_token: grant.refreshToken }),
     scope: grant.scope,
   };
+}
+
+/** The refresh token of a refresh grant: the form field, or in cookie mode the cookie. */
+function presentedRefreshToken(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  field: string | undefined,
+): string {
+  if (field !== undefined) return field;
+  const cookie = wantsRefreshCookie(request) ? readRefreshCookie(request) : undefined;
+  if (cookie === undefined) throw missingFields('body', ['refresh_token']);
+  assertSameOriginCookieCall(request);
+  // Whatever happens next, this cookie is spent: success replaces it, failure must not retry it.
+  clearRefreshCookie(request, reply);
+  return cookie;
 }
 
 /** POST /token: the OAuth2 token endpoint, password and refresh_token grants (API.md 1, 2). */
@@ -63,6 +90,8 @@ export function tokenRoutes(services: Services): FastifyPluginAsyncTypebox {
           const missing = (['username', 'password'] as const).filter((f) => form[f] === undefined);
           if (missing.length > 0) throw missingFields('body', missing);
           return tokenResponse(
+            request,
+            reply,
             await services.passwordGrant({
               username: form.username ?? '',
               password: form.password ?? '',
@@ -71,8 +100,8 @@ export function tokenRoutes(services: Services): FastifyPluginAsyncTypebox {
           );
         }
         if (grantType === 'refresh_token') {
-          if (form.refresh_token === undefined) throw missingFields('body', ['refresh_token']);
-          return tokenResponse(await services.rotateRefreshToken(form.refresh_token));
+          const refreshToken = presentedRefreshToken(request, reply, form.refresh_token);
+          return tokenResponse(request, reply, await services.rotateRefreshToken(refreshToken));
         }
         throw new GatehouseError(
           'unsupported_grant_type',
