@@ -9,6 +9,7 @@ import { registerOpenApi } from './openapi.ts';
 import { healthRoutes } from './routes/health.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { tokenRoutes } from './routes/token.ts';
+import { webUiRoutes } from './routes/web-ui.ts';
 import { userRoutes } from './routes/users.ts';
 import { validatorCompiler } from './validation.ts';
 
@@ -56,5 +57,6 @@ export async function buildServer(
   await app.register(userRoutes(services));
   await app.register(tokenRoutes(services));
   await app.register(sessionRoutes(services));
+  await app.register(webUiRoutes());
   return app;
 }

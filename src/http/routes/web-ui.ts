@@ -1,0 +1,71 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+
+const DIST = new URL('../../../web/dist/', import.meta.url);
+
+// Strict CSP for the UI (issue 8): no inline script or style, no request outside the origin.
+const UI_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const CONTENT_TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
+
+interface Asset {
+  body: Buffer;
+  type: string;
+}
+
+function loadAssets(): { index: Buffer; assets: Map<string, Asset> } | undefined {
+  if (!existsSync(new URL('index.html', DIST))) return undefined;
+  const assets = new Map<string, Asset>();
+  for (const name of readdirSync(new URL('assets/', DIST))) {
+    const type = CONTENT_TYPES[name.slice(name.lastIndexOf('.') + 1)];
+    if (type) assets.set(name, { body: readFileSync(new URL(`assets/${name}`, DIST)), type });
+  }
+  return { index: readFileSync(new URL('index.html', DIST)), assets };
+}
+
+/**
+ * The web UI at `/` (issue 8): a small bundle built by scripts/build-web.mjs, held in memory.
+ * Assets have content-hashed names, so they are cached for a year; index.html is revalidated.
+ */
+export function webUiRoutes() {
+  return async (app: FastifyInstance) => {
+    const built = loadAssets();
+    app.get('/', { schema: { hide: true } }, async (_request, reply) => {
+      if (!built) {
+        return reply
+          .code(503)
+          .send({ detail: 'The web UI is not built; run `npm run build:web` (npm ci does it)' });
+      }
+      return reply
+        .header('content-security-policy', UI_CSP)
+        .header('cache-control', 'no-cache')
+        .type('text/html; charset=utf-8')
+        .send(built.index);
+    });
+    app.get<{ Params: { name: string } }>(
+      '/assets/:name',
+      { schema: { hide: true } },
+      async (request, reply) => {
+        const asset = built?.assets.get(request.params.name);
+        if (!asset) return reply.code(404).send({ detail: 'Not Found' });
+        return reply
+          .header('content-security-policy', UI_CSP)
+          .header('cache-control', 'public, max-age=31536000, immutable')
+          .type(asset.type)
+          .send(asset.body);
+      },
+    );
+  };
+}

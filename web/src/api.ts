@@ -1,0 +1,195 @@
+/**
+ * The UI's only way to the server: the public JSON API of API.md, plus the refresh-token
+ * cookie mode of POST /token. The access token lives in this module's memory only (never in
+ * localStorage or a readable cookie); a reload gets a new one through the HttpOnly cookie.
+ */
+
+export interface User {
+  id: number;
+  email: string;
+  role: 'user' | 'admin';
+  disabled: boolean;
+  created_at: string;
+}
+
+export interface SessionItem {
+  id: string;
+  created_at: string;
+  last_used_at: string;
+  user_agent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface AuditEntry {
+  id: number | string;
+  type: string;
+  created_at: string;
+  actor_id: number | null;
+  subject_id: number | null;
+  email?: string | null;
+  ip: string | null;
+  user_agent?: string | null;
+}
+
+/** An API failure, with a message fit to show and, for 422s, the message of each field. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly fields: Record<string, string>;
+  constructor(status: number, message: string, fields: Record<string, string> = {}) {
+    super(message);
+    this.status = status;
+    this.fields = fields;
+  }
+}
+
+const COOKIE_MODE = { 'X-Gatehouse-Refresh-Cookie': '1' };
+let accessToken: string | null = null;
+let refreshing: Promise<boolean> | null = null;
+
+export function signedIn(): boolean {
+  return accessToken !== null;
+}
+
+interface Options {
+  json?: unknown;
+  form?: Record<string, string>;
+  auth?: boolean;
+  headers?: Record<string, string>;
+}
+
+function messageOf(status: number, body: unknown, retryAfter: string | null): ApiError {
+  if (status === 429) {
+    return new ApiError(429, `Too many attempts. Try again in ${retryAfter ?? 'a few'} s.`);
+  }
+  if (status >= 500) {
+    const detail = (body as { detail?: unknown } | null)?.detail;
+    const extra = typeof detail === 'string' ? ` (${detail})` : '';
+    return new ApiError(status, `The server could not answer${extra}. Try again shortly.`);
+  }
+  const detail = (body as { detail?: unknown } | null)?.detail;
+  if (Array.isArray(detail)) {
+    const fields: Record<string, string> = {};
+    for (const issue of detail as { loc?: unknown[]; msg?: string }[]) {
+      const name = String(issue.loc?.[issue.loc.length - 1] ?? 'body');
+      fields[name] ??= issue.msg ?? 'Invalid value';
+    }
+    return new ApiError(status, Object.values(fields)[0] ?? 'Please check the form.', fields);
+  }
+  return new ApiError(
+    status,
+    typeof detail === 'string' ? detail : `Request failed (HTTP ${status}).`,
+  );
+}
+
+async function send(method: string, path: string, options: Options): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  } else if (options.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(options.form).toString();
+  }
+  if (options.auth !== false && accessToken) headers.authorization = `Bearer ${accessToken}`;
+  try {
+    return await fetch(path, { method, headers, body, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'Cannot reach the server. Check your connection and try again.');
+  }
+}
+
+/** Calls the API; a 401 on an authenticated call is answered by one silent refresh and one retry. */
+async function call<T>(method: string, path: string, options: Options = {}): Promise<T> {
+  let response = await send(method, path, options);
+  if (response.status === 401 && options.auth !== false && accessToken && (await refresh())) {
+    response = await send(method, path, options);
+  }
+  const text = await response.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    if (response.status === 401 && options.auth !== false) accessToken = null;
+    throw messageOf(response.status, body, response.headers.get('retry-after'));
+  }
+  return body as T;
+}
+
+interface TokenResponse {
+  access_token: string;
+}
+
+/**
+ * Gets a new access token from the refresh cookie. Single-flight: parallel callers share one
+ * refresh, so two tabs' worth of requests never present the same refresh token twice.
+ */
+export function refresh(): Promise<boolean> {
+  refreshing ??= call<TokenResponse>('POST', '/token', {
+    form: { grant_type: 'refresh_token' },
+    headers: COOKIE_MODE,
+    auth: false,
+  })
+    .then((body) => {
+      accessToken = body.access_token;
+      return true;
+    })
+    .catch(() => {
+      accessToken = null;
+      return false;
+    })
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
+}
+
+export async function signIn(email: string, password: string): Promise<void> {
+  const body = await call<TokenResponse>('POST', '/token', {
+    form: { username: email, password },
+    headers: COOKIE_MODE,
+    auth: false,
+  });
+  accessToken = body.access_token;
+}
+
+export async function signOut(everywhere = false): Promise<void> {
+  try {
+    await call<null>('POST', everywhere ? '/logout/all' : '/logout');
+  } finally {
+    accessToken = null;
+  }
+}
+
+export const register = (email: string, password: string) =>
+  call<User>('POST', '/users/', { json: { email, password }, auth: false });
+export const me = () => call<User>('GET', '/users/me/');
+export const sessions = () => call<{ items: SessionItem[] }>('GET', '/users/me/sessions');
+export const endSession = (id: string) =>
+  call<null>('DELETE', `/users/me/sessions/${encodeURIComponent(id)}`);
+export const changePassword = (current_password: string, new_password: string) =>
+  call<null>('PUT', '/users/me/password', { json: { current_password, new_password } });
+
+function query(params: Record<string, string | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value) search.set(key, value);
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+export const listUsers = (params: { email_prefix?: string; cursor?: string; limit?: string }) =>
+  call<Page<User>>('GET', `/users/${query(params)}`);
+export const updateUser = (id: number, changes: { role?: string; disabled?: boolean }) =>
+  call<User>('PATCH', `/users/${id}`, { json: changes });
+export const deleteUser = (id: number) => call<null>('DELETE', `/users/${id}`);
+export const listAudit = (params: Record<string, string | undefined>) =>
+  call<Page<AuditEntry>>('GET', `/audit${query(params)}`);

@@ -1,0 +1,85 @@
+import { ApiError, me, refresh, signedIn, signOut, type User } from './api.ts';
+import { h, say } from './dom.ts';
+import { accountPage } from './pages/account.ts';
+import { adminAuditPage } from './pages/admin-audit.ts';
+import { adminUsersPage } from './pages/admin-users.ts';
+import { signInPage } from './pages/sign-in.ts';
+import { signUpPage } from './pages/sign-up.ts';
+import { currentPath, navigate, setRenderer } from './router.ts';
+
+interface Route {
+  title: string;
+  /** Needs a signed-in user; `admin` also needs the admin role (read fresh on each navigation). */
+  access: 'public' | 'user' | 'admin';
+  render(user: User | undefined): HTMLElement | Promise<HTMLElement>;
+}
+
+const ROUTES: Record<string, Route> = {
+  '#/signin': { title: 'Sign in', access: 'public', render: signInPage },
+  '#/signup': { title: 'Create an account', access: 'public', render: signUpPage },
+  '#/account': { title: 'Your account', access: 'user', render: (u) => accountPage(u!) },
+  '#/admin/users': { title: 'Users', access: 'admin', render: (u) => adminUsersPage(u!) },
+  '#/admin/audit': { title: 'Audit log', access: 'admin', render: () => adminAuditPage() },
+};
+
+function renderNav(user: User | undefined): void {
+  const link = (href: string, text: string) =>
+    h('a', { href, 'aria-current': currentPath() === href ? 'page' : undefined }, text);
+  const nav = document.getElementById('nav')!;
+  if (!user) {
+    nav.replaceChildren(link('#/signin', 'Sign in'), link('#/signup', 'Create account'));
+    return;
+  }
+  nav.replaceChildren(
+    link('#/account', 'Account'),
+    user.role === 'admin' ? link('#/admin/users', 'Users') : '',
+    user.role === 'admin' ? link('#/admin/audit', 'Audit log') : '',
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        async onClick() {
+          await signOut().catch(() => undefined);
+          say('Signed out.', 'success');
+          navigate('#/signin');
+        },
+      },
+      'Sign out',
+    ),
+  );
+}
+
+async function currentUser(): Promise<User | undefined> {
+  if (!signedIn() && !(await refresh())) return undefined;
+  try {
+    return await me();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return undefined;
+    throw error;
+  }
+}
+
+async function render(): Promise<void> {
+  const main = document.getElementById('main')!;
+  try {
+    const user = await currentUser();
+    const route = ROUTES[currentPath()];
+    if (!route) return navigate(user ? '#/account' : '#/signin');
+    if (route.access !== 'public' && !user) return navigate('#/signin');
+    if (route.access === 'public' && user) return navigate('#/account');
+    if (route.access === 'admin' && user?.role !== 'admin') {
+      say('That page is for admins only.', 'error');
+      return navigate('#/account');
+    }
+    renderNav(user);
+    document.title = `${route.title} · Gatehouse`;
+    main.replaceChildren(await route.render(user));
+    main.focus();
+  } catch (error) {
+    say((error as Error).message, 'error');
+  }
+}
+
+setRenderer(render);
+void render();

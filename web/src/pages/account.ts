@@ -1,0 +1,164 @@
+import {
+  ApiError,
+  changePassword,
+  endSession,
+  sessions,
+  signOut,
+  type SessionItem,
+  type User,
+} from '../api.ts';
+import { field, formatTime, h, say } from '../dom.ts';
+import { navigate } from '../router.ts';
+
+function passwordForm(): HTMLElement {
+  const current = field('Current password', {
+    name: 'current_password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  const next = field(
+    'New password',
+    { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true },
+    'At least 8 characters; common passwords are refused.',
+  );
+  const submit = h('button', { type: 'submit' }, 'Change password');
+  return h(
+    'form',
+    {
+      'aria-labelledby': 'password-title',
+      async onSubmit(event: Event) {
+        event.preventDefault();
+        current.setError(null);
+        next.setError(null);
+        submit.setAttribute('disabled', '');
+        try {
+          await changePassword(current.input.value, next.input.value);
+          current.input.value = '';
+          next.input.value = '';
+          say('Password changed. Your other sessions were signed out.', 'success');
+          navigate('#/account', { force: true });
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 400) current.setError(error.message);
+          if (error instanceof ApiError && error.fields.new_password) {
+            next.setError(error.fields.new_password);
+          }
+          say((error as Error).message, 'error');
+        } finally {
+          submit.removeAttribute('disabled');
+        }
+      },
+    },
+    h('h2', { id: 'password-title' }, 'Change password'),
+    current.wrapper,
+    next.wrapper,
+    submit,
+  );
+}
+
+function sessionRow(item: SessionItem): HTMLElement {
+  const end = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      'aria-label': `Sign out the session from ${item.user_agent ?? 'an unknown device'}`,
+      async onClick() {
+        try {
+          await endSession(item.id);
+          if (item.current) {
+            await signOut().catch(() => undefined);
+            navigate('#/signin');
+            return;
+          }
+          say('Session signed out.', 'success');
+          navigate('#/account', { force: true });
+        } catch (error) {
+          say((error as Error).message, 'error');
+        }
+      },
+    },
+    'Sign out',
+  );
+  return h(
+    'tr',
+    {},
+    h(
+      'td',
+      {},
+      item.user_agent ?? 'Unknown device',
+      item.current ? h('span', { class: 'badge' }, 'This device') : null,
+    ),
+    h('td', {}, item.ip ?? '—'),
+    h('td', {}, formatTime(item.created_at)),
+    h('td', {}, formatTime(item.last_used_at)),
+    h('td', {}, end),
+  );
+}
+
+export async function accountPage(user: User): Promise<HTMLElement> {
+  const { items } = await sessions();
+  const everywhere = h(
+    'button',
+    {
+      type: 'button',
+      class: 'danger',
+      async onClick() {
+        try {
+          await signOut(true);
+          say('Signed out everywhere.', 'success');
+        } catch (error) {
+          say((error as Error).message, 'error');
+        }
+        navigate('#/signin');
+      },
+    },
+    'Sign out everywhere',
+  );
+  return h(
+    'div',
+    { class: 'stack' },
+    h(
+      'section',
+      { class: 'card' },
+      h('h1', {}, 'Your account'),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', {}, 'Email'),
+        h('dd', { 'data-testid': 'account-email' }, user.email),
+        h('dt', {}, 'Role'),
+        h('dd', { 'data-testid': 'account-role' }, user.role),
+        h('dt', {}, 'Created'),
+        h('dd', {}, formatTime(user.created_at)),
+      ),
+    ),
+    h('section', { class: 'card' }, passwordForm()),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'sessions-title' },
+      h('h2', { id: 'sessions-title' }, `Sessions (${items.length})`),
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          { 'data-testid': 'sessions' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ...['Device', 'IP', 'Signed in', 'Last used', ''].map((t) =>
+                h('th', { scope: 'col' }, t),
+              ),
+            ),
+          ),
+          h('tbody', {}, ...items.map(sessionRow)),
+        ),
+      ),
+      everywhere,
+    ),
+  );
+}
