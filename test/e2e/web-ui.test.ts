@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../src/serve.ts';
+import { testConfig } from '../support/test-config.ts';
+import { browserSkip, launchBrowser, screenshot, watchForeignRequests } from './browser.ts';
+
+const PASSWORD = 'correct horse battery staple';
+const NEW_PASSWORD = 'a brand new passphrase 2026';
+const ADMIN = { email: 'root@example.com', password: 'admin passphrase for e2e' };
+
+async function signIn(page: Page, url: string, email: string, password: string): Promise<void> {
+  await page.goto(`${url}/#/signin`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+describe('web UI in a real browser', { skip: browserSkip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
+  let server: RunningServer;
+  let browser: Browser;
+  let url: string;
+  const contexts: BrowserContext[] = [];
+  const foreign: string[] = [];
+
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    foreign.push(...[]); // keep the array shared across pages
+    const seen = watchForeignRequests(page, url);
+    page.on('close', () => foreign.push(...seen));
+    return page;
+  }
+
+  before(async () => {
+    server = await startServer(
+      testConfig({
+        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
+        PORT: '0',
+        GATEHOUSE_LOG_LEVEL: 'silent',
+        GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+        GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      }),
+    );
+    url = server.url;
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the UI with a strict CSP and makes no request outside the origin', async () => {
+    const response = await fetch(`${url}/`);
+    assert.equal(response.status, 200);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    const html = await response.text();
+    assert.doesNotMatch(html, /<script>|<style>| style=/, 'no inline scripts or styles');
+    const asset = /\/assets\/app-[0-9a-f]{12}\.js/.exec(html)?.[0];
+    assert.ok(asset);
+    assert.match(String((await fetch(`${url}${asset}`)).headers.get('cache-control')), /immutable/);
+  });
+
+  it('signs up, stays signed in across a reload, changes the password and ends sessions', async () => {
+    const email = `e2e-${process.pid}@example.com`;
+    const page = await newPage();
+    await page.goto(`${url}/#/signup`);
+    await screenshot(page, 'sign-up');
+
+    // The server's policy message is shown at the field.
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('password1');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page
+      .getByText(/too common/)
+      .first()
+      .waitFor();
+    assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
+    await screenshot(page, 'sign-up-policy-error');
+
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByTestId('account-email').waitFor();
+    assert.equal(await page.getByTestId('account-email').textContent(), email);
+    assert.equal(await page.getByTestId('account-role').textContent(), 'user');
+
+    // The access token lives in memory only: nothing in web storage, the refresh cookie is HttpOnly.
+    assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0);
+    assert.equal(await page.evaluate(() => document.cookie), '');
+
+    await page.reload();
+    await page.getByTestId('account-email').waitFor();
+    assert.equal(
+      await page.getByTestId('account-email').textContent(),
+      email,
+      'still signed in after reload',
+    );
+    await screenshot(page, 'account');
+
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByLabel('New password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed').waitFor();
+
+    const other = await newPage();
+    await signIn(other, url, email, PASSWORD);
+    await other.getByText('Incorrect email or password.').first().waitFor();
+    await screenshot(other, 'sign-in-error');
+    await signIn(other, url, email, NEW_PASSWORD);
+    await other.getByTestId('account-email').waitFor();
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sessions (2)' }).waitFor();
+    assert.equal(await page.getByText('This device').count(), 1);
+
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await other.reload();
+    await other.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await screenshot(other, 'sign-in');
+    await page.close();
+    await other.close();
+    assert.deepEqual(foreign, []);
+  });
+});
