@@ -31,7 +31,6 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     const context = await browser.newContext();
     contexts.push(context);
     const page = await context.newPage();
-    foreign.push(...[]); // keep the array shared across pages
     const seen = watchForeignRequests(page, url);
     page.on('close', () => foreign.push(...seen));
     return page;
