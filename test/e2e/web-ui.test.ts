@@ -94,8 +94,8 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     assert.equal(await page.getByTestId('account-role').textContent(), 'user');
 
     // The access token lives in memory only: nothing in web storage, the refresh cookie is HttpOnly.
-    assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0);
-    assert.equal(await page.evaluate(() => document.cookie), '');
+    assert.equal(await page.evaluate('localStorage.length + sessionStorage.length'), 0);
+    assert.equal(await page.evaluate('document.cookie'), '');
 
     await page.reload();
     await page.getByTestId('account-email').waitFor();
