@@ -49,7 +49,7 @@ describe('GATEHOUSE_WORKERS=2', () => {
     const url = `http://127.0.0.1:${port}`;
     await waitForHealth(url, Date.now() + 30_000);
 
-    const workers = execFileSync('pgrep', ['-P', String(child.pid)])
+    const workers = execFileSync('pgrep', ['-P', String(child.pid), '-f', 'src/main.ts'])
       .toString()
       .trim()
       .split('\n');
@@ -62,6 +62,7 @@ describe('GATEHOUSE_WORKERS=2', () => {
       body: JSON.stringify({ email, password: 'correct horse battery staple' }),
     });
     assert.equal(register.status, 200);
+    // (tsx's esbuild service is a child too, hence the -f filter.)
     // Requests spread over both workers; every one sees the same store and signing secret.
     for (let i = 0; i < 6; i++) {
       const login = await fetch(`${url}/token`, {
