@@ -3,7 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.ts';
 import type { Services } from '../services.ts';
-import { registerErrorHandling } from './errors.ts';
+import { useStrictUtf8Json } from './content-type.ts';
+import { answerRouterError, registerErrorHandling } from './errors.ts';
 import { metricsRoute, registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -44,10 +45,12 @@ export async function buildServer(
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    frameworkErrors: answerRouterError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
+  useStrictUtf8Json(app);
   await app.register(formbody);
   await registerOpenApi(app);
 

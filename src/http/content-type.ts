@@ -1,4 +1,4 @@
-import type { preValidationAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import { RequestValidationError } from './validation.ts';
 
 const MEDIA_TYPES = {
@@ -26,4 +26,26 @@ export function requireContentType(kind: keyof typeof MEDIA_TYPES): preValidatio
       ]);
     }
   };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Fastify's JSON parser, fed only valid UTF-8. Its default decoding turns invalid bytes into
+ * U+FFFD, so different byte strings would become one password; RFC 8259 8.1 requires UTF-8,
+ * and a body that isn't valid JSON is a 422 (API.md 1; http/errors.ts answers SyntaxError).
+ */
+export function useStrictUtf8Json(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new SyntaxError('Body is not valid UTF-8'), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
 }

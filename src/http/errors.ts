@@ -106,6 +106,19 @@ function sendFrameworkError(
   return reply.code(500).send({ detail: 'Internal Server Error' });
 }
 
+/**
+ * Fastify's `frameworkErrors` option: errors its router answers before any route or error
+ * handler runs (a malformed percent-encoding in the path, an overlong path parameter), in the
+ * API's `{"detail": ...}` shape rather than Fastify's own.
+ */
+export function answerRouterError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  sendFrameworkError(request, reply, error);
+}
+
 /** Errors that are logged at warn level: signs of an attack, not of a client mistake. */
 const SECURITY_EVENTS: ReadonlySet<ErrorCode> = new Set(['refresh_token_reused']);
 
