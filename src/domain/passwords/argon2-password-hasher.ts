@@ -23,6 +23,19 @@ const BCRYPT_PREFIX = /^\$2[aby]\$\d\d\$/;
 const ARGON2ID_PARAMS = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
 
 /**
+ * A corrupt stored hash is a failed login, never a crash. The catch sits inside the limited
+ * job: a refusal by the limiter (`hashing_overloaded`) must reach the caller, not read as a
+ * wrong password (which would count against the account and differ from an unknown user).
+ */
+async function verifyOrFalse(verify: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await verify();
+  } catch {
+    return false;
+  }
+}
+
+/**
  * argon2id for new hashes (OWASP ASVS 2.4.1 / 2.4.4); bcrypt hashes imported from other
  * systems still verify and are flagged for rehash, so they upgrade on the next login.
  * The native libraries run on libuv's thread pool, off the event loop; the limiter
@@ -46,17 +59,16 @@ export class Argon2PasswordHasher implements PasswordHasher {
     if (BCRYPT_PREFIX.test(storedHash)) {
       // @node-rs/bcrypt reads $2a$/$2b$ only; $2y$ (PHP, passlib's ident option) is the same algorithm.
       const normalized = storedHash.replace(/^\$2y\$/, '$2b$');
-      const valid = await this.#limiter.run(() => bcryptVerify(password, normalized));
+      const valid = await this.#limiter.run(() =>
+        verifyOrFalse(() => bcryptVerify(password, normalized)),
+      );
       return { valid, needsRehash: valid };
     }
     const match = ARGON2ID_PARAMS.exec(storedHash);
     if (!match && !storedHash.startsWith('$argon2')) return { valid: false, needsRehash: false };
-    const valid = await this.#limiter
-      .run(() => argon2Verify(storedHash, password))
-      .catch(
-        // A corrupt stored hash is a failed login, never a crash.
-        () => false,
-      );
+    const valid = await this.#limiter.run(() =>
+      verifyOrFalse(() => argon2Verify(storedHash, password)),
+    );
     const current =
       match !== null &&
       Number(match[1]) === this.#params.memoryCost &&
@@ -67,7 +79,11 @@ export class Argon2PasswordHasher implements PasswordHasher {
 
   async verifyDummy(password: string): Promise<void> {
     // A real hash of the current parameters, made once, so the dummy costs what a real verify costs.
-    this.#dummyHash ??= this.hash('gatehouse-timing-equaliser');
+    // A failed attempt (e.g. hashing_overloaded) is forgotten, not cached for good.
+    this.#dummyHash ??= this.hash('gatehouse-timing-equaliser').catch((error: unknown) => {
+      this.#dummyHash = undefined;
+      throw error;
+    });
     await this.verify(await this.#dummyHash, password);
   }
 }

@@ -1,0 +1,310 @@
+import assert from 'node:assert/strict';
+import { createSecretKey } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { decodeJwt, decodeProtectedHeader, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { ManualClock } from '../clock.ts';
+import { GatehouseError, type ErrorCode } from '../errors.ts';
+import {
+  AccessTokens,
+  MAX_ACCESS_TOKEN_LENGTH,
+  type AccessTokenSettings,
+} from './access-tokens.ts';
+
+const SECRET = 'unit-test-secret-unit-test-secret-0123456789';
+const SECRET_BYTES = new TextEncoder().encode(SECRET);
+const SETTINGS: AccessTokenSettings = {
+  issuer: 'gatehouse',
+  audience: 'gatehouse',
+  ttlSeconds: 1800,
+  clockToleranceSeconds: 5,
+};
+const START = new Date('2030-01-01T00:00:00Z');
+const SUBJECT = { userId: 42, sessionId: 'b7f3c9e2-5d1a-4c8e-9f3b-2a6d8e1c4f70', scope: 'me' };
+
+function setup(settings: AccessTokenSettings = SETTINGS) {
+  const clock = new ManualClock(START);
+  const tokens = new AccessTokens(createSecretKey(Buffer.from(SECRET, 'utf8')), settings, clock);
+  return { clock, tokens };
+}
+
+function b64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** Claims exactly as Gatehouse issues them at START. */
+function validClaims(): Record<string, unknown> {
+  const iat = Math.floor(START.getTime() / 1000);
+  return {
+    sub: String(SUBJECT.userId),
+    sid: SUBJECT.sessionId,
+    scope: SUBJECT.scope,
+    jti: 'd0c1b2a3-0000-4000-8000-000000000001',
+    iss: SETTINGS.issuer,
+    aud: SETTINGS.audience,
+    iat,
+    exp: iat + SETTINGS.ttlSeconds,
+  };
+}
+
+/** Signs `claims` with jose under any header and key: the attacker's toolbox. */
+function craft(
+  claims: Record<string, unknown>,
+  header: { alg: string; typ?: string },
+  key: Parameters<SignJWT['sign']>[0] = SECRET_BYTES,
+): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader(header).sign(key);
+}
+
+async function assertRefused(
+  tokens: AccessTokens,
+  token: string,
+  code: ErrorCode = 'invalid_token',
+): Promise<void> {
+  await assert.rejects(tokens.verify(token), (error: unknown) => {
+    assert.ok(error instanceof GatehouseError, `expected a GatehouseError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    return true;
+  });
+}
+
+describe('AccessTokens: issue and verify', () => {
+  it('issues a token that verifies back to the same user, session and scope', async () => {
+    const { tokens } = setup();
+    const issued = await tokens.issue(SUBJECT);
+    assert.equal(issued.expiresIn, 1800);
+    const claims = await tokens.verify(issued.token);
+    assert.equal(claims.userId, 42);
+    assert.equal(claims.sessionId, SUBJECT.sessionId);
+    assert.equal(claims.scope, 'me');
+    assert.match(claims.tokenId, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(claims.expiresAt, new Date(START.getTime() + 1800 * 1000));
+  });
+
+  it('writes the RFC 9068 claims and the at+jwt type header', async () => {
+    const { tokens } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    assert.deepEqual(decodeProtectedHeader(token), { alg: 'HS256', typ: 'at+jwt' });
+    const payload = decodeJwt(token);
+    const iat = Math.floor(START.getTime() / 1000);
+    assert.equal(payload.sub, '42', 'sub is the user id as a string (RFC 7519 4.1.2)');
+    assert.equal(payload.sid, SUBJECT.sessionId);
+    assert.equal(payload.scope, 'me');
+    assert.equal(payload.iss, 'gatehouse');
+    assert.equal(payload.aud, 'gatehouse');
+    assert.equal(payload.iat, iat);
+    assert.equal(payload.exp, iat + 1800);
+    assert.equal(typeof payload.jti, 'string');
+  });
+
+  it('gives every token its own jti', async () => {
+    const { tokens } = setup();
+    const first = await tokens.verify((await tokens.issue(SUBJECT)).token);
+    const second = await tokens.verify((await tokens.issue(SUBJECT)).token);
+    assert.notEqual(first.tokenId, second.tokenId);
+  });
+
+  it('accepts a token crafted with exactly the claims Gatehouse writes', async () => {
+    // Guards the attack tests below: each changes one thing of a token that would pass.
+    const { tokens } = setup();
+    const token = await craft(validClaims(), { alg: 'HS256', typ: 'at+jwt' });
+    assert.equal((await tokens.verify(token)).userId, 42);
+  });
+});
+
+describe('AccessTokens: expiry', () => {
+  it('still verifies past exp within the clock tolerance', async () => {
+    const { clock, tokens } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    clock.advance(SETTINGS.ttlSeconds + SETTINGS.clockToleranceSeconds - 1);
+    assert.equal((await tokens.verify(token)).userId, 42);
+  });
+
+  it('answers token_expired past exp plus the clock tolerance', async () => {
+    const { clock, tokens } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    clock.advance(SETTINGS.ttlSeconds + SETTINGS.clockToleranceSeconds + 1);
+    await assertRefused(tokens, token, 'token_expired');
+  });
+
+  it('answers invalid_token, not token_expired, for an expired token it did not sign', async () => {
+    const { clock, tokens } = setup();
+    const token = await craft(
+      validClaims(),
+      { alg: 'HS256', typ: 'at+jwt' },
+      new TextEncoder().encode('x'.repeat(44)),
+    );
+    clock.advance(SETTINGS.ttlSeconds + 3600);
+    await assertRefused(tokens, token, 'invalid_token');
+  });
+});
+
+describe('AccessTokens: attacks answer invalid_token', () => {
+  it('refuses an unsigned alg:none token', async () => {
+    const { tokens } = setup();
+    for (const alg of ['none', 'None', 'NONE']) {
+      const unsigned = `${b64url({ alg, typ: 'at+jwt' })}.${b64url(validClaims())}.`;
+      await assertRefused(tokens, unsigned);
+    }
+  });
+
+  it('refuses HS512 and HS384 tokens made with the right secret', async () => {
+    const { tokens } = setup();
+    for (const alg of ['HS512', 'HS384']) {
+      await assertRefused(tokens, await craft(validClaims(), { alg, typ: 'at+jwt' }));
+    }
+  });
+
+  it('refuses an RS256 token signed with some RSA key', async () => {
+    const { tokens } = setup();
+    const { privateKey } = await generateKeyPair('RS256');
+    await assertRefused(
+      tokens,
+      await craft(validClaims(), { alg: 'RS256', typ: 'at+jwt' }, privateKey),
+    );
+  });
+
+  it('refuses HS256 signed with an RSA public key PEM as the secret (key confusion)', async () => {
+    const { tokens } = setup();
+    const { publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const pem = await exportSPKI(publicKey);
+    const token = await craft(
+      validClaims(),
+      { alg: 'HS256', typ: 'at+jwt' },
+      new TextEncoder().encode(pem),
+    );
+    await assertRefused(tokens, token);
+  });
+
+  it('refuses a token whose payload was changed after signing', async () => {
+    const { tokens } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    const [header, payload, signature] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8'));
+    for (const tampered of [
+      { ...claims, sub: '1' },
+      { ...claims, scope: 'me admin' },
+      { ...claims, exp: claims.exp + 86_400 },
+    ]) {
+      await assertRefused(tokens, `${header}.${b64url(tampered)}.${signature}`);
+    }
+  });
+
+  it('refuses a token whose signature was changed', async () => {
+    const { tokens } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    const [header, payload, signature = ''] = token.split('.');
+    const flipped = `${signature[0] === 'A' ? 'B' : 'A'}${signature.slice(1)}`;
+    await assertRefused(tokens, `${header}.${payload}.${flipped}`);
+    await assertRefused(tokens, `${header}.${payload}.`);
+  });
+
+  it('refuses a token signed with a foreign secret', async () => {
+    const { tokens } = setup();
+    const foreign = new TextEncoder().encode('another-service-secret-another-service-secret');
+    await assertRefused(
+      tokens,
+      await craft(validClaims(), { alg: 'HS256', typ: 'at+jwt' }, foreign),
+    );
+  });
+
+  it('refuses a token issued by another Gatehouse with other settings but the same secret', async () => {
+    const { tokens } = setup();
+    const other = setup({ ...SETTINGS, issuer: 'staging', audience: 'staging-api' }).tokens;
+    await assertRefused(tokens, (await other.issue(SUBJECT)).token);
+  });
+
+  it('refuses a wrong or missing issuer', async () => {
+    const { tokens } = setup();
+    const { iss: _iss, ...noIssuer } = validClaims();
+    await assertRefused(
+      tokens,
+      await craft({ ...validClaims(), iss: 'evil' }, { alg: 'HS256', typ: 'at+jwt' }),
+    );
+    await assertRefused(tokens, await craft(noIssuer, { alg: 'HS256', typ: 'at+jwt' }));
+  });
+
+  it('refuses a wrong or missing audience', async () => {
+    const { tokens } = setup();
+    const { aud: _aud, ...noAudience } = validClaims();
+    await assertRefused(
+      tokens,
+      await craft({ ...validClaims(), aud: 'other-api' }, { alg: 'HS256', typ: 'at+jwt' }),
+    );
+    await assertRefused(tokens, await craft(noAudience, { alg: 'HS256', typ: 'at+jwt' }));
+  });
+
+  it('refuses a token with no typ header or another typ (RFC 8725 3.11)', async () => {
+    const { tokens } = setup();
+    await assertRefused(tokens, await craft(validClaims(), { alg: 'HS256' }));
+    for (const typ of ['JWT', 'id_token+jwt', 'refresh+jwt', '']) {
+      await assertRefused(tokens, await craft(validClaims(), { alg: 'HS256', typ }));
+    }
+  });
+
+  it('refuses a token without a session id', async () => {
+    const { tokens } = setup();
+    const { sid: _sid, ...noSession } = validClaims();
+    await assertRefused(tokens, await craft(noSession, { alg: 'HS256', typ: 'at+jwt' }));
+    await assertRefused(
+      tokens,
+      await craft({ ...validClaims(), sid: 7 }, { alg: 'HS256', typ: 'at+jwt' }),
+    );
+  });
+
+  it('refuses a token without sub, jti, iat or exp', async () => {
+    const { tokens } = setup();
+    for (const claim of ['sub', 'jti', 'iat', 'exp']) {
+      const claims = validClaims();
+      delete claims[claim];
+      await assertRefused(tokens, await craft(claims, { alg: 'HS256', typ: 'at+jwt' }));
+    }
+  });
+
+  it('refuses a subject that is not a user id', async () => {
+    const { tokens } = setup();
+    for (const sub of ['admin', '0', '-1', '1.5', '', '99999999999999999999']) {
+      await assertRefused(
+        tokens,
+        await craft({ ...validClaims(), sub }, { alg: 'HS256', typ: 'at+jwt' }),
+      );
+    }
+  });
+
+  it(`refuses a correctly signed token longer than ${MAX_ACCESS_TOKEN_LENGTH} characters`, async () => {
+    const { tokens } = setup();
+    const padded = await craft(
+      { ...validClaims(), pad: 'x'.repeat(4000) },
+      { alg: 'HS256', typ: 'at+jwt' },
+    );
+    assert.ok(padded.length > MAX_ACCESS_TOKEN_LENGTH);
+    await assertRefused(tokens, padded);
+    const short = await craft(
+      { ...validClaims(), pad: 'x'.repeat(100) },
+      { alg: 'HS256', typ: 'at+jwt' },
+    );
+    assert.equal((await tokens.verify(short)).userId, 42, 'the padding alone is harmless');
+  });
+
+  it('refuses garbage strings', async () => {
+    const { tokens } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    for (const garbage of [
+      '',
+      ' ',
+      'garbage',
+      'a.b.c',
+      '..',
+      '...',
+      `Bearer ${token}`,
+      `${token}.`,
+      token.split('.').slice(0, 2).join('.'),
+      `${b64url({ alg: 'HS256', typ: 'at+jwt' })}.not-json.${token.split('.')[2]}`,
+      'eyJhbGciOiJIUzI1NiJ9',
+      '\u0000.\u0000.\u0000',
+      '🔑.🔑.🔑',
+      'x'.repeat(MAX_ACCESS_TOKEN_LENGTH + 1),
+    ]) {
+      await assertRefused(tokens, garbage);
+    }
+  });
+});
