@@ -114,3 +114,17 @@ describe('checkPasswordPolicy: no composition rules', () => {
     assert.doesNotThrow(() => checkPasswordPolicy('8302957146', policy));
   });
 });
+
+describe('checkPasswordPolicy: encoding', () => {
+  it('refuses a lone surrogate, which UTF-8 hashing would turn into U+FFFD', () => {
+    assert.throws(
+      () => checkPasswordPolicy('long enough \ud800 passphrase', policy),
+      (error: unknown) => error instanceof GatehouseError && error.code === 'invalid_input',
+    );
+    assert.throws(() => checkPasswordPolicy('long enough \udc00 passphrase', policy));
+  });
+
+  it('accepts a correctly paired surrogate (an emoji)', () => {
+    assert.doesNotThrow(() => checkPasswordPolicy('long enough 😀 passphrase', policy));
+  });
+});

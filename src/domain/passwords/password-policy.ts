@@ -18,6 +18,8 @@ function isCommon(password: string): boolean {
   return commonPasswords.has(password.toLowerCase());
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 function reject(message: string): never {
   throw new GatehouseError('invalid_input', message, { field: 'password' });
 }
@@ -32,6 +34,9 @@ export function checkPasswordPolicy(
   policy: PasswordPolicy,
   email?: string,
 ): void {
+  // A lone UTF-16 surrogate (`"\ud800"` in JSON) can't be encoded as UTF-8: hashing would turn
+  // it into U+FFFD, so different passwords would collide. Refuse it instead.
+  if (LONE_SURROGATE.test(password)) reject('Password contains an invalid character');
   const length = [...password].length;
   if (length < policy.minLength) {
     reject(`Password must have at least ${policy.minLength} characters`);
