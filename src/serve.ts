@@ -24,6 +24,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           hasher: services.hasher,
           clock: services.clock,
           policy: services.passwordPolicy,
+          audit: storage.audit,
         },
         { email: config.bootstrapAdmin.email, password: config.bootstrapAdmin.password.reveal() },
       );

@@ -1,4 +1,14 @@
 import type { Config } from './config/config.ts';
+import {
+  changeUserAccess,
+  deleteUser,
+  getUser,
+  listUsers,
+  type AdminRequest,
+} from './domain/accounts/admin-users.ts';
+import type { AccessChanges } from './domain/accounts/user-repository.ts';
+import type { AuditEntry, AuditFilters } from './domain/audit/audit-log.ts';
+import { listAuditEvents } from './domain/audit/list-audit-events.ts';
 import { registerUser, type RegisterUserInput } from './domain/accounts/register-user.ts';
 import type { User } from './domain/accounts/user.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
@@ -15,6 +25,7 @@ import {
   purgeEndedSessions,
 } from './domain/sessions/end-sessions.ts';
 import type { TokenGrant } from './domain/sessions/issue-tokens.ts';
+import { LoginThrottle } from './domain/sessions/login-throttle.ts';
 import { passwordGrant } from './domain/sessions/password-grant.ts';
 import { rotateRefreshToken } from './domain/sessions/rotate-refresh-token.ts';
 import type { ClientInfo, Session } from './domain/sessions/session.ts';
@@ -34,19 +45,37 @@ export interface Services {
   passwordGrant(input: {
     username: string;
     password: string;
+    /** RFC 6749 3.3: the scopes asked for, space-separated; absent = all the role allows. */
+    scope?: string;
     client: ClientInfo;
   }): Promise<TokenGrant>;
   authenticate(accessToken: string): Promise<Principal>;
-  rotateRefreshToken(refreshToken: string): Promise<TokenGrant>;
+  rotateRefreshToken(refreshToken: string, client?: ClientInfo): Promise<TokenGrant>;
   listSessions(userId: number): Promise<Session[]>;
-  endSession(userId: number, sessionId: string): Promise<void>;
-  endAllSessions(userId: number, exceptSessionId?: string): Promise<number>;
+  endSession(userId: number, sessionId: string, client?: ClientInfo): Promise<void>;
+  endAllSessions(userId: number, exceptSessionId?: string, client?: ClientInfo): Promise<number>;
   changePassword(input: {
     userId: number;
     sessionId: string;
     currentPassword: string;
     newPassword: string;
+    client?: ClientInfo;
   }): Promise<void>;
+  // Admin API (API.md 3): callers check the permission first (http/authorize.ts).
+  getUser(id: number): Promise<User>;
+  listUsers(page: {
+    limit: number;
+    afterId?: number;
+    emailPrefix?: string;
+  }): Promise<{ items: User[]; nextAfterId: number | undefined }>;
+  changeUserAccess(
+    request: AdminRequest & { userId: number; changes: AccessChanges },
+  ): Promise<User>;
+  deleteUser(request: AdminRequest & { userId: number }): Promise<void>;
+  listAuditEvents(
+    filters: AuditFilters,
+    page: { limit: number; beforeId?: number },
+  ): Promise<{ items: AuditEntry[]; nextBeforeId: number | undefined }>;
   purgeEndedSessions(): Promise<number>;
 }
 
@@ -81,7 +110,11 @@ export async function createServices(
     minLength: config.passwordMinLength,
     maxLength: MAX_PASSWORD_LENGTH,
   };
-  const { users, sessions } = storage;
+  const { users, sessions, audit } = storage;
+  const throttle = new LoginThrottle(
+    { repository: storage.loginThrottles, clock },
+    config.loginThrottle,
+  );
 
   return {
     storage,
@@ -90,29 +123,48 @@ export async function createServices(
     hashLimiter,
     tokens,
     passwordPolicy,
-    registerUser: (input) => registerUser({ users, hasher, clock, policy: passwordPolicy }, input),
+    registerUser: (input) =>
+      registerUser({ users, hasher, clock, policy: passwordPolicy, audit }, input),
     passwordGrant: (input) =>
       passwordGrant(
-        { users, sessions, hasher, tokens, clock, sessionTtlSeconds: config.refreshTokenTtl },
+        {
+          users,
+          sessions,
+          hasher,
+          tokens,
+          clock,
+          audit,
+          throttle,
+          sessionTtlSeconds: config.refreshTokenTtl,
+        },
         input,
       ),
     authenticate: (accessToken) => authenticate({ tokens, sessions, clock }, accessToken),
-    rotateRefreshToken: (refreshToken) =>
+    rotateRefreshToken: (refreshToken, client) =>
       rotateRefreshToken(
         {
           sessions,
           tokens,
           clock,
+          audit,
           sessionTtlSeconds: config.refreshTokenTtl,
           reuseGraceSeconds: config.refreshReuseGrace,
         },
         refreshToken,
+        client,
       ),
     listSessions: (userId) => listSessions({ sessions, clock }, userId),
-    endSession: (userId, sessionId) => endSession({ sessions, clock }, userId, sessionId),
-    endAllSessions: (userId, except) => endAllSessions({ sessions, clock }, userId, except),
+    endSession: (userId, sessionId, client) =>
+      endSession({ sessions, clock, audit }, userId, sessionId, client),
+    endAllSessions: (userId, except, client) =>
+      endAllSessions({ sessions, clock, audit }, userId, except, client),
     changePassword: (input) =>
-      changePassword({ users, sessions, hasher, clock, policy: passwordPolicy }, input),
+      changePassword({ users, sessions, hasher, clock, policy: passwordPolicy, audit }, input),
+    getUser: (id) => getUser({ users }, id),
+    listUsers: (page) => listUsers({ users }, page),
+    changeUserAccess: (request) => changeUserAccess({ users, sessions, audit, clock }, request),
+    deleteUser: (request) => deleteUser({ users, sessions, audit, clock }, request),
+    listAuditEvents: (filters, page) => listAuditEvents({ audit }, filters, page),
     purgeEndedSessions: () => purgeEndedSessions({ sessions, clock }),
   };
 }

@@ -29,11 +29,23 @@ export interface Config {
   readonly hashConcurrency: number;
   readonly hashQueueLimit: number;
   readonly bodyLimit: number;
+  /** Fastify's trustProxy: false, true, or the proxies' addresses / CIDRs / keywords. */
   readonly trustProxy: boolean | string;
   readonly logLevel: LogLevel;
   /** Serve GET /metrics (Prometheus text) on the public port. */
   readonly metricsEnabled: boolean;
   /** Processes serving on one machine (node:cluster); 1 = no cluster. */
   readonly workers: number;
+  /** Browser origins allowed to call the API cross-origin (CORS); empty = CORS off. */
+  readonly corsOrigins: readonly string[];
+  /** Prefix of every Redis key, so deployments (or test runs) can share one Redis. */
+  readonly redisKeyPrefix: string;
+  /** Per-account login throttling (ASVS 2.2.1), in seconds. */
+  readonly loginThrottle: {
+    readonly failuresBeforeLock: number;
+    readonly firstLockSeconds: number;
+    readonly maxLockSeconds: number;
+    readonly forgetAfterSeconds: number;
+  };
   readonly bootstrapAdmin: { readonly email: string; readonly password: Secret } | undefined;
 }

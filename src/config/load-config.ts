@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Config, Environment, LogLevel } from './config.ts';
 import { Secret } from './secret.ts';
@@ -72,6 +73,67 @@ class Reader {
   }
 }
 
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * GATEHOUSE_TRUST_PROXY: who may set X-Forwarded-For, which decides the client IP that rate
+ * limits count. `false` (default), `true` (every hop: only when the proxy overwrites the
+ * header), or the proxies' addresses / CIDRs / loopback, linklocal, uniquelocal.
+ */
+function readTrustProxy(read: Reader): boolean | string {
+  const raw = read.optional('GATEHOUSE_TRUST_PROXY');
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) {
+    // Fastify ignores a bare hop count (it can't tell a proxy from a client that way), which
+    // would silently trust nothing: say so instead.
+    read.problems.push(
+      `GATEHOUSE_TRUST_PROXY=${raw}: hop counts are not supported; list the proxy's addresses or CIDRs (e.g. 10.0.0.0/8,loopback), or true if the proxy overwrites X-Forwarded-For`,
+    );
+    return false;
+  }
+  for (const entry of raw.split(',').map((e) => e.trim())) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const prefixOk =
+      prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+    if (!PROXY_KEYWORDS.has(entry) && (family === 0 || !prefixOk || extra !== undefined)) {
+      read.problems.push(
+        `GATEHOUSE_TRUST_PROXY: ${JSON.stringify(entry)} is not an address, CIDR or one of loopback, linklocal, uniquelocal; expected true, false or a comma-separated list like 10.0.0.0/8,loopback`,
+      );
+    }
+  }
+  return raw;
+}
+
+/**
+ * GATEHOUSE_CORS_ORIGINS: comma-separated origins (`https://app.example.com`), each exactly as
+ * a browser sends it in `Origin`. No `*`: an auth API names the sites it trusts.
+ */
+function readCorsOrigins(read: Reader): string[] {
+  const raw = read.optional('GATEHOUSE_CORS_ORIGINS');
+  if (raw === undefined) return [];
+  const origins = raw
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of origins) {
+    let canonical: string | undefined;
+    try {
+      const url = new URL(origin);
+      canonical = /^https?:$/.test(url.protocol) ? url.origin : undefined;
+    } catch {
+      canonical = undefined;
+    }
+    if (canonical !== origin) {
+      read.problems.push(
+        `GATEHOUSE_CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin; expected a comma-separated list like https://app.example.com,http://localhost:5173 (scheme, lower-case host and port only; no path, no *)`,
+      );
+    }
+  }
+  return origins;
+}
+
 /** Reads API.md 6's variables (and a few operational extras) into one frozen Config. */
 export function loadConfig(env: Env): Config {
   const read = new Reader(env);
@@ -115,13 +177,7 @@ export function loadConfig(env: Env): Config {
     );
   }
 
-  const trustProxyRaw = read.optional('GATEHOUSE_TRUST_PROXY');
-  const trustProxy =
-    trustProxyRaw === undefined || trustProxyRaw === 'false'
-      ? false
-      : trustProxyRaw === 'true'
-        ? true
-        : trustProxyRaw;
+  const trustProxy = readTrustProxy(read);
 
   const config: Config = {
     env: envName,
@@ -162,6 +218,15 @@ export function loadConfig(env: Env): Config {
     metricsEnabled:
       read.choice<'true' | 'false'>('GATEHOUSE_METRICS', 'true', ['true', 'false']) === 'true',
     workers: read.integer('GATEHOUSE_WORKERS', 1, 1, 64),
+    corsOrigins: readCorsOrigins(read),
+    redisKeyPrefix: read.string('GATEHOUSE_REDIS_KEY_PREFIX', 'gatehouse:'),
+    loginThrottle: {
+      // ASVS 2.2.1: five tries, then 1 s doubling up to 15 min; forgotten after a quiet day.
+      failuresBeforeLock: read.integer('GATEHOUSE_LOGIN_FAILURES_BEFORE_LOCK', 5, 1, 1000),
+      firstLockSeconds: read.integer('GATEHOUSE_LOGIN_FIRST_LOCK', 1, 1, 3600),
+      maxLockSeconds: read.integer('GATEHOUSE_LOGIN_MAX_LOCK', 900, 1, 86_400),
+      forgetAfterSeconds: read.integer('GATEHOUSE_LOGIN_FORGET_AFTER', 86_400, 60, 86_400 * 30),
+    },
     bootstrapAdmin:
       bootstrapEmail !== undefined && bootstrapPassword !== undefined
         ? { email: bootstrapEmail, password: new Secret(bootstrapPassword) }

@@ -18,7 +18,8 @@ export const ERROR_CODES = [
   'invalid_scope',
   'incorrect_password',
   'last_admin',
-  'too_many_attempts',
+  'too_many_attempts', // one account's logins are throttled after repeated failures (ASVS 2.2.1)
+  'rate_limited', // one client address sent too many requests (API.md 4)
   'hashing_overloaded',
   'store_unavailable',
 ] as const;

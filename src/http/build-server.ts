@@ -7,11 +7,15 @@ import { useStrictUtf8Json } from './content-type.ts';
 import { answerRouterError, registerErrorHandling } from './errors.ts';
 import { metricsRoute, registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
+import { registerRateLimits } from './rate-limit.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { healthRoutes } from './routes/health.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { webUiRoutes } from './routes/web-ui.ts';
 import { userRoutes } from './routes/users.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import { validatorCompiler } from './validation.ts';
 
 export interface ServerOptions {
@@ -52,6 +56,8 @@ export async function buildServer(
   registerErrorHandling(app);
   useStrictUtf8Json(app);
   await app.register(formbody);
+  await registerSecurityHeaders(app, config);
+  await registerRateLimits(app, config);
   await registerOpenApi(app);
 
   const metrics = registerMetrics(app, services);
@@ -60,6 +66,8 @@ export async function buildServer(
   await app.register(userRoutes(services));
   await app.register(tokenRoutes(services));
   await app.register(sessionRoutes(services));
+  await app.register(adminRoutes(services));
+  await app.register(auditRoutes(services));
   await app.register(webUiRoutes());
   return app;
 }

@@ -42,7 +42,8 @@ export const ERROR_RESPONSES = {
   invalid_scope: { status: 400, oauthError: 'invalid_scope' },
   incorrect_password: { status: 400, detail: 'Incorrect password' },
   last_admin: { status: 409 },
-  too_many_attempts: { status: 429 },
+  too_many_attempts: { status: 429, detail: 'Too many failed login attempts; try again later' },
+  rate_limited: { status: 429, detail: 'Too many requests; try again later' },
   hashing_overloaded: { status: 503 },
   store_unavailable: { status: 503 },
 } as const satisfies Record<ErrorCode, ErrorResponse>;

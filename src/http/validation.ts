@@ -106,6 +106,13 @@ export function toValidationIssues(
           msg: `Input should be less than or equal to ${String(params.limit)}`,
           type: 'less_than_equal',
         };
+      case 'additionalProperties':
+        // pydantic's `extra="forbid"` wording, for bodies that refuse unknown fields.
+        return {
+          loc: [...loc, String(params.additionalProperty)],
+          msg: 'Extra inputs are not permitted',
+          type: 'extra_forbidden',
+        };
       case 'enum':
       case 'const': {
         const allowed = (params.allowedValues as unknown[] | undefined) ?? [params.allowedValue];

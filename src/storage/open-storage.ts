@@ -4,11 +4,15 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { UserRepository } from '../domain/accounts/user-repository.ts';
+import type { AuditLog } from '../domain/audit/audit-log.ts';
+import type { LoginThrottleRepository } from '../domain/sessions/login-throttle-repository.ts';
 import type { SessionRepository } from '../domain/sessions/session-repository.ts';
 import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
 import type { Database } from './sql/database.ts';
 import type { SqlDialectName } from './sql/dialect.ts';
 import { migrationProvider } from './sql/migrations/index.ts';
+import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
+import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
 import { SqlSettingsRepository } from './sql/sql-settings-repository.ts';
 import { SqlUserRepository } from './sql/sql-user-repository.ts';
@@ -20,6 +24,8 @@ export interface Storage {
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly settings: SettingsRepository;
+  readonly audit: AuditLog;
+  readonly loginThrottles: LoginThrottleRepository;
   /** Applies pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   /** Resolves when the store answers a trivial query within `timeoutMs` (for /readyz). */
@@ -85,6 +91,8 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     users: new SqlUserRepository(db),
     sessions: new SqlSessionRepository(db),
     settings: new SqlSettingsRepository(db),
+    audit: new SqlAuditRepository(db),
+    loginThrottles: new SqlLoginThrottleRepository(db),
     async migrate() {
       // Kysely looks for its bookkeeping tables by name in every schema; pinning them to the
       // schema of the search_path keeps two Gatehouse schemas in one database apart.

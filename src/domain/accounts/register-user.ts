@@ -1,7 +1,10 @@
+import type { AuditLog } from '../audit/audit-log.ts';
+import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from '../passwords/password-policy.ts';
+import type { ClientInfo } from '../sessions/session.ts';
 import { normalizeEmail, parseEmail } from './email.ts';
 import type { Role, User } from './user.ts';
 import type { UserRepository } from './user-repository.ts';
@@ -11,6 +14,8 @@ export interface RegisterUserDeps {
   hasher: PasswordHasher;
   clock: Clock;
   policy: PasswordPolicy;
+  /** Where registrations are recorded (API.md 3); optional for tools that create users offline. */
+  audit?: AuditLog;
 }
 
 export interface RegisterUserInput {
@@ -18,6 +23,7 @@ export interface RegisterUserInput {
   password: string;
   /** Only trusted callers (CLI, bootstrap) pass a role; self-registration is always `user`. */
   role?: Role;
+  client?: ClientInfo;
 }
 
 /** Checks email and password policy before any hashing, then stores the new account. */
@@ -32,17 +38,33 @@ export async function registerUser(
     throw new GatehouseError('email_taken', 'Email already registered');
   }
   const passwordHash = await deps.hasher.hash(input.password);
-  return deps.users.create({
+  const user = await deps.users.create({
     email,
     passwordHash,
     role: input.role ?? 'user',
     createdAt: deps.clock.now(),
   });
+  if (deps.audit) {
+    // A self-registration is the new user's own act; a trusted creation (CLI, bootstrap) has
+    // no known actor.
+    await recordAuditEvent(
+      { audit: deps.audit, clock: deps.clock },
+      'user.registered',
+      {
+        actorId: input.role === undefined ? user.id : null,
+        subjectId: user.id,
+        email: user.email,
+        details: { role: user.role },
+      },
+      input.client,
+    );
+  }
+  return user;
 }
 
 /** Creates a user from a hash made elsewhere (argon2id or bcrypt), e.g. a migration from passlib. */
 export async function importUser(
-  deps: Pick<RegisterUserDeps, 'users' | 'clock'>,
+  deps: Pick<RegisterUserDeps, 'users' | 'clock' | 'audit'>,
   input: { email: string; passwordHash: string; role?: Role },
 ): Promise<User> {
   if (!/^\$(argon2id\$|2[aby]\$)/.test(input.passwordHash)) {
@@ -52,10 +74,19 @@ export async function importUser(
       { field: 'password_hash' },
     );
   }
-  return deps.users.create({
+  const user = await deps.users.create({
     email: parseEmail(input.email),
     passwordHash: input.passwordHash,
     role: input.role ?? 'user',
     createdAt: deps.clock.now(),
   });
+  if (deps.audit) {
+    await recordAuditEvent(
+      { audit: deps.audit, clock: deps.clock },
+      'user.registered',
+      { subjectId: user.id, email: user.email, details: { role: user.role, imported: true } },
+      undefined,
+    );
+  }
+  return user;
 }

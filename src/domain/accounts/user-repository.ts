@@ -1,5 +1,20 @@
 import type { Role, User, UserWithHash } from './user.ts';
 
+/** An admin's change to an account (PATCH /users/{id}); absent fields stay as they are. */
+export interface AccessChanges {
+  role?: Role;
+  disabled?: boolean;
+}
+
+export type AccessChangeResult =
+  | { outcome: 'changed'; before: User; after: User }
+  | { outcome: 'not_found' }
+  /** The change would leave no active (role admin, not disabled) admin; nothing was written. */
+  | { outcome: 'last_admin' };
+
+export type DeleteUserResult =
+  { outcome: 'deleted'; user: User } | { outcome: 'not_found' } | { outcome: 'last_admin' };
+
 export interface NewUser {
   email: string;
   passwordHash: string;
@@ -28,4 +43,19 @@ export interface UserRepository {
   list(options: { limit: number; afterId?: number; emailPrefix?: string }): Promise<User[]>;
 
   countAdmins(): Promise<number>;
+
+  /**
+   * Applies `changes` unless the user is an active admin and the change would leave no other
+   * one (`last_admin`). Race-free across connections and instances: of two admins demoting or
+   * disabling each other concurrently, exactly one change applies and the other gets
+   * `last_admin`, so an active admin always remains. Disabling stamps `now`; re-disabling keeps
+   * the first time.
+   */
+  changeAccess(id: number, changes: AccessChanges, now: Date): Promise<AccessChangeResult>;
+
+  /**
+   * Deletes the user, with their sessions and refresh tokens (cascade), under the same
+   * last-admin guarantee as `changeAccess`.
+   */
+  delete(id: number): Promise<DeleteUserResult>;
 }

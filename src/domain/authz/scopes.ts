@@ -1,4 +1,5 @@
 import type { Role } from '../accounts/user.ts';
+import { GatehouseError } from '../errors.ts';
 
 /**
  * OAuth2 scopes each role may hold (data, not branches). A token carries the scopes granted
@@ -17,4 +18,30 @@ export function defaultScopeFor(role: Role): string {
 export function narrowScope(scope: string, role: Role): string {
   const held = new Set(scope.split(' '));
   return SCOPES_BY_ROLE[role].filter((s) => held.has(s)).join(' ');
+}
+
+// RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces.
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/**
+ * The scope to grant when a client asks for `requested` (RFC 6749 3.3, FastAPI's scopes
+ * tutorial): absent or empty means everything the role allows; otherwise every scope asked
+ * for must be one the role allows, else `invalid_scope` (RFC 6749 5.2). Returned in the
+ * role's order, without duplicates.
+ */
+export function grantScope(requested: string | undefined, role: Role): string {
+  const asked = (requested ?? '').split(' ').filter(Boolean);
+  if (asked.length === 0) return defaultScopeFor(role);
+  const allowed = SCOPES_BY_ROLE[role];
+  const refused = asked.filter((s) => !allowed.includes(s));
+  if (refused.length > 0) {
+    const shown = refused.find((s) => SCOPE_TOKEN.test(s) && s.length <= 40);
+    throw new GatehouseError(
+      'invalid_scope',
+      shown === undefined
+        ? 'The requested scope is invalid or not allowed for this account'
+        : `The requested scope is not allowed for this account: ${shown}`,
+    );
+  }
+  return allowed.filter((s) => asked.includes(s)).join(' ');
 }

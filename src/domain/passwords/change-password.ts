@@ -1,7 +1,10 @@
 import type { UserRepository } from '../accounts/user-repository.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError, isGatehouseError } from '../errors.ts';
 import type { SessionRepository } from '../sessions/session-repository.ts';
+import type { ClientInfo } from '../sessions/session.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.ts';
 
@@ -11,6 +14,7 @@ export interface ChangePasswordDeps {
   hasher: PasswordHasher;
   clock: Clock;
   policy: PasswordPolicy;
+  audit: AuditLog;
 }
 
 /**
@@ -20,7 +24,13 @@ export interface ChangePasswordDeps {
  */
 export async function changePassword(
   deps: ChangePasswordDeps,
-  input: { userId: number; sessionId: string; currentPassword: string; newPassword: string },
+  input: {
+    userId: number;
+    sessionId: string;
+    currentPassword: string;
+    newPassword: string;
+    client?: ClientInfo;
+  },
 ): Promise<void> {
   const user = await deps.users.findById(input.userId);
   const login =
@@ -38,5 +48,16 @@ export async function changePassword(
     throw error;
   }
   await deps.users.updatePasswordHash(login.id, await deps.hasher.hash(input.newPassword));
-  await deps.sessions.revokeAllForUser(login.id, deps.clock.now(), input.sessionId);
+  const ended = await deps.sessions.revokeAllForUser(login.id, deps.clock.now(), input.sessionId);
+  await recordAuditEvent(
+    deps,
+    'password.changed',
+    {
+      actorId: login.id,
+      subjectId: login.id,
+      email: login.email,
+      details: { other_sessions_ended: ended },
+    },
+    input.client,
+  );
 }

@@ -1,11 +1,18 @@
+import type { AuditLog } from '../audit/audit-log.ts';
+import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
-import type { Session } from './session.ts';
+import type { ClientInfo, Session } from './session.ts';
 import type { SessionRepository } from './session-repository.ts';
 
 export interface EndSessionsDeps {
   sessions: SessionRepository;
   clock: Clock;
+}
+
+/** Ending sessions on the user's request is a logout, and is audited. */
+export interface LogoutDeps extends EndSessionsDeps {
+  audit: AuditLog;
 }
 
 /**
@@ -14,22 +21,37 @@ export interface EndSessionsDeps {
  * one and an already ended one are all `not_found`, so ids of others reveal nothing.
  */
 export async function endSession(
-  deps: EndSessionsDeps,
+  deps: LogoutDeps,
   userId: number,
   sessionId: string,
+  client?: ClientInfo,
 ): Promise<void> {
   if (!(await deps.sessions.revoke(sessionId, userId, deps.clock.now()))) {
     throw new GatehouseError('not_found', 'Session not found');
   }
+  await recordAuditEvent(
+    deps,
+    'session.logout',
+    { actorId: userId, subjectId: userId, details: { session_id: sessionId } },
+    client,
+  );
 }
 
 /** Ends every session of the user (POST /logout/all), or all but one (password change). */
 export async function endAllSessions(
-  deps: EndSessionsDeps,
+  deps: LogoutDeps,
   userId: number,
   exceptSessionId?: string,
+  client?: ClientInfo,
 ): Promise<number> {
-  return deps.sessions.revokeAllForUser(userId, deps.clock.now(), exceptSessionId);
+  const ended = await deps.sessions.revokeAllForUser(userId, deps.clock.now(), exceptSessionId);
+  await recordAuditEvent(
+    deps,
+    'session.logout',
+    { actorId: userId, subjectId: userId, details: { all: true, ended } },
+    client,
+  );
+  return ended;
 }
 
 export function listSessions(deps: EndSessionsDeps, userId: number): Promise<Session[]> {

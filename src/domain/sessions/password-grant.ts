@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
-import { defaultScopeFor } from '../authz/scopes.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import { grantScope } from '../authz/scopes.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
 import { issueTokens, type TokenGrant } from './issue-tokens.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 import type { ClientInfo } from './session.ts';
 import type { SessionRepository } from './session-repository.ts';
 
@@ -16,6 +19,9 @@ export interface PasswordGrantDeps {
   hasher: PasswordHasher;
   tokens: AccessTokens;
   clock: Clock;
+  audit: AuditLog;
+  /** Per-account backoff after failed logins (ASVS 2.2.1). */
+  throttle: LoginThrottle;
   /** Seconds a session (and its refresh token) lives without a refresh. */
   sessionTtlSeconds: number;
 }
@@ -30,18 +36,51 @@ function invalidCredentials(): GatehouseError {
  */
 export async function passwordGrant(
   deps: PasswordGrantDeps,
-  input: { username: string; password: string; client: ClientInfo },
+  input: { username: string; password: string; scope?: string; client: ClientInfo },
 ): Promise<TokenGrant> {
+  // API.md 3: failures are audited with the email tried (never the password) and the reason,
+  // which only admins see; the client's answer stays the same for every reason.
+  const loginFailed = (reason: string, subjectId: number | null = null) =>
+    recordAuditEvent(
+      deps,
+      'login.failed',
+      {
+        subjectId,
+        email: input.username,
+        // The lock this failure set, if any: how operators see an account under attack.
+        details: {
+          reason,
+          ...(attempt.lockSeconds === null ? {} : { locked_seconds: attempt.lockSeconds }),
+        },
+      },
+      input.client,
+    );
+  // ASVS 2.2.1: counted before any hashing, for unknown emails too; a locked account is a 429.
+  const attempt = await deps.throttle.beginAttempt(input.username);
   const user = await deps.users.findByEmailForLogin(normalizeEmail(input.username));
   if (!user) {
     // ASVS 2.2 / RFC 6749 5.2: an unknown user costs a real verify and answers exactly like a
     // wrong password, so neither the body nor the timing reveals which emails exist.
     await deps.hasher.verifyDummy(input.password);
+    await loginFailed('unknown_email');
     throw invalidCredentials();
   }
   const check = await deps.hasher.verify(user.passwordHash, input.password);
   // A disabled account answers like a wrong password: no hint that the address exists.
-  if (!check.valid || user.disabled) throw invalidCredentials();
+  if (!check.valid || user.disabled) {
+    await loginFailed(check.valid ? 'disabled' : 'wrong_password', user.id);
+    throw invalidCredentials();
+  }
+  await deps.throttle.clearFailures(input.username);
+  // Checked only once the password is proven, so the answer reveals nothing about the role
+  // of an account one can't log in to.
+  let scope: string;
+  try {
+    scope = grantScope(input.scope, user.role);
+  } catch (error) {
+    await loginFailed('invalid_scope', user.id);
+    throw error;
+  }
   if (check.needsRehash) {
     // Upgrade imported bcrypt or older argon2 parameters now that we hold the plain password.
     await deps.users.updatePasswordHash(user.id, await deps.hasher.hash(input.password));
@@ -49,7 +88,6 @@ export async function passwordGrant(
 
   const now = deps.clock.now();
   const sessionId = randomUUID();
-  const scope = defaultScopeFor(user.role);
   const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
   await deps.sessions.create({
     id: sessionId,
@@ -62,5 +100,17 @@ export async function passwordGrant(
     ip: input.client.ip,
     scope,
   });
-  return issueTokens(deps, { userId: user.id, sessionId, scope, refreshExpiresAt: expiresAt });
+  const grant = await issueTokens(deps, {
+    userId: user.id,
+    sessionId,
+    scope,
+    refreshExpiresAt: expiresAt,
+  });
+  await recordAuditEvent(
+    deps,
+    'login.succeeded',
+    { actorId: user.id, subjectId: user.id, email: user.email, details: { session_id: sessionId } },
+    input.client,
+  );
+  return grant;
 }

@@ -1,15 +1,19 @@
+import type { AuditLog } from '../audit/audit-log.ts';
+import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { narrowScope } from '../authz/scopes.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
 import { issueTokens, type TokenGrant } from './issue-tokens.ts';
 import { hashRefreshToken } from './refresh-token.ts';
+import type { ClientInfo } from './session.ts';
 import type { SessionRepository } from './session-repository.ts';
 
 export interface RotateRefreshTokenDeps {
   sessions: SessionRepository;
   tokens: AccessTokens;
   clock: Clock;
+  audit: AuditLog;
   /** Seconds the session lives after this refresh (sliding expiry). */
   sessionTtlSeconds: number;
   /** Seconds after a rotation in which the parent token may be presented again (0 = strict). */
@@ -29,6 +33,7 @@ function invalidGrant(): GatehouseError {
 export async function rotateRefreshToken(
   deps: RotateRefreshTokenDeps,
   refreshToken: string,
+  client?: ClientInfo,
 ): Promise<TokenGrant> {
   const now = deps.clock.now();
   const result = await deps.sessions.consumeRefreshToken(hashRefreshToken(refreshToken), now);
@@ -38,6 +43,13 @@ export async function rotateRefreshToken(
     const withinGrace = deps.reuseGraceSeconds > 0 && sinceRotation <= deps.reuseGraceSeconds;
     if (!withinGrace) {
       await deps.sessions.revoke(result.sessionId, result.userId, now);
+      // Recorded before the grant fails: whoever replayed it is not known, so no actor.
+      await recordAuditEvent(
+        deps,
+        'token.reuse_detected',
+        { subjectId: result.userId, details: { session_id: result.sessionId } },
+        client,
+      );
       throw new GatehouseError(
         'refresh_token_reused',
         'Refresh token was already used; the session has been ended',
@@ -49,10 +61,22 @@ export async function rotateRefreshToken(
   if (!session) throw invalidGrant();
   const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
   await deps.sessions.touch(result.sessionId, now, expiresAt);
-  return issueTokens(deps, {
+  const grant = await issueTokens(deps, {
     userId: result.userId,
     sessionId: result.sessionId,
     scope: narrowScope(session.scope, session.user.role),
     refreshExpiresAt: expiresAt,
   });
+  await recordAuditEvent(
+    deps,
+    'token.refreshed',
+    {
+      actorId: result.userId,
+      subjectId: result.userId,
+      email: session.user.email,
+      details: { session_id: result.sessionId },
+    },
+    client,
+  );
+  return grant;
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../services.ts';
 import { BEARER_SECURITY, principalOf, requireUser } from '../authenticate.ts';
+import { clientInfo } from '../client-info.ts';
 import { requireContentType } from '../content-type.ts';
 import { clearRefreshCookie } from '../refresh-cookie.ts';
 import { ErrorSchema } from '../schemas.ts';
@@ -41,7 +42,7 @@ export function sessionRoutes(services: Services): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const { user, sessionId } = principalOf(request);
-        await services.endSession(user.id, sessionId);
+        await services.endSession(user.id, sessionId, clientInfo(request));
         clearRefreshCookie(request, reply);
         return reply.code(204).send(null);
       },
@@ -58,7 +59,7 @@ export function sessionRoutes(services: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        await services.endAllSessions(principalOf(request).user.id);
+        await services.endAllSessions(principalOf(request).user.id, undefined, clientInfo(request));
         clearRefreshCookie(request, reply);
         return reply.code(204).send(null);
       },
@@ -102,7 +103,11 @@ export function sessionRoutes(services: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        await services.endSession(principalOf(request).user.id, request.params.id);
+        await services.endSession(
+          principalOf(request).user.id,
+          request.params.id,
+          clientInfo(request),
+        );
         return reply.code(204).send(null);
       },
     );
@@ -127,6 +132,7 @@ export function sessionRoutes(services: Services): FastifyPluginAsyncTypebox {
           sessionId,
           currentPassword: request.body.current_password,
           newPassword: request.body.new_password,
+          client: clientInfo(request),
         });
         return reply.code(204).send(null);
       },

@@ -21,7 +21,12 @@ const TokenForm = Type.Object({
   grant_type: Type.Optional(Type.String()),
   username: Type.Optional(Type.String()),
   password: Type.Optional(Type.String()),
-  scope: Type.Optional(Type.String()),
+  scope: Type.Optional(
+    Type.String({
+      description:
+        'Space-separated scopes to grant (`me`, `admin`); empty or absent = all your role allows',
+    }),
+  ),
   refresh_token: Type.Optional(Type.String()),
   client_id: Type.Optional(Type.String()),
   client_secret: Type.Optional(Type.String()),
@@ -95,13 +100,18 @@ export function tokenRoutes(services: Services): FastifyPluginAsyncTypebox {
             await services.passwordGrant({
               username: form.username ?? '',
               password: form.password ?? '',
+              scope: form.scope,
               client: clientInfo(request),
             }),
           );
         }
         if (grantType === 'refresh_token') {
           const refreshToken = presentedRefreshToken(request, reply, form.refresh_token);
-          return tokenResponse(request, reply, await services.rotateRefreshToken(refreshToken));
+          return tokenResponse(
+            request,
+            reply,
+            await services.rotateRefreshToken(refreshToken, clientInfo(request)),
+          );
         }
         throw new GatehouseError(
           'unsupported_grant_type',

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { toPublicUser } from '../../domain/accounts/user.ts';
 import type { Services } from '../../services.ts';
 import { BEARER_SECURITY, principalOf, requireUser } from '../authenticate.ts';
+import { clientInfo } from '../client-info.ts';
 import { requireContentType } from '../content-type.ts';
 import { ErrorSchema, PublicUserSchema } from '../schemas.ts';
 
@@ -33,6 +34,7 @@ export function userRoutes(services: Services): FastifyPluginAsyncTypebox {
         const user = await services.registerUser({
           email: request.body.email,
           password: request.body.password,
+          client: clientInfo(request),
         });
         return toPublicUser(user);
       },

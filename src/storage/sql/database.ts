@@ -41,11 +41,37 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface AuditEventsTable {
+  /** bigserial on Postgres (read back as a string), integer on SQLite. */
+  id: Generated<number | string>;
+  type: string;
+  created_at: DbTime;
+  actor_id: number | null;
+  subject_id: number | null;
+  email: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  /** JSON object text, or null. */
+  details: string | null;
+}
+
+/** Per-account login throttling (migration 0003). Times are epoch milliseconds. */
+export interface LoginThrottlesTable {
+  key: string;
+  failures: number;
+  /** bigint: Postgres reads it back as a string. */
+  next_lock_ms: number | string;
+  locked_until_ms: number | string;
+  last_attempt_ms: number | string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   settings: SettingsTable;
+  audit_events: AuditEventsTable;
+  login_throttles: LoginThrottlesTable;
 }
 
 export function toDate(value: DbTime): Date {

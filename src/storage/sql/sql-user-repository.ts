@@ -1,10 +1,17 @@
 import { sql, type Kysely } from 'kysely';
 import { normalizeEmail } from '../../domain/accounts/email.ts';
 import type { User, UserWithHash } from '../../domain/accounts/user.ts';
-import type { NewUser, UserRepository } from '../../domain/accounts/user-repository.ts';
+import type {
+  AccessChangeResult,
+  AccessChanges,
+  DeleteUserResult,
+  NewUser,
+  UserRepository,
+} from '../../domain/accounts/user-repository.ts';
 import { GatehouseError } from '../../domain/errors.ts';
 import { toDbTime, type Database } from './database.ts';
 import { isUniqueViolation } from './driver-errors.ts';
+import { changeAccess, deleteUser } from './user-access-changes.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
 
 function escapeLike(value: string): string {
@@ -91,5 +98,13 @@ export class SqlUserRepository implements UserRepository {
       .where('disabled_at', 'is', null)
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  changeAccess(id: number, changes: AccessChanges, now: Date): Promise<AccessChangeResult> {
+    return changeAccess(this.#db, id, changes, now);
+  }
+
+  delete(id: number): Promise<DeleteUserResult> {
+    return deleteUser(this.#db, id);
   }
 }

@@ -1,11 +1,15 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.ts';
 import * as refreshTokens from './0002-refresh-tokens.ts';
+import * as loginThrottle from './0003-login-throttle.ts';
+import * as auditLog from './0004-audit-log.ts';
 
 /** Forward-only migrations, in order. Add a module `NNNN-what.ts` and list it here. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-refresh-tokens': refreshTokens,
+  '0003-login-throttle': loginThrottle,
+  '0004-audit-log': auditLog,
 };
 
 export const migrationProvider: MigrationProvider = {

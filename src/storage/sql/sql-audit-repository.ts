@@ -1,0 +1,76 @@
+import type { Kysely, Selectable } from 'kysely';
+import type {
+  AuditDetails,
+  AuditEntry,
+  AuditEvent,
+  AuditFilters,
+  AuditLog,
+} from '../../domain/audit/audit-log.ts';
+import { toDate, toDbTime, type AuditEventsTable, type Database } from './database.ts';
+
+function toDetails(text: string | null): AuditDetails | null {
+  if (text === null) return null;
+  const parsed: unknown = JSON.parse(text);
+  return parsed !== null && typeof parsed === 'object' ? (parsed as AuditDetails) : null;
+}
+
+function toEntry(row: Selectable<AuditEventsTable>): AuditEntry {
+  return {
+    id: Number(row.id),
+    type: row.type,
+    createdAt: toDate(row.created_at),
+    actorId: row.actor_id === null ? null : Number(row.actor_id),
+    subjectId: row.subject_id === null ? null : Number(row.subject_id),
+    email: row.email,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    details: toDetails(row.details),
+  };
+}
+
+export class SqlAuditRepository implements AuditLog {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async record(event: AuditEvent): Promise<void> {
+    await this.#db
+      .insertInto('audit_events')
+      .values({
+        type: event.type,
+        created_at: toDbTime(event.createdAt),
+        actor_id: event.actorId,
+        subject_id: event.subjectId,
+        email: event.email,
+        ip: event.ip,
+        user_agent: event.userAgent,
+        details: event.details === null ? null : JSON.stringify(event.details),
+      })
+      .execute();
+  }
+
+  async list(
+    filters: AuditFilters,
+    page: { limit: number; beforeId?: number },
+  ): Promise<AuditEntry[]> {
+    let query = this.#db
+      .selectFrom('audit_events')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(page.limit);
+    if (page.beforeId !== undefined) query = query.where('id', '<', page.beforeId);
+    const { userId, type, since, until } = filters;
+    if (userId !== undefined) {
+      query = query.where((eb) =>
+        eb.or([eb('subject_id', '=', userId), eb('actor_id', '=', userId)]),
+      );
+    }
+    if (type !== undefined) query = query.where('type', '=', type);
+    // Times are ISO 8601 UTC text on SQLite (ordered as strings) and timestamptz on Postgres.
+    if (since !== undefined) query = query.where('created_at', '>=', toDbTime(since));
+    if (until !== undefined) query = query.where('created_at', '<', toDbTime(until));
+    return (await query.execute()).map(toEntry);
+  }
+}
