@@ -159,7 +159,10 @@ export async function createServices(
     endAllSessions: (userId, except, client) =>
       endAllSessions({ sessions, clock, audit }, userId, except, client),
     changePassword: (input) =>
-      changePassword({ users, sessions, hasher, clock, policy: passwordPolicy, audit }, input),
+      changePassword(
+        { users, sessions, hasher, clock, policy: passwordPolicy, audit, throttle },
+        input,
+      ),
     getUser: (id) => getUser({ users }, id),
     listUsers: (page) => listUsers({ users }, page),
     changeUserAccess: (request) => changeUserAccess({ users, sessions, audit, clock }, request),

@@ -170,26 +170,29 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(me.json().role, 'user', 'the PATCH above changed nothing');
     });
 
-    it('promotes a user, who gets the admin scope at the next login', async () => {
+    it('promotes a user, whose open session gains admin rights on its next request', async () => {
       const user = await createUser(t);
+      // A session opened with an explicit `scope=me` must stay without admin rights.
+      const narrow = await logIn(t.app, user.user, 'me');
       const patched = await asAdmin('PATCH', `/users/${user.user.id}`, { role: 'admin' });
       assert.equal(patched.statusCode, 200);
       assert.equal(patched.json().role, 'admin');
-      // The token granted before the promotion carries only `me`: scopes are fixed at login.
-      const old = await t.app.inject({
+      // The session asked for no particular scope, so it holds whatever the role allows now
+      // (API.md 3: the role is read on every request and a change takes effect immediately).
+      const promoted = await t.app.inject({
         method: 'GET',
         url: '/users/',
         headers: bearer(user.accessToken),
       });
-      assert.equal(old.statusCode, 403);
-      const fresh = await logIn(t.app, user.user);
-      assert.equal(fresh.scope, 'me admin');
-      const list = await t.app.inject({
+      assert.equal(promoted.statusCode, 200);
+      const refused = await t.app.inject({
         method: 'GET',
         url: '/users/',
-        headers: bearer(fresh.accessToken),
+        headers: bearer(narrow.accessToken),
       });
-      assert.equal(list.statusCode, 200);
+      assert.equal(refused.statusCode, 403);
+      const fresh = await logIn(t.app, user.user);
+      assert.equal(fresh.scope, 'me admin');
     });
 
     it('refuses a PATCH with an unknown field, a bad role or a non-boolean disabled (422)', async () => {

@@ -14,10 +14,24 @@ export function defaultScopeFor(role: Role): string {
   return SCOPES_BY_ROLE[role].join(' ');
 }
 
-/** The part of `scope` the role still allows, in the role's order (a demoted admin loses `admin`). */
+/**
+ * What a session stores when the client asked for no particular scope: "whatever the role
+ * allows", resolved against the role read from the store on every request. A promoted user's
+ * open sessions gain `admin` at once, as a demoted admin's lose it (API.md 3: a role change
+ * takes effect immediately); an explicit `scope=me` stays `me`.
+ */
+export const ROLE_SCOPE = '*';
+
+/** The part of `scope` the role allows now, in the role's order (a demoted admin loses `admin`). */
 export function narrowScope(scope: string, role: Role): string {
+  if (scope === ROLE_SCOPE) return defaultScopeFor(role);
   const held = new Set(scope.split(' '));
   return SCOPES_BY_ROLE[role].filter((s) => held.has(s)).join(' ');
+}
+
+/** What the session records for a grant: ROLE_SCOPE when nothing in particular was asked for. */
+export function sessionScopeFor(requested: string | undefined, granted: string): string {
+  return (requested ?? '').trim() === '' ? ROLE_SCOPE : granted;
 }
 
 // RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces.

@@ -1,8 +1,10 @@
+import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError, isGatehouseError } from '../errors.ts';
+import type { LoginThrottle } from '../sessions/login-throttle.ts';
 import type { SessionRepository } from '../sessions/session-repository.ts';
 import type { ClientInfo } from '../sessions/session.ts';
 import type { PasswordHasher } from './password-hasher.ts';
@@ -15,6 +17,7 @@ export interface ChangePasswordDeps {
   clock: Clock;
   policy: PasswordPolicy;
   audit: AuditLog;
+  throttle: LoginThrottle;
 }
 
 /**
@@ -33,12 +36,14 @@ export async function changePassword(
   },
 ): Promise<void> {
   const user = await deps.users.findById(input.userId);
-  const login =
-    user &&
-    (await deps.users.findByEmailForLogin(user.email.trim().normalize('NFC').toLowerCase()));
+  const login = user && (await deps.users.findByEmailForLogin(normalizeEmail(user.email)));
   if (!login) throw new GatehouseError('not_found', 'User not found');
+  // ASVS 2.2.1: whoever holds a stolen access token can't guess the current password faster
+  // than a login could; the same per-account count and lock apply.
+  await deps.throttle.beginAttempt(login.email);
   const check = await deps.hasher.verify(login.passwordHash, input.currentPassword);
   if (!check.valid) throw new GatehouseError('incorrect_password', 'Incorrect password');
+  await deps.throttle.clearFailures(login.email);
   try {
     checkPasswordPolicy(input.newPassword, deps.policy, login.email);
   } catch (error) {

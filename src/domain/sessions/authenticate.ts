@@ -1,4 +1,5 @@
 import type { User } from '../accounts/user.ts';
+import { narrowScope } from '../authz/scopes.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
@@ -35,6 +36,8 @@ export async function authenticate(deps: AuthenticateDeps, token: string): Promi
   return {
     user: session.user,
     sessionId: claims.sessionId,
-    scopes: new Set(claims.scope.split(' ').filter(Boolean)),
+    // The session's scope against today's role, not the token's claim: a promotion, demotion
+    // or scope narrowing applies on the next request (API.md 3).
+    scopes: new Set(narrowScope(session.scope, session.user.role).split(' ').filter(Boolean)),
   };
 }

@@ -3,7 +3,7 @@ import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
-import { grantScope } from '../authz/scopes.ts';
+import { grantScope, sessionScopeFor } from '../authz/scopes.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
@@ -98,7 +98,7 @@ export async function passwordGrant(
     revokedAt: null,
     userAgent: input.client.userAgent,
     ip: input.client.ip,
-    scope,
+    scope: sessionScopeFor(input.scope, scope),
   });
   const grant = await issueTokens(deps, {
     userId: user.id,
