@@ -131,4 +131,73 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     await other.close();
     assert.deepEqual(foreign, []);
   });
+
+  it('lets an admin promote a user, who sees the admin pages next, and disabling signs it out', async () => {
+    const email = `promoted-${process.pid}@example.com`;
+    const created = await fetch(`${url}/users/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    assert.equal(created.status, 200);
+
+    const userPage = await newPage();
+    await signIn(userPage, url, email, PASSWORD);
+    await userPage.getByTestId('account-email').waitFor();
+    assert.equal(await userPage.getByRole('link', { name: 'Users' }).count(), 0);
+
+    const adminPage = await newPage();
+    await signIn(adminPage, url, ADMIN.email, ADMIN.password);
+    await adminPage.getByTestId('account-email').waitFor();
+    await adminPage.getByRole('link', { name: 'Users' }).click();
+    await adminPage.getByTestId('users').waitFor();
+    await adminPage.getByLabel('Email starts with').fill('promoted-');
+    await adminPage.getByRole('button', { name: 'Search' }).click();
+    await adminPage.getByRole('cell', { name: email, exact: true }).waitFor();
+    await adminPage.getByLabel(`Role of ${email}`).selectOption('admin');
+    await adminPage.getByText(`${email} is now admin.`).waitFor();
+    await screenshot(adminPage, 'admin-users');
+
+    // The audit page lists the role change.
+    await adminPage.getByRole('link', { name: 'Audit log' }).click();
+    await adminPage.getByRole('cell', { name: 'user.role_changed' }).first().waitFor();
+    await screenshot(adminPage, 'admin-audit');
+
+    // The promoted user sees the admin pages on its next navigation, without signing in again.
+    await userPage.getByRole('link', { name: 'Account' }).click();
+    await userPage.reload();
+    await userPage.getByRole('link', { name: 'Users' }).click();
+    await userPage.getByTestId('users').waitFor();
+    assert.equal(await userPage.getByTestId('account-email').count(), 0);
+
+    // Disabling the user ends its sessions: its next navigation lands on the sign-in page.
+    await adminPage.getByRole('link', { name: 'Users' }).click();
+    await adminPage.getByTestId('users').waitFor();
+    await adminPage.getByRole('cell', { name: email, exact: true }).waitFor();
+    const row = adminPage.getByRole('row').filter({ hasText: email });
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await adminPage.getByText(`${email} disabled.`).waitFor();
+    await userPage.getByRole('link', { name: 'Account' }).click();
+    await userPage.getByRole('heading', { name: 'Sign in' }).waitFor();
+
+    // Deleting asks for a second, explicit click.
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await adminPage.getByRole('button', { name: `Confirm delete ${email}` }).click();
+    await adminPage.getByText(`${email} deleted.`).waitFor();
+
+    // The last active admin can't demote itself: the 409 is shown plainly.
+    await adminPage.getByLabel(`Role of ${ADMIN.email}`).selectOption('user');
+    await adminPage
+      .getByText(/last active admin/i)
+      .first()
+      .waitFor();
+    // Redrawn from the server: the select shows the role that stands, not the one refused.
+    await adminPage.waitForFunction(
+      `document.querySelector('select[aria-label="Role of ${ADMIN.email}"]')?.value === 'admin'`,
+    );
+    await screenshot(adminPage, 'admin-last-admin-error');
+    await userPage.close();
+    await adminPage.close();
+    assert.deepEqual(foreign, []);
+  });
 });

@@ -60,8 +60,12 @@ async function currentUser(): Promise<User | undefined> {
   }
 }
 
+let latestRender = 0;
+
 async function render(): Promise<void> {
   const main = document.getElementById('main')!;
+  // Navigations can overlap (a click during a slow load): only the latest one may draw.
+  const ticket = ++latestRender;
   try {
     const user = await currentUser();
     const route = ROUTES[currentPath()];
@@ -72,9 +76,11 @@ async function render(): Promise<void> {
       say('That page is for admins only.', 'error');
       return navigate('#/account');
     }
+    const page = await route.render(user);
+    if (ticket !== latestRender) return;
     renderNav(user);
     document.title = `${route.title} · Gatehouse`;
-    main.replaceChildren(await route.render(user));
+    main.replaceChildren(page);
     main.focus();
   } catch (error) {
     say((error as Error).message, 'error');

@@ -14,8 +14,10 @@ async function act(work: () => Promise<unknown>, done: string): Promise<void> {
     say(done, 'success');
     refresh(currentParams());
   } catch (error) {
-    // e.g. 409: the last active admin can't be demoted, disabled or deleted.
+    // e.g. 409: the last active admin can't be demoted, disabled or deleted. Redraw, so the
+    // controls show what the server holds rather than what was attempted.
     say((error as Error).message, 'error');
+    refresh(currentParams());
   }
 }
 
