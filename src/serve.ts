@@ -3,7 +3,7 @@ import type { Config } from './config/config.ts';
 import { bootstrapAdmin } from './domain/accounts/bootstrap-admin.ts';
 import { buildServer } from './http/build-server.ts';
 import { createServices, type Services } from './services.ts';
-import { openStorage } from './storage/open-storage.ts';
+import { openStorage, type StorageOptions } from './storage/open-storage.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -11,9 +11,37 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The storage settings of a config: the database, and Redis when GATEHOUSE_REDIS_URL is set. */
+export function storageOptionsFor(
+  config: Config,
+  onRedisUnavailable: (error: Error) => void,
+): StorageOptions {
+  return {
+    poolSize: config.databasePoolSize,
+    ...(config.redisUrl
+      ? {
+          redis: {
+            url: config.redisUrl,
+            keyPrefix: config.redisKeyPrefix,
+            onUnavailable: onRedisUnavailable,
+          },
+        }
+      : {}),
+  };
+}
+
 /** serve: loadConfig → openStorage → createServices → buildServer → listen (STYLE.md). */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const storage = await openStorage(config.databaseUrl, { poolSize: config.databasePoolSize });
+  let log: FastifyInstance['log'] | undefined;
+  const storage = await openStorage(
+    config.databaseUrl,
+    storageOptionsFor(config, (error) =>
+      (log ?? console).warn(
+        { err: error },
+        'Redis unavailable: rate limits are per instance until it is back',
+      ),
+    ),
+  );
   try {
     await storage.migrate();
     const services = await createServices(config, storage);
@@ -31,6 +59,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       if (created) console.error(`gatehouse: created bootstrap admin ${created.email}`);
     }
     const app = await buildServer(services, config);
+    log = app.log;
     const stopPurging = purgeEndedSessionsPeriodically(services, app);
     const url = await app.listen({ host: config.host, port: config.port });
     if (config.env === 'development' && !config.jwtSecret) {

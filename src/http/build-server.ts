@@ -57,7 +57,7 @@ export async function buildServer(
   useStrictUtf8Json(app);
   await app.register(formbody);
   await registerSecurityHeaders(app, config);
-  await registerRateLimits(app, config);
+  await registerRateLimits(app, config, services.storage.redis?.client);
   await registerOpenApi(app);
 
   const metrics = registerMetrics(app, services);

@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
 import { GatehouseError } from '../domain/errors.ts';
 
@@ -15,43 +15,19 @@ function limitedRoutes(config: Config): Record<string, number> {
 }
 
 /**
- * A Redis client for counters every instance shares. Failing fast matters more than any one
- * count: no offline queue and a short command timeout, so a Redis outage lets requests through
- * (`skipOnError`; the per-account throttle in the SQL store still holds) instead of hanging
- * them or answering 500.
- */
-async function openRedis(app: FastifyInstance, url: string): Promise<Redis> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: 1000,
-  });
-  let reported = false;
-  redis.on('error', (error: Error) => {
-    // Reconnect attempts repeat the error; one line per outage is enough.
-    if (!reported) app.log.warn({ err: error }, 'rate-limit Redis unavailable; limits not shared');
-    reported = true;
-  });
-  redis.on('ready', () => (reported = false));
-  app.addHook('onClose', async () => redis.disconnect());
-  try {
-    await redis.connect();
-  } catch {
-    // Logged by the error listener; ioredis keeps reconnecting in the background.
-  }
-  return redis;
-}
-
-/**
  * Per-client-IP rate limits on POST /token and POST /users/ (@fastify/rate-limit), counted
  * before the body is parsed. `request.ip` follows the trust-proxy setting, so X-Forwarded-For
  * counts only behind a trusted proxy. Counters live in memory, or in Redis when
  * GATEHOUSE_REDIS_URL is set so that every instance shares them. Over the limit: 429 with
  * Retry-After through http/errors.ts (`rate_limited`). Call before the routes are registered.
+ * If Redis is unreachable the limit lets requests through (`skipOnError`) rather than hang or
+ * fail them; the per-account login throttle, kept in the SQL store, still holds.
  */
-export async function registerRateLimits(app: FastifyInstance, config: Config): Promise<void> {
+export async function registerRateLimits(
+  app: FastifyInstance,
+  config: Config,
+  redis: Redis | undefined,
+): Promise<void> {
   const limits = limitedRoutes(config);
   if (Object.values(limits).every((max) => max === 0)) return;
 
@@ -62,7 +38,6 @@ export async function registerRateLimits(app: FastifyInstance, config: Config): 
     if (max) route.config = { ...route.config, rateLimit: { max, timeWindow: WINDOW_MS } };
   });
 
-  const redis = config.redisUrl ? await openRedis(app, config.redisUrl) : undefined;
   await app.register(rateLimit, {
     global: false,
     ...(redis ? { redis, nameSpace: `${config.redisKeyPrefix}rate-limit:` } : {}),

@@ -10,6 +10,7 @@ import type { SessionRepository } from '../domain/sessions/session-repository.ts
 import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
 import type { Database } from './sql/database.ts';
 import type { SqlDialectName } from './sql/dialect.ts';
+import { openRedis, type RedisConnection } from './redis/open-redis.ts';
 import { migrationProvider } from './sql/migrations/index.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
@@ -30,6 +31,8 @@ export interface Storage {
   migrate(): Promise<string[]>;
   /** Resolves when the store answers a trivial query within `timeoutMs` (for /readyz). */
   ping(timeoutMs?: number): Promise<void>;
+  /** The shared Redis, when configured (rate-limit counters of all instances). */
+  readonly redis: RedisConnection | undefined;
   /** Connection pool usage, for /metrics (Postgres only; SQLite has one connection). */
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
   close(): Promise<void>;
@@ -38,6 +41,8 @@ export interface Storage {
 export interface StorageOptions {
   /** Postgres connection pool size. */
   poolSize?: number;
+  /** GATEHOUSE_REDIS_URL: shared counters for many instances (optional). */
+  redis?: { url: string; keyPrefix: string; onUnavailable: (error: Error) => void };
 }
 
 function openSqlite(path: string): Kysely<Database> {
@@ -86,8 +91,12 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     dialect === 'postgres' ? openPostgres(target, options.poolSize ?? 10) : undefined;
   const db = postgres?.db ?? openSqlite(target);
   const pool = postgres?.pool;
+  const redis = options.redis
+    ? await openRedis(options.redis.url, options.redis.keyPrefix, options.redis.onUnavailable)
+    : undefined;
   return {
     dialect,
+    redis,
     users: new SqlUserRepository(db),
     sessions: new SqlSessionRepository(db),
     settings: new SqlSettingsRepository(db),
@@ -119,6 +128,9 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     },
     poolStats: () =>
       pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
-    close: () => db.destroy(),
+    async close() {
+      await redis?.close();
+      await db.destroy();
+    },
   };
 }

@@ -3,6 +3,7 @@ import type { Config } from '../../src/config/config.ts';
 import { ManualClock, type Clock } from '../../src/domain/clock.ts';
 import { buildServer } from '../../src/http/build-server.ts';
 import { createServices, type Services } from '../../src/services.ts';
+import { storageOptionsFor } from '../../src/serve.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { testConfig } from './test-config.ts';
 
@@ -23,7 +24,10 @@ export async function createTestApp(
   options: { env?: Record<string, string>; clock?: Clock } = {},
 ): Promise<TestApp> {
   const config = testConfig(options.env);
-  const storage = await openStorage(config.databaseUrl, { poolSize: config.databasePoolSize });
+  const storage = await openStorage(
+    config.databaseUrl,
+    storageOptionsFor(config, () => {}),
+  );
   await storage.migrate();
   const clock = options.clock ?? new ManualClock();
   const services = await createServices(config, storage, { clock });
