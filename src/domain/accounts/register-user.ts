@@ -62,15 +62,21 @@ export async function registerUser(
   return user;
 }
 
+// Whole hashes, not just their prefixes: a truncated or mangled hash would import "fine" and
+// lock its user out for good. bcrypt: cost 04-31, 22 salt + 31 hash characters (bcrypt's
+// base64). argon2id: the PHC string format with version, m, t, p, salt and hash.
+const IMPORTABLE_HASH =
+  /^(\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}|\$argon2id\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,})$/;
+
 /** Creates a user from a hash made elsewhere (argon2id or bcrypt), e.g. a migration from passlib. */
 export async function importUser(
   deps: Pick<RegisterUserDeps, 'users' | 'clock' | 'audit'>,
   input: { email: string; passwordHash: string; role?: Role },
 ): Promise<User> {
-  if (!/^\$(argon2id\$|2[aby]\$)/.test(input.passwordHash)) {
+  if (!IMPORTABLE_HASH.test(input.passwordHash)) {
     throw new GatehouseError(
       'invalid_input',
-      'password hash must be argon2id ($argon2id$...) or bcrypt ($2a$, $2b$, $2y$)',
+      'password hash must be a complete argon2id ($argon2id$v=19$m=...) or bcrypt ($2a$, $2b$, $2y$) hash',
       { field: 'password_hash' },
     );
   }

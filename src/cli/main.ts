@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { GatehouseError } from '../domain/errors.ts';
+import { createServices } from '../services.ts';
+import { openStorage } from '../storage/open-storage.ts';
+import { registerAdminCommands } from './admin-commands.ts';
+import { registerServerCommands } from './server-commands.ts';
+import { registerUserCommands, type WithServices } from './users.ts';
+
+/**
+ * `gatehouse` (bin/gatehouse.js): serve, migrate and manage users from the shell, on the store
+ * and settings the server uses (API.md 6). Expected failures (bad configuration, a taken email,
+ * invalid input) print one `error:` line and exit 1; only real bugs show a stack trace.
+ */
+
+/** Services on the configured store, migrated first, so a fresh database works at once. */
+const withServices: WithServices = async (work) => {
+  const config = loadConfig(process.env);
+  const storage = await openStorage(config.databaseUrl, { poolSize: config.databasePoolSize });
+  try {
+    await storage.migrate();
+    return await work(await createServices(config, storage));
+  } finally {
+    await storage.close();
+  }
+};
+
+function version(): string {
+  const packageJson = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(packageJson) as { version: string }).version;
+}
+
+/** One line for an expected error: what went wrong and, for bad input, which option. */
+function describeGatehouseError(error: GatehouseError): string {
+  if (error.code === 'invalid_input' && error.field !== undefined) {
+    return `error: --${error.field.replaceAll('_', '-')}: ${error.message}`;
+  }
+  return `error: ${error.message}`;
+}
+
+const program = new Command('gatehouse')
+  .description('Gatehouse: a self-hostable authentication and user-management service')
+  .version(version())
+  .showHelpAfterError('(run with --help for usage)');
+registerServerCommands(program);
+registerUserCommands(program, withServices);
+registerAdminCommands(program, withServices);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else if (error instanceof GatehouseError) {
+    console.error(describeGatehouseError(error));
+  } else if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string') {
+    // System errors (EADDRINUSE, EACCES, ECONNREFUSED, ...) are about the environment.
+    console.error(`error: ${error.message}`);
+  } else {
+    console.error('error: unexpected failure (a bug; please report it):', error);
+  }
+  process.exitCode = 1;
+}

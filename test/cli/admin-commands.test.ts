@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Command } from 'commander';
+import { registerAdminCommands } from '../../src/cli/admin-commands.ts';
+import { isGatehouseError } from '../../src/domain/errors.ts';
+import { bearer, createUser } from '../support/admins.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
+
+describe('gatehouse users set-role|disable|enable|delete and audit list', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp();
+  });
+  after(() => t.close());
+
+  /** Runs one command line against the test app's store; returns what it printed. */
+  async function run(...args: string[]): Promise<unknown[]> {
+    const program = new Command('gatehouse')
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined });
+    registerAdminCommands(program, (work) => work(t.services));
+    const printed: unknown[] = [];
+    const log = console.log;
+    console.log = (line: string) => printed.push(JSON.parse(line));
+    try {
+      await program.parseAsync(args, { from: 'user' });
+    } finally {
+      console.log = log;
+    }
+    return printed;
+  }
+
+  it('promotes a user named by email, and the change is audited without an actor', async () => {
+    const target = await createUser(t);
+    const [printed] = await run('users', 'set-role', target.email.toUpperCase(), 'admin');
+    assert.deepEqual((printed as { role: string }).role, 'admin');
+    assert.equal((await t.storage.users.findById(target.user.id))?.role, 'admin');
+    const [entry] = await run(
+      'audit',
+      'list',
+      '--user',
+      String(target.user.id),
+      '--type',
+      'user.role_changed',
+    );
+    assert.deepEqual(entry, {
+      ...(entry as object),
+      actorId: null,
+      subjectId: target.user.id,
+      userAgent: 'gatehouse-cli',
+      details: { from: 'user', to: 'admin' },
+    });
+  });
+
+  it('disables a user by id, ending its sessions, and enables it again', async () => {
+    const target = await createUser(t);
+    await run('users', 'disable', String(target.user.id));
+    const me = await t.app.inject({
+      method: 'GET',
+      url: '/users/me',
+      headers: bearer(target.accessToken),
+    });
+    assert.equal(me.statusCode, 401);
+    const [enabled] = await run('users', 'enable', target.email);
+    assert.equal((enabled as { disabled: boolean }).disabled, false);
+  });
+
+  it('refuses to demote or delete the last active admin, and to act on an unknown user', async () => {
+    const last = await createUser(t, 'admin');
+    for (const user of await t.storage.users.list({ limit: 100 })) {
+      if (user.role === 'admin' && user.id !== last.user.id) {
+        await t.storage.users.changeAccess(user.id, { role: 'user' }, t.clock.now());
+      }
+    }
+    await assert.rejects(run('users', 'set-role', last.email, 'user'), (e) =>
+      isGatehouseError(e, 'last_admin'),
+    );
+    await assert.rejects(run('users', 'delete', last.email), (e) =>
+      isGatehouseError(e, 'last_admin'),
+    );
+    await assert.rejects(run('users', 'disable', 'nobody@example.com'), (e) =>
+      isGatehouseError(e, 'not_found'),
+    );
+    await assert.rejects(
+      run('users', 'set-role', last.email, 'root'),
+      /expected one of: user, admin/,
+    );
+    assert.equal(await t.storage.users.countAdmins(), 1);
+  });
+
+  it('deletes a user and lists audit entries newest first up to --limit', async () => {
+    const target = await createUser(t);
+    const [deleted] = await run('users', 'delete', target.email);
+    assert.deepEqual(deleted, { deleted: target.user.id, email: target.email });
+    assert.equal(await t.storage.users.findById(target.user.id), undefined);
+    const entries = (await run('audit', 'list', '--limit', '3')) as { id: number; type: string }[];
+    assert.equal(entries.length, 3);
+    assert.equal(entries[0]?.type, 'user.deleted');
+    assert.ok(entries[0]!.id > entries[1]!.id && entries[1]!.id > entries[2]!.id);
+  });
+});

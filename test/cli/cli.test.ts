@@ -1,0 +1,304 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { normalizeEmail } from '../../src/domain/accounts/email.ts';
+import { FORM, bearer } from '../support/admins.ts';
+import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'gatehouse.js');
+// passlib's bcrypt of STRONG_PASSWORD (the fixture of the hasher's unit tests).
+const PASSLIB_BCRYPT = '$2b$10$PJiuevypiL4QiEjuUBAwx.J1wa.iAiYe5EZPPM/Wmvo1u0zeo7CPu';
+const RUN_TIMEOUT_MS = 60_000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment without the caller's Gatehouse settings, plus `env`. */
+function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const kept = Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_'));
+  return { ...Object.fromEntries(kept), ...env };
+}
+
+/** Runs `node bin/gatehouse.js ...args` to its end (killed past RUN_TIMEOUT_MS). */
+function gatehouse(env: Record<string, string>, ...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: cleanEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gatehouse ${args.join(' ')}: no exit within ${RUN_TIMEOUT_MS} ms`));
+    }, RUN_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** An expected failure: exit 1, one `error:` line, never a stack trace. */
+function assertCleanFailure(run: Run, message: RegExp): void {
+  assert.equal(run.code, 1, `exit code; stderr: ${run.stderr}`);
+  assert.match(run.stderr, message);
+  assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace');
+}
+
+function parseJsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('the gatehouse CLI (bin/gatehouse.js)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+  const databaseUrl = `sqlite:${join(dir, 'gatehouse.db')}`;
+  const env = { GATEHOUSE_DATABASE_URL: databaseUrl };
+  const run = (...args: string[]) => gatehouse(env, ...args);
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists its commands in --help', async () => {
+    const top = await run('--help');
+    assert.equal(top.code, 0, top.stderr);
+    for (const command of ['serve', 'migrate', 'users']) {
+      assert.match(top.stdout, new RegExp(`^\\s+${command}\\b`, 'm'), `lists ${command}`);
+    }
+    const users = await run('users', '--help');
+    assert.equal(users.code, 0, users.stderr);
+    for (const command of ['create', 'list']) {
+      assert.match(users.stdout, new RegExp(`^\\s+${command}\\b`, 'm'), `lists users ${command}`);
+    }
+    const serve = await run('serve', '--help');
+    assert.match(serve.stdout, /--port <port>/);
+    assert.match(serve.stdout, /--host <host>/);
+  });
+
+  it('migrates a fresh database, printing the migrations applied, and then has none left', async () => {
+    const fresh = { GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'fresh.db')}` };
+    const first = await gatehouse(fresh, 'migrate');
+    assert.equal(first.code, 0, first.stderr);
+    const names = first.stdout.trim().split('\n');
+    assert.equal(names[0], '0001-initial');
+    assert.ok(
+      names.every((name) => /^\d{4}-[a-z0-9-]+$/.test(name)),
+      `migration names: ${first.stdout}`,
+    );
+    const again = await gatehouse(fresh, 'migrate');
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, '', 'nothing applied the second time');
+    assert.match(again.stderr, /up to date/);
+  });
+
+  describe('users create and users list', () => {
+    it('creates a user who then appears in the table and in --json, with no password or hash', async () => {
+      const email = uniqueEmail('cli');
+      const created = await run('users', 'create', '--email', email, '--password', STRONG_PASSWORD);
+      assert.equal(created.code, 0, created.stderr);
+      const [user] = parseJsonLines(created.stdout);
+      assert.equal(user?.email, email);
+      assert.equal(user?.role, 'user');
+
+      const table = await run('users', 'list', '--limit', '1000');
+      assert.equal(table.code, 0, table.stderr);
+      assert.match(table.stdout, /^ID\s+EMAIL\s+ROLE\s+DISABLED\s+CREATED AT$/m);
+      const row = table.stdout.split('\n').find((line) => line.includes(email));
+      assert.match(String(row), new RegExp(`^${user?.id}\\s+${email}\\s+user\\s+no\\s+\\d{4}-`));
+
+      const json = await run('users', 'list', '--json', '--email-prefix', email.toUpperCase());
+      assert.equal(json.code, 0, json.stderr);
+      assert.deepEqual(parseJsonLines(json.stdout), [user]);
+
+      for (const output of [created, table, json]) {
+        const printed = output.stdout + output.stderr;
+        assert.ok(!printed.includes(STRONG_PASSWORD), 'never prints the password');
+        assert.ok(!printed.includes('$argon2'), 'never prints a hash');
+        assert.doesNotMatch(printed, /password_?hash/i);
+      }
+    });
+
+    it('refuses a second user with the same email in another letter case, saying why', async () => {
+      const email = uniqueEmail('dup');
+      const first = await run('users', 'create', '--email', email, '--password', STRONG_PASSWORD);
+      assert.equal(first.code, 0, first.stderr);
+      const second = await run(
+        'users',
+        'create',
+        '--email',
+        email.toUpperCase(),
+        '--password',
+        STRONG_PASSWORD,
+      );
+      assertCleanFailure(second, /^error: Email already registered$/m);
+      assert.equal(second.stdout, '');
+    });
+
+    it('refuses a password that fails the policy and an invalid email, naming the option', async () => {
+      const weak = await run(
+        'users',
+        'create',
+        '--email',
+        uniqueEmail('weak'),
+        '--password',
+        'short',
+      );
+      assertCleanFailure(weak, /^error: --password: .*at least 8 characters/m);
+      const badEmail = await run(
+        'users',
+        'create',
+        '--email',
+        'not-an-email',
+        '--password',
+        STRONG_PASSWORD,
+      );
+      assertCleanFailure(badEmail, /^error: --email: .*not a valid email address/m);
+    });
+
+    it('makes an admin with --role admin, and refuses a role that does not exist', async () => {
+      const email = uniqueEmail('admin');
+      const refused = await run(
+        'users',
+        'create',
+        '--email',
+        email,
+        '--password',
+        STRONG_PASSWORD,
+        '--role',
+        'root',
+      );
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /argument 'root' is invalid\. Allowed choices are user, admin/);
+
+      const admin = await run(
+        'users',
+        'create',
+        '--email',
+        email,
+        '--password',
+        STRONG_PASSWORD,
+        '--role',
+        'admin',
+      );
+      assert.equal(admin.code, 0, admin.stderr);
+      const listed = parseJsonLines(
+        (await run('users', 'list', '--json', '--email-prefix', email)).stdout,
+      );
+      assert.deepEqual(
+        listed.map((u) => [u.email, u.role]),
+        [[email, 'admin']],
+      );
+    });
+
+    it('asks for exactly one of --password and --password-hash', async () => {
+      const neither = await run('users', 'create', '--email', uniqueEmail('none'));
+      assert.equal(neither.code, 1);
+      assert.match(neither.stderr, /one of '--password <password>' or '--password-hash <hash>'/);
+      const both = await run(
+        'users',
+        'create',
+        '--email',
+        uniqueEmail('both'),
+        '--password',
+        STRONG_PASSWORD,
+        '--password-hash',
+        PASSLIB_BCRYPT,
+      );
+      assert.equal(both.code, 1);
+      assert.match(both.stderr, /cannot be used with/);
+    });
+
+    it('refuses a hash that is not a complete argon2id or bcrypt hash, and creates no user', async () => {
+      const email = uniqueEmail('badhash');
+      for (const hash of [
+        'plain-text-password',
+        '$1$saltsalt$md5cryptmd5cryptmd5cr', // md5-crypt
+        PASSLIB_BCRYPT.slice(0, 30), // truncated in a copy-paste
+        '$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHRzYWx0$YWJjZGVmZ2hpamtsbW5vcA', // argon2i
+      ]) {
+        const refused = await run('users', 'create', '--email', email, '--password-hash', hash);
+        assertCleanFailure(refused, /^error: --password-hash: .*argon2id.*bcrypt/m);
+        assert.ok(!refused.stderr.includes(hash), 'does not echo the hash');
+      }
+      const listed = await run('users', 'list', '--json', '--email-prefix', email);
+      assert.equal(listed.stdout, '', 'no user was created');
+    });
+
+    it('refuses a bad configuration with its message and no stack trace', async () => {
+      const refused = await gatehouse({ GATEHOUSE_DATABASE_URL: 'mysql://nope' }, 'users', 'list');
+      assertCleanFailure(refused, /^Invalid configuration:\n\s+- GATEHOUSE_DATABASE_URL: /m);
+    });
+  });
+
+  describe('importing a passlib bcrypt hash with --password-hash', () => {
+    let t: TestApp;
+    const email = uniqueEmail('passlib');
+
+    before(async () => {
+      const imported = await run(
+        'users',
+        'create',
+        '--email',
+        email,
+        '--password-hash',
+        PASSLIB_BCRYPT,
+      );
+      assert.equal(imported.code, 0, imported.stderr);
+      assert.ok(!imported.stdout.includes('$2b$'), 'does not print the hash');
+      // The HTTP API on the same database file the CLI wrote.
+      t = await createTestApp({ env: { GATEHOUSE_DATABASE_URL: databaseUrl } });
+    });
+    after(() => t?.close());
+
+    it('stores the hash as given, lets the user log in with the password, and upgrades it to argon2id', async () => {
+      const stored = await t.storage.users.findByEmailForLogin(normalizeEmail(email));
+      assert.equal(stored?.passwordHash, PASSLIB_BCRYPT);
+
+      const login = await t.app.inject({
+        method: 'POST',
+        url: '/token',
+        headers: FORM,
+        payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
+      });
+      assert.equal(login.statusCode, 200, login.body);
+      const me = await t.app.inject({
+        method: 'GET',
+        url: '/users/me/',
+        headers: bearer(String(login.json().access_token)),
+      });
+      assert.equal(me.statusCode, 200);
+      assert.equal(me.json().email, email);
+
+      const upgraded = await t.storage.users.findByEmailForLogin(normalizeEmail(email));
+      assert.match(String(upgraded?.passwordHash), /^\$argon2id\$/);
+    });
+
+    it('answers a wrong password for the imported user with 401', async () => {
+      const login = await t.app.inject({
+        method: 'POST',
+        url: '/token',
+        headers: FORM,
+        payload: new URLSearchParams({
+          username: email,
+          password: 'wrong horse battery staple',
+        }).toString(),
+      });
+      assert.equal(login.statusCode, 401);
+      assert.equal(login.json().detail, 'Incorrect username or password');
+    });
+  });
+});
