@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ManualClock } from '../../src/domain/clock.ts';
+import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
+import { claimsOf, me, passwordLogin, refresh, toPair } from '../support/sessions.ts';
+import { createTestApp, registerAndLogin, type TestApp } from '../support/test-app.ts';
+
+for (const backend of STORAGE_BACKENDS) {
+  describe(`refresh tokens on ${backend.name}`, { skip: backend.skip }, () => {
+    let t: TestApp;
+    let clock: ManualClock;
+    before(async () => {
+      clock = new ManualClock();
+      t = await createTestApp({
+        clock,
+        env: { GATEHOUSE_DATABASE_URL: await backend.freshUrl() },
+      });
+    });
+    after(() => t?.close());
+
+    it('returns an opaque 256-bit refresh token and expires_in with every password grant', async () => {
+      const { body } = await registerAndLogin(t.app);
+      assert.match(String(body.refresh_token), /^[A-Za-z0-9_-]{43,}$/);
+      assert.equal(body.expires_in, 1800);
+      assert.equal(typeof claimsOf(String(body.access_token)).sid, 'string');
+    });
+
+    it('rotates through a chain of 5 refreshes, each with a new refresh token and the same sid', async () => {
+      const { body } = await registerAndLogin(t.app);
+      let pair = toPair(body);
+      const seen = new Set([pair.refreshToken]);
+      for (let i = 0; i < 5; i++) {
+        const response = await refresh(t.app, pair.refreshToken);
+        assert.equal(response.statusCode, 200, response.body);
+        assert.equal(response.headers['cache-control'], 'no-store');
+        const next = toPair(response.json());
+        assert.equal(next.sid, pair.sid, 'a refresh keeps the session');
+        assert.ok(!seen.has(next.refreshToken), 'a new refresh token every time');
+        seen.add(next.refreshToken);
+        pair = next;
+      }
+      assert.equal((await me(t.app, pair.accessToken)).statusCode, 200);
+    });
+
+    it('ends the whole chain when its 2nd token is presented again, and only that session', async () => {
+      const { email, body } = await registerAndLogin(t.app);
+      const other = await passwordLogin(t.app, email);
+      const first = toPair(body);
+      const second = toPair((await refresh(t.app, first.refreshToken)).json());
+      let latest = second;
+      for (let i = 0; i < 3; i++)
+        latest = toPair((await refresh(t.app, latest.refreshToken)).json());
+
+      const reuse = await refresh(t.app, second.refreshToken);
+      assert.equal(reuse.statusCode, 400);
+      const error = reuse.json();
+      assert.equal(error.error, 'invalid_grant');
+      assert.equal(typeof error.error_description, 'string');
+      assert.equal(typeof error.detail, 'string');
+
+      assert.equal(
+        (await refresh(t.app, latest.refreshToken)).statusCode,
+        400,
+        'the latest refresh token is dead',
+      );
+      assert.equal(
+        (await me(t.app, latest.accessToken)).statusCode,
+        401,
+        'and so is the latest access token',
+      );
+      assert.equal(
+        (await me(t.app, other.accessToken)).statusCode,
+        200,
+        'the other session lives on',
+      );
+      assert.equal((await refresh(t.app, other.refreshToken)).statusCode, 200);
+    });
+
+    it('lets exactly one of 10 concurrent refreshes with one token win', async () => {
+      const { body } = await registerAndLogin(t.app);
+      const token = String(body.refresh_token);
+      const results = await Promise.all(Array.from({ length: 10 }, () => refresh(t.app, token)));
+      const statuses = results.map((r) => r.statusCode).sort();
+      assert.deepEqual(statuses, [200, 400, 400, 400, 400, 400, 400, 400, 400, 400]);
+    });
+
+    it('answers unknown, garbage and expired refresh tokens with 400 invalid_grant, and a missing one with 422', async () => {
+      for (const token of ['x'.repeat(43), 'not a token', '']) {
+        const response = await refresh(t.app, token);
+        assert.equal(response.statusCode, 400, token);
+        assert.equal(response.json().error, 'invalid_grant');
+      }
+      const missing = await t.app.inject({
+        method: 'POST',
+        url: '/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'grant_type=refresh_token',
+      });
+      assert.equal(missing.statusCode, 422);
+      assert.deepEqual(missing.json().detail[0].loc, ['body', 'refresh_token']);
+
+      const { body } = await registerAndLogin(t.app);
+      clock.advance(t.config.refreshTokenTtl + 1);
+      const expired = await refresh(t.app, String(body.refresh_token));
+      assert.equal(expired.statusCode, 400);
+      assert.equal(expired.json().error, 'invalid_grant');
+    });
+
+    it('tells an expired access token apart from a bad one (RFC 6750)', async () => {
+      const { accessToken } = await registerAndLogin(t.app);
+      clock.advance(t.config.accessTokenTtl + t.config.clockToleranceSeconds + 1);
+      const expired = await me(t.app, accessToken);
+      assert.equal(expired.statusCode, 401);
+      assert.match(expired.json().detail, /expired/);
+      assert.equal(
+        expired.headers['www-authenticate'],
+        'Bearer error="invalid_token", error_description="The access token expired"',
+      );
+      const tampered = await me(t.app, `${accessToken.slice(0, -4)}AAAA`);
+      assert.equal(tampered.statusCode, 401);
+      assert.equal(tampered.json().detail, 'Could not validate credentials');
+      assert.equal(tampered.headers['www-authenticate'], 'Bearer');
+    });
+  });
+}
+
+describe('GATEHOUSE_REFRESH_REUSE_GRACE', () => {
+  let t: TestApp;
+  let clock: ManualClock;
+  before(async () => {
+    clock = new ManualClock();
+    t = await createTestApp({ clock, env: { GATEHOUSE_REFRESH_REUSE_GRACE: '30' } });
+  });
+  after(() => t.close());
+
+  it('returns a valid pair in the same session when the parent comes back within the window', async () => {
+    const { body } = await registerAndLogin(t.app);
+    const parent = toPair(body);
+    const child = toPair((await refresh(t.app, parent.refreshToken)).json());
+    clock.advance(30);
+    const again = await refresh(t.app, parent.refreshToken);
+    assert.equal(again.statusCode, 200, 'a second tab inside the window is not reuse');
+    const sibling = toPair(again.json());
+    assert.equal(sibling.sid, parent.sid);
+    assert.equal((await me(t.app, sibling.accessToken)).statusCode, 200);
+    assert.equal(
+      (await refresh(t.app, child.refreshToken)).statusCode,
+      200,
+      'the first tab goes on too',
+    );
+  });
+
+  it('treats the parent as reuse after the window and ends the session', async () => {
+    const { body } = await registerAndLogin(t.app);
+    const parent = toPair(body);
+    const child = toPair((await refresh(t.app, parent.refreshToken)).json());
+    clock.advance(31);
+    const late = await refresh(t.app, parent.refreshToken);
+    assert.equal(late.statusCode, 400);
+    assert.equal(late.json().code, 'refresh_token_reused');
+    assert.equal((await me(t.app, child.accessToken)).statusCode, 401);
+  });
+});
