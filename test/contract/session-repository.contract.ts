@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, it } from 'node:test';
+import type { User } from '../../src/domain/accounts/user.ts';
+import type { Session } from '../../src/domain/sessions/session.ts';
+import type { Storage } from '../../src/storage/open-storage.ts';
+
+const T0 = new Date('2030-06-01T12:00:00.000Z');
+const later = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+/** The SessionRepository port's contract, run against every store (storage.test.ts). */
+export function sessionRepositoryContract(open: () => Promise<Storage>): void {
+  let storage: Storage;
+  let user: User;
+  let other: User;
+  let n = 0;
+
+  before(async () => {
+    storage = await open();
+    user = await storage.users.create({
+      email: 'sessions@example.com',
+      passwordHash: '$argon2id$x',
+      role: 'user',
+      createdAt: T0,
+    });
+    other = await storage.users.create({
+      email: 'other@example.com',
+      passwordHash: '$argon2id$x',
+      role: 'user',
+      createdAt: T0,
+    });
+  });
+  after(() => storage?.close());
+
+  async function session(overrides: Partial<Session> = {}): Promise<Session> {
+    n += 1;
+    const s: Session = {
+      id: randomUUID(),
+      userId: user.id,
+      createdAt: later(n),
+      lastUsedAt: later(n),
+      expiresAt: later(3600),
+      revokedAt: null,
+      userAgent: `agent ${n}`,
+      ip: '127.0.0.1',
+      scope: 'me',
+      ...overrides,
+    };
+    await storage.sessions.create(s);
+    return s;
+  }
+
+  it('finds an active session with its user, scope and last use; nothing for a wrong user or id', async () => {
+    const s = await session({ scope: '*' });
+    const found = await storage.sessions.findActive(s.id, user.id, T0);
+    assert.equal(found?.user.id, user.id);
+    assert.equal(found?.scope, '*');
+    assert.equal(found?.lastUsedAt.toISOString(), s.lastUsedAt.toISOString());
+    assert.equal(await storage.sessions.findActive(s.id, other.id, T0), undefined);
+    assert.equal(await storage.sessions.findActive(randomUUID(), user.id, T0), undefined);
+  });
+
+  it('finds nothing once the session expired or was revoked', async () => {
+    const s = await session({ expiresAt: later(100) });
+    assert.ok(await storage.sessions.findActive(s.id, user.id, later(99)));
+    assert.equal(await storage.sessions.findActive(s.id, user.id, later(100)), undefined);
+    const revoked = await session({ revokedAt: T0 });
+    assert.equal(await storage.sessions.findActive(revoked.id, user.id, T0), undefined);
+  });
+
+  it('touch records the last use and, when given, a new expiry', async () => {
+    const s = await session({ expiresAt: later(100) });
+    await storage.sessions.touch(s.id, later(50), later(500));
+    const found = await storage.sessions.findActive(s.id, user.id, later(400));
+    assert.equal(found?.lastUsedAt.toISOString(), later(50).toISOString());
+  });
+
+  it("revokes one of the user's sessions, never another user's, and only once", async () => {
+    const mine = await session();
+    const theirs = await session({ userId: other.id });
+    assert.equal(await storage.sessions.revoke(theirs.id, user.id, T0), false);
+    assert.ok(await storage.sessions.findActive(theirs.id, other.id, T0));
+    assert.equal(await storage.sessions.revoke(mine.id, user.id, T0), true);
+    assert.equal(await storage.sessions.revoke(mine.id, user.id, T0), false);
+  });
+
+  it('lists the active sessions newest first and revokes all but one', async () => {
+    const fresh = await storage.users.create({
+      email: 'list-sessions@example.com',
+      passwordHash: '$argon2id$x',
+      role: 'user',
+      createdAt: T0,
+    });
+    const a = await session({ userId: fresh.id, createdAt: later(1) });
+    const b = await session({ userId: fresh.id, createdAt: later(2) });
+    await session({ userId: fresh.id, expiresAt: later(5) });
+    const listed = await storage.sessions.listActive(fresh.id, later(10));
+    assert.deepEqual(
+      listed.map((s) => s.id),
+      [b.id, a.id],
+    );
+    assert.equal(listed[0]?.userAgent, b.userAgent);
+    assert.equal(await storage.sessions.revokeAllForUser(fresh.id, later(10), a.id), 2);
+    assert.deepEqual(
+      (await storage.sessions.listActive(fresh.id, later(10))).map((s) => s.id),
+      [a.id],
+    );
+  });
+
+  it('consumes a refresh token once: of 10 concurrent callers exactly one gets it', async () => {
+    const s = await session();
+    await storage.sessions.addRefreshToken({
+      hash: `h-${s.id}`,
+      sessionId: s.id,
+      createdAt: T0,
+      expiresAt: later(3600),
+    });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => storage.sessions.consumeRefreshToken(`h-${s.id}`, T0)),
+    );
+    const consumed = results.filter((r) => r.outcome === 'consumed');
+    assert.equal(consumed.length, 1);
+    assert.deepEqual(consumed[0], { outcome: 'consumed', sessionId: s.id, userId: user.id });
+    for (const r of results.filter((x) => x.outcome !== 'consumed')) {
+      assert.equal(r.outcome, 'already_used');
+      if (r.outcome === 'already_used') assert.equal(r.usedAt.toISOString(), T0.toISOString());
+    }
+  });
+
+  it('reports unknown and expired refresh tokens as unknown', async () => {
+    const s = await session();
+    await storage.sessions.addRefreshToken({
+      hash: `exp-${s.id}`,
+      sessionId: s.id,
+      createdAt: T0,
+      expiresAt: later(10),
+    });
+    assert.deepEqual(await storage.sessions.consumeRefreshToken('no-such-hash', T0), {
+      outcome: 'unknown',
+    });
+    assert.deepEqual(await storage.sessions.consumeRefreshToken(`exp-${s.id}`, later(10)), {
+      outcome: 'unknown',
+    });
+  });
+
+  it('purges expired and long-revoked sessions with their refresh tokens', async () => {
+    const purgeUser = await storage.users.create({
+      email: 'purge@example.com',
+      passwordHash: '$argon2id$x',
+      role: 'user',
+      createdAt: T0,
+    });
+    const expired = await session({ userId: purgeUser.id, expiresAt: later(10) });
+    await session({ userId: purgeUser.id, revokedAt: T0 });
+    const live = await session({ userId: purgeUser.id, expiresAt: later(100_000) });
+    await storage.sessions.addRefreshToken({
+      hash: `p-${expired.id}`,
+      sessionId: expired.id,
+      createdAt: T0,
+      expiresAt: later(10),
+    });
+    const deleted = await storage.sessions.purgeEnded(later(200), 100);
+    assert.ok(deleted >= 2);
+    assert.deepEqual(
+      (await storage.sessions.listActive(purgeUser.id, later(200))).map((s) => s.id),
+      [live.id],
+    );
+    assert.deepEqual(await storage.sessions.consumeRefreshToken(`p-${expired.id}`, T0), {
+      outcome: 'unknown',
+    });
+  });
+}

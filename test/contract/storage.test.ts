@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
+import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
+import { sessionRepositoryContract } from './session-repository.contract.ts';
+import { settingsRepositoryContract } from './settings-repository.contract.ts';
+import { userRepositoryContract } from './user-repository.contract.ts';
+
+// One suite per port, written once, run unchanged against every store (STYLE.md).
+for (const backend of STORAGE_BACKENDS) {
+  const open = async (): Promise<Storage> => {
+    const storage = await openStorage(await backend.freshUrl());
+    await storage.migrate();
+    return storage;
+  };
+
+  describe(`storage on ${backend.name}`, { skip: backend.skip }, () => {
+    it('migrates idempotently and answers ping', async () => {
+      const storage = await openStorage(await backend.freshUrl());
+      try {
+        assert.ok((await storage.migrate()).length >= 4);
+        assert.deepEqual(await storage.migrate(), []);
+        await storage.ping();
+      } finally {
+        await storage.close();
+      }
+    });
+  });
+  describe(`UserRepository contract (${backend.name})`, { skip: backend.skip }, () =>
+    userRepositoryContract(open),
+  );
+  describe(`SessionRepository contract (${backend.name})`, { skip: backend.skip }, () =>
+    sessionRepositoryContract(open),
+  );
+  describe(`SettingsRepository contract (${backend.name})`, { skip: backend.skip }, () =>
+    settingsRepositoryContract(open),
+  );
+}

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import type { NewUser } from '../../src/domain/accounts/user-repository.ts';
+import { isGatehouseError } from '../../src/domain/errors.ts';
+import type { Storage } from '../../src/storage/open-storage.ts';
+
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+let counter = 0;
+
+function newUser(overrides: Partial<NewUser> = {}): NewUser {
+  counter += 1;
+  return {
+    email: `u${counter}@example.com`,
+    passwordHash: `$argon2id$fake-${counter}`,
+    role: 'user',
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+/** The UserRepository port's contract, run against every store (storage.test.ts). */
+export function userRepositoryContract(open: () => Promise<Storage>): void {
+  let storage: Storage;
+  before(async () => {
+    storage = await open();
+  });
+  after(() => storage?.close());
+
+  it('creates a user with an id, the email as given, the role and no disabled flag', async () => {
+    const user = await storage.users.create(
+      newUser({ email: 'Mixed.Case@Example.com', role: 'admin' }),
+    );
+    assert.ok(Number.isSafeInteger(user.id) && user.id > 0);
+    assert.equal(user.email, 'Mixed.Case@Example.com');
+    assert.equal(user.role, 'admin');
+    assert.equal(user.disabled, false);
+    assert.equal(user.createdAt.toISOString(), T0.toISOString());
+    assert.deepEqual(await storage.users.findById(user.id), user);
+  });
+
+  it('finds a user for login by normalised email, with the hash', async () => {
+    const created = await storage.users.create(
+      newUser({ email: 'Login.Me@Example.com', passwordHash: '$argon2id$x' }),
+    );
+    const found = await storage.users.findByEmailForLogin('login.me@example.com');
+    assert.equal(found?.id, created.id);
+    assert.equal(found?.passwordHash, '$argon2id$x');
+    assert.equal(
+      await storage.users.findByEmailForLogin('Login.Me@Example.com'),
+      undefined,
+      'expects the normalised form',
+    );
+    assert.equal(await storage.users.findById(999_999), undefined);
+  });
+
+  it('refuses the same email in another letter case with email_taken', async () => {
+    await storage.users.create(newUser({ email: 'taken@example.com' }));
+    await assert.rejects(storage.users.create(newUser({ email: 'TAKEN@example.com' })), (error) =>
+      isGatehouseError(error, 'email_taken'),
+    );
+  });
+
+  it('lets exactly one of 20 concurrent creates of one address succeed', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        storage.users.create(newUser({ email: i % 2 ? 'race@example.com' : 'RACE@example.com' })),
+      ),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const failures = results.filter((r) => r.status === 'rejected');
+    assert.equal(failures.length, 19);
+    for (const failure of failures) assert.ok(isGatehouseError(failure.reason, 'email_taken'));
+  });
+
+  it('replaces a password hash, and says false for an unknown user', async () => {
+    const user = await storage.users.create(newUser({ email: 'rehash@example.com' }));
+    assert.equal(await storage.users.updatePasswordHash(user.id, '$argon2id$new'), true);
+    assert.equal(
+      (await storage.users.findByEmailForLogin('rehash@example.com'))?.passwordHash,
+      '$argon2id$new',
+    );
+    assert.equal(await storage.users.updatePasswordHash(999_999, '$argon2id$new'), false);
+  });
+
+  it('lists by id with limit, cursor and a literal email prefix', async () => {
+    const a = await storage.users.create(newUser({ email: 'list_a%1@example.com' }));
+    const b = await storage.users.create(newUser({ email: 'list_a%2@example.com' }));
+    await storage.users.create(newUser({ email: 'listxa12@example.com' }));
+    const page = await storage.users.list({ limit: 10, emailPrefix: 'LIST_A%' });
+    // `_` and `%` match themselves only: listxa12 is not a match.
+    assert.deepEqual(
+      page.map((u) => u.id),
+      [a.id, b.id],
+    );
+    assert.deepEqual(
+      (await storage.users.list({ limit: 1, emailPrefix: 'list_a%' })).map((u) => u.id),
+      [a.id],
+    );
+    assert.deepEqual(
+      (await storage.users.list({ limit: 10, afterId: a.id, emailPrefix: 'list_a%' })).map(
+        (u) => u.id,
+      ),
+      [b.id],
+    );
+    const all = await storage.users.list({ limit: 100 });
+    assert.deepEqual(
+      all.map((u) => u.id),
+      [...all.map((u) => u.id)].sort((x, y) => x - y),
+    );
+  });
+
+  it('counts only active admins, and keeps the last one under concurrent demotions', async () => {
+    const before = await storage.users.countAdmins();
+    const x = await storage.users.create(newUser({ role: 'admin' }));
+    await storage.users.create(newUser({ role: 'admin' }));
+    assert.equal(await storage.users.countAdmins(), before + 2);
+    const disabled = await storage.users.changeAccess(x.id, { disabled: true }, T0);
+    assert.equal(disabled.outcome, 'changed');
+    assert.equal(await storage.users.countAdmins(), before + 1);
+    assert.equal((await storage.users.findById(x.id))?.disabled, true);
+    assert.equal(
+      (await storage.users.changeAccess(x.id, { disabled: false }, T0)).outcome,
+      'changed',
+    );
+
+    // Demote every admin at once: at least one must remain.
+    const admins = (await storage.users.list({ limit: 100 })).filter(
+      (u) => u.role === 'admin' && !u.disabled,
+    );
+    const outcomes = await Promise.all(
+      admins.map((u) => storage.users.changeAccess(u.id, { role: 'user' }, T0)),
+    );
+    assert.ok(outcomes.some((o) => o.outcome === 'last_admin'));
+    assert.equal(await storage.users.countAdmins(), 1);
+    assert.deepEqual(await storage.users.delete(999_999), { outcome: 'not_found' });
+  });
+}
