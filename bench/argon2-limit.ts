@@ -1,0 +1,25 @@
+import { availableParallelism } from 'node:os';
+import { hash, verify, type Algorithm } from '@node-rs/argon2';
+
+/**
+ * Baseline (b), the raw hashing limit: argon2id verifications per second with every core busy,
+ * at the server's parameters, with no HTTP. The password grant can't beat this figure.
+ */
+export async function argon2VerificationsPerSecond(
+  params: { memoryCost: number; timeCost: number; parallelism: number },
+  seconds: number,
+): Promise<number> {
+  const options = { algorithm: 2 as Algorithm, ...params };
+  const stored = await hash('bench password 123', options);
+  const deadline = Date.now() + seconds * 1000;
+  let done = 0;
+  const started = Date.now();
+  const lane = async () => {
+    while (Date.now() < deadline) {
+      await verify(stored, 'bench password 123');
+      done += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: availableParallelism() }, lane));
+  return done / ((Date.now() - started) / 1000);
+}

@@ -1,0 +1,112 @@
+import autocannon, { type Result } from 'autocannon';
+import { BENCH_PASSWORD, benchEmail } from './seed.ts';
+
+export interface Measured {
+  name: string;
+  connections: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  cpuPerRequestMs?: number;
+}
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+export function summarise(name: string, connections: number, result: Result): Measured {
+  return {
+    name,
+    connections,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+export async function login(url: string, i = 0): Promise<{ access: string; refresh: string }> {
+  const response = await fetch(`${url}/token`, {
+    method: 'POST',
+    headers: FORM,
+    body: new URLSearchParams({ username: benchEmail(i), password: BENCH_PASSWORD }),
+  });
+  if (response.status !== 200) throw new Error(`bench login failed: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as { access_token: string; refresh_token: string };
+  return { access: body.access_token, refresh: body.refresh_token };
+}
+
+export function me(url: string, token: string, connections: number, duration: number) {
+  return autocannon({
+    url: `${url}/users/me/`,
+    connections,
+    duration,
+    headers: { authorization: `Bearer ${token}` },
+  });
+}
+
+export function passwordGrant(url: string, users: number, connections: number, duration: number) {
+  let n = 0;
+  return autocannon({
+    url: `${url}/token`,
+    connections,
+    duration,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        headers: FORM,
+        setupRequest: (request) => ({
+          ...request,
+          body: new URLSearchParams({ username: benchEmail(n++ % users), password: BENCH_PASSWORD }).toString(),
+        }),
+      },
+    ],
+  });
+}
+
+/** Each connection follows its own rotation chain, starting from a token of `pool`. */
+export function refreshGrant(url: string, pool: string[], connections: number, duration: number) {
+  return autocannon({
+    url: `${url}/token`,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        headers: FORM,
+        setupRequest: (request, context) => {
+          context.token ??= pool.pop();
+          return { ...request, body: `grant_type=refresh_token&refresh_token=${String(context.token)}` };
+        },
+        onResponse: (status, body, context) => {
+          context.token = status === 200 ? (JSON.parse(body) as { refresh_token: string }).refresh_token : pool.pop();
+        },
+      },
+    ],
+  });
+}
+
+export function register(url: string, connections: number, duration: number) {
+  let n = 0;
+  const run = `${process.pid}-${Date.now()}`;
+  return autocannon({
+    url: `${url}/users/`,
+    connections,
+    duration,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({
+          ...request,
+          body: JSON.stringify({ email: `reg-${run}-${n++}@example.com`, password: BENCH_PASSWORD }),
+        }),
+      },
+    ],
+  });
+}
