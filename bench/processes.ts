@@ -36,7 +36,11 @@ export function peakRssMb(pid: number): number {
 
 export function childPids(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -55,7 +59,10 @@ export async function startProcess(
   port: number,
   healthPath = '/healthz',
 ): Promise<Started> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -65,7 +72,8 @@ export async function startProcess(
     } catch {
       // not yet listening
     }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${args.join(' ')} did not start`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`${args.join(' ')} did not start`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

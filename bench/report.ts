@@ -32,7 +32,8 @@ export function markdownReport(report: Report): string {
       `| ${r.name} | ${r.connections} | ${n(r.rps)} | ${n(r.p50, 1)} | ${n(r.p99, 1)} | ${r.non2xx + r.errors} | ${n(r.cpuPerRequestMs ?? 0, 3)} |`,
   );
   const targets = report.targets.map(
-    (t) => `| ${t.what} | ${n(t.value, t.unit === 'ratio' || t.unit === '×' ? 2 : 1)} ${t.unit} | ${passed(t) ? 'PASS' : 'MISS'} |`,
+    (t) =>
+      `| ${t.what} | ${n(t.value, t.unit === 'ratio' || t.unit === '×' ? 2 : 1)} ${t.unit} | ${passed(t) ? 'PASS' : 'MISS'} |`,
   );
   return [
     `Run ${report.date} on ${report.machine}; store ${report.store}; ${report.durationSeconds} s per scenario.`,

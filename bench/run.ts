@@ -8,7 +8,14 @@ import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { argon2VerificationsPerSecond } from './argon2-limit.ts';
-import { childPids, cpuSeconds, freePort, peakRssMb, startProcess, type Started } from './processes.ts';
+import {
+  childPids,
+  cpuSeconds,
+  freePort,
+  peakRssMb,
+  startProcess,
+  type Started,
+} from './processes.ts';
 import { markdownReport, type Report, type Target } from './report.ts';
 import * as scenario from './scenarios.ts';
 import { seedUsers } from './seed.ts';
@@ -27,11 +34,13 @@ const smoke = args.smoke;
 const duration = smoke ? 1 : Number(args.duration);
 const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
-const POSTGRES = process.env.GATEHOUSE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const POSTGRES =
+  process.env.GATEHOUSE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const work = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
 
 async function freshDatabase(): Promise<string> {
-  if (args.store === 'sqlite') return `sqlite:${join(work, `${randomBytes(4).toString('hex')}.db`)}`;
+  if (args.store === 'sqlite')
+    return `sqlite:${join(work, `${randomBytes(4).toString('hex')}.db`)}`;
   const schema = `gh_bench_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: POSTGRES });
   await client.connect();
@@ -45,16 +54,20 @@ async function freshDatabase(): Promise<string> {
 async function startGatehouse(users: number, workers = 1): Promise<Started> {
   const databaseUrl = await freshDatabase();
   await seedUsers(databaseUrl, users, ARGON2);
-  return startProcess(['--import', 'tsx', 'src/main.ts'], {
-    GATEHOUSE_DATABASE_URL: databaseUrl,
-    GATEHOUSE_JWT_SECRET: SECRET,
-    GATEHOUSE_RATE_LIMIT_TOKEN: '0',
-    GATEHOUSE_RATE_LIMIT_REGISTER: '0',
-    GATEHOUSE_LOG_LEVEL: 'warn',
-    GATEHOUSE_WORKERS: String(workers),
-    GATEHOUSE_HASH_QUEUE_LIMIT: '10000',
-    ...(args.store === 'postgres' ? { GATEHOUSE_REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
-  }, await freePort());
+  return startProcess(
+    ['--import', 'tsx', 'src/main.ts'],
+    {
+      GATEHOUSE_DATABASE_URL: databaseUrl,
+      GATEHOUSE_JWT_SECRET: SECRET,
+      GATEHOUSE_RATE_LIMIT_TOKEN: '0',
+      GATEHOUSE_RATE_LIMIT_REGISTER: '0',
+      GATEHOUSE_LOG_LEVEL: 'warn',
+      GATEHOUSE_WORKERS: String(workers),
+      GATEHOUSE_HASH_QUEUE_LIMIT: '10000',
+      ...(args.store === 'postgres' ? { GATEHOUSE_REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
+    },
+    await freePort(),
+  );
 }
 
 /** Runs one load and adds the server's CPU seconds per request. */
@@ -69,7 +82,9 @@ async function measure(
   const result = scenario.summarise(name, connections, await load());
   const used = cpuSeconds(pid, childPids(pid)) - before;
   result.cpuPerRequestMs = result.requests > 0 ? (used * 1000) / result.requests : 0;
-  console.error(`bench: ${name.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms`);
+  console.error(
+    `bench: ${name.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms`,
+  );
   return result;
 }
 
@@ -78,14 +93,32 @@ async function gatehouseScenarios(server: Started, users: number): Promise<scena
   const { access } = await scenario.login(url);
   const invalid = `${access.slice(0, -8)}AAAAAAAA`;
   const results: scenario.Measured[] = [];
-  results.push(await measure(server, 'me (valid token)', 32, () => scenario.me(url, access, 32, duration)));
-  results.push(await measure(server, 'me (valid token)', 128, () => scenario.me(url, access, 128, duration)));
-  results.push(await measure(server, 'me (invalid token)', 32, () => scenario.me(url, invalid, 32, duration)));
-  results.push(await measure(server, 'password grant', 8, () => scenario.passwordGrant(url, users, 8, duration)));
-  results.push(await measure(server, 'password grant', 32, () => scenario.passwordGrant(url, users, 32, duration)));
+  results.push(
+    await measure(server, 'me (valid token)', 32, () => scenario.me(url, access, 32, duration)),
+  );
+  results.push(
+    await measure(server, 'me (valid token)', 128, () => scenario.me(url, access, 128, duration)),
+  );
+  results.push(
+    await measure(server, 'me (invalid token)', 32, () => scenario.me(url, invalid, 32, duration)),
+  );
+  results.push(
+    await measure(server, 'password grant', 8, () =>
+      scenario.passwordGrant(url, users, 8, duration),
+    ),
+  );
+  results.push(
+    await measure(server, 'password grant', 32, () =>
+      scenario.passwordGrant(url, users, 32, duration),
+    ),
+  );
   const pool: string[] = [];
-  for (let i = 0; i < 64; i++) pool.push((await scenario.login(url, i % users)).refresh);
-  results.push(await measure(server, 'refresh grant', 32, () => scenario.refreshGrant(url, pool, 32, duration)));
+  for (let i = 0; i < 96; i++) pool.push((await scenario.login(url, i % users)).refresh);
+  results.push(
+    await measure(server, 'refresh grant', 32, () =>
+      scenario.refreshGrant(url, pool, 32, duration),
+    ),
+  );
   results.push(await measure(server, 'register', 32, () => scenario.register(url, 32, duration)));
 
   // Does hashing starve reads? /users/me/ while 64 connections hammer the password grant.
@@ -100,20 +133,29 @@ async function gatehouseScenarios(server: Started, users: number): Promise<scena
   const floodResult = scenario.summarise('password grant (flood)', 64, flood);
   readResult.cpuPerRequestMs = (used * 1000) / (readResult.requests + floodResult.requests);
   floodResult.cpuPerRequestMs = readResult.cpuPerRequestMs;
-  console.error(`bench: me during login flood      p99 ${readResult.p99} ms, flood ${floodResult.rps.toFixed(0)} req/s`);
+  console.error(
+    `bench: me during login flood      p99 ${readResult.p99} ms, flood ${floodResult.rps.toFixed(0)} req/s`,
+  );
   results.push(readResult, floodResult);
   return results;
 }
 
 async function floorBaseline(): Promise<scenario.Measured> {
-  const floor = await startProcess(['--import', 'tsx', 'bench/floor-server.ts'], { FLOOR_SECRET: SECRET }, await freePort(), '/');
+  const floor = await startProcess(
+    ['--import', 'tsx', 'bench/floor-server.ts'],
+    { FLOOR_SECRET: SECRET },
+    await freePort(),
+    '/',
+  );
   try {
     const token = await new SignJWT({ sid: 'x' })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('1')
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode(SECRET));
-    return await measure(floor, 'floor: node:http + HS256', 32, () => scenario.me(floor.url, token, 32, duration));
+    return await measure(floor, 'floor: node:http + HS256', 32, () =>
+      scenario.me(floor.url, token, 32, duration),
+    );
   } finally {
     await floor.stop();
   }
@@ -129,7 +171,9 @@ const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
 
 async function main(): Promise<void> {
   const users = smoke ? 100 : 1000;
-  console.error(`bench: store ${args.store}, ${duration} s per scenario, ${users} users, ${cpus().length} cores`);
+  console.error(
+    `bench: store ${args.store}, ${duration} s per scenario, ${users} users, ${cpus().length} cores`,
+  );
   const floor = await floorBaseline();
   const argon2Limit = await argon2VerificationsPerSecond(ARGON2, Math.max(1, duration));
   console.error(`bench: raw argon2id limit        ${argon2Limit.toFixed(1)} verifications/s`);
@@ -149,11 +193,39 @@ async function main(): Promise<void> {
   const grant32 = find(results, 'password grant', 32);
   const flooded = find(results, 'me during login flood', 32);
   const targets: Target[] = [
-    { what: 'GET /users/me/ req/s ≥ 50% of the floor', value: ratio(me32.rps, floor.rps), goal: 0.5, unit: 'ratio' },
-    { what: 'GET /users/me/ p99 < 10 ms at 32 connections', value: me32.p99, goal: 10, unit: 'ms', lower: true },
-    { what: 'password grant ≥ 85% of raw argon2id', value: ratio(grant32.rps, argon2Limit), goal: 0.85, unit: 'ratio' },
-    { what: 'me p99 under login flood ≤ 3× unloaded', value: ratio(flooded.p99, Math.max(me32.p99, 1)), goal: 3, unit: '×', lower: true },
-    { what: 'no errors under the flood', value: flooded.non2xx + flooded.errors, goal: 0, unit: 'errors', lower: true },
+    {
+      what: 'GET /users/me/ req/s ≥ 50% of the floor',
+      value: ratio(me32.rps, floor.rps),
+      goal: 0.5,
+      unit: 'ratio',
+    },
+    {
+      what: 'GET /users/me/ p99 < 10 ms at 32 connections',
+      value: me32.p99,
+      goal: 10,
+      unit: 'ms',
+      lower: true,
+    },
+    {
+      what: 'password grant ≥ 85% of raw argon2id',
+      value: ratio(grant32.rps, argon2Limit),
+      goal: 0.85,
+      unit: 'ratio',
+    },
+    {
+      what: 'me p99 under login flood ≤ 3× unloaded',
+      value: ratio(flooded.p99, Math.max(me32.p99, 1)),
+      goal: 3,
+      unit: '×',
+      lower: true,
+    },
+    {
+      what: 'no errors under the flood',
+      value: flooded.non2xx + flooded.errors,
+      goal: 0,
+      unit: 'errors',
+      lower: true,
+    },
     { what: 'peak RSS < 150 MB (SQLite)', value: peakRss, goal: 150, unit: 'MB', lower: true },
   ];
 
@@ -161,14 +233,26 @@ async function main(): Promise<void> {
     const scaled = await startGatehouse(Number(args.scale));
     try {
       const { access } = await scenario.login(scaled.url);
-      const bigMe = await measure(scaled, `me (${args.scale} users)`, 32, () => scenario.me(scaled.url, access, 32, duration));
+      const bigMe = await measure(scaled, `me (${args.scale} users)`, 32, () =>
+        scenario.me(scaled.url, access, 32, duration),
+      );
       const bigGrant = await measure(scaled, `password grant (${args.scale} users)`, 32, () =>
         scenario.passwordGrant(scaled.url, Number(args.scale), 32, duration),
       );
       results.push(bigMe, bigGrant);
       targets.push(
-        { what: `me with ${args.scale} users within 15% of 1,000`, value: ratio(bigMe.rps, me32.rps), goal: 0.85, unit: 'ratio' },
-        { what: `password grant with ${args.scale} users within 15%`, value: ratio(bigGrant.rps, grant32.rps), goal: 0.85, unit: 'ratio' },
+        {
+          what: `me with ${args.scale} users within 15% of 1,000`,
+          value: ratio(bigMe.rps, me32.rps),
+          goal: 0.85,
+          unit: 'ratio',
+        },
+        {
+          what: `password grant with ${args.scale} users within 15%`,
+          value: ratio(bigGrant.rps, grant32.rps),
+          goal: 0.85,
+          unit: 'ratio',
+        },
       );
     } finally {
       await scaled.stop();
@@ -179,9 +263,16 @@ async function main(): Promise<void> {
     const cluster = await startGatehouse(users, Number(args.workers));
     try {
       const { access } = await scenario.login(cluster.url);
-      const multi = await measure(cluster, `me (${args.workers} workers)`, 32, () => scenario.me(cluster.url, access, 32, duration));
+      const multi = await measure(cluster, `me (${args.workers} workers)`, 32, () =>
+        scenario.me(cluster.url, access, 32, duration),
+      );
       results.push(multi);
-      targets.push({ what: `me with ${args.workers} workers ≥ 1.6× one process`, value: ratio(multi.rps, me32.rps), goal: 1.6, unit: 'ratio' });
+      targets.push({
+        what: `me with ${args.workers} workers ≥ 1.6× one process`,
+        value: ratio(multi.rps, me32.rps),
+        goal: 1.6,
+        unit: 'ratio',
+      });
     } finally {
       await cluster.stop();
     }

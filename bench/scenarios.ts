@@ -34,7 +34,8 @@ export async function login(url: string, i = 0): Promise<{ access: string; refre
     headers: FORM,
     body: new URLSearchParams({ username: benchEmail(i), password: BENCH_PASSWORD }),
   });
-  if (response.status !== 200) throw new Error(`bench login failed: ${response.status} ${await response.text()}`);
+  if (response.status !== 200)
+    throw new Error(`bench login failed: ${response.status} ${await response.text()}`);
   const body = (await response.json()) as { access_token: string; refresh_token: string };
   return { access: body.access_token, refresh: body.refresh_token };
 }
@@ -61,15 +62,23 @@ export function passwordGrant(url: string, users: number, connections: number, d
         headers: FORM,
         setupRequest: (request) => ({
           ...request,
-          body: new URLSearchParams({ username: benchEmail(n++ % users), password: BENCH_PASSWORD }).toString(),
+          body: new URLSearchParams({
+            username: benchEmail(n++ % users),
+            password: BENCH_PASSWORD,
+          }).toString(),
         }),
       },
     ],
   });
 }
 
-/** Each connection follows its own rotation chain, starting from a token of `pool`. */
+/**
+ * Refresh-token rotation under load. Tokens go round a shared queue: every request takes one,
+ * every 200 puts its successor back. (autocannon may build a connection's next request before
+ * the current response arrives, so a per-connection chain would replay its own token.)
+ */
 export function refreshGrant(url: string, pool: string[], connections: number, duration: number) {
+  const queue = [...pool];
   return autocannon({
     url: `${url}/token`,
     connections,
@@ -78,12 +87,13 @@ export function refreshGrant(url: string, pool: string[], connections: number, d
       {
         method: 'POST',
         headers: FORM,
-        setupRequest: (request, context) => {
-          context.token ??= pool.pop();
-          return { ...request, body: `grant_type=refresh_token&refresh_token=${String(context.token)}` };
-        },
-        onResponse: (status, body, context) => {
-          context.token = status === 200 ? (JSON.parse(body) as { refresh_token: string }).refresh_token : pool.pop();
+        setupRequest: (request) => ({
+          ...request,
+          body: `grant_type=refresh_token&refresh_token=${queue.shift() ?? 'pool-exhausted'}`,
+        }),
+        onResponse: (status, body) => {
+          if (status === 200)
+            queue.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
         },
       },
     ],
@@ -104,7 +114,10 @@ export function register(url: string, connections: number, duration: number) {
         headers: { 'content-type': 'application/json' },
         setupRequest: (request) => ({
           ...request,
-          body: JSON.stringify({ email: `reg-${run}-${n++}@example.com`, password: BENCH_PASSWORD }),
+          body: JSON.stringify({
+            email: `reg-${run}-${n++}@example.com`,
+            password: BENCH_PASSWORD,
+          }),
         }),
       },
     ],

@@ -34,7 +34,8 @@ export async function seedUsers(
     const insertBatch = db.transaction((from: number, to: number) => {
       for (let i = from; i < to; i++) insert.run(...row(i));
     });
-    for (let from = 0; from < count; from += 50_000) insertBatch(from, Math.min(count, from + 50_000));
+    for (let from = 0; from < count; from += 50_000)
+      insertBatch(from, Math.min(count, from + 50_000));
     db.close();
     return;
   }

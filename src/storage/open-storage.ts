@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  sql,
+  SqliteDialect,
+  type SqliteDatabase as SqliteDialectDatabase,
+} from 'kysely';
 import pg from 'pg';
 import type { UserRepository } from '../domain/accounts/user-repository.ts';
 import type { AuditLog } from '../domain/audit/audit-log.ts';
@@ -45,6 +52,30 @@ export interface StorageOptions {
   redis?: { url: string; keyPrefix: string; onUnavailable: (error: Error) => void };
 }
 
+// Distinct query shapes are few (SQL text holds placeholders, never values); the bound only
+// guards against a shape that varies, such as an IN list of changing length.
+const MAX_CACHED_STATEMENTS = 500;
+
+/**
+ * Kysely prepares every query anew; better-sqlite3 statements are reusable, and preparing was
+ * the largest single cost of an authenticated request (--cpu-prof, BENCHMARKS.md). Statements
+ * run synchronously, so sharing one between requests is safe.
+ */
+function withStatementCache(database: SqliteDatabase.Database): SqliteDialectDatabase {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => void database.close(),
+    prepare(sqlText: string) {
+      let statement = cache.get(sqlText);
+      if (!statement) {
+        statement = database.prepare(sqlText);
+        if (cache.size < MAX_CACHED_STATEMENTS) cache.set(sqlText, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 function openSqlite(path: string): Kysely<Database> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new SqliteDatabase(path);
@@ -55,7 +86,7 @@ function openSqlite(path: string): Kysely<Database> {
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   return new Kysely<Database>({
-    dialect: translateUnavailability(new SqliteDialect({ database })),
+    dialect: translateUnavailability(new SqliteDialect({ database: withStatementCache(database) })),
   });
 }
 
