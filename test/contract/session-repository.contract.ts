@@ -32,7 +32,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
   });
   after(() => storage?.close());
 
-  async function session(overrides: Partial<Session> = {}): Promise<Session> {
+  async function session(overrides: Partial<Session> = {}, into = storage): Promise<Session> {
     n += 1;
     const s: Session = {
       id: randomUUID(),
@@ -46,7 +46,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
       scope: 'me',
       ...overrides,
     };
-    await storage.sessions.create(s);
+    await into.sessions.create(s);
     return s;
   }
 
@@ -68,11 +68,36 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     assert.equal(await storage.sessions.findActive(revoked.id, user.id, T0), undefined);
   });
 
+  it('finds nothing while the user is disabled, and the session again once re-enabled', async () => {
+    const owner = await storage.users.create({
+      email: 'disabled-sessions@example.com',
+      passwordHash: '$argon2id$x',
+      role: 'user',
+      createdAt: T0,
+    });
+    const s = await session({ userId: owner.id });
+    assert.ok(await storage.sessions.findActive(s.id, owner.id, T0));
+    await storage.users.changeAccess(owner.id, { disabled: true }, T0);
+    assert.equal(await storage.sessions.findActive(s.id, owner.id, T0), undefined);
+    await storage.users.changeAccess(owner.id, { disabled: false }, T0);
+    assert.equal((await storage.sessions.findActive(s.id, owner.id, T0))?.user.id, owner.id);
+  });
+
   it('touch records the last use and, when given, a new expiry', async () => {
     const s = await session({ expiresAt: later(100) });
     await storage.sessions.touch(s.id, later(50), later(500));
     const found = await storage.sessions.findActive(s.id, user.id, later(400));
     assert.equal(found?.lastUsedAt.toISOString(), later(50).toISOString());
+  });
+
+  it('touch without an expiry keeps the old one', async () => {
+    const s = await session({ expiresAt: later(100) });
+    await storage.sessions.touch(s.id, later(60));
+    assert.equal(
+      (await storage.sessions.findActive(s.id, user.id, later(99)))?.lastUsedAt.toISOString(),
+      later(60).toISOString(),
+    );
+    assert.equal(await storage.sessions.findActive(s.id, user.id, later(100)), undefined);
   });
 
   it("revokes one of the user's sessions, never another user's, and only once", async () => {
@@ -81,7 +106,11 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     assert.equal(await storage.sessions.revoke(theirs.id, user.id, T0), false);
     assert.ok(await storage.sessions.findActive(theirs.id, other.id, T0));
     assert.equal(await storage.sessions.revoke(mine.id, user.id, T0), true);
+    assert.equal(await storage.sessions.findActive(mine.id, user.id, T0), undefined);
     assert.equal(await storage.sessions.revoke(mine.id, user.id, T0), false);
+    assert.equal(await storage.sessions.revoke(randomUUID(), user.id, T0), false);
+    const expired = await session({ expiresAt: later(10) });
+    assert.equal(await storage.sessions.revoke(expired.id, user.id, later(10)), false);
   });
 
   it('lists the active sessions newest first and revokes all but one', async () => {
@@ -94,17 +123,21 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     const a = await session({ userId: fresh.id, createdAt: later(1) });
     const b = await session({ userId: fresh.id, createdAt: later(2) });
     await session({ userId: fresh.id, expiresAt: later(5) });
+    await session({ userId: fresh.id, revokedAt: T0 });
     const listed = await storage.sessions.listActive(fresh.id, later(10));
     assert.deepEqual(
       listed.map((s) => s.id),
       [b.id, a.id],
     );
     assert.equal(listed[0]?.userAgent, b.userAgent);
-    assert.equal(await storage.sessions.revokeAllForUser(fresh.id, later(10), a.id), 2);
+    // Only b was still active besides a: expired and revoked sessions are not counted.
+    assert.equal(await storage.sessions.revokeAllForUser(fresh.id, later(10), a.id), 1);
     assert.deepEqual(
       (await storage.sessions.listActive(fresh.id, later(10))).map((s) => s.id),
       [a.id],
     );
+    assert.equal(await storage.sessions.revokeAllForUser(fresh.id, later(10)), 1);
+    assert.deepEqual(await storage.sessions.listActive(fresh.id, later(10)), []);
   });
 
   it('consumes a refresh token once: of 10 concurrent callers exactly one gets it', async () => {
@@ -143,30 +176,42 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     });
   });
 
-  it('purges expired and long-revoked sessions with their refresh tokens', async () => {
-    const purgeUser = await storage.users.create({
-      email: 'purge@example.com',
-      passwordHash: '$argon2id$x',
-      role: 'user',
-      createdAt: T0,
-    });
-    const expired = await session({ userId: purgeUser.id, expiresAt: later(10) });
-    await session({ userId: purgeUser.id, revokedAt: T0 });
-    const live = await session({ userId: purgeUser.id, expiresAt: later(100_000) });
-    await storage.sessions.addRefreshToken({
-      hash: `p-${expired.id}`,
-      sessionId: expired.id,
-      createdAt: T0,
-      expiresAt: later(10),
-    });
-    const deleted = await storage.sessions.purgeEnded(later(200), 100);
-    assert.ok(deleted >= 2);
-    assert.deepEqual(
-      (await storage.sessions.listActive(purgeUser.id, later(200))).map((s) => s.id),
-      [live.id],
-    );
-    assert.deepEqual(await storage.sessions.consumeRefreshToken(`p-${expired.id}`, T0), {
-      outcome: 'unknown',
-    });
+  it('purges expired and long-revoked sessions with their refresh tokens, and only those', async () => {
+    // Its own store, so the counts are exact whatever the other tests left behind.
+    const own = await open();
+    try {
+      const owner = await own.users.create({
+        email: 'purge@example.com',
+        passwordHash: '$argon2id$x',
+        role: 'user',
+        createdAt: T0,
+      });
+      const into = { userId: owner.id };
+      const expired = await session({ ...into, expiresAt: later(10) }, own);
+      await session({ ...into, revokedAt: T0 }, own);
+      const live = await session({ ...into, expiresAt: later(100_000) }, own);
+      // Revoked 50 s before the purge, inside the 100 s retention.
+      await session({ ...into, revokedAt: later(150), expiresAt: later(100_000) }, own);
+      await own.sessions.addRefreshToken({
+        hash: `p-${expired.id}`,
+        sessionId: expired.id,
+        createdAt: T0,
+        expiresAt: later(100_000),
+      });
+
+      assert.equal(await own.sessions.purgeEnded(later(200), 100), 2);
+      assert.deepEqual(await own.sessions.consumeRefreshToken(`p-${expired.id}`, T0), {
+        outcome: 'unknown',
+      });
+      assert.equal(await own.sessions.purgeEnded(later(200), 100), 0, 'nothing left to purge');
+      // Once its retention has passed, the recently revoked one goes too; the live one stays.
+      assert.equal(await own.sessions.purgeEnded(later(250), 100), 1);
+      assert.deepEqual(
+        (await own.sessions.listActive(owner.id, later(250))).map((s) => s.id),
+        [live.id],
+      );
+    } finally {
+      await own.close();
+    }
   });
 }

@@ -20,5 +20,13 @@ export function settingsRepositoryContract(open: () => Promise<Storage>): void {
       Array.from({ length: 10 }, (_, i) => storage.settings.getOrInsert('k2', `candidate-${i}`)),
     );
     assert.equal(new Set(values).size, 1);
+    assert.match(values[0] ?? '', /^candidate-\d$/);
+    assert.equal(await storage.settings.getOrInsert('k2', 'late'), values[0]);
+  });
+
+  it('keeps each key apart', async () => {
+    assert.equal(await storage.settings.getOrInsert('k3', 'three'), 'three');
+    assert.equal(await storage.settings.getOrInsert('k4', 'four'), 'four');
+    assert.equal(await storage.settings.getOrInsert('k3', 'other'), 'three');
   });
 }

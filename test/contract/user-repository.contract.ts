@@ -103,16 +103,45 @@ export function userRepositoryContract(open: () => Promise<Storage>): void {
       [b.id],
     );
     const all = await storage.users.list({ limit: 100 });
+    assert.ok(all.length >= 3);
     assert.deepEqual(
       all.map((u) => u.id),
       [...all.map((u) => u.id)].sort((x, y) => x - y),
     );
   });
 
+  it('treats `%`, `_` and `\\` in an email prefix as themselves, not as patterns', async () => {
+    const percent = await storage.users.create(newUser({ email: 'pct%x@example.com' }));
+    await storage.users.create(newUser({ email: 'pctyx@example.com' }));
+    const underscore = await storage.users.create(newUser({ email: 'und_x@example.com' }));
+    await storage.users.create(newUser({ email: 'undyx@example.com' }));
+    const backslash = await storage.users.create(newUser({ email: 'esc\\b@example.com' }));
+    await storage.users.create(newUser({ email: 'escb@example.com' }));
+    const ids = async (emailPrefix: string) =>
+      (await storage.users.list({ limit: 10, emailPrefix })).map((u) => u.id);
+    assert.deepEqual(await ids('pct%x'), [percent.id]);
+    assert.deepEqual(await ids('und_x'), [underscore.id]);
+    assert.deepEqual(await ids('esc\\b'), [backslash.id]);
+    assert.deepEqual(await ids('%'), []);
+  });
+
+  it('treats ids beyond any stored id as unknown rather than failing', async () => {
+    for (const id of [999_999, 2 ** 31, 2 ** 40, -(2 ** 40)]) {
+      assert.equal(await storage.users.findById(id), undefined);
+      assert.equal(await storage.users.updatePasswordHash(id, '$argon2id$new'), false);
+      assert.deepEqual(await storage.users.changeAccess(id, { disabled: true }, T0), {
+        outcome: 'not_found',
+      });
+      assert.deepEqual(await storage.users.delete(id), { outcome: 'not_found' });
+    }
+    assert.deepEqual(await storage.users.list({ limit: 10, afterId: 2 ** 40 }), []);
+  });
+
   it('counts only active admins, and keeps the last one under concurrent demotions', async () => {
     const before = await storage.users.countAdmins();
     const x = await storage.users.create(newUser({ role: 'admin' }));
     await storage.users.create(newUser({ role: 'admin' }));
+    await storage.users.create(newUser({ role: 'user' }));
     assert.equal(await storage.users.countAdmins(), before + 2);
     const disabled = await storage.users.changeAccess(x.id, { disabled: true }, T0);
     assert.equal(disabled.outcome, 'changed');

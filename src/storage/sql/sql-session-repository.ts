@@ -115,7 +115,9 @@ export class SqlSessionRepository implements SessionRepository {
       .updateTable('sessions')
       .set({ revoked_at: toDbTime(now) })
       .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null);
+      .where('revoked_at', 'is', null)
+      // Only active sessions count as ended: an expired one already was.
+      .where('expires_at', '>', toDbTime(now));
     if (exceptSessionId !== undefined) query = query.where('id', '!=', exceptSessionId);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);

@@ -14,6 +14,11 @@ import { isUniqueViolation } from './driver-errors.ts';
 import { changeAccess, deleteUser } from './user-access-changes.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
 
+// users.id is a 32-bit integer on Postgres (serial), where a larger parameter is an error
+// rather than no match; SQLite would simply find nothing. Such ids are unknown on both.
+const MAX_USER_ID = 2_147_483_647;
+const isStorableId = (id: number) => Number.isSafeInteger(id) && Math.abs(id) <= MAX_USER_ID;
+
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
@@ -58,6 +63,7 @@ export class SqlUserRepository implements UserRepository {
   }
 
   async findById(id: number): Promise<User | undefined> {
+    if (!isStorableId(id)) return undefined;
     const row = await this.#db
       .selectFrom('users')
       .select(USER_COLUMNS)
@@ -67,6 +73,7 @@ export class SqlUserRepository implements UserRepository {
   }
 
   async updatePasswordHash(id: number, passwordHash: string): Promise<boolean> {
+    if (!isStorableId(id)) return false;
     const result = await this.#db
       .updateTable('users')
       .set({ password_hash: passwordHash })
@@ -76,6 +83,7 @@ export class SqlUserRepository implements UserRepository {
   }
 
   async list(options: { limit: number; afterId?: number; emailPrefix?: string }): Promise<User[]> {
+    if (options.afterId !== undefined && options.afterId >= MAX_USER_ID) return [];
     let query = this.#db
       .selectFrom('users')
       .select(USER_COLUMNS)
@@ -101,10 +109,12 @@ export class SqlUserRepository implements UserRepository {
   }
 
   changeAccess(id: number, changes: AccessChanges, now: Date): Promise<AccessChangeResult> {
+    if (!isStorableId(id)) return Promise.resolve({ outcome: 'not_found' });
     return changeAccess(this.#db, id, changes, now);
   }
 
   delete(id: number): Promise<DeleteUserResult> {
+    if (!isStorableId(id)) return Promise.resolve({ outcome: 'not_found' });
     return deleteUser(this.#db, id);
   }
 }
