@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Report } from '../../bench/report.ts';
+
+// CI proves the benchmark still runs end to end (issue 7); its figures are never asserted here.
+describe('npm run bench:smoke', () => {
+  it('measures every scenario and both baselines, and writes JSON and Markdown', () => {
+    const out = mkdtempSync(join(tmpdir(), 'gatehouse-bench-smoke-'));
+    try {
+      const run = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out],
+        {
+          encoding: 'utf8',
+          timeout: 240_000,
+        },
+      );
+      assert.equal(run.status, 0, run.stderr);
+      const report = JSON.parse(readFileSync(join(out, 'bench-smoke.json'), 'utf8')) as Report;
+      const names = new Set(report.results.map((r) => `${r.name}@${r.connections}`));
+      for (const expected of [
+        'floor: node:http + HS256@32',
+        'me (valid token)@32',
+        'me (valid token)@128',
+        'me (invalid token)@32',
+        'password grant@8',
+        'password grant@32',
+        'refresh grant@32',
+        'register@32',
+        'me during login flood@32',
+      ]) {
+        assert.ok(names.has(expected), `missing ${expected}`);
+      }
+      for (const result of report.results)
+        assert.ok(result.requests > 0, `${result.name} made no requests`);
+      assert.equal(
+        report.results.find((r) => r.name === 'refresh grant')!.non2xx,
+        0,
+        'every refresh in the rotation succeeds',
+      );
+      assert.ok(report.argon2LimitPerSecond > 0);
+      assert.ok(report.peakRssMb > 0);
+      assert.ok(report.targets.length >= 6);
+      assert.match(readFileSync(join(out, 'bench-smoke.md'), 'utf8'), /\| target \| measured \|/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
