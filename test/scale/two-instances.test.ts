@@ -90,4 +90,27 @@ describe('two stateless instances sharing one Postgres', { skip: postgres.skip }
     ]);
     assert.deepEqual(results.map((r) => r.status).sort(), [200, 400]);
   });
+
+  it('turns 100 concurrent registrations of 10 addresses, spread over both, into exactly 10 users', async () => {
+    const emails = Array.from({ length: 10 }, () => uniqueEmail('burst'));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        call(i % 2 ? a : b, '/users/', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            email: i % 3 ? emails[i % 10] : emails[i % 10]!.toUpperCase(),
+            password: STRONG_PASSWORD,
+          }),
+        }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 200).length, 10);
+    assert.equal(statuses.filter((s) => s === 400).length, 90);
+    const created = new Set(
+      results.filter((r) => r.status === 200).map((r) => String(r.body.email).toLowerCase()),
+    );
+    assert.equal(created.size, 10);
+  });
 });
