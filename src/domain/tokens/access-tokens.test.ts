@@ -308,3 +308,40 @@ describe('AccessTokens: attacks answer invalid_token', () => {
     }
   });
 });
+
+describe('AccessTokens: tokens that already verified', () => {
+  it('still expires a token it verified before, at exp plus the tolerance', async () => {
+    const { tokens, clock } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    assert.equal((await tokens.verify(token)).userId, SUBJECT.userId);
+    clock.advance(SETTINGS.ttlSeconds + SETTINGS.clockToleranceSeconds - 1);
+    assert.equal((await tokens.verify(token)).userId, SUBJECT.userId, 'within the tolerance');
+    clock.advance(1);
+    await assert.rejects(
+      tokens.verify(token),
+      (e) => e instanceof GatehouseError && e.code === 'token_expired',
+    );
+    await assert.rejects(
+      tokens.verify(token),
+      (e) => e instanceof GatehouseError && e.code === 'token_expired',
+    );
+  });
+
+  it('does not let a tampered copy of a verified token through', async () => {
+    const { tokens } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    await tokens.verify(token);
+    const [header, payload, signature] = token.split('.');
+    const forged = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
+    forged.sub = '1';
+    const tampered = `${header}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${signature}`;
+    await assert.rejects(
+      tokens.verify(tampered),
+      (e) => e instanceof GatehouseError && e.code === 'invalid_token',
+    );
+    assert.equal((await tokens.verify(token)).userId, SUBJECT.userId);
+  });
+});

@@ -30,6 +30,8 @@ const ALGORITHM = 'HS256';
 const TOKEN_TYPE = 'at+jwt';
 // Our tokens are ~350 bytes; refusing anything far larger bounds the work an attacker can cause.
 export const MAX_ACCESS_TOKEN_LENGTH = 4096;
+// Tokens remembered as verified, per process: ~1 KB each, so at most a few MB.
+const VERIFIED_CACHE_SIZE = 10_000;
 
 function invalidToken(cause?: unknown): GatehouseError {
   return new GatehouseError('invalid_token', 'Could not validate credentials', { cause });
@@ -40,6 +42,7 @@ export class AccessTokens {
   readonly #key: Promise<webcrypto.CryptoKey>;
   readonly #settings: AccessTokenSettings;
   readonly #clock: Clock;
+  readonly #verified = new Map<string, AccessTokenClaims>();
 
   /**
    * `key` is imported once, as a Web Crypto key: jose works on CryptoKeys, and handing it a
@@ -83,6 +86,36 @@ export class AccessTokens {
   /** Throws `token_expired` for an otherwise valid but expired token, `invalid_token` for anything else. */
   async verify(token: string): Promise<AccessTokenClaims> {
     if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw invalidToken();
+    const known = this.#verified.get(token);
+    if (known) {
+      // Only expiry can change for a token that already verified; the session (logout,
+      // disabling) is checked from the store by the caller on every request regardless.
+      // The same rule as jose's: expired once now (whole seconds) reaches exp + tolerance.
+      const now = Math.floor(this.#clock.now().getTime() / 1000);
+      const exp = known.expiresAt.getTime() / 1000;
+      if (now < exp + this.#settings.clockToleranceSeconds) return known;
+      this.#verified.delete(token);
+      throw new GatehouseError('token_expired', 'The access token expired');
+    }
+    const claims = await this.#verifySignatureAndClaims(token);
+    this.#remember(token, claims);
+    return claims;
+  }
+
+  /**
+   * Clients present the same access token many times; its signature and fixed claims need
+   * checking once. A bounded, insertion-ordered map of tokens that verified (oldest dropped
+   * first) saves the HMAC on repeat requests. Never holds a token that failed.
+   */
+  #remember(token: string, claims: AccessTokenClaims): void {
+    if (this.#verified.size >= VERIFIED_CACHE_SIZE) {
+      const oldest = this.#verified.keys().next().value;
+      if (oldest !== undefined) this.#verified.delete(oldest);
+    }
+    this.#verified.set(token, Object.freeze(claims));
+  }
+
+  async #verifySignatureAndClaims(token: string): Promise<AccessTokenClaims> {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, await this.#key, {
