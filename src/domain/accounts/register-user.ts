@@ -37,26 +37,49 @@ export async function registerUser(
   if (await deps.users.findByEmailForLogin(normalizeEmail(email))) {
     throw new GatehouseError('email_taken', 'Email already registered');
   }
-  const passwordHash = await deps.hasher.hash(input.password);
+  return storeNewUser(
+    deps,
+    {
+      email,
+      passwordHash: await deps.hasher.hash(input.password),
+      role: input.role ?? 'user',
+      // A self-registration is the new user's own act; a trusted creation (CLI, bootstrap) has
+      // no known actor.
+      selfRegistered: input.role === undefined,
+    },
+    input.client,
+  );
+}
+
+/** Inserts the account and records `user.registered` (when the audit log is wired). */
+async function storeNewUser(
+  deps: Pick<RegisterUserDeps, 'users' | 'clock' | 'audit'>,
+  fields: {
+    email: string;
+    passwordHash: string;
+    role: Role;
+    selfRegistered: boolean;
+    imported?: boolean;
+  },
+  client?: ClientInfo,
+): Promise<User> {
   const user = await deps.users.create({
-    email,
-    passwordHash,
-    role: input.role ?? 'user',
+    email: fields.email,
+    passwordHash: fields.passwordHash,
+    role: fields.role,
     createdAt: deps.clock.now(),
   });
   if (deps.audit) {
-    // A self-registration is the new user's own act; a trusted creation (CLI, bootstrap) has
-    // no known actor.
     await recordAuditEvent(
       { audit: deps.audit, clock: deps.clock },
       'user.registered',
       {
-        actorId: input.role === undefined ? user.id : null,
+        actorId: fields.selfRegistered ? user.id : null,
         subjectId: user.id,
         email: user.email,
-        details: { role: user.role },
+        details: { role: user.role, ...(fields.imported ? { imported: true } : {}) },
       },
-      input.client,
+      client,
     );
   }
   return user;
@@ -80,19 +103,11 @@ export async function importUser(
       { field: 'password_hash' },
     );
   }
-  const user = await deps.users.create({
+  return storeNewUser(deps, {
     email: parseEmail(input.email),
     passwordHash: input.passwordHash,
     role: input.role ?? 'user',
-    createdAt: deps.clock.now(),
+    selfRegistered: false,
+    imported: true,
   });
-  if (deps.audit) {
-    await recordAuditEvent(
-      { audit: deps.audit, clock: deps.clock },
-      'user.registered',
-      { subjectId: user.id, email: user.email, details: { role: user.role, imported: true } },
-      undefined,
-    );
-  }
-  return user;
 }
