@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer, createUser, FORM, logIn, requestToken, type LoggedIn } from '../support/admins.ts';
+import { bearer, createUser, logIn, requestToken, type LoggedIn } from '../support/admins.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { refresh as refreshGrant } from '../support/sessions.ts';
 
 for (const backend of STORAGE_BACKENDS) {
   describe(`OAuth2 scopes and role checks (${backend.name})`, { skip: backend.skip }, () => {
@@ -14,16 +15,7 @@ for (const backend of STORAGE_BACKENDS) {
 
     const get = (url: string, token: string) =>
       t.app.inject({ method: 'GET', url, headers: bearer(token) });
-    const refresh = (refreshToken: string) =>
-      t.app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: FORM,
-        payload: new URLSearchParams({
-          grant_type: 'refresh_token',
-          refresh_token: refreshToken,
-        }).toString(),
-      });
+    const refresh = (refreshToken: string) => refreshGrant(t.app, refreshToken);
 
     it('grants everything the role allows when no scope, or an empty one, is asked for', async () => {
       const user = await createUser(t);
