@@ -200,4 +200,45 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     await adminPage.close();
     assert.deepEqual(foreign, []);
   });
+
+  it('can be used from the keyboard alone, on a phone-width screen, in the dark theme', async () => {
+    const email = `keyboard-${process.pid}@example.com`;
+    await fetch(`${url}/users/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    const context = await browser.newContext({
+      colorScheme: 'dark',
+      viewport: { width: 375, height: 740 },
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    const seen = watchForeignRequests(page, url);
+    await page.goto(`${url}/#/signin`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    // Tab from the top of the page to the email field, as a keyboard user would.
+    let focused = '';
+    for (let i = 0; i < 10 && focused !== 'username'; i++) {
+      await page.keyboard.press('Tab');
+      focused = String(await page.evaluate('document.activeElement?.getAttribute("name") ?? ""'));
+    }
+    assert.equal(focused, 'username', 'the email field is reachable with Tab');
+    await page.keyboard.type(email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('account-email').waitFor();
+    const background = String(
+      await page.evaluate('getComputedStyle(document.body).backgroundColor'),
+    );
+    assert.notEqual(background, 'rgb(246, 247, 249)', 'the dark theme follows the system setting');
+    const overflow = Number(
+      await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+    );
+    assert.ok(overflow <= 0, `no horizontal scrolling at phone width (${overflow}px too wide)`);
+    await screenshot(page, 'account-phone-dark');
+    await page.close();
+    assert.deepEqual(seen, []);
+  });
 });

@@ -85,13 +85,13 @@ function sessionRow(item: SessionItem): HTMLElement {
     {},
     h(
       'td',
-      {},
+      { 'data-label': 'Device' },
       item.user_agent ?? 'Unknown device',
       item.current ? h('span', { class: 'badge' }, 'This device') : null,
     ),
-    h('td', {}, item.ip ?? '—'),
-    h('td', {}, formatTime(item.created_at)),
-    h('td', {}, formatTime(item.last_used_at)),
+    h('td', { 'data-label': 'IP' }, item.ip ?? '—'),
+    h('td', { 'data-label': 'Signed in' }, formatTime(item.created_at)),
+    h('td', { 'data-label': 'Last used' }, formatTime(item.last_used_at)),
     h('td', {}, end),
   );
 }

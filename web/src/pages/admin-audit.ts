@@ -20,12 +20,16 @@ function row(entry: AuditEntry): HTMLElement {
   return h(
     'tr',
     {},
-    h('td', {}, formatTime(entry.created_at)),
-    h('td', {}, entry.type),
-    h('td', {}, entry.actor_id === null ? '—' : String(entry.actor_id)),
-    h('td', {}, entry.subject_id === null ? '—' : String(entry.subject_id)),
-    h('td', {}, entry.email ?? '—'),
-    h('td', {}, entry.ip ?? '—'),
+    h('td', { 'data-label': 'Time' }, formatTime(entry.created_at)),
+    h('td', { 'data-label': 'Event' }, entry.type),
+    h('td', { 'data-label': 'Actor' }, entry.actor_id === null ? '—' : String(entry.actor_id)),
+    h(
+      'td',
+      { 'data-label': 'Subject' },
+      entry.subject_id === null ? '—' : String(entry.subject_id),
+    ),
+    h('td', { 'data-label': 'Email' }, entry.email ?? '—'),
+    h('td', { 'data-label': 'IP' }, entry.ip ?? '—'),
   );
 }
 

@@ -79,10 +79,15 @@ function userRow(user: User, self: User): HTMLElement {
   return h(
     'tr',
     {},
-    h('td', {}, user.email, user.id === self.id ? h('span', { class: 'badge' }, 'you') : null),
-    h('td', {}, role),
-    h('td', {}, user.disabled ? 'disabled' : 'active'),
-    h('td', {}, formatTime(user.created_at)),
+    h(
+      'td',
+      { 'data-label': 'Email' },
+      user.email,
+      user.id === self.id ? h('span', { class: 'badge' }, 'you') : null,
+    ),
+    h('td', { 'data-label': 'Role' }, role),
+    h('td', { 'data-label': 'Status' }, user.disabled ? 'disabled' : 'active'),
+    h('td', { 'data-label': 'Created' }, formatTime(user.created_at)),
     actions,
   );
 }
