@@ -153,11 +153,30 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     );
     const consumed = results.filter((r) => r.outcome === 'consumed');
     assert.equal(consumed.length, 1);
-    assert.deepEqual(consumed[0], { outcome: 'consumed', sessionId: s.id, userId: user.id });
+    const winner = consumed[0]!;
+    assert.ok(winner.outcome === 'consumed');
+    assert.equal(winner.sessionId, s.id);
+    assert.equal(winner.userId, user.id);
+    assert.equal(winner.session.user.id, user.id);
+    assert.equal(winner.session.scope, s.scope);
     for (const r of results.filter((x) => x.outcome !== 'consumed')) {
       assert.equal(r.outcome, 'already_used');
       if (r.outcome === 'already_used') assert.equal(r.usedAt.toISOString(), T0.toISOString());
     }
+  });
+
+  it('does not consume a token whose session has ended (it is unknown)', async () => {
+    const s = await session();
+    await storage.sessions.addRefreshToken({
+      hash: `ended-${s.id}`,
+      sessionId: s.id,
+      createdAt: T0,
+      expiresAt: later(3600),
+    });
+    assert.equal(await storage.sessions.revoke(s.id, user.id, T0), true);
+    assert.deepEqual(await storage.sessions.consumeRefreshToken(`ended-${s.id}`, T0), {
+      outcome: 'unknown',
+    });
   });
 
   it('reports unknown and expired refresh tokens as unknown', async () => {

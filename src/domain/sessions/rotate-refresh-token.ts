@@ -56,8 +56,13 @@ export async function rotateRefreshToken(
       );
     }
   }
-  // The session (and its user) must still be live: logout, disabling and expiry all end refreshes.
-  const session = await deps.sessions.findActive(result.sessionId, result.userId, now);
+  // The session (and its user) must be live: logout, disabling and expiry all end refreshes.
+  // A consumed token proved that in the consuming statement itself; a sibling presented
+  // within the grace window checks it now.
+  const session =
+    result.outcome === 'consumed'
+      ? result.session
+      : await deps.sessions.findActive(result.sessionId, result.userId, now);
   if (!session) throw invalidGrant();
   const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
   await deps.sessions.touch(result.sessionId, now, expiresAt);

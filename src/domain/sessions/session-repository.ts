@@ -16,8 +16,11 @@ export interface NewRefreshToken {
 }
 
 export type ConsumeResult =
-  /** This caller marked the token used: it may rotate. */
-  | { outcome: 'consumed'; sessionId: string; userId: number }
+  /**
+   * This caller marked the token used while its session and user were live: it may rotate.
+   * `session` is as it was at that moment, even if another caller ends it right after.
+   */
+  | { outcome: 'consumed'; sessionId: string; userId: number; session: ActiveSession }
   /** The token was used before, at `usedAt`: a replay, or a concurrent tab inside the grace window. */
   | { outcome: 'already_used'; sessionId: string; userId: number; usedAt: Date }
   /** No such token, or it expired. */
@@ -52,15 +55,17 @@ export interface SessionRepository {
   addRefreshToken(token: NewRefreshToken): Promise<void>;
 
   /**
-   * Marks the refresh token with this hash used, in one conditional statement: of concurrent
-   * callers presenting the same token exactly one gets `consumed`, the others `already_used`.
-   * An expired token is `unknown`.
+   * Marks the refresh token with this hash used, in one conditional statement that also
+   * requires its session to be active and its user enabled: of concurrent callers presenting
+   * the same token exactly one gets `consumed`, the others `already_used`. An expired token,
+   * or one whose session has ended, is `unknown`.
    */
   consumeRefreshToken(hash: string, now: Date): Promise<ConsumeResult>;
 
   /**
    * Deletes sessions that expired, or were revoked more than `revokedRetentionSeconds` ago,
-   * with their refresh tokens, so the tables don't grow without bound. Returns sessions deleted.
+   * with their refresh tokens, and expired refresh tokens of live sessions, so the tables don't
+   * grow without bound. Returns sessions deleted.
    */
   purgeEnded(now: Date, revokedRetentionSeconds: number): Promise<number>;
 }

@@ -7,7 +7,7 @@ import type {
   SessionRepository,
 } from '../../domain/sessions/session-repository.ts';
 import { toDate, toDbTime, type Database, type SessionsTable } from './database.ts';
-import { toUser } from './user-rows.ts';
+import { toUser, USER_COLUMNS } from './user-rows.ts';
 
 function toSession(row: Selectable<SessionsTable>): Session {
   return {
@@ -138,31 +138,57 @@ export class SqlSessionRepository implements SessionRepository {
 
   async consumeRefreshToken(hash: string, now: Date): Promise<ConsumeResult> {
     const at = toDbTime(now);
-    // RFC 9700 4.14.2: one conditional UPDATE decides which concurrent presenter rotates.
+    // RFC 9700 4.14.2: one conditional UPDATE decides which concurrent presenter rotates, and
+    // only while the session and its user are live, so the winner's right to rotate is settled
+    // in the same statement (a loser revoking the session a moment later can't undo it).
     const consumed = await this.#db
       .updateTable('refresh_tokens')
       .set({ used_at: at })
       .where('token_hash', '=', hash)
       .where('used_at', 'is', null)
       .where('expires_at', '>', at)
+      .where('session_id', 'in', (eb) =>
+        eb
+          .selectFrom('sessions')
+          .innerJoin('users', 'users.id', 'sessions.user_id')
+          .select('sessions.id')
+          .where('sessions.revoked_at', 'is', null)
+          .where('sessions.expires_at', '>', at)
+          .where('users.disabled_at', 'is', null),
+      )
       .returning('session_id')
       .executeTakeFirst();
     const row = await this.#db
       .selectFrom('refresh_tokens')
       .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
       .select([
-        'sessions.id',
-        'sessions.user_id',
+        'sessions.id as session_id',
+        'sessions.last_used_at',
+        'sessions.scope',
         'refresh_tokens.used_at',
-        'refresh_tokens.expires_at',
+        'refresh_tokens.expires_at as token_expires_at',
+        ...USER_COLUMNS.map((c) => `users.${c}` as const),
       ])
       .where('refresh_tokens.token_hash', '=', hash)
       .executeTakeFirst();
     if (!row) return { outcome: 'unknown' };
-    const userId = Number(row.user_id);
-    if (consumed) return { outcome: 'consumed', sessionId: row.id, userId };
-    if (toDate(row.expires_at) <= now || row.used_at === null) return { outcome: 'unknown' };
-    return { outcome: 'already_used', sessionId: row.id, userId, usedAt: toDate(row.used_at) };
+    const user = toUser(row);
+    if (consumed) {
+      return {
+        outcome: 'consumed',
+        sessionId: row.session_id,
+        userId: user.id,
+        session: { user, lastUsedAt: toDate(row.last_used_at), scope: row.scope },
+      };
+    }
+    if (toDate(row.token_expires_at) <= now || row.used_at === null) return { outcome: 'unknown' };
+    return {
+      outcome: 'already_used',
+      sessionId: row.session_id,
+      userId: user.id,
+      usedAt: toDate(row.used_at),
+    };
   }
 
   async purgeEnded(now: Date, revokedRetentionSeconds: number): Promise<number> {
@@ -177,6 +203,9 @@ export class SqlSessionRepository implements SessionRepository {
         ]),
       )
       .executeTakeFirst();
+    // A live session keeps rotating: its expired refresh tokens go too. An expired token is
+    // `unknown` to consumeRefreshToken whether kept or not, so only the table's size changes.
+    await this.#db.deleteFrom('refresh_tokens').where('expires_at', '<=', toDbTime(now)).execute();
     return Number(result.numDeletedRows);
   }
 }
