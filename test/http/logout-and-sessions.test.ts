@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ManualClock } from '../../src/domain/clock.ts';
+import { bearer } from '../support/admins.ts';
+import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
+import { me, passwordLogin, refresh, toPair, type TokenPair } from '../support/sessions.ts';
+import {
+  createTestApp,
+  registerAndLogin,
+  STRONG_PASSWORD,
+  type TestApp,
+} from '../support/test-app.ts';
+
+// Issue 3 end to end: logout, logout everywhere, the session list and ending one session.
+// sessions-logout.test.ts has the two-session logout, the list shape and the 404 cases; this
+// file covers what happens around them (refresh tokens of ended sessions, other users, the
+// list's timestamps and IP, trailing slashes, purge of revoked sessions).
+
+interface SessionItem {
+  id: string;
+  created_at: string;
+  last_used_at: string;
+  user_agent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+for (const backend of STORAGE_BACKENDS) {
+  describe(`logout and the session list on ${backend.name}`, { skip: backend.skip }, () => {
+    let t: TestApp;
+    let clock: ManualClock;
+    before(async () => {
+      clock = new ManualClock();
+      t = await createTestApp({
+        clock,
+        env: { GATEHOUSE_DATABASE_URL: await backend.freshUrl() },
+      });
+    });
+    after(() => t?.close());
+
+    const post = (url: string, token: string) =>
+      t.app.inject({ method: 'POST', url, headers: bearer(token) });
+    const endSession = (id: string, token: string) =>
+      t.app.inject({ method: 'DELETE', url: `/users/me/sessions/${id}`, headers: bearer(token) });
+    async function sessionsOf(token: string, url = '/users/me/sessions'): Promise<SessionItem[]> {
+      const response = await t.app.inject({ method: 'GET', url, headers: bearer(token) });
+      assert.equal(response.statusCode, 200, response.body);
+      return (response.json() as { items: SessionItem[] }).items;
+    }
+    /** A user with two sessions of its own (besides the registration's login). */
+    async function userWithTwoSessions(): Promise<{ email: string; a: TokenPair; b: TokenPair }> {
+      const { email } = await registerAndLogin(t.app);
+      return { email, a: await passwordLogin(t.app, email), b: await passwordLogin(t.app, email) };
+    }
+
+    it('refuses the access token of a logged-out session everywhere, including a second logout', async () => {
+      const { a } = await userWithTwoSessions();
+      assert.equal((await post('/logout', a.accessToken)).statusCode, 204);
+      for (const [method, url] of [
+        ['POST', '/logout'],
+        ['POST', '/logout/all'],
+        ['GET', '/users/me/sessions'],
+        ['GET', '/users/me/'],
+      ] as const) {
+        const response = await t.app.inject({ method, url, headers: bearer(a.accessToken) });
+        assert.equal(response.statusCode, 401, `${method} ${url}`);
+        assert.equal(response.json().detail, 'Could not validate credentials');
+        assert.equal(response.headers['www-authenticate'], 'Bearer');
+      }
+    });
+
+    it("ends a refreshed session's latest tokens on logout, not only the first ones", async () => {
+      const { a } = await userWithTwoSessions();
+      const latest = toPair((await refresh(t.app, a.refreshToken)).json());
+      assert.equal((await post('/logout', latest.accessToken)).statusCode, 204);
+      assert.equal((await me(t.app, latest.accessToken)).statusCode, 401);
+      assert.equal((await me(t.app, a.accessToken)).statusCode, 401);
+      const refused = await refresh(t.app, latest.refreshToken);
+      assert.equal(refused.statusCode, 400);
+      assert.equal(refused.json().error, 'invalid_grant');
+    });
+
+    it("leaves another user's sessions alone on logout and logout/all", async () => {
+      const mine = await userWithTwoSessions();
+      const theirs = await userWithTwoSessions();
+      assert.equal((await post('/logout', mine.a.accessToken)).statusCode, 204);
+      assert.equal((await post('/logout/all', mine.b.accessToken)).statusCode, 204);
+      for (const pair of [theirs.a, theirs.b]) {
+        assert.equal((await me(t.app, pair.accessToken)).statusCode, 200);
+      }
+      assert.equal((await refresh(t.app, theirs.a.refreshToken)).statusCode, 200);
+    });
+
+    it('lets the user sign in again after logout/all, with only the new session listed', async () => {
+      const { email, a } = await userWithTwoSessions();
+      assert.equal((await post('/logout/all', a.accessToken)).statusCode, 204);
+      const fresh = await passwordLogin(t.app, email);
+      const items = await sessionsOf(fresh.accessToken);
+      assert.deepEqual(
+        items.map((i) => [i.id, i.current]),
+        [[fresh.sid, true]],
+      );
+    });
+
+    it('accepts the session routes with and without the trailing slash', async () => {
+      const { a, b } = await userWithTwoSessions();
+      const items = await sessionsOf(a.accessToken, '/users/me/sessions/');
+      assert.ok(items.some((i) => i.id === a.sid));
+      assert.equal((await post('/logout/', a.accessToken)).statusCode, 204);
+      assert.equal((await me(t.app, a.accessToken)).statusCode, 401);
+      assert.equal((await post('/logout/all/', b.accessToken)).statusCode, 204);
+      assert.equal((await me(t.app, b.accessToken)).statusCode, 401);
+    });
+
+    it("lists each session's id, times, user agent and IP, and only the user's own active ones", async () => {
+      const loginAt = clock.now().toISOString();
+      const { email } = await registerAndLogin(t.app);
+      const a = await passwordLogin(t.app, email, STRONG_PASSWORD, { 'user-agent': 'Phone/3.1' });
+      const b = await passwordLogin(t.app, email, STRONG_PASSWORD, { 'user-agent': 'Laptop/9' });
+      const ended = await passwordLogin(t.app, email);
+      assert.equal((await post('/logout', ended.accessToken)).statusCode, 204);
+      await userWithTwoSessions(); // someone else's sessions, never listed
+
+      const items = await sessionsOf(b.accessToken);
+      assert.equal(items.length, 3, 'registration login, a and b; not the ended one');
+      assert.ok(!items.some((i) => i.id === ended.sid));
+      const byId = new Map(items.map((i) => [i.id, i]));
+      assert.equal(byId.get(a.sid)?.user_agent, 'Phone/3.1');
+      assert.equal(byId.get(b.sid)?.user_agent, 'Laptop/9');
+      assert.deepEqual(
+        items.filter((i) => i.current).map((i) => i.id),
+        [b.sid],
+      );
+      for (const item of items) {
+        assert.equal(item.ip, '127.0.0.1');
+        assert.equal(item.created_at, loginAt);
+        assert.equal(item.last_used_at, loginAt);
+      }
+    });
+
+    it('moves last_used_at forward on a refresh and on later requests, never created_at', async () => {
+      const createdAt = clock.now().toISOString();
+      const { email } = await registerAndLogin(t.app);
+      const a = await passwordLogin(t.app, email);
+      clock.advance(600);
+      const refreshedAt = clock.now().toISOString();
+      const next = toPair((await refresh(t.app, a.refreshToken)).json());
+      let item = (await sessionsOf(next.accessToken)).find((i) => i.id === a.sid);
+      assert.equal(item?.created_at, createdAt);
+      assert.equal(item?.last_used_at, refreshedAt);
+
+      clock.advance(600);
+      const usedAt = clock.now().toISOString();
+      assert.equal((await me(t.app, next.accessToken)).statusCode, 200);
+      item = (await sessionsOf(next.accessToken)).find((i) => i.id === a.sid);
+      assert.equal(item?.created_at, createdAt);
+      assert.equal(item?.last_used_at, usedAt);
+    });
+
+    it("DELETE /users/me/sessions/{id} also ends that session's refresh token and drops it from the list", async () => {
+      const { a, b } = await userWithTwoSessions();
+      assert.equal((await endSession(b.sid, a.accessToken)).statusCode, 204);
+      const refused = await refresh(t.app, b.refreshToken);
+      assert.equal(refused.statusCode, 400);
+      assert.equal(refused.json().error, 'invalid_grant');
+      assert.ok(!(await sessionsOf(a.accessToken)).some((i) => i.id === b.sid));
+      // Ending it again is a 404, like any session that isn't active.
+      const again = await endSession(b.sid, a.accessToken);
+      assert.equal(again.statusCode, 404);
+      assert.equal(typeof again.json().detail, 'string');
+      assert.equal((await refresh(t.app, a.refreshToken)).statusCode, 200);
+    });
+
+    it('lets a session end itself through DELETE, like a logout', async () => {
+      const { a, b } = await userWithTwoSessions();
+      assert.equal((await endSession(a.sid, a.accessToken)).statusCode, 204);
+      assert.equal((await me(t.app, a.accessToken)).statusCode, 401);
+      assert.equal((await me(t.app, b.accessToken)).statusCode, 200);
+    });
+
+    it("answers another user's session id with the same 404 as an unknown one, and keeps it alive", async () => {
+      const { a } = await userWithTwoSessions();
+      const stranger = await userWithTwoSessions();
+      const foreign = await endSession(stranger.a.sid, a.accessToken);
+      const unknown = await endSession('no-such-session', a.accessToken);
+      assert.equal(foreign.statusCode, 404);
+      assert.equal(unknown.statusCode, 404);
+      assert.deepEqual(foreign.json(), unknown.json(), 'nothing tells the two apart');
+      assert.equal((await me(t.app, stranger.a.accessToken)).statusCode, 200);
+      assert.equal((await refresh(t.app, stranger.a.refreshToken)).statusCode, 200);
+    });
+
+    it('purges logged-out sessions a day after they ended, not before', async () => {
+      // Its own store, so the purge counts are exact whatever the other tests left behind.
+      const ownClock = new ManualClock();
+      const own = await createTestApp({
+        clock: ownClock,
+        env: { GATEHOUSE_DATABASE_URL: await backend.freshUrl() },
+      });
+      try {
+        const { email } = await registerAndLogin(own.app);
+        const a = await passwordLogin(own.app, email);
+        const b = await passwordLogin(own.app, email);
+        const logout = await own.app.inject({
+          method: 'POST',
+          url: '/logout',
+          headers: bearer(b.accessToken),
+        });
+        assert.equal(logout.statusCode, 204);
+        ownClock.advance(86_400 - 60);
+        assert.equal(await own.services.purgeEndedSessions(), 0, 'kept for a day');
+        ownClock.advance(61);
+        assert.equal(await own.services.purgeEndedSessions(), 1, 'then purged');
+        assert.equal(await own.services.purgeEndedSessions(), 0);
+        assert.equal((await refresh(own.app, b.refreshToken)).statusCode, 400);
+        // The live sessions are untouched: a still refreshes.
+        assert.equal((await refresh(own.app, a.refreshToken)).statusCode, 200);
+      } finally {
+        await own.close();
+      }
+    });
+
+    it('answers the new endpoints with 401 Not authenticated for no token or another scheme', async () => {
+      const { a } = await userWithTwoSessions();
+      for (const authorization of [undefined, `Basic ${a.accessToken}`, 'Token abc']) {
+        for (const [method, url] of [
+          ['POST', '/logout'],
+          ['POST', '/logout/all'],
+          ['GET', '/users/me/sessions'],
+          ['DELETE', `/users/me/sessions/${a.sid}`],
+          ['PUT', '/users/me/password'],
+        ] as const) {
+          const response = await t.app.inject({
+            method,
+            url,
+            headers: authorization === undefined ? {} : { authorization },
+          });
+          assert.equal(response.statusCode, 401, `${method} ${url} with ${authorization}`);
+          assert.equal(response.json().detail, 'Not authenticated');
+          assert.equal(response.headers['www-authenticate'], 'Bearer');
+        }
+      }
+      assert.equal((await me(t.app, a.accessToken)).statusCode, 200, 'nothing was ended');
+    });
+  });
+}
