@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Session } from '../../domain/sessions/session.ts';
 import type {
   ActiveSession,
@@ -147,14 +147,18 @@ export class SqlSessionRepository implements SessionRepository {
       .where('token_hash', '=', hash)
       .where('used_at', 'is', null)
       .where('expires_at', '>', at)
-      .where('session_id', 'in', (eb) =>
-        eb
-          .selectFrom('sessions')
-          .innerJoin('users', 'users.id', 'sessions.user_id')
-          .select('sessions.id')
-          .where('sessions.revoked_at', 'is', null)
-          .where('sessions.expires_at', '>', at)
-          .where('users.disabled_at', 'is', null),
+      // A correlated EXISTS: SQLite would run an IN (subquery) as a list of every live session.
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('sessions')
+            .innerJoin('users', 'users.id', 'sessions.user_id')
+            .select(sql.lit(1).as('live'))
+            .whereRef('sessions.id', '=', 'refresh_tokens.session_id')
+            .where('sessions.revoked_at', 'is', null)
+            .where('sessions.expires_at', '>', at)
+            .where('users.disabled_at', 'is', null),
+        ),
       )
       .returning('session_id')
       .executeTakeFirst();
