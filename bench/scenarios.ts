@@ -28,7 +28,11 @@ export function summarise(name: string, connections: number, result: Result): Me
   };
 }
 
-export async function login(url: string, i = 0): Promise<{ access: string; refresh: string }> {
+/** Logs a seeded user in; `refresh` is undefined while the server issues no refresh tokens. */
+export async function login(
+  url: string,
+  i = 0,
+): Promise<{ access: string; refresh: string | undefined }> {
   const response = await fetch(`${url}/token`, {
     method: 'POST',
     headers: FORM,
@@ -36,7 +40,7 @@ export async function login(url: string, i = 0): Promise<{ access: string; refre
   });
   if (response.status !== 200)
     throw new Error(`bench login failed: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { access_token: string; refresh_token: string };
+  const body = (await response.json()) as { access_token: string; refresh_token?: string };
   return { access: body.access_token, refresh: body.refresh_token };
 }
 

@@ -42,6 +42,7 @@ export async function seedUsers(
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
+    await client.query('begin');
     for (let from = 0; from < count; from += BATCH) {
       const to = Math.min(count, from + BATCH);
       const values: string[] = [];
@@ -56,6 +57,7 @@ export async function seedUsers(
         params,
       );
     }
+    await client.query('commit');
   } finally {
     await client.end();
   }
