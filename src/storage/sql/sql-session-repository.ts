@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import type { Session } from '../../domain/sessions/session.ts';
 import type {
   ActiveSession,
@@ -6,8 +6,20 @@ import type {
   NewRefreshToken,
   SessionRepository,
 } from '../../domain/sessions/session-repository.ts';
-import { toDate, toDbTime, type Database, type SessionsTable } from './database.ts';
+import {
+  toDate,
+  toDbTime,
+  type Database,
+  type SessionsTable,
+  type UsersTable,
+} from './database.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
+
+type FindActiveRow = Pick<
+  Selectable<UsersTable>,
+  'id' | 'email' | 'role' | 'created_at' | 'disabled_at'
+> &
+  Pick<Selectable<SessionsTable>, 'last_used_at' | 'scope'>;
 
 function toSession(row: Selectable<SessionsTable>): Session {
   return {
@@ -26,8 +38,33 @@ function toSession(row: Selectable<SessionsTable>): Session {
 export class SqlSessionRepository implements SessionRepository {
   readonly #db: Kysely<Database>;
 
+  /**
+   * The one query of every authenticated request, built and compiled once: primary-key lookups
+   * on both tables. Kysely would otherwise rebuild and compile it per request (about a tenth of
+   * the request's CPU in the bench profile). Parameters: session id, user id, now.
+   */
+  readonly #findActiveSql: string;
+
   constructor(db: Kysely<Database>) {
     this.#db = db;
+    this.#findActiveSql = db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .select([
+        'users.id',
+        'users.email',
+        'users.role',
+        'users.created_at',
+        'users.disabled_at',
+        'sessions.last_used_at',
+        'sessions.scope',
+      ])
+      .where('sessions.id', '=', '')
+      .where('sessions.user_id', '=', 0)
+      .where('sessions.revoked_at', 'is', null)
+      .where('sessions.expires_at', '>', '')
+      .where('users.disabled_at', 'is', null)
+      .compile().sql;
   }
 
   async create(session: Session): Promise<void> {
@@ -52,25 +89,10 @@ export class SqlSessionRepository implements SessionRepository {
     userId: number,
     now: Date,
   ): Promise<ActiveSession | undefined> {
-    // Primary-key lookups on both tables: the per-request cost of server-side sessions.
-    const row = await this.#db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select([
-        'users.id',
-        'users.email',
-        'users.role',
-        'users.created_at',
-        'users.disabled_at',
-        'sessions.last_used_at',
-        'sessions.scope',
-      ])
-      .where('sessions.id', '=', sessionId)
-      .where('sessions.user_id', '=', userId)
-      .where('sessions.revoked_at', 'is', null)
-      .where('sessions.expires_at', '>', toDbTime(now))
-      .where('users.disabled_at', 'is', null)
-      .executeTakeFirst();
+    const { rows } = await this.#db.executeQuery(
+      CompiledQuery.raw(this.#findActiveSql, [sessionId, userId, toDbTime(now)]),
+    );
+    const row = rows[0] as FindActiveRow | undefined;
     return row && { user: toUser(row), lastUsedAt: toDate(row.last_used_at), scope: row.scope };
   }
 
