@@ -124,40 +124,4 @@ for (const backend of STORAGE_BACKENDS) {
   });
 }
 
-describe('GATEHOUSE_REFRESH_REUSE_GRACE', () => {
-  let t: TestApp;
-  let clock: ManualClock;
-  before(async () => {
-    clock = new ManualClock();
-    t = await createTestApp({ clock, env: { GATEHOUSE_REFRESH_REUSE_GRACE: '30' } });
-  });
-  after(() => t.close());
-
-  it('returns a valid pair in the same session when the parent comes back within the window', async () => {
-    const { body } = await registerAndLogin(t.app);
-    const parent = toPair(body);
-    const child = toPair((await refresh(t.app, parent.refreshToken)).json());
-    clock.advance(30);
-    const again = await refresh(t.app, parent.refreshToken);
-    assert.equal(again.statusCode, 200, 'a second tab inside the window is not reuse');
-    const sibling = toPair(again.json());
-    assert.equal(sibling.sid, parent.sid);
-    assert.equal((await me(t.app, sibling.accessToken)).statusCode, 200);
-    assert.equal(
-      (await refresh(t.app, child.refreshToken)).statusCode,
-      200,
-      'the first tab goes on too',
-    );
-  });
-
-  it('treats the parent as reuse after the window and ends the session', async () => {
-    const { body } = await registerAndLogin(t.app);
-    const parent = toPair(body);
-    const child = toPair((await refresh(t.app, parent.refreshToken)).json());
-    clock.advance(31);
-    const late = await refresh(t.app, parent.refreshToken);
-    assert.equal(late.statusCode, 400);
-    assert.equal(late.json().code, 'refresh_token_reused');
-    assert.equal((await me(t.app, child.accessToken)).statusCode, 401);
-  });
-});
+// GATEHOUSE_REFRESH_REUSE_GRACE is covered on both stores in refresh-tokens.test.ts.
