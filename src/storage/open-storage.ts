@@ -9,7 +9,7 @@ import {
   SqliteDialect,
   type SqliteDatabase as SqliteDialectDatabase,
 } from 'kysely';
-import pg from 'pg';
+import type { Pool } from 'pg';
 import type { UserRepository } from '../domain/accounts/user-repository.ts';
 import type { AuditLog } from '../domain/audit/audit-log.ts';
 import type { LoginThrottleRepository } from '../domain/sessions/login-throttle-repository.ts';
@@ -17,7 +17,7 @@ import type { SessionRepository } from '../domain/sessions/session-repository.ts
 import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
 import type { Database } from './sql/database.ts';
 import type { SqlDialectName } from './sql/dialect.ts';
-import { openRedis, type RedisConnection } from './redis/open-redis.ts';
+import type { RedisConnection } from './redis/open-redis.ts';
 import { migrationProvider } from './sql/migrations/index.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
@@ -90,7 +90,12 @@ function openSqlite(path: string): Kysely<Database> {
   });
 }
 
-function openPostgres(url: string, poolSize: number): { db: Kysely<Database>; pool: pg.Pool } {
+async function openPostgres(
+  url: string,
+  poolSize: number,
+): Promise<{ db: Kysely<Database>; pool: Pool }> {
+  // Loaded only when used: the embedded SQLite default never pays for pg's ~14 MB.
+  const { default: pg } = await import('pg');
   // Bounded waits everywhere: a store that is down or hangs gives a 503, never a hung request.
   const pool = new pg.Pool({
     connectionString: url,
@@ -109,6 +114,12 @@ function openPostgres(url: string, poolSize: number): { db: Kysely<Database>; po
   return { db, pool };
 }
 
+/** Loaded only when configured, like pg: ioredis is ~10 MB the SQLite default doesn't need. */
+async function connectRedis(redis: NonNullable<StorageOptions['redis']>): Promise<RedisConnection> {
+  const { openRedis } = await import('./redis/open-redis.ts');
+  return openRedis(redis.url, redis.keyPrefix, redis.onUnavailable);
+}
+
 /** Parses `sqlite:PATH`, `sqlite::memory:` or `postgres://...` (API.md 6). */
 export function parseDatabaseUrl(url: string): { dialect: SqlDialectName; target: string } {
   if (url.startsWith('sqlite:')) return { dialect: 'sqlite', target: url.slice('sqlite:'.length) };
@@ -119,12 +130,10 @@ export function parseDatabaseUrl(url: string): { dialect: SqlDialectName; target
 export async function openStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
   const { dialect, target } = parseDatabaseUrl(url);
   const postgres =
-    dialect === 'postgres' ? openPostgres(target, options.poolSize ?? 10) : undefined;
+    dialect === 'postgres' ? await openPostgres(target, options.poolSize ?? 10) : undefined;
   const db = postgres?.db ?? openSqlite(target);
   const pool = postgres?.pool;
-  const redis = options.redis
-    ? await openRedis(options.redis.url, options.redis.keyPrefix, options.redis.onUnavailable)
-    : undefined;
+  const redis = options.redis ? await connectRedis(options.redis) : undefined;
   return {
     dialect,
     redis,

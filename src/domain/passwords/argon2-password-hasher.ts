@@ -1,5 +1,5 @@
 import { hash as argon2Hash, verify as argon2Verify, type Algorithm } from '@node-rs/argon2';
-import { verify as bcryptVerify } from '@node-rs/bcrypt';
+import type * as BcryptModule from '@node-rs/bcrypt';
 import type { PasswordCheck, PasswordHasher } from './password-hasher.ts';
 import type { WorkLimiter } from './work-limiter.ts';
 
@@ -15,6 +15,13 @@ export const OWASP_ARGON2_PARAMETERS: Argon2Parameters = Object.freeze({
   timeCost: 2,
   parallelism: 1,
 });
+
+// bcrypt is only for hashes imported from other systems: loaded on the first one seen.
+let bcrypt: Promise<typeof BcryptModule> | undefined;
+function loadBcrypt(): Promise<typeof BcryptModule> {
+  bcrypt ??= import('@node-rs/bcrypt');
+  return bcrypt;
+}
 
 // Hashes written by passlib, PHP and most bcrypt libraries.
 // `Algorithm.Argon2id` of @node-rs/argon2: a const enum, which verbatimModuleSyntax cannot import.
@@ -60,7 +67,7 @@ export class Argon2PasswordHasher implements PasswordHasher {
       // @node-rs/bcrypt reads $2a$/$2b$ only; $2y$ (PHP, passlib's ident option) is the same algorithm.
       const normalized = storedHash.replace(/^\$2y\$/, '$2b$');
       const valid = await this.#limiter.run(() =>
-        verifyOrFalse(() => bcryptVerify(password, normalized)),
+        verifyOrFalse(async () => (await loadBcrypt()).verify(password, normalized)),
       );
       return { valid, needsRehash: valid };
     }
