@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
-import { bootstrapAdmin } from './domain/accounts/bootstrap-admin.ts';
 import { buildServer } from './http/build-server.ts';
 import { createServices, type Services } from './services.ts';
 import { openStorage, type StorageOptions } from './storage/open-storage.ts';
@@ -46,16 +45,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await storage.migrate();
     const services = await createServices(config, storage);
     if (config.bootstrapAdmin) {
-      const created = await bootstrapAdmin(
-        {
-          users: storage.users,
-          hasher: services.hasher,
-          clock: services.clock,
-          policy: services.passwordPolicy,
-          audit: storage.audit,
-        },
-        { email: config.bootstrapAdmin.email, password: config.bootstrapAdmin.password.reveal() },
-      );
+      const created = await services.bootstrapAdmin({
+        email: config.bootstrapAdmin.email,
+        password: config.bootstrapAdmin.password.reveal(),
+      });
       if (created) console.error(`gatehouse: created bootstrap admin ${created.email}`);
     }
     const app = await buildServer(services, config);

@@ -9,8 +9,13 @@ import {
 import type { AccessChanges } from './domain/accounts/user-repository.ts';
 import type { AuditEntry, AuditFilters } from './domain/audit/audit-log.ts';
 import { listAuditEvents } from './domain/audit/list-audit-events.ts';
-import { registerUser, type RegisterUserInput } from './domain/accounts/register-user.ts';
-import type { User } from './domain/accounts/user.ts';
+import { bootstrapAdmin } from './domain/accounts/bootstrap-admin.ts';
+import {
+  importUser,
+  registerUser,
+  type RegisterUserInput,
+} from './domain/accounts/register-user.ts';
+import type { Role, User } from './domain/accounts/user.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { Argon2PasswordHasher } from './domain/passwords/argon2-password-hasher.ts';
 import type { PasswordHasher } from './domain/passwords/password-hasher.ts';
@@ -42,6 +47,10 @@ export interface Services {
   readonly tokens: AccessTokens;
   readonly passwordPolicy: PasswordPolicy;
   registerUser(input: RegisterUserInput): Promise<User>;
+  /** Creates a user from an argon2id or bcrypt hash made elsewhere (CLI import). */
+  importUser(input: { email: string; passwordHash: string; role?: Role }): Promise<User>;
+  /** Creates the configured first admin when the store has none; undefined when not needed. */
+  bootstrapAdmin(admin: { email: string; password: string }): Promise<User | undefined>;
   passwordGrant(input: {
     username: string;
     password: string;
@@ -125,6 +134,9 @@ export async function createServices(
     passwordPolicy,
     registerUser: (input) =>
       registerUser({ users, hasher, clock, policy: passwordPolicy, audit }, input),
+    importUser: (input) => importUser({ users, clock, audit }, input),
+    bootstrapAdmin: (admin) =>
+      bootstrapAdmin({ users, hasher, clock, policy: passwordPolicy, audit }, admin),
     passwordGrant: (input) =>
       passwordGrant(
         {

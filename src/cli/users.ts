@@ -1,5 +1,4 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { importUser } from '../domain/accounts/register-user.ts';
 import { ROLES, toPublicUser, type Role, type User } from '../domain/accounts/user.ts';
 import type { ClientInfo } from '../domain/sessions/session.ts';
 import type { Services } from '../services.ts';
@@ -78,10 +77,11 @@ export function registerUserCommands(program: Command, withServices: WithService
       }
       const user = await withServices(async (services): Promise<User> => {
         if (options.passwordHash !== undefined) {
-          return importUser(
-            { users: services.storage.users, clock: services.clock, audit: services.storage.audit },
-            { email: options.email, passwordHash: options.passwordHash, role: options.role },
-          );
+          return services.importUser({
+            email: options.email,
+            passwordHash: options.passwordHash,
+            role: options.role,
+          });
         }
         return services.registerUser({
           email: options.email,
