@@ -76,7 +76,8 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
   });
 
   app.decorateRequest('errorCode', undefined);
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook: an async one costs a promise on every request.
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the raw URL, keeps label cardinality bounded.
     const route = request.routeOptions.url ?? 'unmatched';
     const status = String(reply.statusCode);
@@ -88,6 +89,7 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
       const grantType = body?.grant_type === 'refresh_token' ? 'refresh_token' : 'password';
       grants.inc({ grant_type: grantType, outcome: grantOutcome(request, reply) });
     }
+    done();
   });
   return registry;
 }
