@@ -18,6 +18,7 @@ import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
 import type { Database } from './sql/database.ts';
 import type { SqlDialectName } from './sql/dialect.ts';
 import type { RedisConnection } from './redis/open-redis.ts';
+import { kyselyFirstRow, sqliteFirstRow, type FirstRowReader } from './sql/first-row.ts';
 import { migrationProvider } from './sql/migrations/index.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
@@ -61,22 +62,27 @@ const MAX_CACHED_STATEMENTS = 500;
  * the largest single cost of an authenticated request (--cpu-prof, BENCHMARKS.md). Statements
  * run synchronously, so sharing one between requests is safe.
  */
-function withStatementCache(database: SqliteDatabase.Database): SqliteDialectDatabase {
+function statementCache(
+  database: SqliteDatabase.Database,
+): (sqlText: string) => SqliteDatabase.Statement {
   const cache = new Map<string, SqliteDatabase.Statement>();
-  return {
-    close: () => void database.close(),
-    prepare(sqlText: string) {
-      let statement = cache.get(sqlText);
-      if (!statement) {
-        statement = database.prepare(sqlText);
-        if (cache.size < MAX_CACHED_STATEMENTS) cache.set(sqlText, statement);
-      }
-      return statement;
-    },
+  return (sqlText) => {
+    let statement = cache.get(sqlText);
+    if (!statement) {
+      statement = database.prepare(sqlText);
+      if (cache.size < MAX_CACHED_STATEMENTS) cache.set(sqlText, statement);
+    }
+    return statement;
   };
 }
 
-function openSqlite(path: string): Kysely<Database> {
+interface OpenedSql {
+  db: Kysely<Database>;
+  firstRow: FirstRowReader;
+  pool?: Pool;
+}
+
+function openSqlite(path: string): OpenedSql {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new SqliteDatabase(path);
   // WAL lets readers proceed during a write; the busy timeout rides out a concurrent writer
@@ -85,15 +91,15 @@ function openSqlite(path: string): Kysely<Database> {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  return new Kysely<Database>({
-    dialect: translateUnavailability(new SqliteDialect({ database: withStatementCache(database) })),
+  const prepare = statementCache(database);
+  const dialectDatabase: SqliteDialectDatabase = { close: () => void database.close(), prepare };
+  const db = new Kysely<Database>({
+    dialect: translateUnavailability(new SqliteDialect({ database: dialectDatabase })),
   });
+  return { db, firstRow: sqliteFirstRow(database, prepare, kyselyFirstRow(db)) };
 }
 
-async function openPostgres(
-  url: string,
-  poolSize: number,
-): Promise<{ db: Kysely<Database>; pool: Pool }> {
+async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
   // Loaded only when used: the embedded SQLite default never pays for pg's ~14 MB.
   const { default: pg } = await import('pg');
   // Bounded waits everywhere: a store that is down or hangs gives a 503, never a hung request.
@@ -111,7 +117,7 @@ async function openPostgres(
   const db = new Kysely<Database>({
     dialect: translateUnavailability(new PostgresDialect({ pool })),
   });
-  return { db, pool };
+  return { db, pool, firstRow: kyselyFirstRow(db) };
 }
 
 /** Loaded only when configured, like pg: ioredis is ~10 MB the SQLite default doesn't need. */
@@ -129,16 +135,16 @@ export function parseDatabaseUrl(url: string): { dialect: SqlDialectName; target
 
 export async function openStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
   const { dialect, target } = parseDatabaseUrl(url);
-  const postgres =
-    dialect === 'postgres' ? await openPostgres(target, options.poolSize ?? 10) : undefined;
-  const db = postgres?.db ?? openSqlite(target);
-  const pool = postgres?.pool;
+  const { db, pool, firstRow } =
+    dialect === 'postgres'
+      ? await openPostgres(target, options.poolSize ?? 10)
+      : openSqlite(target);
   const redis = options.redis ? await connectRedis(options.redis) : undefined;
   return {
     dialect,
     redis,
     users: new SqlUserRepository(db),
-    sessions: new SqlSessionRepository(db),
+    sessions: new SqlSessionRepository(db, firstRow),
     settings: new SqlSettingsRepository(db),
     audit: new SqlAuditRepository(db),
     loginThrottles: new SqlLoginThrottleRepository(db),

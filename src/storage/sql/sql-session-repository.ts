@@ -1,4 +1,4 @@
-import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Session } from '../../domain/sessions/session.ts';
 import type {
   ActiveSession,
@@ -13,6 +13,7 @@ import {
   type SessionsTable,
   type UsersTable,
 } from './database.ts';
+import { kyselyFirstRow, type FirstRowReader } from './first-row.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
 
 type FindActiveRow = Pick<
@@ -45,8 +46,11 @@ export class SqlSessionRepository implements SessionRepository {
    */
   readonly #findActiveSql: string;
 
-  constructor(db: Kysely<Database>) {
+  readonly #firstRow: FirstRowReader;
+
+  constructor(db: Kysely<Database>, firstRow: FirstRowReader = kyselyFirstRow(db)) {
     this.#db = db;
+    this.#firstRow = firstRow;
     this.#findActiveSql = db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
@@ -89,10 +93,8 @@ export class SqlSessionRepository implements SessionRepository {
     userId: number,
     now: Date,
   ): Promise<ActiveSession | undefined> {
-    const { rows } = await this.#db.executeQuery(
-      CompiledQuery.raw(this.#findActiveSql, [sessionId, userId, toDbTime(now)]),
-    );
-    const row = rows[0] as FindActiveRow | undefined;
+    const row = (await this.#firstRow(this.#findActiveSql, [sessionId, userId, toDbTime(now)])) as
+      FindActiveRow | undefined;
     return row && { user: toUser(row), lastUsedAt: toDate(row.last_used_at), scope: row.scope };
   }
 

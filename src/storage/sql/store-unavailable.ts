@@ -35,7 +35,8 @@ export function isStoreUnavailableError(error: unknown): boolean {
   return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
 }
 
-function translate(error: unknown): unknown {
+/** The error to throw for a driver error: `store_unavailable` when the store is out of reach. */
+export function translate(error: unknown): unknown {
   return isStoreUnavailableError(error)
     ? new GatehouseError('store_unavailable', 'The user store is unavailable; try again shortly', {
         cause: error,
