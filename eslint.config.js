@@ -3,7 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['web/dist/', 'node_modules/', 'bench-results/', 'test-artifacts/', '.tmp/'] },
+  {
+    ignores: ['dist/', 'web/dist/', 'node_modules/', 'bench-results/', 'test-artifacts/', '.tmp/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,6 @@
 // npm run bench: Gatehouse's speed and footprint, as ratios to baselines measured in the same
 // run (issue 7). See BENCHMARKS.md. Every process here talks to 127.0.0.1 only.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import {
 import { markdownReport, type Report, type Target } from './report.ts';
 import * as scenario from './scenarios.ts';
 import { seedUsers } from './seed.ts';
+import { startArgs } from './start-args.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,7 +59,7 @@ async function startGatehouse(users: number, workers = 1): Promise<Started> {
   const databaseUrl = await freshDatabase();
   await seedUsers(databaseUrl, users, ARGON2);
   return startProcess(
-    ['--import', 'tsx', 'src/main.ts'],
+    startArgs(),
     {
       GATEHOUSE_DATABASE_URL: databaseUrl,
       GATEHOUSE_JWT_SECRET: SECRET,
@@ -89,7 +91,7 @@ async function measure(
   const used = cpuSeconds(pid, childPids(pid)) - before;
   result.cpuPerRequestMs = result.requests > 0 ? (used * 1000) / result.requests : 0;
   console.error(
-    `bench: ${name.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms`,
+    `bench: ${name.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  peak RSS ${peakRssMb(pid).toFixed(0)} MB`,
   );
   return result;
 }
@@ -190,6 +192,8 @@ function find(results: scenario.Measured[], name: string, connections: number): 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
 
 async function main(): Promise<void> {
+  // The server as `npm start` runs it: the bundle of the current src/.
+  execFileSync(process.execPath, ['scripts/build-server.mjs'], { stdio: 'ignore' });
   const users = smoke ? 100 : 1000;
   const loadAtStart = loadavg();
   console.error(

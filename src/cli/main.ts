@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { GatehouseError } from '../domain/errors.ts';
 import { createServices } from '../services.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
@@ -27,7 +29,7 @@ const withServices: WithServices = async (work) => {
 };
 
 function version(): string {
-  const packageJson = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  const packageJson = readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8');
   return (JSON.parse(packageJson) as { version: string }).version;
 }
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { STRONG_PASSWORD, uniqueEmail } from '../support/test-app.ts';
 import { freePort } from '../support/free-port.ts';
+import { startArgs } from '../../bench/start-args.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const JWT_SECRET = 'shutdown-test-secret-0123456789abcdefghijklmnop';
@@ -43,7 +44,7 @@ interface LogLine {
 }
 
 /**
- * The real server (`node --import tsx src/main.ts`, as `npm start` runs it) on a free port and
+ * The real server, as `npm start` runs it (the bundled dist/main.js), on a free port and
  * a temporary SQLite file, with every line it writes kept for inspection.
  */
 describe('the server process: graceful shutdown and what it logs', () => {
@@ -67,7 +68,7 @@ describe('the server process: graceful shutdown and what it logs', () => {
     const env = Object.fromEntries(
       Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_')),
     );
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    child = spawn(process.execPath, startArgs(), {
       cwd: ROOT,
       env: {
         ...env,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../support/free-port.ts';
+import { startArgs } from '../../bench/start-args.ts';
 
 async function waitForHealth(url: string, deadlineMs: number): Promise<void> {
   while (Date.now() < deadlineMs) {
@@ -28,7 +29,7 @@ describe('GATEHOUSE_WORKERS=2', () => {
 
   it('serves from two worker processes on one port and stops them all on SIGTERM', async () => {
     const port = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    child = spawn(process.execPath, startArgs(), {
       env: {
         ...process.env,
         PORT: String(port),
@@ -41,7 +42,7 @@ describe('GATEHOUSE_WORKERS=2', () => {
     const url = `http://127.0.0.1:${port}`;
     await waitForHealth(url, Date.now() + 30_000);
 
-    const workers = execFileSync('pgrep', ['-P', String(child.pid), '-f', 'src/main.ts'])
+    const workers = execFileSync('pgrep', ['-P', String(child.pid), '-f', 'dist/main.js'])
       .toString()
       .trim()
       .split('\n');
@@ -54,7 +55,6 @@ describe('GATEHOUSE_WORKERS=2', () => {
       body: JSON.stringify({ email, password: 'correct horse battery staple' }),
     });
     assert.equal(register.status, 200);
-    // (tsx's esbuild service is a child too, hence the -f filter.)
     // Requests spread over both workers; every one sees the same store and signing secret.
     for (let i = 0; i < 6; i++) {
       const login = await fetch(`${url}/token`, {

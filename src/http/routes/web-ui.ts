@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { PACKAGE_ROOT } from '../../package-root.ts';
 
-const DIST = new URL('../../../web/dist/', import.meta.url);
+const DIST = join(PACKAGE_ROOT, 'web/dist');
 
 // Strict CSP for the UI (issue 8): no inline script or style, no request outside the origin.
 const UI_CSP = [
@@ -26,13 +28,13 @@ interface Asset {
 }
 
 function loadAssets(): { index: Buffer; assets: Map<string, Asset> } | undefined {
-  if (!existsSync(new URL('index.html', DIST))) return undefined;
+  if (!existsSync(join(DIST, 'index.html'))) return undefined;
   const assets = new Map<string, Asset>();
-  for (const name of readdirSync(new URL('assets/', DIST))) {
+  for (const name of readdirSync(join(DIST, 'assets'))) {
     const type = CONTENT_TYPES[name.slice(name.lastIndexOf('.') + 1)];
-    if (type) assets.set(name, { body: readFileSync(new URL(`assets/${name}`, DIST)), type });
+    if (type) assets.set(name, { body: readFileSync(join(DIST, 'assets', name)), type });
   }
-  return { index: readFileSync(new URL('index.html', DIST)), assets };
+  return { index: readFileSync(join(DIST, 'index.html')), assets };
 }
 
 /**

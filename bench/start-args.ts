@@ -1,0 +1,31 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+function newestChange(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestChange(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The Node arguments of `npm start` (package.json), so the bench and the tests run the server
+ * exactly as users do: the bundled dist/main.js with its Node flags. Throws when that build is
+ * missing or older than src/ (`npm test` and `npm run bench` build it first).
+ */
+export function startArgs(): string[] {
+  const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [command, ...args] = packageJson.scripts.start.split(' ');
+  if (command !== 'node') throw new Error(`npm start runs ${command}, not node`);
+  const entry = join(ROOT, 'dist/main.js');
+  if (!existsSync(entry) || newestChange(join(ROOT, 'src')) > statSync(entry).mtimeMs) {
+    throw new Error('dist/main.js is missing or older than src/: run `npm run build`');
+  }
+  return args.map((arg) => (arg === 'dist/main.js' ? entry : arg));
+}
