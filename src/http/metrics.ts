@@ -53,12 +53,13 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
   });
   new Gauge({
     name: 'gatehouse_password_hashing_jobs',
-    help: 'Password hashing jobs running and queued',
+    help: 'Password hashing jobs running and queued, and how many may run at once now',
     labelNames: ['state'],
     registers: [registry],
     collect() {
       this.set({ state: 'running' }, services.hashLimiter.running);
       this.set({ state: 'queued' }, services.hashLimiter.queued);
+      this.set({ state: 'limit' }, services.hashLimiter.limit);
     },
   });
   new Gauge({

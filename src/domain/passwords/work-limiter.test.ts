@@ -152,3 +152,48 @@ describe('WorkLimiter', () => {
     assert.equal(await limiter.run(async () => 'ok'), 'ok');
   });
 });
+
+describe('WorkLimiter with a bound that follows the load', () => {
+  it('starts no new job past a lowered bound, and starts waiting ones once it rises', async () => {
+    let bound = 2;
+    const limiter = new WorkLimiter({ concurrency: () => bound, maxQueued: 10 });
+    const gates = [gate(), gate(), gate(), gate()];
+    const results = [limiter.run(gates[0]!.job), limiter.run(gates[1]!.job)];
+    await Promise.all([gates[0]!.started, gates[1]!.started]);
+    assert.equal(limiter.running, 2);
+
+    bound = 1; // the event loop got busy
+    results.push(limiter.run(gates[2]!.job), limiter.run(gates[3]!.job));
+    assert.equal(limiter.queued, 2);
+    gates[0]!.release();
+    await results[0];
+    // One job still runs: that is the new bound, so nothing starts.
+    assert.equal(limiter.running, 1);
+    assert.equal(limiter.queued, 2);
+
+    bound = 2; // the load passed
+    gates[1]!.release();
+    await results[1];
+    await Promise.all([gates[2]!.started, gates[3]!.started]);
+    assert.equal(limiter.running, 2);
+    assert.equal(limiter.queued, 0);
+    gates[2]!.release();
+    gates[3]!.release();
+    assert.deepEqual(await Promise.all(results), ['done', 'done', 'done', 'done']);
+    assert.equal(limiter.running, 0);
+  });
+
+  it('never lets a new caller pass jobs that are waiting', async () => {
+    let bound = 1;
+    const limiter = new WorkLimiter({ concurrency: () => bound, maxQueued: 10 });
+    const order: string[] = [];
+    const first = gate();
+    const running = limiter.run(first.job);
+    const queued = limiter.run(async () => void order.push('queued first'));
+    bound = 2;
+    const late = limiter.run(async () => void order.push('came later'));
+    first.release();
+    await Promise.all([running, queued, late]);
+    assert.deepEqual(order, ['queued first', 'came later']);
+  });
+});
