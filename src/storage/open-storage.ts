@@ -143,7 +143,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
   return {
     dialect,
     redis,
-    users: new SqlUserRepository(db),
+    users: new SqlUserRepository(db, firstRow),
     sessions: new SqlSessionRepository(db, firstRow),
     settings: new SqlSettingsRepository(db),
     audit: new SqlAuditRepository(db),

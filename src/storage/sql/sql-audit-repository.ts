@@ -7,6 +7,7 @@ import type {
   AuditLog,
 } from '../../domain/audit/audit-log.ts';
 import { toDate, toDbTime, type AuditEventsTable, type Database } from './database.ts';
+import { prepareQuery } from './prepared-query.ts';
 
 function toDetails(text: string | null): AuditDetails | null {
   if (text === null) return null;
@@ -28,27 +29,46 @@ function toEntry(row: Selectable<AuditEventsTable>): AuditEntry {
   };
 }
 
+// Every login, refresh and registration writes one, so it is compiled once (prepared-query.ts).
+function prepareRecord(db: Kysely<Database>) {
+  return prepareQuery<
+    'type' | 'createdAt' | 'actorId' | 'subjectId' | 'email' | 'ip' | 'userAgent' | 'details'
+  >((param) =>
+    db.insertInto('audit_events').values({
+      type: param('type'),
+      created_at: param('createdAt'),
+      actor_id: param('actorId'),
+      subject_id: param('subjectId'),
+      email: param('email'),
+      ip: param('ip'),
+      user_agent: param('userAgent'),
+      details: param('details'),
+    }),
+  );
+}
+
 export class SqlAuditRepository implements AuditLog {
   readonly #db: Kysely<Database>;
+  readonly #record: ReturnType<typeof prepareRecord>;
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
+    this.#record = prepareRecord(db);
   }
 
   async record(event: AuditEvent): Promise<void> {
-    await this.#db
-      .insertInto('audit_events')
-      .values({
+    await this.#db.executeQuery(
+      this.#record({
         type: event.type,
-        created_at: toDbTime(event.createdAt),
-        actor_id: event.actorId,
-        subject_id: event.subjectId,
+        createdAt: toDbTime(event.createdAt),
+        actorId: event.actorId,
+        subjectId: event.subjectId,
         email: event.email,
         ip: event.ip,
-        user_agent: event.userAgent,
+        userAgent: event.userAgent,
         details: event.details === null ? null : JSON.stringify(event.details),
-      })
-      .execute();
+      }),
+    );
   }
 
   async list(

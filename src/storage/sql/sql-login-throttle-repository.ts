@@ -1,10 +1,11 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import type {
   AttemptOutcome,
   LoginThrottleRepository,
   ThrottleSchedule,
 } from '../../domain/sessions/login-throttle-repository.ts';
 import type { Database } from './database.ts';
+import { prepareQuery } from './prepared-query.ts';
 
 // Explicit casts: Postgres can't infer a parameter's type inside CASE, and integers must stay
 // integers (not REAL) in SQLite for the arithmetic below.
@@ -15,9 +16,14 @@ const current = (column: 'failures' | 'next_lock_ms' | 'last_attempt_ms') =>
 
 export class SqlLoginThrottleRepository implements LoginThrottleRepository {
   readonly #db: Kysely<Database>;
+  // Every successful login clears its key: compiled once (prepared-query.ts).
+  readonly #clear: (values: { key: string }) => CompiledQuery;
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
+    this.#clear = prepareQuery<'key'>((param) =>
+      db.deleteFrom('login_throttles').where('key', '=', param<string>('key')),
+    );
   }
 
   async countAttempt(key: string, now: Date, schedule: ThrottleSchedule): Promise<AttemptOutcome> {
@@ -76,7 +82,7 @@ export class SqlLoginThrottleRepository implements LoginThrottleRepository {
   }
 
   async clear(key: string): Promise<void> {
-    await this.#db.deleteFrom('login_throttles').where('key', '=', key).execute();
+    await this.#db.executeQuery(this.#clear({ key }));
   }
 
   async purgeIdle(idleSince: Date): Promise<number> {

@@ -10,11 +10,136 @@ import {
   toDate,
   toDbTime,
   type Database,
+  type RefreshTokensTable,
   type SessionsTable,
   type UsersTable,
 } from './database.ts';
 import { kyselyFirstRow, type FirstRowReader } from './first-row.ts';
+import { prepareQuery } from './prepared-query.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
+
+/**
+ * The statements of every authenticated request (findActive, touch), every login (create,
+ * addRefreshToken) and every refresh (consume, findRefreshToken), compiled once.
+ */
+function prepareSessionQueries(db: Kysely<Database>) {
+  return {
+    // Primary-key lookups on both tables.
+    findActive: prepareQuery<'sessionId' | 'userId' | 'now'>((param) =>
+      db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .select([
+          'users.id',
+          'users.email',
+          'users.role',
+          'users.created_at',
+          'users.disabled_at',
+          'sessions.last_used_at',
+          'sessions.scope',
+        ])
+        .where('sessions.id', '=', param<string>('sessionId'))
+        .where('sessions.user_id', '=', param<number>('userId'))
+        .where('sessions.revoked_at', 'is', null)
+        .where('sessions.expires_at', '>', param<string>('now'))
+        .where('users.disabled_at', 'is', null),
+    ),
+    create: prepareQuery<
+      | 'id'
+      | 'userId'
+      | 'createdAt'
+      | 'lastUsedAt'
+      | 'expiresAt'
+      | 'revokedAt'
+      | 'userAgent'
+      | 'ip'
+      | 'scope'
+    >((param) =>
+      db.insertInto('sessions').values({
+        id: param('id'),
+        user_id: param('userId'),
+        created_at: param('createdAt'),
+        last_used_at: param('lastUsedAt'),
+        expires_at: param('expiresAt'),
+        revoked_at: param('revokedAt'),
+        user_agent: param('userAgent'),
+        ip: param('ip'),
+        scope: param('scope'),
+      }),
+    ),
+    touch: prepareQuery<'sessionId' | 'now'>((param) =>
+      db
+        .updateTable('sessions')
+        .set({ last_used_at: param('now') })
+        .where('id', '=', param<string>('sessionId')),
+    ),
+    touchAndExtend: prepareQuery<'sessionId' | 'now' | 'expiresAt'>((param) =>
+      db
+        .updateTable('sessions')
+        .set({ last_used_at: param('now'), expires_at: param('expiresAt') })
+        .where('id', '=', param<string>('sessionId')),
+    ),
+    addRefreshToken: prepareQuery<'hash' | 'sessionId' | 'createdAt' | 'expiresAt'>((param) =>
+      db.insertInto('refresh_tokens').values({
+        token_hash: param('hash'),
+        session_id: param('sessionId'),
+        created_at: param('createdAt'),
+        expires_at: param('expiresAt'),
+        used_at: null,
+      }),
+    ),
+    // RFC 9700 4.14.2: one conditional UPDATE decides which concurrent presenter rotates, and
+    // only while the session and its user are live, so the winner's right to rotate is settled
+    // in the same statement (a loser revoking the session a moment later can't undo it).
+    consume: prepareQuery<'hash' | 'now'>((param) =>
+      db
+        .updateTable('refresh_tokens')
+        .set({ used_at: param('now') })
+        .where('token_hash', '=', param<string>('hash'))
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', param<string>('now'))
+        // A correlated EXISTS: SQLite would run an IN (subquery) as a list of every live session.
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('sessions')
+              .innerJoin('users', 'users.id', 'sessions.user_id')
+              .select(sql.lit(1).as('live'))
+              .whereRef('sessions.id', '=', 'refresh_tokens.session_id')
+              .where('sessions.revoked_at', 'is', null)
+              .where('sessions.expires_at', '>', param<string>('now'))
+              .where('users.disabled_at', 'is', null),
+          ),
+        )
+        .returning('session_id'),
+    ),
+    findRefreshToken: prepareQuery<'hash'>((param) =>
+      db
+        .selectFrom('refresh_tokens')
+        .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .select([
+          'sessions.id as session_id',
+          'sessions.last_used_at',
+          'sessions.scope',
+          'refresh_tokens.used_at',
+          'refresh_tokens.expires_at as token_expires_at',
+          ...USER_COLUMNS.map((c) => `users.${c}` as const),
+        ])
+        .where('refresh_tokens.token_hash', '=', param<string>('hash')),
+    ),
+  };
+}
+
+type RefreshTokenRow = Pick<
+  Selectable<UsersTable>,
+  'id' | 'email' | 'role' | 'created_at' | 'disabled_at'
+> &
+  Pick<Selectable<SessionsTable>, 'last_used_at' | 'scope'> &
+  Pick<Selectable<RefreshTokensTable>, 'used_at'> & {
+    session_id: string;
+    token_expires_at: Selectable<RefreshTokensTable>['expires_at'];
+  };
 
 type FindActiveRow = Pick<
   Selectable<UsersTable>,
@@ -38,54 +163,30 @@ function toSession(row: Selectable<SessionsTable>): Session {
 
 export class SqlSessionRepository implements SessionRepository {
   readonly #db: Kysely<Database>;
-
-  /**
-   * The one query of every authenticated request, built and compiled once: primary-key lookups
-   * on both tables. Kysely would otherwise rebuild and compile it per request (about a tenth of
-   * the request's CPU in the bench profile). Parameters: session id, user id, now.
-   */
-  readonly #findActiveSql: string;
-
   readonly #firstRow: FirstRowReader;
+  // The statements of every authenticated request, login and refresh, built once.
+  readonly #prepared: ReturnType<typeof prepareSessionQueries>;
 
   constructor(db: Kysely<Database>, firstRow: FirstRowReader = kyselyFirstRow(db)) {
     this.#db = db;
     this.#firstRow = firstRow;
-    this.#findActiveSql = db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select([
-        'users.id',
-        'users.email',
-        'users.role',
-        'users.created_at',
-        'users.disabled_at',
-        'sessions.last_used_at',
-        'sessions.scope',
-      ])
-      .where('sessions.id', '=', '')
-      .where('sessions.user_id', '=', 0)
-      .where('sessions.revoked_at', 'is', null)
-      .where('sessions.expires_at', '>', '')
-      .where('users.disabled_at', 'is', null)
-      .compile().sql;
+    this.#prepared = prepareSessionQueries(db);
   }
 
   async create(session: Session): Promise<void> {
-    await this.#db
-      .insertInto('sessions')
-      .values({
+    await this.#db.executeQuery(
+      this.#prepared.create({
         id: session.id,
-        user_id: session.userId,
-        created_at: toDbTime(session.createdAt),
-        last_used_at: toDbTime(session.lastUsedAt),
-        expires_at: toDbTime(session.expiresAt),
-        revoked_at: session.revokedAt && toDbTime(session.revokedAt),
-        user_agent: session.userAgent,
+        userId: session.userId,
+        createdAt: toDbTime(session.createdAt),
+        lastUsedAt: toDbTime(session.lastUsedAt),
+        expiresAt: toDbTime(session.expiresAt),
+        revokedAt: session.revokedAt && toDbTime(session.revokedAt),
+        userAgent: session.userAgent,
         ip: session.ip,
         scope: session.scope,
-      })
-      .execute();
+      }),
+    );
   }
 
   async findActive(
@@ -93,20 +194,21 @@ export class SqlSessionRepository implements SessionRepository {
     userId: number,
     now: Date,
   ): Promise<ActiveSession | undefined> {
-    const row = (await this.#firstRow(this.#findActiveSql, [sessionId, userId, toDbTime(now)])) as
-      FindActiveRow | undefined;
+    const query = this.#prepared.findActive({ sessionId, userId, now: toDbTime(now) });
+    const row = (await this.#firstRow(query.sql, query.parameters)) as FindActiveRow | undefined;
     return row && { user: toUser(row), lastUsedAt: toDate(row.last_used_at), scope: row.scope };
   }
 
   async touch(sessionId: string, now: Date, expiresAt?: Date): Promise<void> {
-    await this.#db
-      .updateTable('sessions')
-      .set({
-        last_used_at: toDbTime(now),
-        ...(expiresAt === undefined ? {} : { expires_at: toDbTime(expiresAt) }),
-      })
-      .where('id', '=', sessionId)
-      .execute();
+    await this.#db.executeQuery(
+      expiresAt === undefined
+        ? this.#prepared.touch({ sessionId, now: toDbTime(now) })
+        : this.#prepared.touchAndExtend({
+            sessionId,
+            now: toDbTime(now),
+            expiresAt: toDbTime(expiresAt),
+          }),
+    );
   }
 
   async listActive(userId: number, now: Date): Promise<Session[]> {
@@ -148,58 +250,22 @@ export class SqlSessionRepository implements SessionRepository {
   }
 
   async addRefreshToken(token: NewRefreshToken): Promise<void> {
-    await this.#db
-      .insertInto('refresh_tokens')
-      .values({
-        token_hash: token.hash,
-        session_id: token.sessionId,
-        created_at: toDbTime(token.createdAt),
-        expires_at: toDbTime(token.expiresAt),
-        used_at: null,
-      })
-      .execute();
+    await this.#db.executeQuery(
+      this.#prepared.addRefreshToken({
+        hash: token.hash,
+        sessionId: token.sessionId,
+        createdAt: toDbTime(token.createdAt),
+        expiresAt: toDbTime(token.expiresAt),
+      }),
+    );
   }
 
   async consumeRefreshToken(hash: string, now: Date): Promise<ConsumeResult> {
-    const at = toDbTime(now);
-    // RFC 9700 4.14.2: one conditional UPDATE decides which concurrent presenter rotates, and
-    // only while the session and its user are live, so the winner's right to rotate is settled
-    // in the same statement (a loser revoking the session a moment later can't undo it).
-    const consumed = await this.#db
-      .updateTable('refresh_tokens')
-      .set({ used_at: at })
-      .where('token_hash', '=', hash)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', at)
-      // A correlated EXISTS: SQLite would run an IN (subquery) as a list of every live session.
-      .where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('sessions')
-            .innerJoin('users', 'users.id', 'sessions.user_id')
-            .select(sql.lit(1).as('live'))
-            .whereRef('sessions.id', '=', 'refresh_tokens.session_id')
-            .where('sessions.revoked_at', 'is', null)
-            .where('sessions.expires_at', '>', at)
-            .where('users.disabled_at', 'is', null),
-        ),
-      )
-      .returning('session_id')
-      .executeTakeFirst();
-    const row = await this.#db
-      .selectFrom('refresh_tokens')
-      .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select([
-        'sessions.id as session_id',
-        'sessions.last_used_at',
-        'sessions.scope',
-        'refresh_tokens.used_at',
-        'refresh_tokens.expires_at as token_expires_at',
-        ...USER_COLUMNS.map((c) => `users.${c}` as const),
-      ])
-      .where('refresh_tokens.token_hash', '=', hash)
-      .executeTakeFirst();
+    const consumed = (
+      await this.#db.executeQuery(this.#prepared.consume({ hash, now: toDbTime(now) }))
+    ).rows[0];
+    const found = this.#prepared.findRefreshToken({ hash });
+    const row = (await this.#firstRow(found.sql, found.parameters)) as RefreshTokenRow | undefined;
     if (!row) return { outcome: 'unknown' };
     const user = toUser(row);
     if (consumed) {

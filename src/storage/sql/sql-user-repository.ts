@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { normalizeEmail } from '../../domain/accounts/email.ts';
 import type { User, UserWithHash } from '../../domain/accounts/user.ts';
 import type {
@@ -9,8 +9,10 @@ import type {
   UserRepository,
 } from '../../domain/accounts/user-repository.ts';
 import { GatehouseError } from '../../domain/errors.ts';
-import { toDbTime, type Database } from './database.ts';
+import { toDbTime, type Database, type UsersTable } from './database.ts';
 import { isUniqueViolation } from './driver-errors.ts';
+import { kyselyFirstRow, type FirstRowReader } from './first-row.ts';
+import { prepareQuery } from './prepared-query.ts';
 import { changeAccess, deleteUser } from './user-access-changes.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
 
@@ -23,11 +25,30 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+// Every password grant's lookup, compiled once (see prepared-query.ts).
+function prepareFindByEmail(db: Kysely<Database>) {
+  return prepareQuery<'email'>((param) =>
+    db
+      .selectFrom('users')
+      .select([...USER_COLUMNS, 'password_hash'])
+      .where('email_normalized', '=', param<string>('email')),
+  );
+}
+
+type UserRowWithHash = Pick<
+  Selectable<UsersTable>,
+  (typeof USER_COLUMNS)[number] | 'password_hash'
+>;
+
 export class SqlUserRepository implements UserRepository {
   readonly #db: Kysely<Database>;
+  readonly #firstRow: FirstRowReader;
+  readonly #findByEmail: ReturnType<typeof prepareFindByEmail>;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, firstRow: FirstRowReader = kyselyFirstRow(db)) {
     this.#db = db;
+    this.#firstRow = firstRow;
+    this.#findByEmail = prepareFindByEmail(db);
   }
 
   async create(user: NewUser): Promise<User> {
@@ -54,11 +75,8 @@ export class SqlUserRepository implements UserRepository {
   }
 
   async findByEmailForLogin(normalizedEmail: string): Promise<UserWithHash | undefined> {
-    const row = await this.#db
-      .selectFrom('users')
-      .select([...USER_COLUMNS, 'password_hash'])
-      .where('email_normalized', '=', normalizedEmail)
-      .executeTakeFirst();
+    const query = this.#findByEmail({ email: normalizedEmail });
+    const row = (await this.#firstRow(query.sql, query.parameters)) as UserRowWithHash | undefined;
     return row && { ...toUser(row), passwordHash: row.password_hash };
   }
 
