@@ -90,10 +90,28 @@ async function measure(
   const result = scenario.summarise(name, connections, await load());
   const used = cpuSeconds(pid, childPids(pid)) - before;
   result.cpuPerRequestMs = result.requests > 0 ? (used * 1000) / result.requests : 0;
+  await settle(server.url);
   console.error(
     `bench: ${name.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  peak RSS ${peakRssMb(pid).toFixed(0)} MB`,
   );
   return result;
+}
+
+/**
+ * Waits until the server has no password hash running or queued. When a load stops, the
+ * requests it left waiting for a hash still run; without this the next scenario would start
+ * behind them (in a 1-second smoke, the whole flood could). Servers without /metrics return.
+ */
+async function settle(url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${url}/metrics`).catch(() => undefined);
+    if (!response?.ok) return;
+    const text = await response.text();
+    const busy = /^gatehouse_password_hashing_jobs\{state="(running|queued)"\} ([1-9]\d*)/m;
+    if (!busy.test(text)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Things the run skipped or could not measure, printed with the tables. */
@@ -150,6 +168,7 @@ async function gatehouseScenarios(server: Started, users: number): Promise<scena
     scenario.me(url, access, 32, duration),
   ]);
   const used = cpuSeconds(pid, childPids(pid)) - before;
+  await settle(url);
   const readResult = scenario.summarise('me during login flood', 32, read);
   const floodResult = scenario.summarise('password grant (flood)', 64, flood);
   readResult.cpuPerRequestMs = (used * 1000) / (readResult.requests + floodResult.requests);
