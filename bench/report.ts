@@ -19,6 +19,8 @@ export interface Report {
   machine: string;
   store: string;
   durationSeconds: number;
+  /** How many times each compared pair was measured, in turn (bench/rounds.ts). */
+  rounds: number;
   argon2LimitPerSecond: number;
   argon2CpuMsPerVerification: number;
   peakRssMb: number;
@@ -46,7 +48,7 @@ export function markdownReport(report: Report): string {
       `| ${t.what} | ${n(t.value, t.unit === 'ratio' || t.unit === '×' ? 2 : 1)} ${t.unit} | ${passed(t) ? 'PASS' : 'MISS'} | ${t.byCpu === undefined ? '' : n(t.byCpu, 2)} |`,
   );
   return [
-    `Run ${report.date} on ${report.machine}; store ${report.store}; ${report.durationSeconds} s per scenario.`,
+    `Run ${report.date} on ${report.machine}; store ${report.store}; ${report.durationSeconds} s per scenario and round; compared pairs measured in turn, ${report.rounds} rounds.`,
     `Raw argon2id limit: ${n(report.argon2LimitPerSecond, 1)} verifications/s (${n(report.argon2CpuMsPerVerification, 2)} CPU ms each); server peak RSS ${n(report.peakRssMb, 1)} MB.`,
     `Load average (1 min) ${n(report.loadAverage.start[0] ?? 0, 2)} before, ${n(report.loadAverage.end[0] ?? 0, 2)} after.`,
     '',

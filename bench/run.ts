@@ -18,6 +18,7 @@ import {
   type Started,
 } from './processes.ts';
 import { markdownReport, type Report, type Target } from './report.ts';
+import { Rounds } from './rounds.ts';
 import * as scenario from './scenarios.ts';
 import { seedUsers } from './seed.ts';
 import { startArgs } from './start-args.ts';
@@ -78,23 +79,33 @@ async function startGatehouse(users: number, workers = 1): Promise<Started> {
   );
 }
 
-/** Runs one load and adds the server's CPU seconds per request. */
+/** Runs one load on `server` and adds it, with the server's CPU seconds, to `into`. */
+async function measureInto(
+  into: Rounds,
+  server: Started,
+  load: () => ReturnType<typeof scenario.me>,
+): Promise<void> {
+  const pid = server.child.pid!;
+  const before = cpuSeconds(pid, childPids(pid));
+  const result = await load();
+  into.add(result, cpuSeconds(pid, childPids(pid)) - before);
+  await settle(server.url);
+  const round = into.count > 1 ? ` (round ${into.count})` : '';
+  console.error(
+    `bench: ${`${into.name}${round}`.padEnd(38)} ${result.requests.average.toFixed(0).padStart(7)} req/s  p99 ${result.latency.p99} ms  server peak RSS ${peakRssMb(pid).toFixed(0)} MB`,
+  );
+}
+
+/** One load, one round. */
 async function measure(
   server: Started,
   name: string,
   connections: number,
   load: () => ReturnType<typeof scenario.me>,
 ): Promise<scenario.Measured> {
-  const pid = server.child.pid!;
-  const before = cpuSeconds(pid, childPids(pid));
-  const result = scenario.summarise(name, connections, await load());
-  const used = cpuSeconds(pid, childPids(pid)) - before;
-  result.cpuPerRequestMs = result.requests > 0 ? (used * 1000) / result.requests : 0;
-  await settle(server.url);
-  console.error(
-    `bench: ${name.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  peak RSS ${peakRssMb(pid).toFixed(0)} MB`,
-  );
-  return result;
+  const rounds = new Rounds(name, connections);
+  await measureInto(rounds, server, load);
+  return rounds.summary();
 }
 
 /**
@@ -122,15 +133,15 @@ async function warmUp(url: string, token: string): Promise<void> {
   if (!smoke) await scenario.me(url, token, 32, 1);
 }
 
-async function gatehouseScenarios(server: Started, users: number): Promise<scenario.Measured[]> {
+/** The scenarios measured once each, on the 1,000-user server. */
+async function singleScenarios(
+  server: Started,
+  users: number,
+  access: string,
+): Promise<scenario.Measured[]> {
   const { url } = server;
-  const { access, refresh } = await scenario.login(url);
   const invalid = `${access.slice(0, -8)}AAAAAAAA`;
   const results: scenario.Measured[] = [];
-  await warmUp(url, access);
-  results.push(
-    await measure(server, 'me (valid token)', 32, () => scenario.me(url, access, 32, duration)),
-  );
   results.push(
     await measure(server, 'me (valid token)', 128, () => scenario.me(url, access, 128, duration)),
   );
@@ -142,22 +153,13 @@ async function gatehouseScenarios(server: Started, users: number): Promise<scena
       scenario.passwordGrant(url, users, 8, duration),
     ),
   );
+  const pool: string[] = [];
+  for (let i = 0; i < 96; i++) pool.push((await scenario.login(url, i % users)).refresh!);
   results.push(
-    await measure(server, 'password grant', 32, () =>
-      scenario.passwordGrant(url, users, 32, duration),
+    await measure(server, 'refresh grant', 32, () =>
+      scenario.refreshGrant(url, pool, 32, duration),
     ),
   );
-  if (typeof refresh === 'string') {
-    const pool: string[] = [];
-    for (let i = 0; i < 96; i++) pool.push((await scenario.login(url, i % users)).refresh!);
-    results.push(
-      await measure(server, 'refresh grant', 32, () =>
-        scenario.refreshGrant(url, pool, 32, duration),
-      ),
-    );
-  } else {
-    notes.push('refresh grant skipped: the POST /token response has no refresh_token');
-  }
   results.push(await measure(server, 'register', 32, () => scenario.register(url, 32, duration)));
 
   // Does hashing starve reads? /users/me/ while 64 connections hammer the password grant.
@@ -174,38 +176,52 @@ async function gatehouseScenarios(server: Started, users: number): Promise<scena
   readResult.cpuPerRequestMs = (used * 1000) / (readResult.requests + floodResult.requests);
   floodResult.cpuPerRequestMs = readResult.cpuPerRequestMs;
   console.error(
-    `bench: me during login flood      p99 ${readResult.p99} ms, flood ${floodResult.rps.toFixed(0)} req/s`,
+    `bench: me during login flood              p99 ${readResult.p99} ms, flood ${floodResult.rps.toFixed(0)} req/s`,
   );
   results.push(readResult, floodResult);
   return results;
 }
 
-async function floorBaseline(): Promise<scenario.Measured> {
-  const floor = await startProcess(
+async function startFloor(): Promise<Started> {
+  return startProcess(
     ['--import', 'tsx', 'bench/floor-server.ts'],
     { FLOOR_SECRET: SECRET },
     await freePort(),
     '/',
   );
-  try {
-    const token = await new SignJWT({ sid: 'x' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('1')
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(SECRET));
-    await warmUp(floor.url, token);
-    return await measure(floor, 'floor: node:http + HS256', 32, () =>
-      scenario.me(floor.url, token, 32, duration),
-    );
-  } finally {
-    await floor.stop();
-  }
 }
 
-function find(results: scenario.Measured[], name: string, connections: number): scenario.Measured {
-  const found = results.find((r) => r.name === name && r.connections === connections);
-  if (!found) throw new Error(`no result for ${name} at ${connections}`);
-  return found;
+function floorToken(): Promise<string> {
+  return new SignJWT({ sid: 'x' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('1')
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+/** A Gatehouse server with a logged-in user, warmed up. */
+interface Ready {
+  server: Started;
+  access: string;
+}
+
+async function ready(server: Started): Promise<Ready> {
+  const { access } = await scenario.login(server.url);
+  await warmUp(server.url, access);
+  return { server, access };
+}
+
+/** `GATEHOUSE_WORKERS=N` on the server of the comparison, or why it was skipped. */
+async function startCluster(users: number, workers: number): Promise<Ready | undefined> {
+  const cluster = await startGatehouse(users, workers);
+  // A server without --workers ignores GATEHOUSE_WORKERS and forks nothing.
+  const forked = childPids(cluster.child.pid!).length;
+  if (forked >= workers) return ready(cluster);
+  notes.push(
+    `workers target skipped: GATEHOUSE_WORKERS=${workers} started ${forked} worker processes`,
+  );
+  await cluster.stop();
+  return undefined;
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
@@ -214,164 +230,187 @@ async function main(): Promise<void> {
   // The server as `npm start` runs it: the bundle of the current src/.
   execFileSync(process.execPath, ['scripts/build-server.mjs'], { stdio: 'ignore' });
   const users = smoke ? 100 : 1000;
+  // Each compared pair is measured in turn, this many times (see Rounds).
+  const rounds = smoke ? 1 : 3;
+  const scale = args.scale ? Number(args.scale) : smoke ? 1000 : 0;
+  const workers = Number(args.workers);
   const loadAtStart = loadavg();
   console.error(
-    `bench: store ${args.store}, ${duration} s per scenario, ${users} users, ${cpus().length} cores`,
+    `bench: store ${args.store}, ${duration} s per scenario and round, ${rounds} rounds, ${users} users, ${cpus().length} cores`,
   );
-  const floor = await floorBaseline();
-  const argon2 = await measureArgon2Limit(ARGON2, Math.max(1, duration));
-  const argon2Limit = argon2.perSecond;
-  console.error(
-    `bench: raw argon2id limit        ${argon2Limit.toFixed(1)} verifications/s, ${argon2.cpuMsPerVerification.toFixed(2)} CPU ms each`,
-  );
+  if (scale === 0)
+    notes.push('user-count scaling not measured: pass --scale 1000000 (seeding takes a while)');
 
-  const server = await startGatehouse(users);
-  let results: scenario.Measured[];
-  let peakRss: number;
+  // Every server of the comparisons stays up for the whole run; the idle ones cost nothing.
+  const started: Started[] = [];
+  const keep = async (server: Promise<Started>) => {
+    const s = await server;
+    started.push(s);
+    return s;
+  };
   try {
-    results = await gatehouseScenarios(server, users);
-    peakRss = peakRssMb(server.child.pid!);
-  } finally {
-    await server.stop();
-  }
-  results.unshift(floor);
+    const floor = await keep(startFloor());
+    const floorJwt = await floorToken();
+    await warmUp(floor.url, floorJwt);
+    const gatehouse = await ready(await keep(startGatehouse(users)));
+    const scaled = scale > 0 ? await ready(await keep(startGatehouse(scale))) : undefined;
+    const cluster = workers > 1 ? await startCluster(users, workers) : undefined;
+    if (cluster) started.push(cluster.server);
 
-  const me32 = find(results, 'me (valid token)', 32);
-  const grant32 = find(results, 'password grant', 32);
-  const flooded = find(results, 'me during login flood', 32);
-  const flood = find(results, 'password grant (flood)', 64);
-  const targets: Target[] = [
-    {
-      what: 'GET /users/me/ req/s ≥ 50% of the floor',
-      value: ratio(me32.rps, floor.rps),
-      goal: 0.5,
-      unit: 'ratio',
-      byCpu: ratio(floor.cpuPerRequestMs!, me32.cpuPerRequestMs!),
-    },
-    {
-      what: 'GET /users/me/ p99 < 10 ms at 32 connections',
-      value: me32.p99,
-      goal: 10,
-      unit: 'ms',
-      lower: true,
-    },
-    {
-      what: 'password grant ≥ 85% of raw argon2id',
-      value: ratio(grant32.rps, argon2Limit),
-      goal: 0.85,
-      unit: 'ratio',
-      byCpu: ratio(argon2.cpuMsPerVerification, grant32.cpuPerRequestMs!),
-    },
-    {
-      what: 'me p99 under login flood ≤ 3× unloaded',
-      value: ratio(flooded.p99, Math.max(me32.p99, 1)),
-      goal: 3,
-      unit: '×',
-      lower: true,
-    },
-    {
-      what: 'no errors under the flood (reads and logins)',
-      value: flooded.non2xx + flooded.errors + flood.non2xx + flood.errors,
-      goal: 0,
-      unit: 'errors',
-      lower: true,
-    },
-  ];
-  if (args.store === 'sqlite')
-    targets.push({
-      what: 'peak RSS < 150 MB (SQLite)',
-      value: peakRss,
-      goal: 150,
-      unit: 'MB',
-      lower: true,
-    });
-  else notes.push(`peak RSS ${peakRss.toFixed(0)} MB; the 150 MB target is for SQLite`);
+    const floorMe = new Rounds('floor: node:http + HS256', 32);
+    const me32 = new Rounds('me (valid token)', 32);
+    const bigMe = new Rounds(`me (${scale} users)`, 32);
+    const multiMe = new Rounds(`me (${workers} workers)`, 32);
+    const meOn = (target: Ready) => () =>
+      scenario.me(target.server.url, target.access, 32, duration);
+    for (let round = 0; round < rounds; round++) {
+      await measureInto(floorMe, floor, () => scenario.me(floor.url, floorJwt, 32, duration));
+      await measureInto(me32, gatehouse.server, meOn(gatehouse));
+      if (scaled) await measureInto(bigMe, scaled.server, meOn(scaled));
+      if (cluster) await measureInto(multiMe, cluster.server, meOn(cluster));
+    }
 
-  // The smoke runs this path too, at a small scale, so CI proves it still works.
-  const scale = args.scale ? Number(args.scale) : smoke ? 1000 : 0;
-  if (scale > 0) {
-    const scaled = await startGatehouse(scale);
-    try {
-      const { access } = await scenario.login(scaled.url);
-      await warmUp(scaled.url, access);
-      const bigMe = await measure(scaled, `me (${scale} users)`, 32, () =>
-        scenario.me(scaled.url, access, 32, duration),
+    const grant32 = new Rounds('password grant', 32);
+    const bigGrant = new Rounds(`password grant (${scale} users)`, 32);
+    const raw = { verifications: 0, seconds: 0, cpuMs: 0 };
+    for (let round = 0; round < rounds; round++) {
+      const limit = await measureArgon2Limit(ARGON2, Math.max(1, duration));
+      raw.verifications += limit.verifications;
+      raw.seconds += limit.seconds;
+      raw.cpuMs += limit.cpuMs;
+      console.error(
+        `bench: raw argon2id limit                  ${(limit.verifications / limit.seconds).toFixed(1)} verifications/s`,
       );
-      const bigGrant = await measure(scaled, `password grant (${scale} users)`, 32, () =>
-        scenario.passwordGrant(scaled.url, scale, 32, duration),
+      await measureInto(grant32, gatehouse.server, () =>
+        scenario.passwordGrant(gatehouse.server.url, users, 32, duration),
       );
-      results.push(bigMe, bigGrant);
+      if (scaled) {
+        await measureInto(bigGrant, scaled.server, () =>
+          scenario.passwordGrant(scaled.server.url, scale, 32, duration),
+        );
+      }
+    }
+    const argon2Limit = raw.verifications / raw.seconds;
+    const argon2CpuMs = raw.cpuMs / raw.verifications;
+
+    const singles = await singleScenarios(gatehouse.server, users, gatehouse.access);
+    const peakRss = peakRssMb(gatehouse.server.child.pid!);
+
+    const results = [floorMe.summary(), me32.summary(), ...singles.slice(0, 2)];
+    results.push(singles[2]!, grant32.summary(), ...singles.slice(3));
+    const floorResult = floorMe.summary();
+    const meResult = me32.summary();
+    const grantResult = grant32.summary();
+    const flooded = find(results, 'me during login flood', 32);
+    const flood = find(results, 'password grant (flood)', 64);
+    const targets: Target[] = [
+      {
+        what: 'GET /users/me/ req/s ≥ 50% of the floor',
+        value: ratio(meResult.rps, floorResult.rps),
+        goal: 0.5,
+        unit: 'ratio',
+        byCpu: ratio(floorResult.cpuPerRequestMs!, meResult.cpuPerRequestMs!),
+      },
+      {
+        what: 'GET /users/me/ p99 < 10 ms at 32 connections',
+        value: meResult.p99,
+        goal: 10,
+        unit: 'ms',
+        lower: true,
+      },
+      {
+        what: 'password grant ≥ 85% of raw argon2id',
+        value: ratio(grantResult.rps, argon2Limit),
+        goal: 0.85,
+        unit: 'ratio',
+        byCpu: ratio(argon2CpuMs, grantResult.cpuPerRequestMs!),
+      },
+      {
+        what: 'me p99 under login flood ≤ 3× unloaded',
+        value: ratio(flooded.p99, Math.max(meResult.p99, 1)),
+        goal: 3,
+        unit: '×',
+        lower: true,
+      },
+      {
+        what: 'no errors under the flood (reads and logins)',
+        value: flooded.non2xx + flooded.errors + flood.non2xx + flood.errors,
+        goal: 0,
+        unit: 'errors',
+        lower: true,
+      },
+    ];
+    if (args.store === 'sqlite')
+      targets.push({
+        what: 'peak RSS < 150 MB (SQLite)',
+        value: peakRss,
+        goal: 150,
+        unit: 'MB',
+        lower: true,
+      });
+    else notes.push(`peak RSS ${peakRss.toFixed(0)} MB; the 150 MB target is for SQLite`);
+
+    if (scaled) {
+      const big = bigMe.summary();
+      const bigLogin = bigGrant.summary();
+      results.push(big, bigLogin);
       targets.push(
         {
           what: `me with ${scale} users within 15% of ${users}`,
-          value: ratio(bigMe.rps, me32.rps),
+          value: ratio(big.rps, meResult.rps),
           goal: 0.85,
           unit: 'ratio',
-          byCpu: ratio(me32.cpuPerRequestMs!, bigMe.cpuPerRequestMs!),
+          byCpu: ratio(meResult.cpuPerRequestMs!, big.cpuPerRequestMs!),
         },
         {
           what: `password grant with ${scale} users within 15% of ${users}`,
-          value: ratio(bigGrant.rps, grant32.rps),
+          value: ratio(bigLogin.rps, grantResult.rps),
           goal: 0.85,
           unit: 'ratio',
-          byCpu: ratio(grant32.cpuPerRequestMs!, bigGrant.cpuPerRequestMs!),
+          byCpu: ratio(grantResult.cpuPerRequestMs!, bigLogin.cpuPerRequestMs!),
         },
       );
-    } finally {
-      await scaled.stop();
     }
-  } else {
-    notes.push('user-count scaling not measured: pass --scale 1000000 (seeding takes a while)');
-  }
-
-  const workers = Number(args.workers);
-  if (workers > 1) {
-    const cluster = await startGatehouse(users, workers);
-    try {
-      // A server without --workers ignores GATEHOUSE_WORKERS and forks nothing.
-      const forked = childPids(cluster.child.pid!).length;
-      if (forked < workers) {
-        notes.push(
-          `workers target skipped: GATEHOUSE_WORKERS=${workers} started ${forked} worker processes`,
-        );
-      } else {
-        const { access } = await scenario.login(cluster.url);
-        await warmUp(cluster.url, access);
-        const multi = await measure(cluster, `me (${workers} workers)`, 32, () =>
-          scenario.me(cluster.url, access, 32, duration),
-        );
-        results.push(multi);
-        targets.push({
-          what: `me with ${workers} workers ≥ 1.6× one process`,
-          value: ratio(multi.rps, me32.rps),
-          goal: 1.6,
-          unit: 'ratio',
-        });
-      }
-    } finally {
-      await cluster.stop();
+    if (cluster) {
+      const multi = multiMe.summary();
+      results.push(multi);
+      targets.push({
+        what: `me with ${workers} workers ≥ 1.6× one process`,
+        value: ratio(multi.rps, meResult.rps),
+        goal: 1.6,
+        unit: 'ratio',
+      });
     }
-  }
 
-  const report: Report = {
-    date: new Date().toISOString(),
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
-    store: args.store!,
-    durationSeconds: duration,
-    argon2LimitPerSecond: argon2Limit,
-    argon2CpuMsPerVerification: argon2.cpuMsPerVerification,
-    peakRssMb: peakRss,
-    loadAverage: { start: loadAtStart, end: loadavg() },
-    results,
-    targets,
-    notes,
-  };
-  mkdirSync(args.out!, { recursive: true });
-  const stem = join(args.out!, smoke ? 'bench-smoke' : `bench-${args.store}`);
-  writeFileSync(`${stem}.json`, JSON.stringify(report, null, 2));
-  writeFileSync(`${stem}.md`, markdownReport(report));
-  console.log(markdownReport(report));
-  console.error(`bench: wrote ${stem}.json and ${stem}.md`);
+    const report: Report = {
+      date: new Date().toISOString(),
+      machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+      store: args.store!,
+      durationSeconds: duration,
+      rounds,
+      argon2LimitPerSecond: argon2Limit,
+      argon2CpuMsPerVerification: argon2CpuMs,
+      peakRssMb: peakRss,
+      loadAverage: { start: loadAtStart, end: loadavg() },
+      results,
+      targets,
+      notes,
+    };
+    mkdirSync(args.out!, { recursive: true });
+    const stem = join(args.out!, smoke ? 'bench-smoke' : `bench-${args.store}`);
+    writeFileSync(`${stem}.json`, JSON.stringify(report, null, 2));
+    writeFileSync(`${stem}.md`, markdownReport(report));
+    console.log(markdownReport(report));
+    console.error(`bench: wrote ${stem}.json and ${stem}.md`);
+  } finally {
+    await Promise.all(started.map((server) => server.stop()));
+  }
+}
+
+function find(results: scenario.Measured[], name: string, connections: number): scenario.Measured {
+  const found = results.find((r) => r.name === name && r.connections === connections);
+  if (!found) throw new Error(`no result for ${name} at ${connections}`);
+  return found;
 }
 
 async function dropSchemas(): Promise<void> {
