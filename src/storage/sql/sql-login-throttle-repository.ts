@@ -14,39 +14,31 @@ const integer = (value: number): RawBuilder<number> => sql<number>`cast(${value}
 const current = (column: 'failures' | 'next_lock_ms' | 'last_attempt_ms') =>
   sql.ref(`login_throttles.${column}`);
 
-export class SqlLoginThrottleRepository implements LoginThrottleRepository {
-  readonly #db: Kysely<Database>;
-  // Every successful login clears its key: compiled once (prepared-query.ts).
-  readonly #clear: (values: { key: string }) => CompiledQuery;
+type CountParameters = 'key' | 'now' | 'staleBefore' | 'firstLockedUntil';
 
-  constructor(db: Kysely<Database>) {
-    this.#db = db;
-    this.#clear = prepareQuery<'key'>((param) =>
-      db.deleteFrom('login_throttles').where('key', '=', param<string>('key')),
-    );
-  }
-
-  async countAttempt(key: string, now: Date, schedule: ThrottleSchedule): Promise<AttemptOutcome> {
-    const nowMs = now.getTime();
-    const { failuresBeforeLock, firstLockMs, maxLockMs } = schedule;
-    const doubled = (lock: number) => Math.min(lock * 2, maxLockMs);
-
+/**
+ * ASVS 2.2.1: one conditional upsert counts the attempt and sets the lock, so concurrent
+ * attempts (on any instance) can neither lose a count nor slip past a lock being set. The
+ * schedule's numbers are fixed in the statement; the clock's are parameters.
+ */
+function prepareCount(db: Kysely<Database>, schedule: ThrottleSchedule) {
+  const { failuresBeforeLock, firstLockMs, maxLockMs } = schedule;
+  const doubled = (lock: number) => Math.min(lock * 2, maxLockMs);
+  return prepareQuery<CountParameters>((param) => {
+    const nowMs = param<number>('now');
     // The row as it stands for this attempt: idle past forgetAfterMs means starting over.
-    const stale = sql<boolean>`${current('last_attempt_ms')} <= ${bigint(nowMs - schedule.forgetAfterMs)}`;
+    const stale = sql<boolean>`${current('last_attempt_ms')} <= ${bigint(param<number>('staleBefore'))}`;
     const failures = sql<number>`case when ${stale} then 1 else ${current('failures')} + 1 end`;
     const lock = sql<number>`case when ${stale} then ${bigint(firstLockMs)} else ${current('next_lock_ms')} end`;
     const locks = sql<boolean>`${failures} >= ${integer(failuresBeforeLock)}`;
     const firstLocks = failuresBeforeLock <= 1;
-
-    // ASVS 2.2.1: one conditional upsert counts the attempt and sets the lock, so concurrent
-    // attempts (on any instance) can neither lose a count nor slip past a lock being set.
-    const counted = await this.#db
+    return db
       .insertInto('login_throttles')
       .values({
-        key,
+        key: param('key'),
         failures: 1,
         next_lock_ms: firstLocks ? doubled(firstLockMs) : firstLockMs,
-        locked_until_ms: firstLocks ? nowMs + firstLockMs : 0,
+        locked_until_ms: param('firstLockedUntil'),
         last_attempt_ms: nowMs,
       })
       .onConflict((oc) =>
@@ -62,8 +54,46 @@ export class SqlLoginThrottleRepository implements LoginThrottleRepository {
           })
           .where('login_throttles.locked_until_ms', '<=', nowMs),
       )
-      .returning(['failures', 'locked_until_ms'])
-      .executeTakeFirst();
+      .returning(['failures', 'locked_until_ms']);
+  });
+}
+
+export class SqlLoginThrottleRepository implements LoginThrottleRepository {
+  readonly #db: Kysely<Database>;
+  // Every successful login clears its key: compiled once (prepared-query.ts).
+  readonly #clear: (values: { key: string }) => CompiledQuery;
+  // The count statement of each schedule seen (one per process in practice), compiled once.
+  readonly #counts = new Map<string, (values: Record<CountParameters, unknown>) => CompiledQuery>();
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+    this.#clear = prepareQuery<'key'>((param) =>
+      db.deleteFrom('login_throttles').where('key', '=', param<string>('key')),
+    );
+  }
+
+  #countFor(schedule: ThrottleSchedule) {
+    const id = `${schedule.failuresBeforeLock}/${schedule.firstLockMs}/${schedule.maxLockMs}`;
+    let count = this.#counts.get(id);
+    if (!count) {
+      count = prepareCount(this.#db, schedule);
+      this.#counts.set(id, count);
+    }
+    return count;
+  }
+
+  async countAttempt(key: string, now: Date, schedule: ThrottleSchedule): Promise<AttemptOutcome> {
+    const nowMs = now.getTime();
+    const counted = (
+      await this.#db.executeQuery(
+        this.#countFor(schedule)({
+          key,
+          now: nowMs,
+          staleBefore: nowMs - schedule.forgetAfterMs,
+          firstLockedUntil: schedule.failuresBeforeLock <= 1 ? nowMs + schedule.firstLockMs : 0,
+        }),
+      )
+    ).rows[0] as { failures: number | string; locked_until_ms: number | string } | undefined;
     if (counted) {
       const lockedUntil = Number(counted.locked_until_ms);
       return {
