@@ -7,6 +7,8 @@ export interface Target {
   unit: string;
   /** The value must stay at or under the goal (latency, memory), not reach it. */
   lower?: boolean;
+  /** With `lower`: strictly under the goal ("< 10 ms"), not at it. */
+  strict?: boolean;
   /**
    * The same ratio from server CPU time per request instead of requests/s: what it would be on
    * a machine where the server had its cores to itself. Informative; PASS/MISS uses `value`.
@@ -33,7 +35,8 @@ export interface Report {
 }
 
 export function passed(target: Target): boolean {
-  return target.lower ? target.value <= target.goal : target.value >= target.goal;
+  if (!target.lower) return target.value >= target.goal;
+  return target.strict ? target.value < target.goal : target.value <= target.goal;
 }
 
 const n = (value: number, digits = 0) => value.toFixed(digits);
