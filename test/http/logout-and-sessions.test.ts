@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { bearer } from '../support/admins.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
@@ -8,7 +8,7 @@ import {
   createTestApp,
   registerAndLogin,
   STRONG_PASSWORD,
-  type TestApp,
+  testAppPerSuite,
 } from '../support/test-app.ts';
 
 // Issue 3 end to end: logout, logout everywhere, the session list and ending one session.
@@ -27,30 +27,29 @@ interface SessionItem {
 
 for (const backend of STORAGE_BACKENDS) {
   describe(`logout and the session list on ${backend.name}`, { skip: backend.skip }, () => {
-    let t: TestApp;
-    let clock: ManualClock;
-    before(async () => {
-      clock = new ManualClock();
-      t = await createTestApp({
-        clock,
-        env: { GATEHOUSE_DATABASE_URL: await backend.freshUrl() },
-      });
-    });
-    after(() => t?.close());
+    const suite = testAppPerSuite(backend);
 
     const post = (url: string, token: string) =>
-      t.app.inject({ method: 'POST', url, headers: bearer(token) });
+      suite.t.app.inject({ method: 'POST', url, headers: bearer(token) });
     const endSession = (id: string, token: string) =>
-      t.app.inject({ method: 'DELETE', url: `/users/me/sessions/${id}`, headers: bearer(token) });
+      suite.t.app.inject({
+        method: 'DELETE',
+        url: `/users/me/sessions/${id}`,
+        headers: bearer(token),
+      });
     async function sessionsOf(token: string, url = '/users/me/sessions'): Promise<SessionItem[]> {
-      const response = await t.app.inject({ method: 'GET', url, headers: bearer(token) });
+      const response = await suite.t.app.inject({ method: 'GET', url, headers: bearer(token) });
       assert.equal(response.statusCode, 200, response.body);
       return (response.json() as { items: SessionItem[] }).items;
     }
     /** A user with two sessions of its own (besides the registration's login). */
     async function userWithTwoSessions(): Promise<{ email: string; a: TokenPair; b: TokenPair }> {
-      const { email } = await registerAndLogin(t.app);
-      return { email, a: await passwordLogin(t.app, email), b: await passwordLogin(t.app, email) };
+      const { email } = await registerAndLogin(suite.t.app);
+      return {
+        email,
+        a: await passwordLogin(suite.t.app, email),
+        b: await passwordLogin(suite.t.app, email),
+      };
     }
 
     it('refuses the access token of a logged-out session everywhere, including a second logout', async () => {
@@ -62,7 +61,7 @@ for (const backend of STORAGE_BACKENDS) {
         ['GET', '/users/me/sessions'],
         ['GET', '/users/me/'],
       ] as const) {
-        const response = await t.app.inject({ method, url, headers: bearer(a.accessToken) });
+        const response = await suite.t.app.inject({ method, url, headers: bearer(a.accessToken) });
         assert.equal(response.statusCode, 401, `${method} ${url}`);
         assert.equal(response.json().detail, 'Could not validate credentials');
         assert.equal(response.headers['www-authenticate'], 'Bearer');
@@ -71,11 +70,11 @@ for (const backend of STORAGE_BACKENDS) {
 
     it("ends a refreshed session's latest tokens on logout, not only the first ones", async () => {
       const { a } = await userWithTwoSessions();
-      const latest = toPair((await refresh(t.app, a.refreshToken)).json());
+      const latest = toPair((await refresh(suite.t.app, a.refreshToken)).json());
       assert.equal((await post('/logout', latest.accessToken)).statusCode, 204);
-      assert.equal((await me(t.app, latest.accessToken)).statusCode, 401);
-      assert.equal((await me(t.app, a.accessToken)).statusCode, 401);
-      const refused = await refresh(t.app, latest.refreshToken);
+      assert.equal((await me(suite.t.app, latest.accessToken)).statusCode, 401);
+      assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 401);
+      const refused = await refresh(suite.t.app, latest.refreshToken);
       assert.equal(refused.statusCode, 400);
       assert.equal(refused.json().error, 'invalid_grant');
     });
@@ -86,15 +85,15 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal((await post('/logout', mine.a.accessToken)).statusCode, 204);
       assert.equal((await post('/logout/all', mine.b.accessToken)).statusCode, 204);
       for (const pair of [theirs.a, theirs.b]) {
-        assert.equal((await me(t.app, pair.accessToken)).statusCode, 200);
+        assert.equal((await me(suite.t.app, pair.accessToken)).statusCode, 200);
       }
-      assert.equal((await refresh(t.app, theirs.a.refreshToken)).statusCode, 200);
+      assert.equal((await refresh(suite.t.app, theirs.a.refreshToken)).statusCode, 200);
     });
 
     it('lets the user sign in again after logout/all, with only the new session listed', async () => {
       const { email, a } = await userWithTwoSessions();
       assert.equal((await post('/logout/all', a.accessToken)).statusCode, 204);
-      const fresh = await passwordLogin(t.app, email);
+      const fresh = await passwordLogin(suite.t.app, email);
       const items = await sessionsOf(fresh.accessToken);
       assert.deepEqual(
         items.map((i) => [i.id, i.current]),
@@ -107,17 +106,21 @@ for (const backend of STORAGE_BACKENDS) {
       const items = await sessionsOf(a.accessToken, '/users/me/sessions/');
       assert.ok(items.some((i) => i.id === a.sid));
       assert.equal((await post('/logout/', a.accessToken)).statusCode, 204);
-      assert.equal((await me(t.app, a.accessToken)).statusCode, 401);
+      assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 401);
       assert.equal((await post('/logout/all/', b.accessToken)).statusCode, 204);
-      assert.equal((await me(t.app, b.accessToken)).statusCode, 401);
+      assert.equal((await me(suite.t.app, b.accessToken)).statusCode, 401);
     });
 
     it("lists each session's id, times, user agent and IP, and only the user's own active ones", async () => {
-      const loginAt = clock.now().toISOString();
-      const { email } = await registerAndLogin(t.app);
-      const a = await passwordLogin(t.app, email, STRONG_PASSWORD, { 'user-agent': 'Phone/3.1' });
-      const b = await passwordLogin(t.app, email, STRONG_PASSWORD, { 'user-agent': 'Laptop/9' });
-      const ended = await passwordLogin(t.app, email);
+      const loginAt = suite.clock.now().toISOString();
+      const { email } = await registerAndLogin(suite.t.app);
+      const a = await passwordLogin(suite.t.app, email, STRONG_PASSWORD, {
+        'user-agent': 'Phone/3.1',
+      });
+      const b = await passwordLogin(suite.t.app, email, STRONG_PASSWORD, {
+        'user-agent': 'Laptop/9',
+      });
+      const ended = await passwordLogin(suite.t.app, email);
       assert.equal((await post('/logout', ended.accessToken)).statusCode, 204);
       await userWithTwoSessions(); // someone else's sessions, never listed
 
@@ -139,19 +142,19 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('moves last_used_at forward on a refresh and on later requests, never created_at', async () => {
-      const createdAt = clock.now().toISOString();
-      const { email } = await registerAndLogin(t.app);
-      const a = await passwordLogin(t.app, email);
-      clock.advance(600);
-      const refreshedAt = clock.now().toISOString();
-      const next = toPair((await refresh(t.app, a.refreshToken)).json());
+      const createdAt = suite.clock.now().toISOString();
+      const { email } = await registerAndLogin(suite.t.app);
+      const a = await passwordLogin(suite.t.app, email);
+      suite.clock.advance(600);
+      const refreshedAt = suite.clock.now().toISOString();
+      const next = toPair((await refresh(suite.t.app, a.refreshToken)).json());
       let item = (await sessionsOf(next.accessToken)).find((i) => i.id === a.sid);
       assert.equal(item?.created_at, createdAt);
       assert.equal(item?.last_used_at, refreshedAt);
 
-      clock.advance(600);
-      const usedAt = clock.now().toISOString();
-      assert.equal((await me(t.app, next.accessToken)).statusCode, 200);
+      suite.clock.advance(600);
+      const usedAt = suite.clock.now().toISOString();
+      assert.equal((await me(suite.t.app, next.accessToken)).statusCode, 200);
       item = (await sessionsOf(next.accessToken)).find((i) => i.id === a.sid);
       assert.equal(item?.created_at, createdAt);
       assert.equal(item?.last_used_at, usedAt);
@@ -160,7 +163,7 @@ for (const backend of STORAGE_BACKENDS) {
     it("DELETE /users/me/sessions/{id} also ends that session's refresh token and drops it from the list", async () => {
       const { a, b } = await userWithTwoSessions();
       assert.equal((await endSession(b.sid, a.accessToken)).statusCode, 204);
-      const refused = await refresh(t.app, b.refreshToken);
+      const refused = await refresh(suite.t.app, b.refreshToken);
       assert.equal(refused.statusCode, 400);
       assert.equal(refused.json().error, 'invalid_grant');
       assert.ok(!(await sessionsOf(a.accessToken)).some((i) => i.id === b.sid));
@@ -168,14 +171,14 @@ for (const backend of STORAGE_BACKENDS) {
       const again = await endSession(b.sid, a.accessToken);
       assert.equal(again.statusCode, 404);
       assert.equal(typeof again.json().detail, 'string');
-      assert.equal((await refresh(t.app, a.refreshToken)).statusCode, 200);
+      assert.equal((await refresh(suite.t.app, a.refreshToken)).statusCode, 200);
     });
 
     it('lets a session end itself through DELETE, like a logout', async () => {
       const { a, b } = await userWithTwoSessions();
       assert.equal((await endSession(a.sid, a.accessToken)).statusCode, 204);
-      assert.equal((await me(t.app, a.accessToken)).statusCode, 401);
-      assert.equal((await me(t.app, b.accessToken)).statusCode, 200);
+      assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 401);
+      assert.equal((await me(suite.t.app, b.accessToken)).statusCode, 200);
     });
 
     it("answers another user's session id with the same 404 as an unknown one, and keeps it alive", async () => {
@@ -186,8 +189,8 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(foreign.statusCode, 404);
       assert.equal(unknown.statusCode, 404);
       assert.deepEqual(foreign.json(), unknown.json(), 'nothing tells the two apart');
-      assert.equal((await me(t.app, stranger.a.accessToken)).statusCode, 200);
-      assert.equal((await refresh(t.app, stranger.a.refreshToken)).statusCode, 200);
+      assert.equal((await me(suite.t.app, stranger.a.accessToken)).statusCode, 200);
+      assert.equal((await refresh(suite.t.app, stranger.a.refreshToken)).statusCode, 200);
     });
 
     it('purges logged-out sessions a day after they ended, not before', async () => {
@@ -230,7 +233,7 @@ for (const backend of STORAGE_BACKENDS) {
           ['DELETE', `/users/me/sessions/${a.sid}`],
           ['PUT', '/users/me/password'],
         ] as const) {
-          const response = await t.app.inject({
+          const response = await suite.t.app.inject({
             method,
             url,
             headers: authorization === undefined ? {} : { authorization },
@@ -240,7 +243,7 @@ for (const backend of STORAGE_BACKENDS) {
           assert.equal(response.headers['www-authenticate'], 'Bearer');
         }
       }
-      assert.equal((await me(t.app, a.accessToken)).statusCode, 200, 'nothing was ended');
+      assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 200, 'nothing was ended');
     });
   });
 }

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { ManualClock } from '../../src/domain/clock.ts';
+import { describe, it } from 'node:test';
 import { bearer, FORM } from '../support/admins.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { me, passwordLogin, refresh, toPair, type TokenPair } from '../support/sessions.ts';
-import {
-  createTestApp,
-  registerAndLogin,
-  STRONG_PASSWORD,
-  type TestApp,
-} from '../support/test-app.ts';
+import { registerAndLogin, STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
 
 // Issue 3 end to end: PUT /users/me/password. sessions-logout.test.ts has the main 400/422/204
 // path; this file checks what each answer leaves behind (sessions, refresh tokens, which
@@ -19,19 +13,10 @@ const NEW_PASSWORD = 'an entirely new passphrase';
 
 for (const backend of STORAGE_BACKENDS) {
   describe(`PUT /users/me/password on ${backend.name}`, { skip: backend.skip }, () => {
-    let t: TestApp;
-    let clock: ManualClock;
-    before(async () => {
-      clock = new ManualClock();
-      t = await createTestApp({
-        clock,
-        env: { GATEHOUSE_DATABASE_URL: await backend.freshUrl() },
-      });
-    });
-    after(() => t?.close());
+    const suite = testAppPerSuite(backend);
 
     function changePassword(token: string, payload: unknown) {
-      return t.app.inject({
+      return suite.t.app.inject({
         method: 'PUT',
         url: '/users/me/password',
         headers: bearer(token),
@@ -39,7 +24,7 @@ for (const backend of STORAGE_BACKENDS) {
       });
     }
     function login(email: string, password: string) {
-      return t.app.inject({
+      return suite.t.app.inject({
         method: 'POST',
         url: '/token',
         headers: FORM,
@@ -47,13 +32,17 @@ for (const backend of STORAGE_BACKENDS) {
       });
     }
     async function userWithTwoSessions(): Promise<{ email: string; a: TokenPair; b: TokenPair }> {
-      const { email } = await registerAndLogin(t.app);
-      return { email, a: await passwordLogin(t.app, email), b: await passwordLogin(t.app, email) };
+      const { email } = await registerAndLogin(suite.t.app);
+      return {
+        email,
+        a: await passwordLogin(suite.t.app, email),
+        b: await passwordLogin(suite.t.app, email),
+      };
     }
     /** Nothing changed: both sessions work and the old password still logs in. */
     async function assertUnchanged(email: string, a: TokenPair, b: TokenPair): Promise<void> {
-      assert.equal((await me(t.app, a.accessToken)).statusCode, 200);
-      assert.equal((await me(t.app, b.accessToken)).statusCode, 200);
+      assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 200);
+      assert.equal((await me(suite.t.app, b.accessToken)).statusCode, 200);
       assert.equal((await login(email, STRONG_PASSWORD)).statusCode, 200);
       assert.equal((await login(email, NEW_PASSWORD)).statusCode, 401);
     }
@@ -99,14 +88,14 @@ for (const backend of STORAGE_BACKENDS) {
           (i) => i.loc.join('.') === 'body.current_password',
         ),
       );
-      const form = await t.app.inject({
+      const form = await suite.t.app.inject({
         method: 'PUT',
         url: '/users/me/password',
         headers: { ...bearer(a.accessToken), ...FORM },
         payload: `current_password=x&new_password=y`,
       });
       assert.equal(form.statusCode, 422);
-      assert.equal((await me(t.app, a.accessToken)).statusCode, 200);
+      assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 200);
     });
 
     it("keeps the caller's access and refresh tokens, ends session B's, and swaps the password", async () => {
@@ -118,14 +107,14 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(done.statusCode, 204);
       assert.equal(done.body, '');
 
-      assert.equal((await me(t.app, a.accessToken)).statusCode, 200, 'A still signed in');
-      const renewed = await refresh(t.app, a.refreshToken);
+      assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 200, 'A still signed in');
+      const renewed = await refresh(suite.t.app, a.refreshToken);
       assert.equal(renewed.statusCode, 200, "A's refresh token still rotates");
       const a2 = toPair(renewed.json());
       assert.equal(a2.sid, a.sid);
 
-      assert.equal((await me(t.app, b.accessToken)).statusCode, 401, "B's access token");
-      const bRefresh = await refresh(t.app, b.refreshToken);
+      assert.equal((await me(suite.t.app, b.accessToken)).statusCode, 401, "B's access token");
+      const bRefresh = await refresh(suite.t.app, b.refreshToken);
       assert.equal(bRefresh.statusCode, 400, "B's refresh token");
       assert.equal(bRefresh.json().error, 'invalid_grant');
 
@@ -136,7 +125,7 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(fresh.statusCode, 200);
 
       // Listed now: A and the fresh login; B and the registration's session are gone.
-      const listed = await t.app.inject({
+      const listed = await suite.t.app.inject({
         method: 'GET',
         url: '/users/me/sessions',
         headers: bearer(a2.accessToken),
@@ -153,15 +142,15 @@ for (const backend of STORAGE_BACKENDS) {
         new_password: NEW_PASSWORD,
       });
       assert.equal(done.statusCode, 204);
-      assert.equal((await me(t.app, other.a.accessToken)).statusCode, 200);
-      assert.equal((await refresh(t.app, other.b.refreshToken)).statusCode, 200);
+      assert.equal((await me(suite.t.app, other.a.accessToken)).statusCode, 200);
+      assert.equal((await refresh(suite.t.app, other.b.refreshToken)).statusCode, 200);
       assert.equal((await login(other.email, STRONG_PASSWORD)).statusCode, 200);
     });
 
     it('refuses a change with a logged-out or expired access token', async () => {
       const { a, b } = await userWithTwoSessions();
       const body = { current_password: STRONG_PASSWORD, new_password: NEW_PASSWORD };
-      const logout = await t.app.inject({
+      const logout = await suite.t.app.inject({
         method: 'POST',
         url: '/logout',
         headers: bearer(a.accessToken),
@@ -171,7 +160,7 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(loggedOut.statusCode, 401);
       assert.equal(loggedOut.json().detail, 'Could not validate credentials');
 
-      clock.advance(t.config.accessTokenTtl + t.config.clockToleranceSeconds + 1);
+      suite.clock.advance(suite.t.config.accessTokenTtl + suite.t.config.clockToleranceSeconds + 1);
       const expired = await changePassword(b.accessToken, body);
       assert.equal(expired.statusCode, 401);
       assert.equal(
@@ -179,7 +168,7 @@ for (const backend of STORAGE_BACKENDS) {
         'Bearer error="invalid_token", error_description="The access token expired"',
       );
       // Neither attempt changed the password.
-      const renewed = toPair((await refresh(t.app, b.refreshToken)).json());
+      const renewed = toPair((await refresh(suite.t.app, b.refreshToken)).json());
       const retry = await changePassword(renewed.accessToken, {
         current_password: STRONG_PASSWORD,
         new_password: NEW_PASSWORD,

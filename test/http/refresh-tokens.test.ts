@@ -14,6 +14,7 @@ import {
   createTestApp,
   registerAndLogin,
   STRONG_PASSWORD,
+  testAppPerSuite,
   type TestApp,
 } from '../support/test-app.ts';
 
@@ -301,54 +302,44 @@ for (const backend of STORAGE_BACKENDS) {
   });
 
   describe(`GATEHOUSE_REFRESH_REUSE_GRACE=30 on ${backend.name}`, { skip: backend.skip }, () => {
-    let t: TestApp;
-    let clock: ManualClock;
-    before(async () => {
-      clock = new ManualClock();
-      t = await createTestApp({
-        clock,
-        env: {
-          GATEHOUSE_DATABASE_URL: await backend.freshUrl(),
-          GATEHOUSE_REFRESH_REUSE_GRACE: '30',
-        },
-      });
-    });
-    after(() => t?.close());
+    const suite = testAppPerSuite(backend, { GATEHOUSE_REFRESH_REUSE_GRACE: '30' });
 
     it('answers the parent within 30 s with a new working pair in the same session', async () => {
-      const { body } = await registerAndLogin(t.app);
+      const { body } = await registerAndLogin(suite.t.app);
       const parent = toPair(body);
-      const child = toPair((await refresh(t.app, parent.refreshToken)).json());
-      clock.advance(30);
-      const again = await refresh(t.app, parent.refreshToken);
+      const child = toPair((await refresh(suite.t.app, parent.refreshToken)).json());
+      suite.clock.advance(30);
+      const again = await refresh(suite.t.app, parent.refreshToken);
       assert.equal(again.statusCode, 200, again.body);
       const sibling = toPair(again.json());
       assert.equal(sibling.sid, parent.sid);
       assert.notEqual(sibling.refreshToken, child.refreshToken);
-      assert.equal((await me(t.app, sibling.accessToken)).statusCode, 200);
-      assert.equal((await me(t.app, child.accessToken)).statusCode, 200);
+      assert.equal((await me(suite.t.app, sibling.accessToken)).statusCode, 200);
+      assert.equal((await me(suite.t.app, child.accessToken)).statusCode, 200);
       // Both tabs go on rotating their own tokens.
-      assert.equal((await refresh(t.app, sibling.refreshToken)).statusCode, 200);
-      assert.equal((await refresh(t.app, child.refreshToken)).statusCode, 200);
+      assert.equal((await refresh(suite.t.app, sibling.refreshToken)).statusCode, 200);
+      assert.equal((await refresh(suite.t.app, child.refreshToken)).statusCode, 200);
     });
 
     it('treats the parent as reuse after 31 s and ends the session of every tab', async () => {
-      const { body } = await registerAndLogin(t.app);
+      const { body } = await registerAndLogin(suite.t.app);
       const parent = toPair(body);
-      const child = toPair((await refresh(t.app, parent.refreshToken)).json());
-      clock.advance(31);
-      const late = await refresh(t.app, parent.refreshToken);
+      const child = toPair((await refresh(suite.t.app, parent.refreshToken)).json());
+      suite.clock.advance(31);
+      const late = await refresh(suite.t.app, parent.refreshToken);
       assert.equal(late.statusCode, 400);
       assert.equal(late.json().error, 'invalid_grant');
       assert.equal(late.json().code, 'refresh_token_reused');
-      assert.equal((await me(t.app, child.accessToken)).statusCode, 401);
-      assert.equal((await refresh(t.app, child.refreshToken)).statusCode, 400);
+      assert.equal((await me(suite.t.app, child.accessToken)).statusCode, 401);
+      assert.equal((await refresh(suite.t.app, child.refreshToken)).statusCode, 400);
     });
 
     it('keeps 10 tabs refreshing one token at once signed in, all in one session', async () => {
-      const { body } = await registerAndLogin(t.app);
+      const { body } = await registerAndLogin(suite.t.app);
       const token = String(body.refresh_token);
-      const results = await Promise.all(Array.from({ length: 10 }, () => refresh(t.app, token)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => refresh(suite.t.app, token)),
+      );
       assert.deepEqual(
         results.map((r) => r.statusCode),
         Array(10).fill(200),
@@ -357,7 +348,7 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(new Set(pairs.map((p) => p.sid)).size, 1);
       assert.equal(new Set(pairs.map((p) => p.refreshToken)).size, 10);
       for (const pair of pairs) {
-        assert.equal((await me(t.app, pair.accessToken)).statusCode, 200);
+        assert.equal((await me(suite.t.app, pair.accessToken)).statusCode, 200);
       }
     });
   });

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../src/config/config.ts';
 import { ManualClock, type Clock } from '../../src/domain/clock.ts';
@@ -5,6 +6,7 @@ import { buildServer } from '../../src/http/build-server.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { storageOptionsFor } from '../../src/serve.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
+import type { StorageBackend } from './storage-backends.ts';
 import { testConfig } from './test-config.ts';
 
 export interface TestApp {
@@ -42,6 +44,32 @@ export async function createTestApp(
     close: async () => {
       await app.close();
       await storage.close();
+    },
+  };
+}
+
+/**
+ * For the `describe` it is called in: a fresh app on `backend`'s store, with a ManualClock,
+ * opened before the suite's tests and closed after them. `suite.t` is set once `before` ran.
+ */
+export function testAppPerSuite(
+  backend: StorageBackend,
+  env: Record<string, string> = {},
+): { readonly clock: ManualClock; readonly t: TestApp } {
+  const clock = new ManualClock();
+  let t: TestApp | undefined;
+  before(async () => {
+    t = await createTestApp({
+      clock,
+      env: { GATEHOUSE_DATABASE_URL: await backend.freshUrl(), ...env },
+    });
+  });
+  after(() => t?.close());
+  return {
+    clock,
+    get t() {
+      if (!t) throw new Error('testAppPerSuite: the suite has not started');
+      return t;
     },
   };
 }
