@@ -296,11 +296,11 @@ async function main(): Promise<void> {
     const singles = await singleScenarios(gatehouse.server, users, gatehouse.access);
     const peakRss = peakRssMb(gatehouse.server.child.pid!);
 
-    const results = [floorMe.summary(), me32.summary(), ...singles.slice(0, 2)];
-    results.push(singles[2]!, grant32.summary(), ...singles.slice(3));
     const floorResult = floorMe.summary();
     const meResult = me32.summary();
     const grantResult = grant32.summary();
+    const [me128, invalid, grant8, ...afterGrants] = singles;
+    const results = [floorResult, meResult, me128!, invalid!, grant8!, grantResult, ...afterGrants];
     const flooded = find(results, 'me during login flood', 32);
     const flood = find(results, 'password grant (flood)', 64);
     const targets: Target[] = [
