@@ -15,10 +15,8 @@ export class WorkLimiter {
 
   constructor(options: { concurrency: number | (() => number); maxQueued: number }) {
     const { concurrency } = options;
-    this.#concurrency =
-      typeof concurrency === 'number'
-        ? () => Math.max(1, concurrency)
-        : () => Math.max(1, concurrency());
+    const bound = typeof concurrency === 'number' ? () => concurrency : concurrency;
+    this.#concurrency = () => Math.max(1, bound());
     this.#maxQueued = Math.max(0, options.maxQueued);
   }
 
