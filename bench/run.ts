@@ -8,15 +8,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import pg from 'pg';
+import { freePort } from '../test/support/free-port.ts';
 import { argon2Limit as measureArgon2Limit } from './argon2-limit.ts';
-import {
-  childPids,
-  cpuSeconds,
-  freePort,
-  peakRssMb,
-  startProcess,
-  type Started,
-} from './processes.ts';
+import { childPids, cpuSeconds, peakRssMb, startProcess, type Started } from './processes.ts';
 import { markdownReport, type Report, type Target } from './report.ts';
 import { Rounds } from './rounds.ts';
 import * as scenario from './scenarios.ts';
