@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { bearer } from '../support/admins.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { me, passwordLogin, refresh, toPair, type TokenPair } from '../support/sessions.ts';
+import { me, passwordLogin, refresh, toPair, userWithTwoSessions } from '../support/sessions.ts';
 import {
   createTestApp,
   registerAndLogin,
@@ -42,18 +42,9 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(response.statusCode, 200, response.body);
       return (response.json() as { items: SessionItem[] }).items;
     }
-    /** A user with two sessions of its own (besides the registration's login). */
-    async function userWithTwoSessions(): Promise<{ email: string; a: TokenPair; b: TokenPair }> {
-      const { email } = await registerAndLogin(suite.t.app);
-      return {
-        email,
-        a: await passwordLogin(suite.t.app, email),
-        b: await passwordLogin(suite.t.app, email),
-      };
-    }
 
     it('refuses the access token of a logged-out session everywhere, including a second logout', async () => {
-      const { a } = await userWithTwoSessions();
+      const { a } = await userWithTwoSessions(suite.t.app);
       assert.equal((await post('/logout', a.accessToken)).statusCode, 204);
       for (const [method, url] of [
         ['POST', '/logout'],
@@ -69,7 +60,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it("ends a refreshed session's latest tokens on logout, not only the first ones", async () => {
-      const { a } = await userWithTwoSessions();
+      const { a } = await userWithTwoSessions(suite.t.app);
       const latest = toPair((await refresh(suite.t.app, a.refreshToken)).json());
       assert.equal((await post('/logout', latest.accessToken)).statusCode, 204);
       assert.equal((await me(suite.t.app, latest.accessToken)).statusCode, 401);
@@ -80,8 +71,8 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it("leaves another user's sessions alone on logout and logout/all", async () => {
-      const mine = await userWithTwoSessions();
-      const theirs = await userWithTwoSessions();
+      const mine = await userWithTwoSessions(suite.t.app);
+      const theirs = await userWithTwoSessions(suite.t.app);
       assert.equal((await post('/logout', mine.a.accessToken)).statusCode, 204);
       assert.equal((await post('/logout/all', mine.b.accessToken)).statusCode, 204);
       for (const pair of [theirs.a, theirs.b]) {
@@ -91,7 +82,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('lets the user sign in again after logout/all, with only the new session listed', async () => {
-      const { email, a } = await userWithTwoSessions();
+      const { email, a } = await userWithTwoSessions(suite.t.app);
       assert.equal((await post('/logout/all', a.accessToken)).statusCode, 204);
       const fresh = await passwordLogin(suite.t.app, email);
       const items = await sessionsOf(fresh.accessToken);
@@ -102,7 +93,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('accepts the session routes with and without the trailing slash', async () => {
-      const { a, b } = await userWithTwoSessions();
+      const { a, b } = await userWithTwoSessions(suite.t.app);
       const items = await sessionsOf(a.accessToken, '/users/me/sessions/');
       assert.ok(items.some((i) => i.id === a.sid));
       assert.equal((await post('/logout/', a.accessToken)).statusCode, 204);
@@ -122,7 +113,7 @@ for (const backend of STORAGE_BACKENDS) {
       });
       const ended = await passwordLogin(suite.t.app, email);
       assert.equal((await post('/logout', ended.accessToken)).statusCode, 204);
-      await userWithTwoSessions(); // someone else's sessions, never listed
+      await userWithTwoSessions(suite.t.app); // someone else's sessions, never listed
 
       const items = await sessionsOf(b.accessToken);
       assert.equal(items.length, 3, 'registration login, a and b; not the ended one');
@@ -161,7 +152,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it("DELETE /users/me/sessions/{id} also ends that session's refresh token and drops it from the list", async () => {
-      const { a, b } = await userWithTwoSessions();
+      const { a, b } = await userWithTwoSessions(suite.t.app);
       assert.equal((await endSession(b.sid, a.accessToken)).statusCode, 204);
       const refused = await refresh(suite.t.app, b.refreshToken);
       assert.equal(refused.statusCode, 400);
@@ -175,15 +166,15 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('lets a session end itself through DELETE, like a logout', async () => {
-      const { a, b } = await userWithTwoSessions();
+      const { a, b } = await userWithTwoSessions(suite.t.app);
       assert.equal((await endSession(a.sid, a.accessToken)).statusCode, 204);
       assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 401);
       assert.equal((await me(suite.t.app, b.accessToken)).statusCode, 200);
     });
 
     it("answers another user's session id with the same 404 as an unknown one, and keeps it alive", async () => {
-      const { a } = await userWithTwoSessions();
-      const stranger = await userWithTwoSessions();
+      const { a } = await userWithTwoSessions(suite.t.app);
+      const stranger = await userWithTwoSessions(suite.t.app);
       const foreign = await endSession(stranger.a.sid, a.accessToken);
       const unknown = await endSession('no-such-session', a.accessToken);
       assert.equal(foreign.statusCode, 404);
@@ -224,7 +215,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('answers the new endpoints with 401 Not authenticated for no token or another scheme', async () => {
-      const { a } = await userWithTwoSessions();
+      const { a } = await userWithTwoSessions(suite.t.app);
       for (const authorization of [undefined, `Basic ${a.accessToken}`, 'Token abc']) {
         for (const [method, url] of [
           ['POST', '/logout'],

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bearer, FORM } from '../support/admins.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { me, passwordLogin, refresh, toPair, type TokenPair } from '../support/sessions.ts';
-import { registerAndLogin, STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
+import { me, refresh, toPair, type TokenPair, userWithTwoSessions } from '../support/sessions.ts';
+import { STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
 
 // Issue 3 end to end: PUT /users/me/password. sessions-logout.test.ts has the main 400/422/204
 // path; this file checks what each answer leaves behind (sessions, refresh tokens, which
@@ -31,14 +31,6 @@ for (const backend of STORAGE_BACKENDS) {
         payload: new URLSearchParams({ username: email, password }).toString(),
       });
     }
-    async function userWithTwoSessions(): Promise<{ email: string; a: TokenPair; b: TokenPair }> {
-      const { email } = await registerAndLogin(suite.t.app);
-      return {
-        email,
-        a: await passwordLogin(suite.t.app, email),
-        b: await passwordLogin(suite.t.app, email),
-      };
-    }
     /** Nothing changed: both sessions work and the old password still logs in. */
     async function assertUnchanged(email: string, a: TokenPair, b: TokenPair): Promise<void> {
       assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 200);
@@ -48,7 +40,7 @@ for (const backend of STORAGE_BACKENDS) {
     }
 
     it('answers a wrong current password with 400 Incorrect password and changes nothing', async () => {
-      const { email, a, b } = await userWithTwoSessions();
+      const { email, a, b } = await userWithTwoSessions(suite.t.app);
       const wrong = await changePassword(a.accessToken, {
         current_password: 'not the password at all',
         new_password: NEW_PASSWORD,
@@ -65,7 +57,7 @@ for (const backend of STORAGE_BACKENDS) {
       ["the user's email", ''],
     ] as const) {
       it(`refuses a new password that is ${why} with 422 on new_password, saying why, and changes nothing`, async () => {
-        const { email, a, b } = await userWithTwoSessions();
+        const { email, a, b } = await userWithTwoSessions(suite.t.app);
         const response = await changePassword(a.accessToken, {
           current_password: STRONG_PASSWORD,
           new_password: weak || email,
@@ -80,7 +72,7 @@ for (const backend of STORAGE_BACKENDS) {
     }
 
     it('answers a missing field or a body that is not JSON with 422', async () => {
-      const { a } = await userWithTwoSessions();
+      const { a } = await userWithTwoSessions(suite.t.app);
       const missing = await changePassword(a.accessToken, { new_password: NEW_PASSWORD });
       assert.equal(missing.statusCode, 422);
       assert.ok(
@@ -99,7 +91,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it("keeps the caller's access and refresh tokens, ends session B's, and swaps the password", async () => {
-      const { email, a, b } = await userWithTwoSessions();
+      const { email, a, b } = await userWithTwoSessions(suite.t.app);
       const done = await changePassword(a.accessToken, {
         current_password: STRONG_PASSWORD,
         new_password: NEW_PASSWORD,
@@ -135,8 +127,8 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it("leaves other users' sessions alone", async () => {
-      const { a } = await userWithTwoSessions();
-      const other = await userWithTwoSessions();
+      const { a } = await userWithTwoSessions(suite.t.app);
+      const other = await userWithTwoSessions(suite.t.app);
       const done = await changePassword(a.accessToken, {
         current_password: STRONG_PASSWORD,
         new_password: NEW_PASSWORD,
@@ -148,7 +140,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('refuses a change with a logged-out or expired access token', async () => {
-      const { a, b } = await userWithTwoSessions();
+      const { a, b } = await userWithTwoSessions(suite.t.app);
       const body = { current_password: STRONG_PASSWORD, new_password: NEW_PASSWORD };
       const logout = await suite.t.app.inject({
         method: 'POST',

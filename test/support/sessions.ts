@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { bearer, FORM } from './admins.ts';
-import { STRONG_PASSWORD } from './test-app.ts';
+import { registerAndLogin, STRONG_PASSWORD } from './test-app.ts';
 
 export interface TokenPair {
   accessToken: string;
@@ -50,6 +50,14 @@ export async function passwordLogin(
   if (response.statusCode !== 200)
     throw new Error(`login failed: ${response.statusCode} ${response.body}`);
   return toPair(response.json());
+}
+
+/** A new user with two sessions of its own (besides the registration's login). */
+export async function userWithTwoSessions(
+  app: FastifyInstance,
+): Promise<{ email: string; a: TokenPair; b: TokenPair }> {
+  const { email } = await registerAndLogin(app);
+  return { email, a: await passwordLogin(app, email), b: await passwordLogin(app, email) };
 }
 
 export function me(app: FastifyInstance, accessToken: string) {
