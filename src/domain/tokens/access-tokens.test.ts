@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { createSecretKey } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { decodeJwt, decodeProtectedHeader, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  exportSPKI,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { ManualClock } from '../clock.ts';
 import { GatehouseError, type ErrorCode } from '../errors.ts';
 import {
@@ -94,6 +101,23 @@ describe('AccessTokens: issue and verify', () => {
     assert.equal(payload.iat, iat);
     assert.equal(payload.exp, iat + 1800);
     assert.equal(typeof payload.jti, 'string');
+  });
+
+  it('issues a token that jose verifies on its own with the bare secret', async () => {
+    // An independent check of our node:crypto signature: jose with nothing but the secret.
+    const { tokens } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    const { payload, protectedHeader } = await jwtVerify(token, SECRET_BYTES, {
+      algorithms: ['HS256'],
+      typ: 'at+jwt',
+      issuer: 'gatehouse',
+      audience: 'gatehouse',
+      currentDate: START,
+    });
+    assert.deepEqual(protectedHeader, { alg: 'HS256', typ: 'at+jwt' });
+    assert.equal(payload.sub, '42');
+    const otherSecret = new TextEncoder().encode(`${SECRET}-other`);
+    await assert.rejects(jwtVerify(token, otherSecret, { currentDate: START }));
   });
 
   it('gives every token its own jti', async () => {
