@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ROLES, toPublicUser, type Role, type User } from '../domain/accounts/user.ts';
 import type { ClientInfo } from '../domain/sessions/session.ts';
 import type { Services } from '../services.ts';
+import { PasswordInputError, readPasswordFromStdin } from './password-stdin.ts';
 
 /** Runs `work` with services on the configured (migrated) store, and closes it afterwards. */
 export type WithServices = <T>(work: (services: Services) => Promise<T>) => Promise<T>;
@@ -35,6 +36,7 @@ function formatTable(rows: readonly (readonly string[])[]): string {
 interface CreateOptions {
   email: string;
   password?: string;
+  passwordStdin?: boolean;
   passwordHash?: string;
   role: Role;
 }
@@ -58,9 +60,16 @@ export function registerUserCommands(program: Command, withServices: WithService
     .description('create a user with a new password or an existing hash (any role)')
     .requiredOption('--email <email>', "the user's email address")
     .addOption(
-      new Option('--password <password>', 'a new password, hashed with argon2id').conflicts(
-        'passwordHash',
-      ),
+      new Option(
+        '--password <password>',
+        'a new password, hashed with argon2id (visible in the process list: prefer --password-stdin)',
+      ).conflicts(['passwordHash', 'passwordStdin']),
+    )
+    .addOption(
+      new Option(
+        '--password-stdin',
+        'read the new password from standard input (one line, from a pipe or a file)',
+      ).conflicts('passwordHash'),
     )
     .addOption(
       new Option(
@@ -70,10 +79,23 @@ export function registerUserCommands(program: Command, withServices: WithService
     )
     .addOption(new Option('--role <role>', 'the role').choices(ROLES).default('user'))
     .action(async (options: CreateOptions, command: Command) => {
-      if (options.password === undefined && options.passwordHash === undefined) {
+      if (
+        options.password === undefined &&
+        options.passwordHash === undefined &&
+        !options.passwordStdin
+      ) {
         command.error(
-          "error: one of '--password <password>' or '--password-hash <hash>' is required",
+          "error: one of '--password-stdin', '--password <password>' or '--password-hash <hash>' is required",
         );
+      }
+      let password = options.password ?? '';
+      if (options.passwordStdin) {
+        try {
+          password = await readPasswordFromStdin();
+        } catch (error) {
+          if (error instanceof PasswordInputError) command.error(`error: ${error.message}`);
+          throw error;
+        }
       }
       const user = await withServices(async (services): Promise<User> => {
         if (options.passwordHash !== undefined) {
@@ -85,7 +107,7 @@ export function registerUserCommands(program: Command, withServices: WithService
         }
         return services.registerUser({
           email: options.email,
-          password: options.password ?? '',
+          password,
           role: options.role,
           client: CLI_CLIENT,
         });

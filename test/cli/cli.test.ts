@@ -29,12 +29,22 @@ function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Runs `node bin/gatehouse.js ...args` to its end (killed past RUN_TIMEOUT_MS). */
 function gatehouse(env: Record<string, string>, ...args: string[]): Promise<Run> {
+  return gatehouseWithInput(env, undefined, ...args);
+}
+
+/** The same, with `input` on its standard input (empty when undefined). */
+function gatehouseWithInput(
+  env: Record<string, string>,
+  input: string | undefined,
+  ...args: string[]
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
       env: cleanEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    child.stdin.end(input ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -204,10 +214,76 @@ describe('the gatehouse CLI (bin/gatehouse.js)', () => {
       );
     });
 
-    it('asks for exactly one of --password and --password-hash', async () => {
+    it('reads the password from a pipe with --password-stdin, and the user can log in with it', async () => {
+      const email = uniqueEmail('stdin');
+      const created = await gatehouseWithInput(
+        env,
+        `${STRONG_PASSWORD}\n`,
+        'users',
+        'create',
+        '--email',
+        email,
+        '--password-stdin',
+      );
+      assert.equal(created.code, 0, created.stderr);
+      assert.equal((JSON.parse(created.stdout) as { email: string }).email, email);
+      assert.ok(!`${created.stdout}${created.stderr}`.includes(STRONG_PASSWORD));
+      // The stored hash is of the line without its newline: the same password logs in.
+      const t = await createTestApp({ env: { GATEHOUSE_DATABASE_URL: databaseUrl } });
+      try {
+        const login = await t.app.inject({
+          method: 'POST',
+          url: '/token',
+          headers: FORM,
+          payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
+        });
+        assert.equal(login.statusCode, 200, login.body);
+      } finally {
+        await t.close();
+      }
+      const weak = await gatehouseWithInput(
+        env,
+        'short\n',
+        'users',
+        'create',
+        '--email',
+        uniqueEmail('stdin-weak'),
+        '--password-stdin',
+      );
+      assertCleanFailure(weak, /at least 8 characters/);
+      const twoLines = await gatehouseWithInput(
+        env,
+        'one line\nand another\n',
+        'users',
+        'create',
+        '--email',
+        uniqueEmail('stdin-2'),
+        '--password-stdin',
+      );
+      assertCleanFailure(twoLines, /^error: --password-stdin: expected one line/m);
+      assert.ok(!twoLines.stderr.includes('and another'), 'does not echo the input');
+    });
+
+    it('asks for exactly one of --password-stdin, --password and --password-hash', async () => {
       const neither = await run('users', 'create', '--email', uniqueEmail('none'));
       assert.equal(neither.code, 1);
-      assert.match(neither.stderr, /one of '--password <password>' or '--password-hash <hash>'/);
+      assert.match(
+        neither.stderr,
+        /one of '--password-stdin', '--password <password>' or '--password-hash <hash>'/,
+      );
+      const stdinAndPassword = await gatehouseWithInput(
+        env,
+        `${STRONG_PASSWORD}\n`,
+        'users',
+        'create',
+        '--email',
+        uniqueEmail('both-stdin'),
+        '--password',
+        STRONG_PASSWORD,
+        '--password-stdin',
+      );
+      assert.equal(stdinAndPassword.code, 1);
+      assert.match(stdinAndPassword.stderr, /cannot be used with/);
       const both = await run(
         'users',
         'create',
