@@ -44,7 +44,7 @@ const n = (value: number, digits = 0) => value.toFixed(digits);
 export function markdownReport(report: Report): string {
   const rows = report.results.map(
     (r) =>
-      `| ${r.name} | ${r.connections} | ${n(r.rps)} | ${n(r.p50, 1)} | ${n(r.p99, 1)} | ${r.non2xx + r.errors} | ${n(r.cpuPerRequestMs ?? 0, 3)} |`,
+      `| ${r.name} | ${r.connections} | ${n(r.rps)} | ${n(r.p50, 1)} | ${n(r.p99, 1)} | ${r.non2xx + r.errors} | ${n(r.cpuPerRequestMs ?? 0, 3)} | ${n(r.loadCpuPerRequestMs ?? 0, 3)} |`,
   );
   const targets = report.targets.map(
     (t) =>
@@ -55,8 +55,8 @@ export function markdownReport(report: Report): string {
     `Raw argon2id limit: ${n(report.argon2LimitPerSecond, 1)} verifications/s (${n(report.argon2CpuMsPerVerification, 2)} CPU ms each); server peak RSS ${n(report.peakRssMb, 1)} MB.`,
     `Load average (1 min) ${n(report.loadAverage.start[0] ?? 0, 2)} before, ${n(report.loadAverage.end[0] ?? 0, 2)} after.`,
     '',
-    '| scenario | connections | req/s | p50 ms | p99 ms | non-2xx + errors | server CPU ms/req |',
-    '|---|---|---|---|---|---|---|',
+    '| scenario | connections | req/s | p50 ms | p99 ms | non-2xx + errors | server CPU ms/req | load generator CPU ms/req |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     '| target | measured | | same ratio by server CPU ms/req |',

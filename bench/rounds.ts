@@ -15,15 +15,18 @@ const median = (values: number[]) => {
 export class Rounds {
   readonly #results: Result[] = [];
   #cpuSeconds = 0;
+  #loadCpuSeconds = 0;
 
   constructor(
     readonly name: string,
     readonly connections: number,
   ) {}
 
-  add(result: Result, cpuSeconds: number): void {
+  /** One round: its result, the server's CPU seconds and the load generator's. */
+  add(result: Result, cpuSeconds: number, loadCpuSeconds: number): void {
     this.#results.push(result);
     this.#cpuSeconds += cpuSeconds;
+    this.#loadCpuSeconds += loadCpuSeconds;
   }
 
   get count(): number {
@@ -43,6 +46,7 @@ export class Rounds {
       non2xx: this.#results.reduce((sum, r) => sum + r.non2xx, 0),
       errors: this.#results.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
       cpuPerRequestMs: requests > 0 ? (this.#cpuSeconds * 1000) / requests : 0,
+      loadCpuPerRequestMs: requests > 0 ? (this.#loadCpuSeconds * 1000) / requests : 0,
     };
   }
 }

@@ -73,7 +73,13 @@ async function startGatehouse(users: number, workers = 1): Promise<Started> {
   );
 }
 
-/** Runs one load on `server` and adds it, with the server's CPU seconds, to `into`. */
+/** CPU seconds this process (the load generator) has used so far. */
+function loadCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** Runs one load on `server` and adds it, with the server's and our CPU seconds, to `into`. */
 async function measureInto(
   into: Rounds,
   server: Started,
@@ -81,8 +87,9 @@ async function measureInto(
 ): Promise<void> {
   const pid = server.child.pid!;
   const before = cpuSeconds(pid, childPids(pid));
+  const loadBefore = loadCpuSeconds();
   const result = await load();
-  into.add(result, cpuSeconds(pid, childPids(pid)) - before);
+  into.add(result, cpuSeconds(pid, childPids(pid)) - before, loadCpuSeconds() - loadBefore);
   await settle(server.url);
   const round = into.count > 1 ? ` (round ${into.count})` : '';
   console.error(
@@ -159,16 +166,20 @@ async function singleScenarios(
   // Does hashing starve reads? /users/me/ while 64 connections hammer the password grant.
   const pid = server.child.pid!;
   const before = cpuSeconds(pid, childPids(pid));
+  const loadBefore = loadCpuSeconds();
   const [flood, read] = await Promise.all([
     scenario.passwordGrant(url, users, 64, duration),
     scenario.me(url, access, 32, duration),
   ]);
   const used = cpuSeconds(pid, childPids(pid)) - before;
+  const loadUsed = loadCpuSeconds() - loadBefore;
   await settle(url);
   const readResult = scenario.summarise('me during login flood', 32, read);
   const floodResult = scenario.summarise('password grant (flood)', 64, flood);
   readResult.cpuPerRequestMs = (used * 1000) / (readResult.requests + floodResult.requests);
   floodResult.cpuPerRequestMs = readResult.cpuPerRequestMs;
+  readResult.loadCpuPerRequestMs = (loadUsed * 1000) / (readResult.requests + floodResult.requests);
+  floodResult.loadCpuPerRequestMs = readResult.loadCpuPerRequestMs;
   console.error(
     `bench: me during login flood              p99 ${readResult.p99} ms, flood ${floodResult.rps.toFixed(0)} req/s`,
   );

@@ -11,6 +11,8 @@ export interface Measured {
   non2xx: number;
   errors: number;
   cpuPerRequestMs?: number;
+  /** The bench process's own CPU per request: autocannon, on the same cores as the server. */
+  loadCpuPerRequestMs?: number;
 }
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };

@@ -39,8 +39,11 @@ describe('npm run bench:smoke', () => {
       ]) {
         assert.ok(names.has(expected), `missing ${expected}`);
       }
-      for (const result of report.results)
+      for (const result of report.results) {
         assert.ok(result.requests > 0, `${result.name} made no requests`);
+        assert.ok(result.cpuPerRequestMs! > 0, `${result.name}: no server CPU measured`);
+        assert.ok(result.loadCpuPerRequestMs! > 0, `${result.name}: no load generator CPU`);
+      }
       assert.equal(
         report.results.find((r) => r.name === 'refresh grant')!.non2xx,
         0,
