@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { normalizeEmail } from '../../src/domain/accounts/email.ts';
 import { FORM, bearer } from '../support/admins.ts';
+import { passwordLogin } from '../support/sessions.ts';
 import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -231,13 +232,8 @@ describe('the gatehouse CLI (bin/gatehouse.js)', () => {
       // The stored hash is of the line without its newline: the same password logs in.
       const t = await createTestApp({ env: { GATEHOUSE_DATABASE_URL: databaseUrl } });
       try {
-        const login = await t.app.inject({
-          method: 'POST',
-          url: '/token',
-          headers: FORM,
-          payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
-        });
-        assert.equal(login.statusCode, 200, login.body);
+        const { accessToken } = await passwordLogin(t.app, email, STRONG_PASSWORD);
+        assert.ok(accessToken.length > 0);
       } finally {
         await t.close();
       }
