@@ -18,7 +18,7 @@ import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
 import type { Database } from './sql/database.ts';
 import type { SqlDialectName } from './sql/dialect.ts';
 import type { RedisConnection } from './redis/open-redis.ts';
-import { kyselyFirstRow, sqliteFirstRow, type FirstRowReader } from './sql/first-row.ts';
+import { kyselyRunner, sqliteRunner, type QueryRunner } from './sql/run-query.ts';
 import { migrationProvider } from './sql/migrations/index.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
@@ -78,7 +78,7 @@ function statementCache(
 
 interface OpenedSql {
   db: Kysely<Database>;
-  firstRow: FirstRowReader;
+  run: QueryRunner;
   pool?: Pool;
 }
 
@@ -96,7 +96,7 @@ function openSqlite(path: string): OpenedSql {
   const db = new Kysely<Database>({
     dialect: translateUnavailability(new SqliteDialect({ database: dialectDatabase })),
   });
-  return { db, firstRow: sqliteFirstRow(database, prepare, kyselyFirstRow(db)) };
+  return { db, run: sqliteRunner(database, prepare, kyselyRunner(db)) };
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
@@ -117,7 +117,7 @@ async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
   const db = new Kysely<Database>({
     dialect: translateUnavailability(new PostgresDialect({ pool })),
   });
-  return { db, pool, firstRow: kyselyFirstRow(db) };
+  return { db, pool, run: kyselyRunner(db) };
 }
 
 /** Loaded only when configured, like pg: ioredis is ~10 MB the SQLite default doesn't need. */
@@ -135,7 +135,7 @@ export function parseDatabaseUrl(url: string): { dialect: SqlDialectName; target
 
 export async function openStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
   const { dialect, target } = parseDatabaseUrl(url);
-  const { db, pool, firstRow } =
+  const { db, pool, run } =
     dialect === 'postgres'
       ? await openPostgres(target, options.poolSize ?? 10)
       : openSqlite(target);
@@ -143,11 +143,11 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
   return {
     dialect,
     redis,
-    users: new SqlUserRepository(db, firstRow),
-    sessions: new SqlSessionRepository(db, firstRow),
+    users: new SqlUserRepository(db, run),
+    sessions: new SqlSessionRepository(db, run),
     settings: new SqlSettingsRepository(db),
-    audit: new SqlAuditRepository(db),
-    loginThrottles: new SqlLoginThrottleRepository(db),
+    audit: new SqlAuditRepository(db, run),
+    loginThrottles: new SqlLoginThrottleRepository(db, run),
     async migrate() {
       // Kysely looks for its bookkeeping tables by name in every schema; pinning them to the
       // schema of the search_path keeps two Gatehouse schemas in one database apart.

@@ -8,6 +8,7 @@ import type {
 } from '../../domain/audit/audit-log.ts';
 import { toDate, toDbTime, type AuditEventsTable, type Database } from './database.ts';
 import { prepareQuery } from './prepared-query.ts';
+import { kyselyRunner, type QueryRunner } from './run-query.ts';
 
 function toDetails(text: string | null): AuditDetails | null {
   if (text === null) return null;
@@ -49,15 +50,17 @@ function prepareRecord(db: Kysely<Database>) {
 
 export class SqlAuditRepository implements AuditLog {
   readonly #db: Kysely<Database>;
+  readonly #run: QueryRunner;
   readonly #record: ReturnType<typeof prepareRecord>;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
+    this.#run = run;
     this.#record = prepareRecord(db);
   }
 
   async record(event: AuditEvent): Promise<void> {
-    await this.#db.executeQuery(
+    await this.#run(
       this.#record({
         type: event.type,
         createdAt: toDbTime(event.createdAt),

@@ -6,6 +6,7 @@ import type {
 } from '../../domain/sessions/login-throttle-repository.ts';
 import type { Database } from './database.ts';
 import { prepareQuery } from './prepared-query.ts';
+import { kyselyRunner, type QueryRunner } from './run-query.ts';
 
 // Explicit casts: Postgres can't infer a parameter's type inside CASE, and integers must stay
 // integers (not REAL) in SQLite for the arithmetic below.
@@ -60,13 +61,15 @@ function prepareCount(db: Kysely<Database>, schedule: ThrottleSchedule) {
 
 export class SqlLoginThrottleRepository implements LoginThrottleRepository {
   readonly #db: Kysely<Database>;
+  readonly #run: QueryRunner;
   // Every successful login clears its key: compiled once (prepared-query.ts).
   readonly #clear: (values: { key: string }) => CompiledQuery;
   // The count statement of each schedule seen (one per process in practice), compiled once.
   readonly #counts = new Map<string, (values: Record<CountParameters, unknown>) => CompiledQuery>();
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
+    this.#run = run;
     this.#clear = prepareQuery<'key'>((param) =>
       db.deleteFrom('login_throttles').where('key', '=', param<string>('key')),
     );
@@ -85,7 +88,7 @@ export class SqlLoginThrottleRepository implements LoginThrottleRepository {
   async countAttempt(key: string, now: Date, schedule: ThrottleSchedule): Promise<AttemptOutcome> {
     const nowMs = now.getTime();
     const counted = (
-      await this.#db.executeQuery(
+      await this.#run(
         this.#countFor(schedule)({
           key,
           now: nowMs,
@@ -112,7 +115,7 @@ export class SqlLoginThrottleRepository implements LoginThrottleRepository {
   }
 
   async clear(key: string): Promise<void> {
-    await this.#db.executeQuery(this.#clear({ key }));
+    await this.#run(this.#clear({ key }));
   }
 
   async purgeIdle(idleSince: Date): Promise<number> {

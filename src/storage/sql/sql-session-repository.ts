@@ -14,7 +14,7 @@ import {
   type SessionsTable,
   type UsersTable,
 } from './database.ts';
-import { kyselyFirstRow, type FirstRowReader } from './first-row.ts';
+import { kyselyRunner, type QueryRunner } from './run-query.ts';
 import { prepareQuery } from './prepared-query.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
 
@@ -163,18 +163,18 @@ function toSession(row: Selectable<SessionsTable>): Session {
 
 export class SqlSessionRepository implements SessionRepository {
   readonly #db: Kysely<Database>;
-  readonly #firstRow: FirstRowReader;
+  readonly #run: QueryRunner;
   // The statements of every authenticated request, login and refresh, built once.
   readonly #prepared: ReturnType<typeof prepareSessionQueries>;
 
-  constructor(db: Kysely<Database>, firstRow: FirstRowReader = kyselyFirstRow(db)) {
+  constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
-    this.#firstRow = firstRow;
+    this.#run = run;
     this.#prepared = prepareSessionQueries(db);
   }
 
   async create(session: Session): Promise<void> {
-    await this.#db.executeQuery(
+    await this.#run(
       this.#prepared.create({
         id: session.id,
         userId: session.userId,
@@ -195,12 +195,12 @@ export class SqlSessionRepository implements SessionRepository {
     now: Date,
   ): Promise<ActiveSession | undefined> {
     const query = this.#prepared.findActive({ sessionId, userId, now: toDbTime(now) });
-    const row = (await this.#firstRow(query.sql, query.parameters)) as FindActiveRow | undefined;
+    const row = (await this.#run(query)).rows[0] as FindActiveRow | undefined;
     return row && { user: toUser(row), lastUsedAt: toDate(row.last_used_at), scope: row.scope };
   }
 
   async touch(sessionId: string, now: Date, expiresAt?: Date): Promise<void> {
-    await this.#db.executeQuery(
+    await this.#run(
       expiresAt === undefined
         ? this.#prepared.touch({ sessionId, now: toDbTime(now) })
         : this.#prepared.touchAndExtend({
@@ -250,7 +250,7 @@ export class SqlSessionRepository implements SessionRepository {
   }
 
   async addRefreshToken(token: NewRefreshToken): Promise<void> {
-    await this.#db.executeQuery(
+    await this.#run(
       this.#prepared.addRefreshToken({
         hash: token.hash,
         sessionId: token.sessionId,
@@ -261,11 +261,10 @@ export class SqlSessionRepository implements SessionRepository {
   }
 
   async consumeRefreshToken(hash: string, now: Date): Promise<ConsumeResult> {
-    const consumed = (
-      await this.#db.executeQuery(this.#prepared.consume({ hash, now: toDbTime(now) }))
-    ).rows[0];
+    const consumed = (await this.#run(this.#prepared.consume({ hash, now: toDbTime(now) })))
+      .rows[0];
     const found = this.#prepared.findRefreshToken({ hash });
-    const row = (await this.#firstRow(found.sql, found.parameters)) as RefreshTokenRow | undefined;
+    const row = (await this.#run(found)).rows[0] as RefreshTokenRow | undefined;
     if (!row) return { outcome: 'unknown' };
     const user = toUser(row);
     if (consumed) {

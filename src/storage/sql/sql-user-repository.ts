@@ -11,7 +11,7 @@ import type {
 import { GatehouseError } from '../../domain/errors.ts';
 import { toDbTime, type Database, type UsersTable } from './database.ts';
 import { isUniqueViolation } from './driver-errors.ts';
-import { kyselyFirstRow, type FirstRowReader } from './first-row.ts';
+import { kyselyRunner, type QueryRunner } from './run-query.ts';
 import { prepareQuery } from './prepared-query.ts';
 import { changeAccess, deleteUser } from './user-access-changes.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
@@ -42,12 +42,12 @@ type UserRowWithHash = Pick<
 
 export class SqlUserRepository implements UserRepository {
   readonly #db: Kysely<Database>;
-  readonly #firstRow: FirstRowReader;
+  readonly #run: QueryRunner;
   readonly #findByEmail: ReturnType<typeof prepareFindByEmail>;
 
-  constructor(db: Kysely<Database>, firstRow: FirstRowReader = kyselyFirstRow(db)) {
+  constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
-    this.#firstRow = firstRow;
+    this.#run = run;
     this.#findByEmail = prepareFindByEmail(db);
   }
 
@@ -76,7 +76,7 @@ export class SqlUserRepository implements UserRepository {
 
   async findByEmailForLogin(normalizedEmail: string): Promise<UserWithHash | undefined> {
     const query = this.#findByEmail({ email: normalizedEmail });
-    const row = (await this.#firstRow(query.sql, query.parameters)) as UserRowWithHash | undefined;
+    const row = (await this.#run(query)).rows[0] as UserRowWithHash | undefined;
     return row && { ...toUser(row), passwordHash: row.password_hash };
   }
 

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { CompiledQuery, type QueryResult } from 'kysely';
+import { GatehouseError } from '../../domain/errors.ts';
+import { sqliteRunner, type QueryRunner } from './run-query.ts';
+
+const query = (sqlText: string, parameters: unknown[] = []) =>
+  CompiledQuery.raw(sqlText, parameters) as CompiledQuery<Record<string, unknown>>;
+
+function setUp() {
+  const database = new SqliteDatabase(':memory:');
+  database.exec(
+    "create table t (id integer primary key, name text); insert into t values (1, 'a')",
+  );
+  const viaKysely: string[] = [];
+  const fallback = (async (compiled: CompiledQuery) => {
+    viaKysely.push(compiled.sql);
+    return { rows: [{ fallback: true }] };
+  }) as QueryRunner;
+  const run = sqliteRunner(database, (sqlText) => database.prepare(sqlText), fallback);
+  return { database, run, viaKysely };
+}
+
+describe('sqliteRunner: the hot statements, straight to better-sqlite3', () => {
+  it('reads rows without going through Kysely', async () => {
+    const { run, viaKysely } = setUp();
+    const found = await run(query('select id, name from t where id = ?', [1]));
+    assert.deepEqual(found.rows, [{ id: 1, name: 'a' }]);
+    assert.deepEqual((await run(query('select id from t where id = ?', [2]))).rows, []);
+    assert.deepEqual(viaKysely, []);
+  });
+
+  it('writes, with the counts and RETURNING rows Kysely would give', async () => {
+    const { database, run, viaKysely } = setUp();
+    const inserted: QueryResult<unknown> = await run(
+      query('insert into t (id, name) values (?, ?)', [2, 'b']),
+    );
+    assert.deepEqual(inserted, { rows: [], numAffectedRows: 1n, insertId: 2n });
+    const updated = await run(query("update t set name = 'c' where id = ? returning name", [2]));
+    assert.deepEqual(updated.rows, [{ name: 'c' }]);
+    assert.equal((await run(query('delete from t where id = ?', [9]))).numAffectedRows, 0n);
+    assert.deepEqual(database.prepare('select name from t where id = 2').get(), { name: 'c' });
+    assert.deepEqual(viaKysely, []);
+  });
+
+  it('waits for Kysely while a transaction is open: no reading its uncommitted writes, no writing inside it', async () => {
+    const { database, run, viaKysely } = setUp();
+    database.exec("begin; update t set name = 'uncommitted' where id = 1");
+    assert.deepEqual((await run(query('select name from t where id = ?', [1]))).rows, [
+      { fallback: true },
+    ]);
+    await run(query('insert into t (id, name) values (?, ?)', [3, 'in the transaction?']));
+    assert.equal(viaKysely.length, 2);
+    database.exec('rollback');
+    assert.deepEqual((await run(query('select name from t where id = ?', [1]))).rows, [
+      { name: 'a' },
+    ]);
+    assert.deepEqual(
+      database.prepare('select count(*) as n from t').get(),
+      { n: 1 },
+      'nothing written',
+    );
+  });
+
+  it('reports a locked or unreadable file as store_unavailable, like every other query', async () => {
+    const { run } = setUp();
+    const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    const locked = sqliteRunner(
+      new SqliteDatabase(':memory:'),
+      () => {
+        throw busy;
+      },
+      run,
+    );
+    await assert.rejects(
+      locked(query('select 1')),
+      (error: unknown) => error instanceof GatehouseError && error.code === 'store_unavailable',
+    );
+  });
+
+  it('passes other errors through untouched (a unique violation stays one)', async () => {
+    const { run } = setUp();
+    await assert.rejects(run(query('insert into t (id, name) values (?, ?)', [1, 'dup'])), {
+      code: 'SQLITE_CONSTRAINT_PRIMARYKEY',
+    });
+  });
+});

@@ -1,0 +1,43 @@
+import type SqliteDatabase from 'better-sqlite3';
+import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type { Database } from './database.ts';
+import { translate } from './store-unavailable.ts';
+
+/**
+ * Runs one compiled statement (prepared-query.ts). The repositories send the statements of
+ * every authenticated request, login and refresh through it.
+ */
+export type QueryRunner = <Row>(query: CompiledQuery<Row>) => Promise<QueryResult<Row>>;
+
+/** Through Kysely, on any dialect. */
+export function kyselyRunner(db: Kysely<Database>): QueryRunner {
+  return (query) => db.executeQuery(query);
+}
+
+/**
+ * SQLite: the prepared statement, called directly. better-sqlite3 is synchronous, so Kysely's
+ * connection mutex and promise chain were most of the cost: half of the per-request session
+ * read (about 10 of 20 µs), and 20-25 µs and ~4 KB of garbage per write (BENCHMARKS.md). While a
+ * transaction holds the one connection, the statement goes through Kysely and waits for it, so
+ * it neither reads that transaction's uncommitted writes nor writes inside it. Outside one, no
+ * statement of Kysely's can be half-done: each runs synchronously once it has the connection.
+ */
+export function sqliteRunner(
+  database: SqliteDatabase.Database,
+  prepare: (sqlText: string) => SqliteDatabase.Statement,
+  viaKysely: QueryRunner,
+): QueryRunner {
+  return async <Row>(query: CompiledQuery<Row>): Promise<QueryResult<Row>> => {
+    if (database.inTransaction) return viaKysely(query);
+    try {
+      const statement = prepare(query.sql);
+      // The same result Kysely's SQLite driver gives: rows for a statement that returns any
+      // (SELECT, RETURNING), otherwise the counts of a write.
+      if (statement.reader) return { rows: statement.all(...query.parameters) as Row[] };
+      const { changes, lastInsertRowid } = statement.run(...query.parameters);
+      return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+    } catch (error) {
+      throw translate(error);
+    }
+  };
+}
