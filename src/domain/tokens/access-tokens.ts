@@ -47,7 +47,7 @@ function invalidToken(cause?: unknown): GatehouseError {
  * own fixed header and claims is one HMAC-SHA256, done with node:crypto (see `issue`).
  */
 export class AccessTokens {
-  readonly #key: Promise<webcrypto.CryptoKey>;
+  readonly #verifyingKey: Promise<webcrypto.CryptoKey>;
   readonly #signingKey: KeyObject;
   readonly #settings: AccessTokenSettings;
   readonly #clock: Clock;
@@ -59,7 +59,7 @@ export class AccessTokens {
    * third of the cost of an authenticated request, measured with --cpu-prof).
    */
   constructor(key: KeyObject, settings: AccessTokenSettings, clock: Clock) {
-    this.#key = webcrypto.subtle.importKey(
+    this.#verifyingKey = webcrypto.subtle.importKey(
       'raw',
       key.export(),
       { name: 'HMAC', hash: 'SHA-256' },
@@ -139,7 +139,7 @@ export class AccessTokens {
   async #verifySignatureAndClaims(token: string): Promise<AccessTokenClaims> {
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, await this.#key, {
+      ({ payload } = await jwtVerify(token, await this.#verifyingKey, {
         algorithms: [ALGORITHM],
         typ: TOKEN_TYPE,
         issuer: this.#settings.issuer,
