@@ -6,6 +6,8 @@ import type { Session } from '../../src/domain/sessions/session.ts';
 import type { Storage } from '../../src/storage/open-storage.ts';
 
 const T0 = new Date('2030-06-01T12:00:00.000Z');
+// Every user of this suite has this hash, so `session()` opens sessions as a login would.
+const HASH = '$argon2id$x';
 const later = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
 /** The SessionRepository port's contract, run against every store (storage.test.ts). */
@@ -19,22 +21,22 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     storage = await open();
     user = await storage.users.create({
       email: 'sessions@example.com',
-      passwordHash: '$argon2id$x',
+      passwordHash: HASH,
       role: 'user',
       createdAt: T0,
     });
     other = await storage.users.create({
       email: 'other@example.com',
-      passwordHash: '$argon2id$x',
+      passwordHash: HASH,
       role: 'user',
       createdAt: T0,
     });
   });
   after(() => storage?.close());
 
-  async function session(overrides: Partial<Session> = {}, into = storage): Promise<Session> {
+  function sessionFields(overrides: Partial<Session> = {}): Session {
     n += 1;
-    const s: Session = {
+    return {
       id: randomUUID(),
       userId: user.id,
       createdAt: later(n),
@@ -46,9 +48,60 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
       scope: 'me',
       ...overrides,
     };
-    await into.sessions.create(s);
+  }
+
+  async function session(overrides: Partial<Session> = {}, into = storage): Promise<Session> {
+    const s = sessionFields(overrides);
+    assert.equal(await into.sessions.create(s, HASH), true);
     return s;
   }
+
+  async function newOwner(email: string, into = storage): Promise<User> {
+    return into.users.create({ email, passwordHash: HASH, role: 'user', createdAt: T0 });
+  }
+
+  it('opens a session only while its user exists, is enabled and holds the verified hash', async () => {
+    const owner = await newOwner('open-sessions@example.com');
+    const opened = await session({ userId: owner.id });
+    const refused = () => ({ ...opened, id: randomUUID() });
+    assert.equal(await storage.sessions.create(refused(), '$argon2id$older'), false);
+    await storage.users.changeAccess(owner.id, { disabled: true }, T0);
+    assert.equal(await storage.sessions.create(refused(), HASH), false);
+    await storage.users.changeAccess(owner.id, { disabled: false }, T0);
+    assert.equal(await storage.users.updatePasswordHash(owner.id, '$argon2id$newer', HASH), true);
+    assert.equal(await storage.sessions.create(refused(), HASH), false);
+    assert.deepEqual(
+      (await storage.sessions.listActive(owner.id, T0)).map((s) => s.id),
+      [opened.id],
+    );
+    assert.equal((await storage.users.delete(owner.id)).outcome, 'deleted');
+    assert.equal(await storage.sessions.create(refused(), '$argon2id$newer'), false);
+  });
+
+  it('of 20 concurrent session opens and a password change, none stays active after it', async () => {
+    const owner = await newOwner('open-vs-change@example.com');
+    const opens = Array.from({ length: 20 }, () =>
+      storage.sessions.create({ ...sessionFields(), userId: owner.id }, HASH),
+    );
+    // As a password change does it: the new hash first, then every session ends.
+    const change = (async () => {
+      assert.equal(await storage.users.updatePasswordHash(owner.id, '$argon2id$new', HASH), true);
+      await storage.sessions.revokeAllForUser(owner.id, T0);
+    })();
+    await Promise.all([...opens, change]);
+    assert.deepEqual(await storage.sessions.listActive(owner.id, T0), []);
+  });
+
+  it('stores no refresh token for a session deleted with its user, and says so', async () => {
+    const owner = await newOwner('refresh-after-delete@example.com');
+    const s = await session({ userId: owner.id });
+    await storage.users.delete(owner.id);
+    const token = { hash: `gone-${s.id}`, sessionId: s.id, createdAt: T0, expiresAt: later(60) };
+    assert.equal(await storage.sessions.addRefreshToken(token), false);
+    assert.deepEqual(await storage.sessions.consumeRefreshToken(token.hash, T0), {
+      outcome: 'unknown',
+    });
+  });
 
   it('finds an active session with its user, scope and last use; nothing for a wrong user or id', async () => {
     const s = await session({ scope: '*' });
@@ -71,7 +124,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
   it('finds nothing while the user is disabled, and the session again once re-enabled', async () => {
     const owner = await storage.users.create({
       email: 'disabled-sessions@example.com',
-      passwordHash: '$argon2id$x',
+      passwordHash: HASH,
       role: 'user',
       createdAt: T0,
     });
@@ -116,7 +169,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
   it('lists the active sessions newest first and revokes all but one', async () => {
     const fresh = await storage.users.create({
       email: 'list-sessions@example.com',
-      passwordHash: '$argon2id$x',
+      passwordHash: HASH,
       role: 'user',
       createdAt: T0,
     });
@@ -201,7 +254,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     try {
       const owner = await own.users.create({
         email: 'purge@example.com',
-        passwordHash: '$argon2id$x',
+        passwordHash: HASH,
         role: 'user',
         createdAt: T0,
       });

@@ -5,6 +5,7 @@ import { isGatehouseError } from '../../src/domain/errors.ts';
 import type { Storage } from '../../src/storage/open-storage.ts';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
+const OLD = '$argon2id$old';
 let counter = 0;
 
 function newUser(overrides: Partial<NewUser> = {}): NewUser {
@@ -74,12 +75,30 @@ export function userRepositoryContract(open: () => Promise<Storage>): void {
 
   it('replaces a password hash, and says false for an unknown user', async () => {
     const user = await storage.users.create(newUser({ email: 'rehash@example.com' }));
-    assert.equal(await storage.users.updatePasswordHash(user.id, '$argon2id$new'), true);
+    assert.equal(await storage.users.updatePasswordHash(user.id, '$argon2id$new', OLD), false);
+    const stored = (await storage.users.findByEmailForLogin('rehash@example.com'))?.passwordHash;
+    assert.ok(stored);
+    assert.equal(await storage.users.updatePasswordHash(user.id, '$argon2id$new', stored), true);
     assert.equal(
       (await storage.users.findByEmailForLogin('rehash@example.com'))?.passwordHash,
       '$argon2id$new',
     );
-    assert.equal(await storage.users.updatePasswordHash(999_999, '$argon2id$new'), false);
+    assert.equal(await storage.users.updatePasswordHash(999_999, '$argon2id$new', OLD), false);
+  });
+
+  it('replaces a hash only over the one verified: of 10 concurrent callers exactly one does', async () => {
+    const user = await storage.users.create(newUser({ passwordHash: OLD }));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        storage.users.updatePasswordHash(user.id, `$argon2id$new-${i}`, OLD),
+      ),
+    );
+    assert.equal(results.filter(Boolean).length, 1);
+    const winner = results.indexOf(true);
+    assert.equal(
+      (await storage.users.findByEmailForLogin(user.email))?.passwordHash,
+      `$argon2id$new-${winner}`,
+    );
   });
 
   it('lists by id with limit, cursor and a literal email prefix', async () => {
@@ -128,7 +147,7 @@ export function userRepositoryContract(open: () => Promise<Storage>): void {
   it('treats ids beyond any stored id as unknown rather than failing', async () => {
     for (const id of [999_999, 2 ** 31, 2 ** 40, -(2 ** 40)]) {
       assert.equal(await storage.users.findById(id), undefined);
-      assert.equal(await storage.users.updatePasswordHash(id, '$argon2id$new'), false);
+      assert.equal(await storage.users.updatePasswordHash(id, '$argon2id$new', OLD), false);
       assert.deepEqual(await storage.users.changeAccess(id, { disabled: true }, T0), {
         outcome: 'not_found',
       });

@@ -36,8 +36,15 @@ export interface UserRepository {
 
   findById(id: number): Promise<User | undefined>;
 
-  /** Replaces the stored hash (rehash on login, password change). False if no such user. */
-  updatePasswordHash(id: number, passwordHash: string): Promise<boolean>;
+  /**
+   * Replaces the stored hash (rehash on login, password change), only while it is still
+   * `verifiedHash`, the one the caller checked the password against; false otherwise (it was
+   * replaced meanwhile, or there is no such user) and nothing changes. One conditional UPDATE:
+   * of concurrent callers that verified the same hash, exactly one replaces it, so a login's
+   * rehash of an old password never overwrites a newer one (on Postgres a waiting UPDATE
+   * re-checks the row its competitor committed, under READ COMMITTED).
+   */
+  updatePasswordHash(id: number, passwordHash: string, verifiedHash: string): Promise<boolean>;
 
   /** Users ordered by id, after `afterId` when given. */
   list(options: { limit: number; afterId?: number; emailPrefix?: string }): Promise<User[]>;

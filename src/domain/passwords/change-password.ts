@@ -1,5 +1,6 @@
 import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
+import type { UserWithHash } from '../accounts/user.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
@@ -35,14 +36,11 @@ export async function changePassword(
     client?: ClientInfo;
   },
 ): Promise<void> {
-  const user = await deps.users.findById(input.userId);
-  const login = user && (await deps.users.findByEmailForLogin(normalizeEmail(user.email)));
-  if (!login) throw new GatehouseError('not_found', 'User not found');
+  let login = await findLogin(deps, input.userId);
   // ASVS 2.2.1: whoever holds a stolen access token can't guess the current password faster
   // than a login could; the same per-account count and lock apply.
   await deps.throttle.beginAttempt(login.email);
-  const check = await deps.hasher.verify(login.passwordHash, input.currentPassword);
-  if (!check.valid) throw new GatehouseError('incorrect_password', 'Incorrect password');
+  await verifyCurrentPassword(deps, login, input.currentPassword);
   await deps.throttle.clearFailures(login.email);
   try {
     checkPasswordPolicy(input.newPassword, deps.policy, login.email);
@@ -52,7 +50,21 @@ export async function changePassword(
     }
     throw error;
   }
-  await deps.users.updatePasswordHash(login.id, await deps.hasher.hash(input.newPassword));
+  const newHash = await deps.hasher.hash(input.newPassword);
+  // Stored only over the hash the current password was checked against. Another hash stored
+  // meanwhile is either a concurrent change (the current password is no longer current: the
+  // check again refuses it) or a login's upgrade of the same password (the check passes).
+  for (
+    let tries = 1;
+    !(await deps.users.updatePasswordHash(login.id, newHash, login.passwordHash));
+    tries += 1
+  ) {
+    if (tries >= MAX_TRIES) throw incorrectPassword();
+    login = await findLogin(deps, input.userId);
+    await verifyCurrentPassword(deps, login, input.currentPassword);
+  }
+  // Only now that the new hash is stored: every login still opening a session with the old
+  // one either finished before (ended here) or is refused (SessionRepository.create).
   const ended = await deps.sessions.revokeAllForUser(login.id, deps.clock.now(), input.sessionId);
   await recordAuditEvent(
     deps,
@@ -65,4 +77,28 @@ export async function changePassword(
     },
     input.client,
   );
+}
+
+// A login's rehash replaces the hash at most once per password; more is not a race we lose.
+const MAX_TRIES = 3;
+
+function incorrectPassword(): GatehouseError {
+  return new GatehouseError('incorrect_password', 'Incorrect password');
+}
+
+/** The user with their stored hash; `not_found` once deleted (the caller's token dies too). */
+async function findLogin(deps: ChangePasswordDeps, userId: number): Promise<UserWithHash> {
+  const user = await deps.users.findById(userId);
+  const login = user && (await deps.users.findByEmailForLogin(normalizeEmail(user.email)));
+  if (!login) throw new GatehouseError('not_found', 'User not found');
+  return login;
+}
+
+async function verifyCurrentPassword(
+  deps: ChangePasswordDeps,
+  login: UserWithHash,
+  password: string,
+): Promise<void> {
+  const check = await deps.hasher.verify(login.passwordHash, password);
+  if (!check.valid) throw incorrectPassword();
 }

@@ -20,18 +20,23 @@ export interface IssueTokensDeps {
   clock: Clock;
 }
 
-/** A new access token and a new refresh token for a live session. */
+/**
+ * A new access token and a new refresh token for a live session; undefined when the session
+ * was deleted (with its user) since the caller saw it, for the caller to answer as its grant's
+ * failure.
+ */
 export async function issueTokens(
   deps: IssueTokensDeps,
   grant: { userId: number; sessionId: string; scope: string; refreshExpiresAt: Date },
-): Promise<TokenGrant> {
+): Promise<TokenGrant | undefined> {
   const refreshToken = generateRefreshToken();
-  await deps.sessions.addRefreshToken({
+  const stored = await deps.sessions.addRefreshToken({
     hash: hashRefreshToken(refreshToken),
     sessionId: grant.sessionId,
     createdAt: deps.clock.now(),
     expiresAt: grant.refreshExpiresAt,
   });
+  if (!stored) return undefined;
   const access = await deps.tokens.issue(grant);
   return {
     accessToken: access.token,

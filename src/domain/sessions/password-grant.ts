@@ -81,15 +81,11 @@ export async function passwordGrant(
     await loginFailed('invalid_scope', user.id);
     throw error;
   }
-  if (check.needsRehash) {
-    // Upgrade imported bcrypt or older argon2 parameters now that we hold the plain password.
-    await deps.users.updatePasswordHash(user.id, await deps.hasher.hash(input.password));
-  }
 
   const now = deps.clock.now();
   const sessionId = randomUUID();
   const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
-  await deps.sessions.create({
+  const session = {
     id: sessionId,
     userId: user.id,
     createdAt: now,
@@ -99,13 +95,35 @@ export async function passwordGrant(
     userAgent: input.client.userAgent,
     ip: input.client.ip,
     scope: sessionScopeFor(input.scope, scope),
-  });
+  };
+  // ASVS 3.3.3: opened only while the hash just verified is still the stored one, so a password
+  // change (or a disable or deletion) that landed while this login was hashing wins: the login
+  // answers like a wrong password, and no session of the old password outlives the change.
+  if (!(await deps.sessions.create(session, user.passwordHash))) {
+    await loginFailed('account_changed', user.id);
+    throw invalidCredentials();
+  }
+  if (check.needsRehash) {
+    // Upgrade imported bcrypt or older argon2 parameters now that we hold the plain password,
+    // only over the hash verified: if another is stored by now, it is a newer password (whose
+    // change ended the session above) or another login's upgrade, and it stays.
+    await deps.users.updatePasswordHash(
+      user.id,
+      await deps.hasher.hash(input.password),
+      user.passwordHash,
+    );
+  }
   const grant = await issueTokens(deps, {
     userId: user.id,
     sessionId,
     scope,
     refreshExpiresAt: expiresAt,
   });
+  if (!grant) {
+    // The account was deleted after the session opened (the deletion took the session with it).
+    await loginFailed('account_changed', user.id);
+    throw invalidCredentials();
+  }
   await recordAuditEvent(
     deps,
     'login.succeeded',

@@ -72,6 +72,7 @@ export async function rotateRefreshToken(
     scope: narrowScope(session.scope, session.user.role),
     refreshExpiresAt: expiresAt,
   });
+  if (!grant) throw invalidGrant();
   await recordAuditEvent(
     deps,
     'token.refreshed',

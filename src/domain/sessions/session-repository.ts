@@ -28,7 +28,19 @@ export type ConsumeResult =
 
 /** Storage port for login sessions and their refresh tokens (test/contract checks both stores). */
 export interface SessionRepository {
-  create(session: Session): Promise<void>;
+  /**
+   * Opens `session` only while its user exists, is enabled and still has `verifiedHash` as
+   * password hash (the one the login just checked); false otherwise, and nothing is stored.
+   * Of concurrent callers and a password change (`UserRepository.updatePasswordHash`, then
+   * `revokeAllForUser` once it returned), each session is either stored before the new hash
+   * is, so that the change's revocation ends it, or refused: no session opened with the old
+   * password outlives the change, however the two interleave (ASVS 3.3.3). On Postgres the
+   * statement locks the user row FOR SHARE, which conflicts with the UPDATE of the hash: an
+   * insert that locked first is committed before the UPDATE may run, and one that waited
+   * re-checks the updated row (READ COMMITTED) and inserts nothing; the lock also keeps the
+   * user from being deleted or disabled under the insert. SQLite runs one write at a time.
+   */
+  create(session: Session, verifiedHash: string): Promise<boolean>;
 
   /**
    * The session's user when the session exists, belongs to `userId`, is neither revoked nor
@@ -52,7 +64,11 @@ export interface SessionRepository {
   /** Ends every active session of the user except `exceptSessionId`; returns how many. */
   revokeAllForUser(userId: number, now: Date, exceptSessionId?: string): Promise<number>;
 
-  addRefreshToken(token: NewRefreshToken): Promise<void>;
+  /**
+   * Stores a refresh token of a session; false when the session no longer exists (deleted with
+   * its user, or purged, since the caller saw it), and nothing is stored.
+   */
+  addRefreshToken(token: NewRefreshToken): Promise<boolean>;
 
   /**
    * Marks the refresh token with this hash used, in one conditional statement that also

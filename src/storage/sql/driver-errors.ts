@@ -10,3 +10,13 @@ export function isUniqueViolation(error: unknown): boolean {
     code === '23505'
   );
 }
+
+/**
+ * A row referenced a parent that no longer exists (SQLite `SQLITE_CONSTRAINT_FOREIGNKEY`,
+ * Postgres `23503`): e.g. a refresh token inserted for a session deleted a moment before with
+ * its user. Repositories turn it into an outcome of their port, never a 500.
+ */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}

@@ -14,9 +14,68 @@ import {
   type SessionsTable,
   type UsersTable,
 } from './database.ts';
+import { dialectOf } from './dialect.ts';
+import { isForeignKeyViolation } from './driver-errors.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';
 import { prepareQuery } from './prepared-query.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
+
+type OpenSessionParameters =
+  | 'id'
+  | 'userId'
+  | 'verifiedHash'
+  | 'createdAt'
+  | 'lastUsedAt'
+  | 'expiresAt'
+  | 'revokedAt'
+  | 'userAgent'
+  | 'ip'
+  | 'scope';
+
+/**
+ * INSERT ... SELECT from the user's row, so the session is stored only while that row still
+ * holds the hash the login verified (SessionRepository.create states why this is race-free).
+ * Postgres needs the FOR SHARE lock for it and the casts to type the selected parameters.
+ */
+function prepareOpenSession(db: Kysely<Database>) {
+  const postgres = dialectOf(db) === 'postgres';
+  const time = sql.raw(postgres ? 'timestamptz' : 'text');
+  return prepareQuery<OpenSessionParameters>((param) => {
+    const text = (name: OpenSessionParameters) => sql<string>`cast(${param(name)} as text)`;
+    const at = (name: OpenSessionParameters) => sql<string>`cast(${param(name)} as ${time})`;
+    let user = db
+      .selectFrom('users')
+      .select([
+        text('id').as('id'),
+        'users.id as user_id',
+        at('createdAt').as('created_at'),
+        at('lastUsedAt').as('last_used_at'),
+        at('expiresAt').as('expires_at'),
+        at('revokedAt').as('revoked_at'),
+        text('userAgent').as('user_agent'),
+        text('ip').as('ip'),
+        text('scope').as('scope'),
+      ])
+      .where('users.id', '=', param<number>('userId'))
+      .where('users.password_hash', '=', param<string>('verifiedHash'))
+      .where('users.disabled_at', 'is', null);
+    if (postgres) user = user.forShare();
+    return db
+      .insertInto('sessions')
+      .columns([
+        'id',
+        'user_id',
+        'created_at',
+        'last_used_at',
+        'expires_at',
+        'revoked_at',
+        'user_agent',
+        'ip',
+        'scope',
+      ])
+      .expression(user);
+  });
+}
 
 /**
  * The statements of every authenticated request (findActive, touch), every login (create,
@@ -44,29 +103,7 @@ function prepareSessionQueries(db: Kysely<Database>) {
         .where('sessions.expires_at', '>', param<string>('now'))
         .where('users.disabled_at', 'is', null),
     ),
-    create: prepareQuery<
-      | 'id'
-      | 'userId'
-      | 'createdAt'
-      | 'lastUsedAt'
-      | 'expiresAt'
-      | 'revokedAt'
-      | 'userAgent'
-      | 'ip'
-      | 'scope'
-    >((param) =>
-      db.insertInto('sessions').values({
-        id: param('id'),
-        user_id: param('userId'),
-        created_at: param('createdAt'),
-        last_used_at: param('lastUsedAt'),
-        expires_at: param('expiresAt'),
-        revoked_at: param('revokedAt'),
-        user_agent: param('userAgent'),
-        ip: param('ip'),
-        scope: param('scope'),
-      }),
-    ),
+    create: prepareOpenSession(db),
     touch: prepareQuery<'sessionId' | 'now'>((param) =>
       db
         .updateTable('sessions')
@@ -173,11 +210,12 @@ export class SqlSessionRepository implements SessionRepository {
     this.#prepared = prepareSessionQueries(db);
   }
 
-  async create(session: Session): Promise<void> {
-    await this.#run(
+  async create(session: Session, verifiedHash: string): Promise<boolean> {
+    const result = await this.#run(
       this.#prepared.create({
         id: session.id,
         userId: session.userId,
+        verifiedHash,
         createdAt: toDbTime(session.createdAt),
         lastUsedAt: toDbTime(session.lastUsedAt),
         expiresAt: toDbTime(session.expiresAt),
@@ -187,6 +225,7 @@ export class SqlSessionRepository implements SessionRepository {
         scope: session.scope,
       }),
     );
+    return Number(result.numAffectedRows ?? 0) > 0;
   }
 
   async findActive(
@@ -249,15 +288,22 @@ export class SqlSessionRepository implements SessionRepository {
     return Number(result.numUpdatedRows);
   }
 
-  async addRefreshToken(token: NewRefreshToken): Promise<void> {
-    await this.#run(
-      this.#prepared.addRefreshToken({
-        hash: token.hash,
-        sessionId: token.sessionId,
-        createdAt: toDbTime(token.createdAt),
-        expiresAt: toDbTime(token.expiresAt),
-      }),
-    );
+  async addRefreshToken(token: NewRefreshToken): Promise<boolean> {
+    try {
+      await this.#run(
+        this.#prepared.addRefreshToken({
+          hash: token.hash,
+          sessionId: token.sessionId,
+          createdAt: toDbTime(token.createdAt),
+          expiresAt: toDbTime(token.expiresAt),
+        }),
+      );
+      return true;
+    } catch (error) {
+      // The session went (its user was deleted) after the caller read it.
+      if (isForeignKeyViolation(error)) return false;
+      throw error;
+    }
   }
 
   async consumeRefreshToken(hash: string, now: Date): Promise<ConsumeResult> {

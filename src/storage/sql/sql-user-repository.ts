@@ -90,12 +90,18 @@ export class SqlUserRepository implements UserRepository {
     return row && toUser(row);
   }
 
-  async updatePasswordHash(id: number, passwordHash: string): Promise<boolean> {
+  async updatePasswordHash(
+    id: number,
+    passwordHash: string,
+    verifiedHash: string,
+  ): Promise<boolean> {
     if (!isStorableId(id)) return false;
     const result = await this.#db
       .updateTable('users')
       .set({ password_hash: passwordHash })
       .where('id', '=', id)
+      // Compare-and-set: a hash stored since the caller verified `verifiedHash` stays.
+      .where('password_hash', '=', verifiedHash)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }

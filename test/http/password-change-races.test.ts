@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { hash as bcryptHash } from '@node-rs/bcrypt';
+import { bearer, FORM } from '../support/admins.ts';
+import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
+import { me, passwordLogin, refresh, toPair, type TokenPair } from '../support/sessions.ts';
+import { STRONG_PASSWORD, testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
+
+// Issue 20: a password change against logins with the old password that are in flight. Every
+// session those logins open must end with the change (ASVS 3.3.3), each login answers 200 or
+// 401 (never 500), and no login's rehash may bring the old password back.
+
+const NEW_PASSWORD = 'an entirely new passphrase';
+// Enough to outlast the change on a loaded machine; each login costs one argon2 verify.
+const MAX_LOGINS = 100;
+const LOGIN_SPACING_MS = 5;
+
+for (const backend of STORAGE_BACKENDS) {
+  describe(`password change racing logins on ${backend.name}`, { skip: backend.skip }, () => {
+    // The burst is one user's own logins: the per-account throttle must not stop it.
+    const suite = testAppPerSuite(backend, { GATEHOUSE_LOGIN_FAILURES_BEFORE_LOCK: '1000' });
+
+    function login(email: string, password: string) {
+      return suite.t.app.inject({
+        method: 'POST',
+        url: '/token',
+        headers: FORM,
+        payload: new URLSearchParams({ username: email, password }).toString(),
+      });
+    }
+
+    /**
+     * Starts the change, then fires logins with the old password every few ms until it has
+     * answered. Logins queue for the hasher like the change does, so those fired after the
+     * change queued its new hash read the old one and verify it only after the change stored
+     * the new hash and ended the sessions: exactly the logins in flight that must not survive.
+     */
+    async function changeDuringLogins(email: string, caller: TokenPair) {
+      let settled = false;
+      const change = suite.t.app
+        .inject({
+          method: 'PUT',
+          url: '/users/me/password',
+          headers: bearer(caller.accessToken),
+          payload: { current_password: STRONG_PASSWORD, new_password: NEW_PASSWORD },
+        })
+        .finally(() => {
+          settled = true;
+        });
+      const logins: ReturnType<typeof login>[] = [];
+      while (!settled && logins.length < MAX_LOGINS) {
+        logins.push(login(email, STRONG_PASSWORD));
+        await sleep(LOGIN_SPACING_MS);
+      }
+      const changed = await change;
+      assert.equal(changed.statusCode, 204, changed.body);
+      return Promise.all(logins);
+    }
+
+    /** What must hold after the change, whatever the interleaving was. */
+    async function assertOnlyTheCallerSurvives(
+      email: string,
+      caller: TokenPair,
+      answers: Awaited<ReturnType<typeof changeDuringLogins>>,
+    ): Promise<void> {
+      assert.equal((await login(email, STRONG_PASSWORD)).statusCode, 401, 'old password');
+      assert.equal((await login(email, NEW_PASSWORD)).statusCode, 200, 'new password');
+      assert.equal((await me(suite.t.app, caller.accessToken)).statusCode, 200, 'caller stays');
+      const granted: TokenPair[] = [];
+      for (const answer of answers) {
+        assert.ok([200, 401].includes(answer.statusCode), `${answer.statusCode} ${answer.body}`);
+        if (answer.statusCode === 401) {
+          assert.equal(answer.json().detail, 'Incorrect username or password');
+        } else {
+          granted.push(toPair(answer.json()));
+        }
+      }
+      const live = { accessTokens: 0, refreshTokens: 0 };
+      for (const pair of granted) {
+        if ((await me(suite.t.app, pair.accessToken)).statusCode !== 401) live.accessTokens += 1;
+        if ((await refresh(suite.t.app, pair.refreshToken)).statusCode !== 400) {
+          live.refreshTokens += 1;
+        }
+      }
+      assert.deepEqual(
+        live,
+        { accessTokens: 0, refreshTokens: 0 },
+        `of ${granted.length} sessions opened with the old password`,
+      );
+    }
+
+    it('ends every session opened with the old password, logins in flight included', async () => {
+      const email = uniqueEmail('race');
+      await suite.t.services.registerUser({ email, password: STRONG_PASSWORD });
+      const caller = await passwordLogin(suite.t.app, email);
+      await assertOnlyTheCallerSurvives(email, caller, await changeDuringLogins(email, caller));
+    });
+
+    it('never lets the rehash of a stale hash restore the old password', async () => {
+      // An imported bcrypt hash: every login with it verifies, then rehashes to argon2id.
+      const email = uniqueEmail('stale');
+      const stale = await bcryptHash(STRONG_PASSWORD, 4);
+      const user = await suite.t.services.importUser({ email, passwordHash: stale });
+      const caller = await passwordLogin(suite.t.app, email);
+      // That login upgraded the hash; put the stale one back for the race.
+      const upgraded = await suite.t.storage.users.findByEmailForLogin(email);
+      assert.ok(upgraded && upgraded.passwordHash !== stale);
+      assert.equal(
+        await suite.t.storage.users.updatePasswordHash(user.id, stale, upgraded.passwordHash),
+        true,
+      );
+      await assertOnlyTheCallerSurvives(email, caller, await changeDuringLogins(email, caller));
+    });
+  });
+}
