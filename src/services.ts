@@ -31,7 +31,7 @@ import {
   purgeEndedSessions,
 } from './domain/sessions/end-sessions.ts';
 import type { TokenGrant } from './domain/sessions/issue-tokens.ts';
-import { LoginThrottle } from './domain/sessions/login-throttle.ts';
+import { LoginThrottle, resolveThrottleKeySecret } from './domain/sessions/login-throttle.ts';
 import { passwordGrant } from './domain/sessions/password-grant.ts';
 import { rotateRefreshToken } from './domain/sessions/rotate-refresh-token.ts';
 import type { ClientInfo, Session } from './domain/sessions/session.ts';
@@ -133,7 +133,11 @@ export async function createServices(
   };
   const { users, sessions, audit } = storage;
   const throttle = new LoginThrottle(
-    { repository: storage.loginThrottles, clock },
+    {
+      repository: storage.loginThrottles,
+      clock,
+      keySecret: await resolveThrottleKeySecret(config.jwtSecret?.reveal(), storage.settings),
+    },
     config.loginThrottle,
   );
 

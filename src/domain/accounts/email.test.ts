@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GatehouseError } from '../errors.ts';
-import { normalizeEmail, parseEmail } from './email.ts';
+import { isEmailAddress, normalizeEmail, parseEmail } from './email.ts';
 
 function assertRefused(raw: string, message?: RegExp): void {
   assert.throws(
@@ -107,5 +107,22 @@ describe('normalizeEmail', () => {
   it('is idempotent', () => {
     const once = normalizeEmail(' Bob@Example.ORG ');
     assert.equal(normalizeEmail(once), once);
+  });
+});
+
+describe('isEmailAddress', () => {
+  it('says true exactly for what parseEmail accepts', () => {
+    for (const raw of ['a@example.com', ' Alice@Example.COM ', 'x+tag@sub.example.org']) {
+      assert.equal(isEmailAddress(raw), true, raw);
+    }
+    for (const raw of [
+      '',
+      'hunter2',
+      'correct horse battery staple',
+      'a@b',
+      `${'x'.repeat(65)}@e.com`,
+    ]) {
+      assert.equal(isEmailAddress(raw), false, raw);
+    }
   });
 });

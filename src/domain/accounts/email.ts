@@ -8,24 +8,31 @@ const EMAIL_PATTERN =
 const MAX_EMAIL_LENGTH = 254;
 const MAX_LOCAL_PART_LENGTH = 64;
 
+/** Why `email` (already trimmed) is not an address we accept, or undefined when it is one. */
+function emailProblem(email: string): string | undefined {
+  const at = email.lastIndexOf('@');
+  if (email.length > MAX_EMAIL_LENGTH) return `at most ${MAX_EMAIL_LENGTH} characters`;
+  if (at > MAX_LOCAL_PART_LENGTH) {
+    return `the part before @ can have at most ${MAX_LOCAL_PART_LENGTH} characters`;
+  }
+  return EMAIL_PATTERN.test(email) ? undefined : 'an email address like name@example.com';
+}
+
 /** Checks an address given at registration; returns it trimmed, as the user typed it. */
 export function parseEmail(raw: string): string {
   const email = raw.trim();
-  const at = email.lastIndexOf('@');
-  const problem =
-    email.length > MAX_EMAIL_LENGTH
-      ? `at most ${MAX_EMAIL_LENGTH} characters`
-      : at > MAX_LOCAL_PART_LENGTH
-        ? `the part before @ can have at most ${MAX_LOCAL_PART_LENGTH} characters`
-        : EMAIL_PATTERN.test(email)
-          ? undefined
-          : 'an email address like name@example.com';
+  const problem = emailProblem(email);
   if (problem !== undefined) {
     throw new GatehouseError('invalid_input', `value is not a valid email address: ${problem}`, {
       field: 'email',
     });
   }
   return email;
+}
+
+/** True when `raw`, trimmed, is an address registration would accept. */
+export function isEmailAddress(raw: string): boolean {
+  return emailProblem(raw.trim()) === undefined;
 }
 
 /**

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { normalizeEmail } from '../accounts/email.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
+import type { SettingsRepository } from '../tokens/signing-key.ts';
 import type { LoginThrottleRepository, ThrottleSchedule } from './login-throttle-repository.ts';
 
 /** Per-account login throttling settings, in seconds. */
@@ -44,14 +45,16 @@ export class LoginThrottle {
   readonly #repository: LoginThrottleRepository;
   readonly #clock: Clock;
   readonly #schedule: ThrottleSchedule;
+  readonly #keySecret: Buffer;
   #lastPurgeMs = Number.NEGATIVE_INFINITY;
 
   constructor(
-    deps: { repository: LoginThrottleRepository; clock: Clock },
+    deps: { repository: LoginThrottleRepository; clock: Clock; keySecret: Buffer },
     policy: LoginThrottlePolicy,
   ) {
     this.#repository = deps.repository;
     this.#clock = deps.clock;
+    this.#keySecret = deps.keySecret;
     this.#schedule = {
       failuresBeforeLock: Math.max(1, policy.failuresBeforeLock),
       firstLockMs: policy.firstLockSeconds * 1000,
@@ -67,7 +70,7 @@ export class LoginThrottle {
   async beginAttempt(username: string): Promise<LoginAttempt> {
     const now = this.#clock.now();
     await this.#purgeNowAndThen(now);
-    const result = await this.#repository.countAttempt(throttleKey(username), now, this.#schedule);
+    const result = await this.#repository.countAttempt(this.#keyOf(username), now, this.#schedule);
     if (result.outcome === 'locked') {
       const waitMs = result.lockedUntil.getTime() - now.getTime();
       throw new GatehouseError(
@@ -82,7 +85,7 @@ export class LoginThrottle {
 
   /** The password was right: the account's failures are forgotten. */
   async clearFailures(username: string): Promise<void> {
-    await this.#repository.clear(throttleKey(username));
+    await this.#repository.clear(this.#keyOf(username));
   }
 
   async #purgeNowAndThen(now: Date): Promise<void> {
@@ -91,13 +94,36 @@ export class LoginThrottle {
     // Keys of unknown emails (credential stuffing) would otherwise pile up forever.
     await this.#repository.purgeIdle(new Date(now.getTime() - this.#schedule.forgetAfterMs));
   }
+
+  /**
+   * The store key of an account: HMAC-SHA256 of the normalised username, so `Alice@X` and
+   * `alice@x` share one count and keys have a fixed size whatever a client sends. Keyed
+   * (ASVS 7.1.1 / CWE-532): people type passwords into the username field, and a plain hash of
+   * one would be cracked offline from a copy of the table; without the secret it can't be.
+   */
+  #keyOf(username: string): string {
+    return createHmac('sha256', this.#keySecret).update(normalizeEmail(username)).digest('hex');
+  }
 }
 
+const THROTTLE_SECRET_SETTING = 'login_throttle_key_secret';
+
 /**
- * The store key of an account: SHA-256 of the normalised email, so `Alice@X` and `alice@x`
- * share one count, keys have a fixed size whatever a client sends, and the table doesn't list
- * the addresses that were tried.
+ * The HMAC key of the throttle's store keys, the same on every instance: derived (HKDF) from
+ * the configured JWT secret, which is not in the store, so a copy of the database alone can't
+ * test guesses against the keys; without one (development), a random key kept in the store.
+ * A new JWT secret gives new keys: the counts start again once, like after a restart.
  */
-export function throttleKey(username: string): string {
-  return createHash('sha256').update(normalizeEmail(username)).digest('hex');
+export async function resolveThrottleKeySecret(
+  configuredSecret: string | undefined,
+  settings: SettingsRepository,
+): Promise<Buffer> {
+  if (configuredSecret !== undefined) {
+    return Buffer.from(hkdfSync('sha256', configuredSecret, '', 'gatehouse login throttle', 32));
+  }
+  const stored = await settings.getOrInsert(
+    THROTTLE_SECRET_SETTING,
+    randomBytes(32).toString('base64url'),
+  );
+  return Buffer.from(stored, 'base64url');
 }

@@ -3,6 +3,7 @@ import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import { usernameForAudit } from '../audit/username-for-audit.ts';
 import { grantScope, sessionScopeFor } from '../authz/scopes.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
@@ -38,15 +39,16 @@ export async function passwordGrant(
   deps: PasswordGrantDeps,
   input: { username: string; password: string; scope?: string; client: ClientInfo },
 ): Promise<TokenGrant> {
-  // API.md 3: failures are audited with the email tried (never the password) and the reason,
-  // which only admins see; the client's answer stays the same for every reason.
+  // API.md 3: failures are audited with the email tried (never the password, nor a username
+  // that is no email: it may be a password) and the reason, which only admins see; the
+  // client's answer stays the same for every reason.
   const loginFailed = (reason: string, subjectId: number | null = null) =>
     recordAuditEvent(
       deps,
       'login.failed',
       {
         subjectId,
-        email: input.username,
+        email: usernameForAudit(input.username),
         // The lock this failure set, if any: how operators see an account under attack.
         details: {
           reason,
