@@ -36,7 +36,7 @@ export async function changePassword(
     client?: ClientInfo;
   },
 ): Promise<void> {
-  let login = await findLogin(deps, input.userId);
+  const login = await findLogin(deps, input.userId);
   // ASVS 2.2.1: whoever holds a stolen access token can't guess the current password faster
   // than a login could; the same per-account count and lock apply.
   await deps.throttle.beginAttempt(login.email);
@@ -50,19 +50,12 @@ export async function changePassword(
     }
     throw error;
   }
-  const newHash = await deps.hasher.hash(input.newPassword);
-  // Stored only over the hash the current password was checked against. Another hash stored
-  // meanwhile is either a concurrent change (the current password is no longer current: the
-  // check again refuses it) or a login's upgrade of the same password (the check passes).
-  for (
-    let tries = 1;
-    !(await deps.users.updatePasswordHash(login.id, newHash, login.passwordHash));
-    tries += 1
-  ) {
-    if (tries >= MAX_TRIES) throw incorrectPassword();
-    login = await findLogin(deps, input.userId);
-    await verifyCurrentPassword(deps, login, input.currentPassword);
-  }
+  await storeOverVerifiedHash(
+    deps,
+    login,
+    await deps.hasher.hash(input.newPassword),
+    input.currentPassword,
+  );
   // Only now that the new hash is stored: every login still opening a session with the old
   // one either finished before (ended here) or is refused (SessionRepository.create).
   const ended = await deps.sessions.revokeAllForUser(login.id, deps.clock.now(), input.sessionId);
@@ -84,6 +77,27 @@ const MAX_TRIES = 3;
 
 function incorrectPassword(): GatehouseError {
   return new GatehouseError('incorrect_password', 'Incorrect password');
+}
+
+/**
+ * Stores `newHash` only over the hash the current password was checked against. Another hash
+ * stored meanwhile is either a concurrent change (the current password is no longer current,
+ * and checking it again refuses it) or a login's upgrade of the same password (the check
+ * passes, and the store is tried again over the upgraded hash).
+ */
+async function storeOverVerifiedHash(
+  deps: ChangePasswordDeps,
+  verified: UserWithHash,
+  newHash: string,
+  currentPassword: string,
+): Promise<void> {
+  let login = verified;
+  for (let tries = 1; tries <= MAX_TRIES; tries += 1) {
+    if (await deps.users.updatePasswordHash(login.id, newHash, login.passwordHash)) return;
+    login = await findLogin(deps, login.id);
+    await verifyCurrentPassword(deps, login, currentPassword);
+  }
+  throw incorrectPassword();
 }
 
 /** The user with their stored hash; `not_found` once deleted (the caller's token dies too). */
