@@ -20,12 +20,15 @@ export interface IssueTokensDeps {
   clock: Clock;
 }
 
-/** A new access token and a new refresh token for a live session. */
+/**
+ * A new access token and a refresh token for a live session: a new random one unless the
+ * caller hands one in (a refresh re-issuing the child of its grace window).
+ */
 export async function issueTokens(
   deps: IssueTokensDeps,
   grant: { userId: number; sessionId: string; scope: string; refreshExpiresAt: Date },
+  refreshToken = generateRefreshToken(),
 ): Promise<TokenGrant> {
-  const refreshToken = generateRefreshToken();
   await deps.sessions.addRefreshToken({
     hash: hashRefreshToken(refreshToken),
     sessionId: grant.sessionId,
