@@ -44,6 +44,17 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal((await refresh(suite.t.app, toPair(next.json()).refreshToken)).statusCode, 400);
     });
 
+    it('goes on re-issuing the child through housekeeping while the window lasts', async () => {
+      const { body } = await registerAndLogin(suite.t.app);
+      const parent = toPair(body);
+      const child = toPair((await refresh(suite.t.app, parent.refreshToken)).json());
+      suite.clock.advance(20);
+      await suite.t.services.purgeEndedSessions();
+      const again = await refresh(suite.t.app, parent.refreshToken);
+      assert.equal(again.statusCode, 200, again.body);
+      assert.equal(toPair(again.json()).refreshToken, child.refreshToken);
+    });
+
     it('treats the parent as reuse after 31 s and ends the session of every tab', async () => {
       const { body } = await registerAndLogin(suite.t.app);
       const parent = toPair(body);

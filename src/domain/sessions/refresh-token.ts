@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 
 /** An opaque refresh token: 256 random bits (API.md 2, RFC 6749 10.10), base64url. */
 export function generateRefreshToken(): string {
@@ -17,10 +17,15 @@ const SEAL_INFO = 'gatehouse refresh-token child v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-// HKDF (RFC 5869) of the parent's 256 random bits: a fresh key per parent, which nothing stored
-// (the parent's SHA-256 included) lets anyone compute without the parent itself.
+// HKDF-Expand (RFC 5869) keyed by the parent: a fresh key per parent, which nothing stored (the
+// parent's SHA-256 included) lets anyone compute without the parent itself. The parent is
+// already 256 uniformly random bits, so the Extract step is skipped (RFC 5869 3.3); one block
+// is HMAC-SHA256(parent, info || 0x01).
 function sealingKey(parent: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(parent, 'utf8'), '', SEAL_INFO, 32));
+  return createHmac('sha256', Buffer.from(parent, 'utf8'))
+    .update(SEAL_INFO)
+    .update(Buffer.of(1))
+    .digest();
 }
 
 /**
