@@ -196,6 +196,7 @@ export async function createServices(
     changeUserAccess: (request) => changeUserAccess({ users, sessions, audit, clock }, request),
     deleteUser: (request) => deleteUser({ users, sessions, audit, clock }, request),
     listAuditEvents: (filters, page) => listAuditEvents({ audit }, filters, page),
-    purgeEndedSessions: () => purgeEndedSessions({ sessions, clock }),
+    purgeEndedSessions: () =>
+      purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace }),
   };
 }

@@ -31,6 +31,11 @@ export interface Config {
   readonly bodyLimit: number;
   /** Fastify's trustProxy: false, true, or the proxies' addresses / CIDRs / keywords. */
   readonly trustProxy: boolean | string;
+  /**
+   * GATEHOUSE_PUBLIC_URL: the URL browsers use (`https://auth.example.com`), no trailing slash;
+   * undefined = each request's own origin. Its origin is the one cookie refreshes must come from.
+   */
+  readonly publicUrl: string | undefined;
   readonly logLevel: LogLevel;
   /** Serve GET /metrics (Prometheus text) on the public port. */
   readonly metricsEnabled: boolean;

@@ -261,3 +261,42 @@ describe('loadConfig: the result', () => {
     assert.equal(JSON.parse(JSON.stringify(config)).bootstrapAdmin.password, '[redacted]');
   });
 });
+
+describe('loadConfig: GATEHOUSE_PUBLIC_URL', () => {
+  it('is unset by default: the origin of each request counts', () => {
+    assert.equal(loadConfig({}).publicUrl, undefined);
+  });
+
+  it('keeps an absolute http(s) URL, without a trailing slash', () => {
+    assert.equal(
+      loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://auth.example.com' }).publicUrl,
+      'https://auth.example.com',
+    );
+    assert.equal(
+      loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://Auth.Example.com:8443/' }).publicUrl,
+      'https://auth.example.com:8443',
+    );
+    assert.equal(
+      loadConfig({ GATEHOUSE_PUBLIC_URL: 'http://localhost:8000/gatehouse/' }).publicUrl,
+      'http://localhost:8000/gatehouse',
+    );
+  });
+
+  it('refuses anything but an absolute http(s) URL without query, fragment or credentials', () => {
+    for (const bad of [
+      'auth.example.com',
+      '/token',
+      'ftp://auth.example.com',
+      'javascript:alert(1)',
+      'https://auth.example.com/?x=1',
+      'https://auth.example.com/?',
+      'https://auth.example.com/#top',
+      'https://user:pass@auth.example.com',
+      'https://',
+    ]) {
+      const error = configError({ GATEHOUSE_PUBLIC_URL: bad });
+      assert.equal(error.problems.length, 1, bad);
+      assert.match(error.problems[0]!, /^GATEHOUSE_PUBLIC_URL=.*https:\/\/auth\.example\.com/, bad);
+    }
+  });
+});

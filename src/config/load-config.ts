@@ -134,6 +134,37 @@ function readCorsOrigins(read: Reader): string[] {
   return origins;
 }
 
+/**
+ * GATEHOUSE_PUBLIC_URL: where browsers reach this server (`https://auth.example.com`), when a
+ * proxy stands in between. An absolute http(s) URL without query, fragment or credentials; kept
+ * without a trailing slash, so links and the issuer can be built by appending a path.
+ */
+function readPublicUrl(read: Reader): string | undefined {
+  const raw = read.optional('GATEHOUSE_PUBLIC_URL');
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  const acceptable =
+    url !== undefined &&
+    /^https?:$/.test(url.protocol) &&
+    url.hostname !== '' &&
+    url.username === '' &&
+    url.password === '' &&
+    !raw.includes('?') &&
+    !raw.includes('#');
+  if (!url || !acceptable) {
+    read.problems.push(
+      `GATEHOUSE_PUBLIC_URL=${JSON.stringify(raw)}: expected the absolute http(s) URL browsers use to reach Gatehouse, like https://auth.example.com (no query, fragment or user:password)`,
+    );
+    return undefined;
+  }
+  return url.href.replace(/\/$/, '');
+}
+
 /** Reads API.md 6's variables (and a few operational extras) into one frozen Config. */
 export function loadConfig(env: Env): Config {
   const read = new Reader(env);
@@ -206,6 +237,7 @@ export function loadConfig(env: Env): Config {
     hashQueueLimit: read.integer('GATEHOUSE_HASH_QUEUE_LIMIT', 256, 0, 100_000),
     bodyLimit: read.integer('GATEHOUSE_BODY_LIMIT', 16_384, 1024, 10_485_760),
     trustProxy,
+    publicUrl: readPublicUrl(read),
     logLevel: read.choice<LogLevel>('GATEHOUSE_LOG_LEVEL', 'info', [
       'fatal',
       'error',

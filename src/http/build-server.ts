@@ -8,6 +8,7 @@ import { answerRouterError, registerErrorHandling } from './errors.ts';
 import { metricsRoute, registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerRateLimits } from './rate-limit.ts';
+import { RefreshCookies } from './refresh-cookie.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -64,8 +65,13 @@ export async function buildServer(
   if (config.metricsEnabled) await app.register(metricsRoute(metrics));
   await app.register(healthRoutes(services));
   await app.register(userRoutes(services));
-  await app.register(tokenRoutes(services));
-  await app.register(sessionRoutes(services));
+  // The web UI's refresh cookie: its origin check and Secure flag follow GATEHOUSE_PUBLIC_URL.
+  const cookies = new RefreshCookies({
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
+  });
+  await app.register(tokenRoutes(services, cookies));
+  await app.register(sessionRoutes(services, cookies));
   await app.register(adminRoutes(services));
   await app.register(auditRoutes(services));
   await app.register(webUiRoutes());

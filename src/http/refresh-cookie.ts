@@ -6,7 +6,7 @@ import { GatehouseError } from '../domain/errors.ts';
  * `X-Gatehouse-Refresh-Cookie: 1` to POST /token gets its refresh token as a cookie instead of
  * in the JSON body, so page scripts never see it:
  * - HttpOnly (no script access), SameSite=Strict (never sent on cross-site requests), Path=/token
- *   (sent to nothing else), Secure whenever the request came over HTTPS (OWASP ASVS 3.4).
+ *   (sent to nothing else), Secure whenever browsers reach us over HTTPS (OWASP ASVS 3.4).
  * - A refresh grant without a `refresh_token` field then reads the cookie. Against CSRF it needs
  *   the same custom header, which a cross-site page can't send without a CORS preflight that we
  *   don't grant, and an `Origin`, when present, equal to our own (ASVS 4.2.2, 13.2.3).
@@ -32,32 +32,63 @@ export function readRefreshCookie(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
-/** CSRF check for cookie-authenticated calls: our header present, and a same-origin Origin. */
-export function assertSameOriginCookieCall(request: FastifyRequest): void {
-  const origin = request.headers.origin;
-  const host = request.headers.host;
-  const sameOrigin =
-    origin === undefined ||
-    (typeof host === 'string' && origin === `${request.protocol}://${host}`);
-  if (!wantsRefreshCookie(request) || !sameOrigin) {
-    throw new GatehouseError('invalid_grant', 'Cross-site refresh refused');
+export interface RefreshCookieSettings {
+  /** GATEHOUSE_PUBLIC_URL: where browsers reach us; undefined = each request's own origin. */
+  publicUrl: string | undefined;
+  /** GATEHOUSE_TRUST_PROXY, only to say what to set when a proxy hides https from us. */
+  trustProxy: boolean | string;
+}
+
+const CROSS_SITE = 'Cross-site refresh refused';
+
+/** Our origin, as browsers see it, and the cookie attributes that follow from it. */
+export class RefreshCookies {
+  readonly #publicOrigin: string | undefined;
+  readonly #trustsProxy: boolean;
+
+  constructor(settings: RefreshCookieSettings) {
+    this.#publicOrigin =
+      settings.publicUrl === undefined ? undefined : new URL(settings.publicUrl).origin;
+    this.#trustsProxy = settings.trustProxy !== false;
   }
-}
 
-function cookie(request: FastifyRequest, value: string, maxAgeSeconds: number): string {
-  const secure = request.protocol === 'https' ? '; Secure' : '';
-  return `${REFRESH_COOKIE}=${value}; Path=${COOKIE_PATH}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure}`;
-}
+  /**
+   * CSRF check for cookie-authenticated calls: our header present, and an Origin, when sent,
+   * equal to ours: GATEHOUSE_PUBLIC_URL's when set (a proxy may rewrite Host and scheme), else
+   * the request's own scheme and host (X-Forwarded-* count only from trusted proxies).
+   */
+  assertSameOrigin(request: FastifyRequest): void {
+    const origin = request.headers.origin;
+    if (!wantsRefreshCookie(request)) throw new GatehouseError('invalid_grant', CROSS_SITE);
+    if (origin === undefined) return;
+    const ours = this.#publicOrigin ?? `${request.protocol}://${request.host}`;
+    if (origin === ours) return;
+    // A page of our own host over https while we see http: a TLS-terminating proxy whose
+    // X-Forwarded-Proto we don't trust. Say what to set; other sites get no advice.
+    if (this.#publicOrigin === undefined && origin === `https://${request.host}`) {
+      const fix = this.#trustsProxy
+        ? `make the proxy send X-Forwarded-Proto, or set GATEHOUSE_PUBLIC_URL=${origin}`
+        : `set GATEHOUSE_TRUST_PROXY to the proxy's address (or GATEHOUSE_PUBLIC_URL=${origin})`;
+      const message = `${CROSS_SITE}: the page is ${origin} but the request reached Gatehouse over http; behind a TLS-terminating proxy, ${fix}`;
+      request.log.warn({ origin }, message);
+      throw new GatehouseError('invalid_grant', message);
+    }
+    throw new GatehouseError('invalid_grant', CROSS_SITE);
+  }
 
-export function setRefreshCookie(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  token: string,
-  maxAgeSeconds: number,
-): void {
-  reply.header('set-cookie', cookie(request, token, maxAgeSeconds));
-}
+  set(request: FastifyRequest, reply: FastifyReply, token: string, maxAgeSeconds: number): void {
+    reply.header('set-cookie', this.#cookie(request, token, maxAgeSeconds));
+  }
 
-export function clearRefreshCookie(request: FastifyRequest, reply: FastifyReply): void {
-  reply.header('set-cookie', cookie(request, '', 0));
+  clear(request: FastifyRequest, reply: FastifyReply): void {
+    reply.header('set-cookie', this.#cookie(request, '', 0));
+  }
+
+  #cookie(request: FastifyRequest, value: string, maxAgeSeconds: number): string {
+    // ASVS 3.4.1: Secure whenever browsers use https, which behind a proxy only the public
+    // URL may tell us.
+    const https = request.protocol === 'https' || this.#publicOrigin?.startsWith('https:');
+    const secure = https ? '; Secure' : '';
+    return `${REFRESH_COOKIE}=${value}; Path=${COOKIE_PATH}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure}`;
+  }
 }

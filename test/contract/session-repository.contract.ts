@@ -218,6 +218,78 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     }
   });
 
+  it("stores the winner's sealed child with the token: of 10 concurrent callers every loser sees it", async () => {
+    const s = await session();
+    const hash = `sealed-${s.id}`;
+    await storage.sessions.addRefreshToken({
+      hash,
+      sessionId: s.id,
+      createdAt: T0,
+      expiresAt: later(3600),
+    });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        storage.sessions.consumeRefreshToken(hash, T0, `child-${i}`),
+      ),
+    );
+    const winner = results.findIndex((r) => r.outcome === 'consumed');
+    assert.notEqual(winner, -1);
+    for (const r of results.filter((x) => x.outcome !== 'consumed')) {
+      assert.equal(r.outcome, 'already_used');
+      if (r.outcome === 'already_used') assert.equal(r.sealedChild, `child-${winner}`);
+    }
+    // Without a sealed child (strict mode) there is nothing to hand back.
+    const strict = await session();
+    await storage.sessions.addRefreshToken({
+      hash: `strict-${strict.id}`,
+      sessionId: strict.id,
+      createdAt: T0,
+      expiresAt: later(3600),
+    });
+    await storage.sessions.consumeRefreshToken(`strict-${strict.id}`, T0);
+    const again = await storage.sessions.consumeRefreshToken(`strict-${strict.id}`, T0, 'x');
+    assert.equal(again.outcome === 'already_used' && again.sealedChild, null);
+  });
+
+  it('adds a refresh token idempotently: a second add, even concurrent, changes nothing', async () => {
+    const s = await session();
+    const token = { hash: `twice-${s.id}`, sessionId: s.id, createdAt: T0, expiresAt: later(3600) };
+    await Promise.all([
+      storage.sessions.addRefreshToken(token),
+      storage.sessions.addRefreshToken(token),
+    ]);
+    assert.equal((await storage.sessions.consumeRefreshToken(token.hash, T0)).outcome, 'consumed');
+    // Adding it again after use does not make it fresh: it stays used.
+    await storage.sessions.addRefreshToken({ ...token, expiresAt: later(7200) });
+    const replay = await storage.sessions.consumeRefreshToken(token.hash, later(1));
+    assert.equal(replay.outcome, 'already_used');
+  });
+
+  it('erases the sealed children of tokens used before a time, and keeps their use on record', async () => {
+    const s = await session();
+    for (const [name, usedAt] of [
+      ['old', later(10)],
+      ['new', later(100)],
+    ] as const) {
+      await storage.sessions.addRefreshToken({
+        hash: `${name}-${s.id}`,
+        sessionId: s.id,
+        createdAt: T0,
+        expiresAt: later(3600),
+      });
+      await storage.sessions.consumeRefreshToken(`${name}-${s.id}`, usedAt, `sealed-${name}`);
+    }
+    assert.ok((await storage.sessions.eraseSealedChildren(later(50))) >= 1);
+    const old = await storage.sessions.consumeRefreshToken(`old-${s.id}`, later(120));
+    const fresh = await storage.sessions.consumeRefreshToken(`new-${s.id}`, later(120));
+    assert.equal(old.outcome === 'already_used' && old.sealedChild, null);
+    assert.equal(
+      old.outcome === 'already_used' && old.usedAt.toISOString(),
+      later(10).toISOString(),
+    );
+    assert.equal(fresh.outcome === 'already_used' && fresh.sealedChild, 'sealed-new');
+  });
+
   it('does not consume a token whose session has ended (it is unknown)', async () => {
     const s = await session();
     await storage.sessions.addRefreshToken({

@@ -132,6 +132,63 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     assert.deepEqual(foreign, []);
   });
 
+  it('keeps the session when two tabs restore it at the same moment', async () => {
+    const email = `two-tabs-${process.pid}@example.com`;
+    const created = await fetch(`${url}/users/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    assert.equal(created.status, 200);
+    // One browser context: one cookie jar, as two tabs of one browser share it.
+    const context = await browser.newContext();
+    contexts.push(context);
+    const first = await context.newPage();
+    await signIn(first, url, email, PASSWORD);
+    await first.getByTestId('account-email').waitFor();
+
+    const tabs = [await context.newPage(), await context.newPage()];
+    // Hold the refreshes until both tabs have asked for one, then let them go at once: without
+    // coordination both present the same cookie (the race a user hits when the browser restores
+    // several tabs), whatever the machine's speed. "Asked" is a second request here, or the
+    // other tab queued behind the first one's lock (Web Locks API).
+    let held = 0;
+    let bothAsked: Promise<void> | undefined;
+    const queuedForLock = (tab: Page) =>
+      tab
+        .evaluate('navigator.locks?.query().then((q) => q.pending.length) ?? 0')
+        .then(Number)
+        .catch(() => 0);
+    async function untilBothAsked(): Promise<void> {
+      // Bounded, so a broken UI fails the assertions below instead of hanging the suite.
+      for (let i = 0; i < 500 && held < 2; i++) {
+        if ((await Promise.all(tabs.map(queuedForLock))).some((n) => n > 0)) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    await context.route('**/token', async (route) => {
+      held += 1;
+      bothAsked ??= untilBothAsked();
+      await bothAsked;
+      await route.continue();
+    });
+    await Promise.all(tabs.map((tab) => tab.goto(`${url}/#/account`)));
+    for (const tab of tabs) {
+      await tab.getByTestId('account-email').waitFor();
+      assert.equal(await tab.getByTestId('account-email').textContent(), email);
+    }
+    await context.unroute('**/token');
+    // The session is still alive: the signed-in tab's access token works, and a reload (one
+    // more refresh of the cookie) keeps the user signed in.
+    // (#/signup sends a signed-in user back to #/account, and anyone else to the sign-up form.)
+    await first.evaluate("location.hash = '#/signup'");
+    await first.waitForURL(`${url}/#/account`);
+    assert.equal(await first.getByRole('heading', { name: 'Create an account' }).count(), 0);
+    await tabs[0]!.reload();
+    await tabs[0]!.getByTestId('account-email').waitFor();
+    for (const page of [first, ...tabs]) await page.close();
+  });
+
   it('lets an admin promote a user, who sees the admin pages next, and disabling signs it out', async () => {
     const email = `promoted-${process.pid}@example.com`;
     const created = await fetch(`${url}/users/`, {

@@ -101,6 +101,40 @@ describe('refresh-token cookie mode for browsers', () => {
     assert.equal(crossSite.json().error, 'invalid_grant');
   });
 
+  it('tells the operator to set GATEHOUSE_TRUST_PROXY when a TLS-terminating proxy hides https', async () => {
+    const value = cookieValue((await login()).headers['set-cookie']);
+    // The proxy speaks https to the browser and http to us, and we don't trust its headers.
+    const behindProxy = await t.app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: {
+        ...COOKIE_MODE,
+        cookie: `gatehouse_refresh=${value}`,
+        host: 'auth.example.com',
+        origin: 'https://auth.example.com',
+        'x-forwarded-proto': 'https',
+      },
+      payload: 'grant_type=refresh_token',
+    });
+    assert.equal(behindProxy.statusCode, 400);
+    assert.equal(behindProxy.json().error, 'invalid_grant');
+    assert.match(behindProxy.json().detail, /^Cross-site refresh refused/);
+    assert.match(behindProxy.json().detail, /GATEHOUSE_TRUST_PROXY/);
+    assert.match(behindProxy.json().detail, /GATEHOUSE_PUBLIC_URL/);
+    // A page of another site gets no configuration advice.
+    const crossSite = await t.app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: {
+        ...COOKIE_MODE,
+        cookie: `gatehouse_refresh=${value}`,
+        origin: 'https://evil.example',
+      },
+      payload: 'grant_type=refresh_token',
+    });
+    assert.equal(crossSite.json().detail, 'Cross-site refresh refused');
+  });
+
   it('clears the cookie on logout', async () => {
     const response = await login();
     const logout = await t.app.inject({
@@ -113,5 +147,129 @@ describe('refresh-token cookie mode for browsers', () => {
       String(logout.headers['set-cookie']),
       /^gatehouse_refresh=; Path=\/token; Max-Age=0/,
     );
+  });
+});
+
+describe('refresh-token cookie mode behind a TLS-terminating proxy', () => {
+  let t: TestApp;
+  let email: string;
+  before(async () => {
+    t = await createTestApp({ env: { GATEHOUSE_PUBLIC_URL: 'https://auth.example.com' } });
+    email = uniqueEmail('public-url');
+    await t.app.inject({
+      method: 'POST',
+      url: '/users/',
+      payload: { email, password: STRONG_PASSWORD },
+    });
+  });
+  after(() => t.close());
+
+  // What the proxy forwards: plain http, its own Host, no X-Forwarded-* we would trust.
+  const fromProxy = { host: '127.0.0.1:8000' };
+  const refreshFrom = (origin: string, value: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { ...COOKIE_MODE, ...fromProxy, cookie: `gatehouse_refresh=${value}`, origin },
+      payload: 'grant_type=refresh_token',
+    });
+
+  it('marks the cookie Secure when GATEHOUSE_PUBLIC_URL is https, though the request came over http', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { ...COOKIE_MODE, ...fromProxy },
+      payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
+    });
+    assert.equal(response.statusCode, 200);
+    assert.match(String(response.headers['set-cookie']), /; Secure(;|$)/);
+    const logout = await t.app.inject({
+      method: 'POST',
+      url: '/logout',
+      headers: { ...fromProxy, authorization: `Bearer ${String(response.json().access_token)}` },
+    });
+    assert.match(String(logout.headers['set-cookie']), /Max-Age=0.*; Secure/);
+  });
+
+  it('accepts a refresh from the public origin and refuses every other, the request’s own included', async () => {
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { ...COOKIE_MODE, ...fromProxy },
+      payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
+    });
+    const value = cookieValue(login.headers['set-cookie']);
+    for (const origin of [
+      'http://127.0.0.1:8000',
+      'http://auth.example.com',
+      'https://evil.example',
+    ]) {
+      const refused = await refreshFrom(origin, value);
+      assert.equal(refused.statusCode, 400, origin);
+      assert.equal(refused.json().error, 'invalid_grant');
+    }
+    const refreshed = await refreshFrom('https://auth.example.com', value);
+    assert.equal(refreshed.statusCode, 200, refreshed.body);
+    assert.match(String(refreshed.headers['set-cookie']), /; Secure(;|$)/);
+    assert.notEqual(cookieValue(refreshed.headers['set-cookie']), value);
+  });
+});
+
+describe('refresh-token cookie mode behind a trusted proxy (GATEHOUSE_TRUST_PROXY)', () => {
+  let t: TestApp;
+  let email: string;
+  before(async () => {
+    // inject() comes from 127.0.0.1: the "proxy" is on loopback.
+    t = await createTestApp({ env: { GATEHOUSE_TRUST_PROXY: 'loopback' } });
+    email = uniqueEmail('trusted-proxy');
+    await t.app.inject({
+      method: 'POST',
+      url: '/users/',
+      payload: { email, password: STRONG_PASSWORD },
+    });
+  });
+  after(() => t.close());
+
+  const viaProxy = (headers: Record<string, string>) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { ...COOKIE_MODE, host: 'auth.example.com', ...headers },
+      payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
+    });
+
+  it('takes https from X-Forwarded-Proto: Secure cookie, and the https page may refresh', async () => {
+    const login = await viaProxy({ 'x-forwarded-proto': 'https' });
+    assert.match(String(login.headers['set-cookie']), /; Secure(;|$)/);
+    const refreshed = await t.app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: {
+        ...COOKIE_MODE,
+        host: 'auth.example.com',
+        'x-forwarded-proto': 'https',
+        origin: 'https://auth.example.com',
+        cookie: `gatehouse_refresh=${cookieValue(login.headers['set-cookie'])}`,
+      },
+      payload: 'grant_type=refresh_token',
+    });
+    assert.equal(refreshed.statusCode, 200, refreshed.body);
+  });
+
+  it('names X-Forwarded-Proto and GATEHOUSE_PUBLIC_URL when the trusted proxy does not send it', async () => {
+    const login = await viaProxy({});
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: {
+        ...COOKIE_MODE,
+        host: 'auth.example.com',
+        origin: 'https://auth.example.com',
+        cookie: `gatehouse_refresh=${cookieValue(login.headers['set-cookie'])}`,
+      },
+      payload: 'grant_type=refresh_token',
+    });
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.json().detail, /X-Forwarded-Proto.*GATEHOUSE_PUBLIC_URL/);
   });
 });

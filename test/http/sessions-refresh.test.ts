@@ -116,4 +116,4 @@ for (const backend of STORAGE_BACKENDS) {
   });
 }
 
-// GATEHOUSE_REFRESH_REUSE_GRACE is covered on both stores in refresh-tokens.test.ts.
+// GATEHOUSE_REFRESH_REUSE_GRACE is covered on both stores in refresh-reuse-grace.test.ts.

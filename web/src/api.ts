@@ -129,16 +129,33 @@ interface TokenResponse {
   access_token: string;
 }
 
+// One name for every tab of this origin: the browser grants it to one tab at a time.
+const REFRESH_LOCK = 'gatehouse-refresh-cookie';
+
 /**
- * Gets a new access token from the refresh cookie. Single-flight: parallel callers share one
- * refresh, so two tabs' worth of requests never present the same refresh token twice.
+ * Runs `task` while no other tab of this origin refreshes (Web Locks API). All tabs share one
+ * refresh cookie, and each refresh spends it: two tabs sending it at once would be reuse
+ * (RFC 9700 4.14.2) and end the session. Under the lock, the next tab sends the cookie the
+ * previous refresh set. `navigator.locks` exists only in secure contexts (HTTPS, localhost);
+ * elsewhere tabs are not coordinated (docs/web-ui.md).
+ */
+async function oneTabAtATime<T>(task: () => Promise<T>): Promise<T> {
+  return 'locks' in navigator ? await navigator.locks.request(REFRESH_LOCK, task) : task();
+}
+
+/**
+ * Gets a new access token from the refresh cookie. Single-flight within the page (parallel
+ * callers share one refresh) and one tab at a time across tabs, so the UI never presents the
+ * same refresh token twice.
  */
 export function refresh(): Promise<boolean> {
-  refreshing ??= call<TokenResponse>('POST', '/token', {
-    form: { grant_type: 'refresh_token' },
-    headers: COOKIE_MODE,
-    auth: false,
-  })
+  refreshing ??= oneTabAtATime(() =>
+    call<TokenResponse>('POST', '/token', {
+      form: { grant_type: 'refresh_token' },
+      headers: COOKIE_MODE,
+      auth: false,
+    }),
+  )
     .then((body) => {
       accessToken = body.access_token;
       return true;

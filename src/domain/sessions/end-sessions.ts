@@ -61,6 +61,12 @@ export function listSessions(deps: EndSessionsDeps, userId: number): Promise<Ses
 // Revoked sessions are kept a day, then purged with expired ones (their refresh tokens too).
 const REVOKED_RETENTION_SECONDS = 86_400;
 
-export function purgeEndedSessions(deps: EndSessionsDeps): Promise<number> {
-  return deps.sessions.purgeEnded(deps.clock.now(), REVOKED_RETENTION_SECONDS);
+export async function purgeEndedSessions(
+  deps: EndSessionsDeps & { reuseGraceSeconds: number },
+): Promise<number> {
+  const now = deps.clock.now();
+  // A sealed child only serves its parent's grace window; past it, a copy of the store should
+  // hold nothing an old stolen token could open (docs/sessions.md).
+  await deps.sessions.eraseSealedChildren(new Date(now.getTime() - deps.reuseGraceSeconds * 1000));
+  return deps.sessions.purgeEnded(now, REVOKED_RETENTION_SECONDS);
 }

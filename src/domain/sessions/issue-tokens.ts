@@ -21,15 +21,16 @@ export interface IssueTokensDeps {
 }
 
 /**
- * A new access token and a new refresh token for a live session; undefined when the session
- * was deleted (with its user) since the caller saw it, for the caller to answer as its grant's
- * failure.
+ * A new access token and a refresh token for a live session: a new random one unless the
+ * caller hands one in (a refresh re-issuing the child of its grace window). Undefined when the
+ * session was deleted (with its user) since the caller saw it, for the caller to answer as its
+ * grant's failure.
  */
 export async function issueTokens(
   deps: IssueTokensDeps,
   grant: { userId: number; sessionId: string; scope: string; refreshExpiresAt: Date },
+  refreshToken = generateRefreshToken(),
 ): Promise<TokenGrant | undefined> {
-  const refreshToken = generateRefreshToken();
   const stored = await deps.sessions.addRefreshToken({
     hash: hashRefreshToken(refreshToken),
     sessionId: grant.sessionId,

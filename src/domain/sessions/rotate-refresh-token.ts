@@ -5,7 +5,12 @@ import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
 import { issueTokens, type TokenGrant } from './issue-tokens.ts';
-import { hashRefreshToken } from './refresh-token.ts';
+import {
+  generateRefreshToken,
+  hashRefreshToken,
+  openSealedChild,
+  sealChild,
+} from './refresh-token.ts';
 import type { ClientInfo } from './session.ts';
 import type { SessionRepository } from './session-repository.ts';
 
@@ -28,7 +33,9 @@ function invalidGrant(): GatehouseError {
  * RFC 6749 6 with rotation (RFC 9700 4.14.2): each refresh token works once and is replaced.
  * Presenting a used one means it was copied, so the whole session it belongs to is ended
  * (reuse detection) — unless it comes within the configured grace window after its rotation,
- * which is how several tabs refreshing at once are told apart from a replay.
+ * which is how several tabs refreshing at once are told apart from a replay. Inside the window
+ * the parent gets the very child its rotation issued, never a second one: the session stays
+ * one chain, so whichever holder falls behind it later is still caught as reuse.
  */
 export async function rotateRefreshToken(
   deps: RotateRefreshTokenDeps,
@@ -36,12 +43,26 @@ export async function rotateRefreshToken(
   client?: ClientInfo,
 ): Promise<TokenGrant> {
   const now = deps.clock.now();
-  const result = await deps.sessions.consumeRefreshToken(hashRefreshToken(refreshToken), now);
+  const graceOn = deps.reuseGraceSeconds > 0;
+  const child = generateRefreshToken();
+  // Sealed under the parent so that only a re-presentation of the parent can get it back;
+  // in strict mode nothing is re-issued, so nothing is stored.
+  const result = await deps.sessions.consumeRefreshToken(
+    hashRefreshToken(refreshToken),
+    now,
+    graceOn ? sealChild(child, refreshToken) : undefined,
+  );
   if (result.outcome === 'unknown') throw invalidGrant();
+  let issued = child;
   if (result.outcome === 'already_used') {
     const sinceRotation = (now.getTime() - result.usedAt.getTime()) / 1000;
-    const withinGrace = deps.reuseGraceSeconds > 0 && sinceRotation <= deps.reuseGraceSeconds;
-    if (!withinGrace) {
+    const sibling =
+      graceOn && sinceRotation <= deps.reuseGraceSeconds && result.sealedChild !== null
+        ? openSealedChild(result.sealedChild, refreshToken)
+        : undefined;
+    // RFC 9700 4.14.2: outside the window, or when the child can't be re-issued (rotated in
+    // strict mode, erased), the strict rule applies; a second, independent child never exists.
+    if (sibling === undefined) {
       await deps.sessions.revoke(result.sessionId, result.userId, now);
       // Recorded before the grant fails: whoever replayed it is not known, so no actor.
       await recordAuditEvent(
@@ -55,6 +76,7 @@ export async function rotateRefreshToken(
         'Refresh token was already used; the session has been ended',
       );
     }
+    issued = sibling;
   }
   // The session (and its user) must be live: logout, disabling and expiry all end refreshes.
   // A consumed token proved that in the consuming statement itself; a sibling presented
@@ -66,12 +88,16 @@ export async function rotateRefreshToken(
   if (!session) throw invalidGrant();
   const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
   await deps.sessions.touch(result.sessionId, now, expiresAt);
-  const grant = await issueTokens(deps, {
-    userId: result.userId,
-    sessionId: result.sessionId,
-    scope: narrowScope(session.scope, session.user.role),
-    refreshExpiresAt: expiresAt,
-  });
+  const grant = await issueTokens(
+    deps,
+    {
+      userId: result.userId,
+      sessionId: result.sessionId,
+      scope: narrowScope(session.scope, session.user.role),
+      refreshExpiresAt: expiresAt,
+    },
+    issued,
+  );
   if (!grant) throw invalidGrant();
   await recordAuditEvent(
     deps,
@@ -80,7 +106,10 @@ export async function rotateRefreshToken(
       actorId: result.userId,
       subjectId: result.userId,
       email: session.user.email,
-      details: { session_id: result.sessionId },
+      details: {
+        session_id: result.sessionId,
+        ...(result.outcome === 'already_used' ? { reissued_in_grace: true } : {}),
+      },
     },
     client,
   );

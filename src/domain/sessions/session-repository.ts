@@ -21,8 +21,17 @@ export type ConsumeResult =
    * `session` is as it was at that moment, even if another caller ends it right after.
    */
   | { outcome: 'consumed'; sessionId: string; userId: number; session: ActiveSession }
-  /** The token was used before, at `usedAt`: a replay, or a concurrent tab inside the grace window. */
-  | { outcome: 'already_used'; sessionId: string; userId: number; usedAt: Date }
+  /**
+   * The token was used before, at `usedAt`: a replay, or a concurrent tab inside the grace
+   * window. `sealedChild` is what the caller that consumed it stored (null when none or erased).
+   */
+  | {
+      outcome: 'already_used';
+      sessionId: string;
+      userId: number;
+      usedAt: Date;
+      sealedChild: string | null;
+    }
   /** No such token, or it expired. */
   | { outcome: 'unknown' };
 
@@ -65,18 +74,29 @@ export interface SessionRepository {
   revokeAllForUser(userId: number, now: Date, exceptSessionId?: string): Promise<number>;
 
   /**
-   * Stores a refresh token of a session; false when the session no longer exists (deleted with
-   * its user, or purged, since the caller saw it), and nothing is stored.
+   * Stores a refresh token. Idempotent: adding a hash that is already stored changes nothing
+   * (not even its `used_at`), so every presenter of a parent inside the grace window may add
+   * the one child, in any order, concurrently, and the first write stands. False when the
+   * session no longer exists (deleted with its user, or purged, since the caller saw it), and
+   * nothing is stored.
    */
   addRefreshToken(token: NewRefreshToken): Promise<boolean>;
 
   /**
-   * Marks the refresh token with this hash used, in one conditional statement that also
-   * requires its session to be active and its user enabled: of concurrent callers presenting
-   * the same token exactly one gets `consumed`, the others `already_used`. An expired token,
-   * or one whose session has ended, is `unknown`.
+   * Marks the refresh token with this hash used, and stores `sealedChild` with it, in one
+   * conditional statement that also requires its session to be active and its user enabled:
+   * of concurrent callers presenting the same token exactly one gets `consumed`, the others
+   * `already_used` with the winner's `sealedChild` (never their own). An expired token, or one
+   * whose session has ended, is `unknown`.
    */
-  consumeRefreshToken(hash: string, now: Date): Promise<ConsumeResult>;
+  consumeRefreshToken(hash: string, now: Date, sealedChild?: string): Promise<ConsumeResult>;
+
+  /**
+   * Erases the sealed child of every token used before `usedBefore` (its grace window is over),
+   * so a copy of the store holds none that could still be opened with an old token. Returns
+   * how many were erased. `used_at` stays: reuse of those tokens is still detected.
+   */
+  eraseSealedChildren(usedBefore: Date): Promise<number>;
 
   /**
    * Deletes sessions that expired, or were revoked more than `revokedRetentionSeconds` ago,

@@ -4,7 +4,7 @@ import type { Services } from '../../services.ts';
 import { BEARER_SECURITY, principalOf, requireUser } from '../authenticate.ts';
 import { clientInfo } from '../client-info.ts';
 import { requireContentType } from '../content-type.ts';
-import { clearRefreshCookie } from '../refresh-cookie.ts';
+import type { RefreshCookies } from '../refresh-cookie.ts';
 import { ErrorSchema } from '../schemas.ts';
 
 const SessionItem = Type.Object({
@@ -24,7 +24,10 @@ const ChangePasswordBody = Type.Object({
 });
 
 /** Logout, the user's own sessions and password change: API.md 2. */
-export function sessionRoutes(services: Services): FastifyPluginAsyncTypebox {
+export function sessionRoutes(
+  services: Services,
+  cookies: RefreshCookies,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     // onRequest: the caller is known (or refused with 401) before any body is parsed or validated.
     const guarded = { onRequest: requireUser(services) };
@@ -43,7 +46,7 @@ export function sessionRoutes(services: Services): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const { user, sessionId } = principalOf(request);
         await services.endSession(user.id, sessionId, clientInfo(request));
-        clearRefreshCookie(request, reply);
+        cookies.clear(request, reply);
         return reply.code(204).send(null);
       },
     );
@@ -60,7 +63,7 @@ export function sessionRoutes(services: Services): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         await services.endAllSessions(principalOf(request).user.id, undefined, clientInfo(request));
-        clearRefreshCookie(request, reply);
+        cookies.clear(request, reply);
         return reply.code(204).send(null);
       },
     );

@@ -5,13 +5,7 @@ import { GatehouseError } from '../../domain/errors.ts';
 import type { TokenGrant } from '../../domain/sessions/issue-tokens.ts';
 import type { Services } from '../../services.ts';
 import { clientInfo } from '../client-info.ts';
-import {
-  assertSameOriginCookieCall,
-  clearRefreshCookie,
-  readRefreshCookie,
-  setRefreshCookie,
-  wantsRefreshCookie,
-} from '../refresh-cookie.ts';
+import { readRefreshCookie, wantsRefreshCookie, type RefreshCookies } from '../refresh-cookie.ts';
 import { requireContentType } from '../content-type.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { missingFields } from '../validation.ts';
@@ -42,9 +36,14 @@ const TokenResponse = Type.Object({
   scope: Type.String(),
 });
 
-function tokenResponse(request: FastifyRequest, reply: FastifyReply, grant: TokenGrant) {
+function tokenResponse(
+  cookies: RefreshCookies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  grant: TokenGrant,
+) {
   const cookieMode = wantsRefreshCookie(request);
-  if (cookieMode) setRefreshCookie(request, reply, grant.refreshToken, grant.refreshExpiresIn);
+  if (cookieMode) cookies.set(request, reply, grant.refreshToken, grant.refreshExpiresIn);
   return {
     access_token: grant.accessToken,
     token_type: 'bearer' as const,
@@ -56,6 +55,7 @@ function tokenResponse(request: FastifyRequest, reply: FastifyReply, grant: Toke
 
 /** The refresh token of a refresh grant: the form field, or in cookie mode the cookie. */
 function presentedRefreshToken(
+  cookies: RefreshCookies,
   request: FastifyRequest,
   reply: FastifyReply,
   field: string | undefined,
@@ -63,14 +63,17 @@ function presentedRefreshToken(
   if (field !== undefined) return field;
   const cookie = wantsRefreshCookie(request) ? readRefreshCookie(request) : undefined;
   if (cookie === undefined) throw missingFields('body', ['refresh_token']);
-  assertSameOriginCookieCall(request);
+  cookies.assertSameOrigin(request);
   // Whatever happens next, this cookie is spent: success replaces it, failure must not retry it.
-  clearRefreshCookie(request, reply);
+  cookies.clear(request, reply);
   return cookie;
 }
 
 /** POST /token: the OAuth2 token endpoint, password and refresh_token grants (API.md 1, 2). */
-export function tokenRoutes(services: Services): FastifyPluginAsyncTypebox {
+export function tokenRoutes(
+  services: Services,
+  cookies: RefreshCookies,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/token',
@@ -95,6 +98,7 @@ export function tokenRoutes(services: Services): FastifyPluginAsyncTypebox {
           const missing = (['username', 'password'] as const).filter((f) => form[f] === undefined);
           if (missing.length > 0) throw missingFields('body', missing);
           return tokenResponse(
+            cookies,
             request,
             reply,
             await services.passwordGrant({
@@ -106,8 +110,9 @@ export function tokenRoutes(services: Services): FastifyPluginAsyncTypebox {
           );
         }
         if (grantType === 'refresh_token') {
-          const refreshToken = presentedRefreshToken(request, reply, form.refresh_token);
+          const refreshToken = presentedRefreshToken(cookies, request, reply, form.refresh_token);
           return tokenResponse(
+            cookies,
             request,
             reply,
             await services.rotateRefreshToken(refreshToken, clientInfo(request)),

@@ -34,6 +34,8 @@ export interface RefreshTokensTable {
   created_at: DbTime;
   expires_at: DbTime;
   used_at: DbTime | null;
+  /** The child this token was rotated into, sealed under this token (migration 0006), or null. */
+  sealed_child: string | null;
 }
 
 export interface SettingsTable {

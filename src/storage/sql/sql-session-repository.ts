@@ -117,21 +117,28 @@ function prepareSessionQueries(db: Kysely<Database>) {
         .where('id', '=', param<string>('sessionId')),
     ),
     addRefreshToken: prepareQuery<'hash' | 'sessionId' | 'createdAt' | 'expiresAt'>((param) =>
-      db.insertInto('refresh_tokens').values({
-        token_hash: param('hash'),
-        session_id: param('sessionId'),
-        created_at: param('createdAt'),
-        expires_at: param('expiresAt'),
-        used_at: null,
-      }),
+      db
+        .insertInto('refresh_tokens')
+        .values({
+          token_hash: param('hash'),
+          session_id: param('sessionId'),
+          created_at: param('createdAt'),
+          expires_at: param('expiresAt'),
+          used_at: null,
+        })
+        // Idempotent (the port's contract): every grace-window presenter of a parent adds the
+        // one child it re-issues, and the first write (with its used_at) stands.
+        .onConflict((oc) => oc.column('token_hash').doNothing()),
     ),
     // RFC 9700 4.14.2: one conditional UPDATE decides which concurrent presenter rotates, and
     // only while the session and its user are live, so the winner's right to rotate is settled
     // in the same statement (a loser revoking the session a moment later can't undo it).
-    consume: prepareQuery<'hash' | 'now'>((param) =>
+    consume: prepareQuery<'hash' | 'now' | 'sealedChild'>((param) =>
       db
         .updateTable('refresh_tokens')
-        .set({ used_at: param('now') })
+        // The sealed child is written by the same statement that wins the token, so whoever
+        // sees it used sees the winner's child too.
+        .set({ used_at: param('now'), sealed_child: param('sealedChild') })
         .where('token_hash', '=', param<string>('hash'))
         .where('used_at', 'is', null)
         .where('expires_at', '>', param<string>('now'))
@@ -160,6 +167,7 @@ function prepareSessionQueries(db: Kysely<Database>) {
           'sessions.last_used_at',
           'sessions.scope',
           'refresh_tokens.used_at',
+          'refresh_tokens.sealed_child',
           'refresh_tokens.expires_at as token_expires_at',
           ...USER_COLUMNS.map((c) => `users.${c}` as const),
         ])
@@ -173,7 +181,7 @@ type RefreshTokenRow = Pick<
   'id' | 'email' | 'role' | 'created_at' | 'disabled_at'
 > &
   Pick<Selectable<SessionsTable>, 'last_used_at' | 'scope'> &
-  Pick<Selectable<RefreshTokensTable>, 'used_at'> & {
+  Pick<Selectable<RefreshTokensTable>, 'used_at' | 'sealed_child'> & {
     session_id: string;
     token_expires_at: Selectable<RefreshTokensTable>['expires_at'];
   };
@@ -306,9 +314,13 @@ export class SqlSessionRepository implements SessionRepository {
     }
   }
 
-  async consumeRefreshToken(hash: string, now: Date): Promise<ConsumeResult> {
-    const consumed = (await this.#run(this.#prepared.consume({ hash, now: toDbTime(now) })))
-      .rows[0];
+  async consumeRefreshToken(hash: string, now: Date, sealedChild?: string): Promise<ConsumeResult> {
+    const consume = this.#prepared.consume({
+      hash,
+      now: toDbTime(now),
+      sealedChild: sealedChild ?? null,
+    });
+    const consumed = (await this.#run(consume)).rows[0];
     const found = this.#prepared.findRefreshToken({ hash });
     const row = (await this.#run(found)).rows[0] as RefreshTokenRow | undefined;
     if (!row) return { outcome: 'unknown' };
@@ -327,7 +339,18 @@ export class SqlSessionRepository implements SessionRepository {
       sessionId: row.session_id,
       userId: user.id,
       usedAt: toDate(row.used_at),
+      sealedChild: row.sealed_child,
     };
+  }
+
+  async eraseSealedChildren(usedBefore: Date): Promise<number> {
+    const result = await this.#db
+      .updateTable('refresh_tokens')
+      .set({ sealed_child: null })
+      .where('sealed_child', 'is not', null)
+      .where('used_at', '<', toDbTime(usedBefore))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   async purgeEnded(now: Date, revokedRetentionSeconds: number): Promise<number> {

@@ -4,6 +4,7 @@ import * as refreshTokens from './0002-refresh-tokens.ts';
 import * as loginThrottle from './0003-login-throttle.ts';
 import * as auditLog from './0004-audit-log.ts';
 import * as forgetRawUsernames from './0005-forget-raw-usernames.ts';
+import * as refreshTokenGraceChild from './0006-refresh-token-grace-child.ts';
 
 /** Forward-only migrations, in order. Add a module `NNNN-what.ts` and list it here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-login-throttle': loginThrottle,
   '0004-audit-log': auditLog,
   '0005-forget-raw-usernames': forgetRawUsernames,
+  '0006-refresh-token-grace-child': refreshTokenGraceChild,
 };
 
 export const migrationProvider: MigrationProvider = {
