@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Config, Environment, LogLevel } from './config.ts';
 import { Secret } from './secret.ts';
+import { guessableSecretReason } from './secret-strength.ts';
 
 /** Start-up refuses a bad configuration with every problem listed at once. */
 export class ConfigError extends Error {
@@ -155,6 +156,7 @@ export function loadConfig(env: Env): Config {
   }
 
   const rawSecret = read.optional('GATEHOUSE_JWT_SECRET');
+  const guessable = rawSecret === undefined ? undefined : guessableSecretReason(rawSecret);
   if (rawSecret !== undefined && rawSecret.length < MIN_SECRET_LENGTH) {
     read.problems.push(
       `GATEHOUSE_JWT_SECRET: must have at least ${MIN_SECRET_LENGTH} characters (256 bits); generate one with: openssl rand -base64 48`,
@@ -162,6 +164,10 @@ export function loadConfig(env: Env): Config {
   } else if (rawSecret !== undefined && KNOWN_DEFAULT_SECRETS.has(rawSecret)) {
     read.problems.push(
       'GATEHOUSE_JWT_SECRET: is a published example value; generate one with: openssl rand -base64 48',
+    );
+  } else if (guessable !== undefined) {
+    read.problems.push(
+      `GATEHOUSE_JWT_SECRET: is guessable (it ${guessable}); use random bytes, e.g. generate one with: openssl rand -base64 48`,
     );
   } else if (rawSecret === undefined && production) {
     read.problems.push(
