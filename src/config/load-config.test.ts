@@ -248,6 +248,26 @@ describe('loadConfig: the production signing secret', () => {
   });
 });
 
+describe('loadConfig: /metrics exposure', () => {
+  it('serves /metrics by default in development only', () => {
+    assert.equal(loadConfig({}).metricsEnabled, true);
+    const production = { GATEHOUSE_ENV: 'production', GATEHOUSE_JWT_SECRET: GOOD_SECRET };
+    assert.equal(loadConfig(production).metricsEnabled, false);
+    assert.equal(loadConfig({ ...production, GATEHOUSE_METRICS: 'true' }).metricsEnabled, true);
+  });
+
+  it('keeps GATEHOUSE_METRICS_TOKEN secret and refuses a short or guessable one', () => {
+    const config = loadConfig({ GATEHOUSE_METRICS_TOKEN: GOOD_SECRET });
+    assert.equal(config.metricsToken?.reveal(), GOOD_SECRET);
+    assert.equal(inspect(config.metricsToken), '[redacted]');
+    for (const weak of ['short-token', 'm'.repeat(40)]) {
+      const error = configError({ GATEHOUSE_METRICS_TOKEN: weak });
+      assert.match(error.message, /GATEHOUSE_METRICS_TOKEN: is guessable/);
+      assert.ok(!error.message.includes(weak));
+    }
+  });
+});
+
 describe('loadConfig: the result', () => {
   const withBootstrap = {
     GATEHOUSE_JWT_SECRET: GOOD_SECRET,

@@ -135,6 +135,22 @@ function readCorsOrigins(read: Reader): string[] {
   return origins;
 }
 
+/** GATEHOUSE_METRICS_TOKEN: the bearer token Prometheus must send for GET /metrics, if any. */
+function readMetricsToken(read: Reader): Secret | undefined {
+  const raw = read.optional('GATEHOUSE_METRICS_TOKEN');
+  if (raw === undefined) return undefined;
+  const weakness =
+    raw.length < MIN_SECRET_LENGTH
+      ? `has fewer than ${MIN_SECRET_LENGTH} characters`
+      : guessableSecretReason(raw);
+  if (weakness !== undefined) {
+    read.problems.push(
+      `GATEHOUSE_METRICS_TOKEN: is guessable (it ${weakness}); generate one with: openssl rand -base64 32`,
+    );
+  }
+  return new Secret(raw);
+}
+
 /** Reads API.md 6's variables (and a few operational extras) into one frozen Config. */
 export function loadConfig(env: Env): Config {
   const read = new Reader(env);
@@ -221,8 +237,14 @@ export function loadConfig(env: Env): Config {
       'trace',
       'silent',
     ]),
+    // ASVS 14.3 / CWE-200: the hashing queue and login-failure counters tell an attacker how
+    // an attack is going; production exposes them only when asked (and ideally with a token).
     metricsEnabled:
-      read.choice<'true' | 'false'>('GATEHOUSE_METRICS', 'true', ['true', 'false']) === 'true',
+      read.choice<'true' | 'false'>('GATEHOUSE_METRICS', production ? 'false' : 'true', [
+        'true',
+        'false',
+      ]) === 'true',
+    metricsToken: readMetricsToken(read),
     workers: read.integer('GATEHOUSE_WORKERS', 1, 1, 64),
     corsOrigins: readCorsOrigins(read),
     redisKeyPrefix: read.string('GATEHOUSE_REDIS_KEY_PREFIX', 'gatehouse:'),

@@ -61,7 +61,7 @@ export async function buildServer(
   await registerOpenApi(app);
 
   const metrics = registerMetrics(app, services);
-  if (config.metricsEnabled) await app.register(metricsRoute(metrics));
+  if (config.metricsEnabled) await app.register(metricsRoute(metrics, config.metricsToken));
   await app.register(healthRoutes(services));
   await app.register(userRoutes(services));
   await app.register(tokenRoutes(services));
