@@ -8,7 +8,10 @@ interface ErrorResponse {
   detail?: string;
   /** Extra headers, e.g. the RFC 6750 challenge. */
   headers?: Record<string, string>;
-  /** RFC 6749 5.2 error code, for /token failures. */
+  /**
+   * RFC 6749 5.2 error code, sent with this error on every route. On an OAuth endpoint the
+   * errors without one get `OAUTH_ERROR_BY_STATUS`'s.
+   */
   oauthError?: string;
 }
 
