@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import type { Config } from './config/config.ts';
+import { assertSafeToListen } from './config/listen-safety.ts';
 import { closeOnSignals, startServer } from './serve.ts';
 import { openStorage } from './storage/open-storage.ts';
 
@@ -13,6 +14,8 @@ const RESTART_DELAY_MS = 1000;
  * in the store; rate-limit counters are per process unless Redis is configured).
  */
 export async function serveCluster(config: Config): Promise<void> {
+  // Before forking: a worker refused at start would only be restarted, again and again.
+  assertSafeToListen(config);
   if (!cluster.isPrimary) {
     closeOnSignals(await startServer(config));
     return;

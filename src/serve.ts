@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
+import { assertSafeToListen } from './config/listen-safety.ts';
 import { buildServer } from './http/build-server.ts';
 import { createServices, type Services } from './services.ts';
 import { openStorage, type StorageOptions } from './storage/open-storage.ts';
@@ -31,6 +32,7 @@ export function storageOptionsFor(
 
 /** serve: loadConfig → openStorage → createServices → buildServer → listen (STYLE.md). */
 export async function startServer(config: Config): Promise<RunningServer> {
+  assertSafeToListen(config);
   let log: FastifyInstance['log'] | undefined;
   const storage = await openStorage(
     config.databaseUrl,

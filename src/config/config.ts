@@ -37,8 +37,10 @@ export interface Config {
    */
   readonly publicUrl: string | undefined;
   readonly logLevel: LogLevel;
-  /** Serve GET /metrics (Prometheus text) on the public port. */
+  /** Serve GET /metrics (Prometheus text) on the public port; off by default in production. */
   readonly metricsEnabled: boolean;
+  /** When set, GET /metrics answers only `Authorization: Bearer <this>`. */
+  readonly metricsToken: Secret | undefined;
   /** Processes serving on one machine (node:cluster); 1 = no cluster. */
   readonly workers: number;
   /** Browser origins allowed to call the API cross-origin (CORS); empty = CORS off. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { format, inspect } from 'node:util';
 import { ConfigError, loadConfig } from './load-config.ts';
@@ -194,6 +195,47 @@ describe('loadConfig: the production signing secret', () => {
     assert.ok(!error.message.includes(FASTAPI_TUTORIAL_KEY), 'the error never repeats the secret');
   });
 
+  it('refuses a long secret with repeated characters, a short repeated pattern or a tiny alphabet', () => {
+    const guessable = [
+      'a'.repeat(32),
+      '0'.repeat(64),
+      'ab'.repeat(20),
+      'password'.repeat(4),
+      '0123456789'.repeat(4),
+      'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabcdefghijk',
+    ];
+    for (const secret of guessable) {
+      for (const env of ['production', 'development']) {
+        const error = configError({ GATEHOUSE_ENV: env, GATEHOUSE_JWT_SECRET: secret });
+        assert.equal(error.problems.length, 1, secret);
+        assert.match(error.message, /GATEHOUSE_JWT_SECRET: is guessable \(it [^)]+\)/, secret);
+        assert.match(error.message, /openssl rand/);
+        assert.ok(!error.message.includes(secret), 'the error never repeats the secret');
+      }
+    }
+    assert.match(
+      configError({ GATEHOUSE_JWT_SECRET: 'a'.repeat(32) }).message,
+      /uses only 1 distinct character/,
+    );
+    assert.match(
+      configError({ GATEHOUSE_JWT_SECRET: 'qwertyuiop'.repeat(4) }).message,
+      /repeats the same 10 characters/,
+    );
+  });
+
+  it('accepts random secrets as openssl rand writes them, base64 or hex', () => {
+    for (let i = 0; i < 200; i++) {
+      for (const secret of [
+        randomBytes(48).toString('base64'),
+        randomBytes(32).toString('hex'),
+        randomBytes(16).toString('hex'),
+        randomBytes(24).toString('base64url'),
+      ]) {
+        assert.equal(loadConfig({ GATEHOUSE_JWT_SECRET: secret }).jwtSecret?.reveal(), secret);
+      }
+    }
+  });
+
   it('starts production with a long random secret', () => {
     const config = loadConfig({ GATEHOUSE_ENV: 'production', GATEHOUSE_JWT_SECRET: GOOD_SECRET });
     assert.equal(config.env, 'production');
@@ -203,6 +245,26 @@ describe('loadConfig: the production signing secret', () => {
 
   it('lets development start without a secret (one is generated and stored)', () => {
     assert.equal(loadConfig({ GATEHOUSE_ENV: 'development' }).jwtSecret, undefined);
+  });
+});
+
+describe('loadConfig: /metrics exposure', () => {
+  it('serves /metrics by default in development only', () => {
+    assert.equal(loadConfig({}).metricsEnabled, true);
+    const production = { GATEHOUSE_ENV: 'production', GATEHOUSE_JWT_SECRET: GOOD_SECRET };
+    assert.equal(loadConfig(production).metricsEnabled, false);
+    assert.equal(loadConfig({ ...production, GATEHOUSE_METRICS: 'true' }).metricsEnabled, true);
+  });
+
+  it('keeps GATEHOUSE_METRICS_TOKEN secret and refuses a short or guessable one', () => {
+    const config = loadConfig({ GATEHOUSE_METRICS_TOKEN: GOOD_SECRET });
+    assert.equal(config.metricsToken?.reveal(), GOOD_SECRET);
+    assert.equal(inspect(config.metricsToken), '[redacted]');
+    for (const weak of ['short-token', 'm'.repeat(40)]) {
+      const error = configError({ GATEHOUSE_METRICS_TOKEN: weak });
+      assert.match(error.message, /GATEHOUSE_METRICS_TOKEN: is guessable/);
+      assert.ok(!error.message.includes(weak));
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Config, Environment, LogLevel } from './config.ts';
 import { Secret } from './secret.ts';
+import { guessableSecretReason } from './secret-strength.ts';
 
 /** Start-up refuses a bad configuration with every problem listed at once. */
 export class ConfigError extends Error {
@@ -165,6 +166,22 @@ function readPublicUrl(read: Reader): string | undefined {
   return url.href.replace(/\/$/, '');
 }
 
+/** GATEHOUSE_METRICS_TOKEN: the bearer token Prometheus must send for GET /metrics, if any. */
+function readMetricsToken(read: Reader): Secret | undefined {
+  const raw = read.optional('GATEHOUSE_METRICS_TOKEN');
+  if (raw === undefined) return undefined;
+  const weakness =
+    raw.length < MIN_SECRET_LENGTH
+      ? `has fewer than ${MIN_SECRET_LENGTH} characters`
+      : guessableSecretReason(raw);
+  if (weakness !== undefined) {
+    read.problems.push(
+      `GATEHOUSE_METRICS_TOKEN: is guessable (it ${weakness}); generate one with: openssl rand -base64 32`,
+    );
+  }
+  return new Secret(raw);
+}
+
 /** Reads API.md 6's variables (and a few operational extras) into one frozen Config. */
 export function loadConfig(env: Env): Config {
   const read = new Reader(env);
@@ -186,6 +203,7 @@ export function loadConfig(env: Env): Config {
   }
 
   const rawSecret = read.optional('GATEHOUSE_JWT_SECRET');
+  const guessable = rawSecret === undefined ? undefined : guessableSecretReason(rawSecret);
   if (rawSecret !== undefined && rawSecret.length < MIN_SECRET_LENGTH) {
     read.problems.push(
       `GATEHOUSE_JWT_SECRET: must have at least ${MIN_SECRET_LENGTH} characters (256 bits); generate one with: openssl rand -base64 48`,
@@ -193,6 +211,10 @@ export function loadConfig(env: Env): Config {
   } else if (rawSecret !== undefined && KNOWN_DEFAULT_SECRETS.has(rawSecret)) {
     read.problems.push(
       'GATEHOUSE_JWT_SECRET: is a published example value; generate one with: openssl rand -base64 48',
+    );
+  } else if (guessable !== undefined) {
+    read.problems.push(
+      `GATEHOUSE_JWT_SECRET: is guessable (it ${guessable}); use random bytes, e.g. generate one with: openssl rand -base64 48`,
     );
   } else if (rawSecret === undefined && production) {
     read.problems.push(
@@ -247,8 +269,14 @@ export function loadConfig(env: Env): Config {
       'trace',
       'silent',
     ]),
+    // ASVS 14.3 / CWE-200: the hashing queue and login-failure counters tell an attacker how
+    // an attack is going; production exposes them only when asked (and ideally with a token).
     metricsEnabled:
-      read.choice<'true' | 'false'>('GATEHOUSE_METRICS', 'true', ['true', 'false']) === 'true',
+      read.choice<'true' | 'false'>('GATEHOUSE_METRICS', production ? 'false' : 'true', [
+        'true',
+        'false',
+      ]) === 'true',
+    metricsToken: readMetricsToken(read),
     workers: read.integer('GATEHOUSE_WORKERS', 1, 1, 64),
     corsOrigins: readCorsOrigins(read),
     redisKeyPrefix: read.string('GATEHOUSE_REDIS_KEY_PREFIX', 'gatehouse:'),

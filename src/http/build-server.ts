@@ -62,7 +62,7 @@ export async function buildServer(
   await registerOpenApi(app);
 
   const metrics = registerMetrics(app, services);
-  if (config.metricsEnabled) await app.register(metricsRoute(metrics));
+  if (config.metricsEnabled) await app.register(metricsRoute(metrics, config.metricsToken));
   await app.register(healthRoutes(services));
   await app.register(userRoutes(services));
   // The web UI's refresh cookie: its origin check and Secure flag follow GATEHOUSE_PUBLIC_URL.

@@ -8,11 +8,70 @@ interface ErrorResponse {
   detail?: string;
   /** Extra headers, e.g. the RFC 6750 challenge. */
   headers?: Record<string, string>;
-  /** RFC 6749 5.2 error code, for /token failures. */
+  /**
+   * RFC 6749 5.2 error code, sent with this error on every route. On an OAuth endpoint the
+   * errors without one get `OAUTH_ERROR_BY_STATUS`'s.
+   */
   oauthError?: string;
 }
 
 const BEARER = { 'www-authenticate': 'Bearer' };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * An OAuth2 endpoint (POST /token): every error also carries RFC 6749 5.2's `error` and
+     * `error_description` beside `detail` (API.md 1).
+     */
+    oauthErrors?: boolean;
+  }
+}
+
+/**
+ * RFC 6749 5.2: the `error` of an OAuth endpoint's failure whose code has no `oauthError` of
+ * its own, by status. 5.2 defines no code for "try again later" or for a crash; those are
+ * 4.1.2.1's `temporarily_unavailable` and `server_error`, which OAuth2 libraries know.
+ */
+const OAUTH_ERROR_BY_STATUS: Readonly<Record<number, string>> = {
+  // The FastAPI contract answers wrong user credentials 401 (invalid_credentials): to RFC 6749
+  // that is a bad resource owner password grant, not a failed client authentication.
+  401: 'invalid_grant',
+  403: 'invalid_grant',
+  429: 'temporarily_unavailable',
+  500: 'server_error',
+  503: 'temporarily_unavailable',
+};
+
+// RFC 6749 5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+const NOT_DESCRIPTION_CHARACTER = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
+
+/** The RFC 6749 5.2 fields of a failure, for bodies that lack them. */
+function oauthFields(status: number, description: string, error?: string) {
+  return {
+    // 400, 413, 422 and anything else: the request itself is at fault.
+    error: error ?? OAUTH_ERROR_BY_STATUS[status] ?? 'invalid_request',
+    error_description: description.replace(NOT_DESCRIPTION_CHARACTER, '?'),
+  };
+}
+
+/**
+ * Sends an error body; on an OAuth endpoint (route config `oauthErrors`), with `error` and
+ * `error_description` added beside `detail`, so OAuth2 client libraries see a failure rather
+ * than a token (API.md 1). A body that has them already keeps its own.
+ */
+function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  body: { detail: string | ValidationIssue[]; code?: string; error?: string },
+): FastifyReply {
+  const oauth = request.routeOptions.config.oauthErrors === true && body.error === undefined;
+  const description =
+    typeof body.detail === 'string'
+      ? body.detail
+      : body.detail.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; ');
+  return reply.code(status).send(oauth ? { ...body, ...oauthFields(status, description) } : body);
+}
 
 /**
  * THE mapping from domain error code to HTTP. `satisfies` makes a new code without a
@@ -48,7 +107,11 @@ export const ERROR_RESPONSES = {
   store_unavailable: { status: 503 },
 } as const satisfies Record<ErrorCode, ErrorResponse>;
 
-function sendGatehouseError(reply: FastifyReply, error: GatehouseError): FastifyReply {
+function sendGatehouseError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: GatehouseError,
+): FastifyReply {
   const mapping: ErrorResponse = ERROR_RESPONSES[error.code];
   if (error.code === 'invalid_input') {
     const issue: ValidationIssue = {
@@ -56,7 +119,7 @@ function sendGatehouseError(reply: FastifyReply, error: GatehouseError): Fastify
       msg: error.message,
       type: 'value_error',
     };
-    return reply.code(422).send({ detail: [issue], code: error.code });
+    return sendError(request, reply, 422, { detail: [issue], code: error.code });
   }
   const detail = mapping.detail ?? error.message;
   if (mapping.headers) reply.headers(mapping.headers);
@@ -64,13 +127,17 @@ function sendGatehouseError(reply: FastifyReply, error: GatehouseError): Fastify
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   }
   const body = mapping.oauthError
-    ? { error: mapping.oauthError, error_description: detail, detail, code: error.code }
+    ? { ...oauthFields(mapping.status, detail, mapping.oauthError), detail, code: error.code }
     : { detail, code: error.code };
-  return reply.code(mapping.status).send(body);
+  return sendError(request, reply, mapping.status, body);
 }
 
-function sendValidation(reply: FastifyReply, issues: ValidationIssue[]): FastifyReply {
-  return reply.code(422).send({ detail: issues });
+function sendValidation(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  issues: ValidationIssue[],
+): FastifyReply {
+  return sendError(request, reply, 422, { detail: issues });
 }
 
 /** Answers Fastify's own errors (parsing, limits) in the API's shape. */
@@ -81,12 +148,16 @@ function sendFrameworkError(
 ): FastifyReply {
   if (error.validation) {
     return sendValidation(
+      request,
       reply,
       toValidationIssues(error.validationContext ?? 'body', error.validation),
     );
   }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return reply.code(413).send({ detail: 'Request body too large', code: 'body_too_large' });
+    return sendError(request, reply, 413, {
+      detail: 'Request body too large',
+      code: 'body_too_large',
+    });
   }
   // API.md 1: as in FastAPI, a body that isn't valid JSON or form, or has the wrong content
   // type, is a 422 with the detail list (not 400 or 415).
@@ -97,14 +168,14 @@ function sendFrameworkError(
         : error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
           ? 'Body is empty but Content-Type is application/json'
           : `Body is not valid: ${error.message}`;
-    return sendValidation(reply, [{ loc: ['body'], msg, type: 'body_parse_error' }]);
+    return sendValidation(request, reply, [{ loc: ['body'], msg, type: 'body_parse_error' }]);
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    return reply.code(status).send({ detail: error.message });
+    return sendError(request, reply, status, { detail: error.message });
   }
   request.log.error({ err: error }, 'unhandled error');
-  return reply.code(500).send({ detail: 'Internal Server Error' });
+  return sendError(request, reply, 500, { detail: 'Internal Server Error' });
 }
 
 /**
@@ -134,9 +205,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
         request.log.debug({ code: error.code, cause: error.cause }, 'request failed');
       }
       request.errorCode = error.code;
-      return sendGatehouseError(reply, error);
+      return sendGatehouseError(request, reply, error);
     }
-    if (error instanceof RequestValidationError) return sendValidation(reply, error.issues);
+    if (error instanceof RequestValidationError) {
+      return sendValidation(request, reply, error.issues);
+    }
     return sendFrameworkError(request, reply, error);
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));

@@ -1,6 +1,10 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Secret } from '../config/secret.ts';
+import { GatehouseError } from '../domain/errors.ts';
 import type { Services } from '../services.ts';
+import { bearerToken } from './authenticate.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -12,9 +16,17 @@ declare module 'fastify' {
 /** The outcome label of a /token request: `success` or the error code it failed with. */
 function grantOutcome(request: FastifyRequest, reply: FastifyReply): string {
   if (reply.statusCode < 400) return 'success';
-  return (
-    request.errorCode ?? (reply.statusCode === 429 ? 'rate_limited' : `http_${reply.statusCode}`)
-  );
+  return request.errorCode ?? `http_${reply.statusCode}`;
+}
+
+/**
+ * Why a 429 was sent, each counted once under its own reason: the per-IP limiter's
+ * `rate_limited`, or the per-account login throttle's `login_throttled` (ASVS 2.2.1), which
+ * is no rate limit of the client's and was counted as one before.
+ */
+function throttleReason(request: FastifyRequest): string {
+  if (request.errorCode === 'too_many_attempts') return 'login_throttled';
+  return request.errorCode ?? 'http_429';
 }
 
 /**
@@ -47,8 +59,8 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
   });
   const rateLimited = new Counter({
     name: 'gatehouse_rate_limited_total',
-    help: 'Requests refused with 429, by route',
-    labelNames: ['route'],
+    help: 'Requests refused with 429, by route and reason (rate_limited: per client IP; login_throttled: per account)',
+    labelNames: ['route', 'reason'],
     registers: [registry],
   });
   new Gauge({
@@ -84,7 +96,7 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
     const status = String(reply.statusCode);
     requests.inc({ method: request.method, route, status });
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    if (reply.statusCode === 429) rateLimited.inc({ route });
+    if (reply.statusCode === 429) rateLimited.inc({ route, reason: throttleReason(request) });
     if (route === '/token' && request.method === 'POST') {
       const body = request.body as { grant_type?: unknown } | undefined;
       const grantType = body?.grant_type === 'refresh_token' ? 'refresh_token' : 'password';
@@ -95,12 +107,29 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
   return registry;
 }
 
-/** GET /metrics in Prometheus text format; off with GATEHOUSE_METRICS=false. */
-export function metricsRoute(registry: Registry) {
+/** Constant-time comparison of a presented token with the configured one (CWE-208). */
+function sameToken(presented: string, expected: Secret): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(presented), digest(expected.reveal()));
+}
+
+/**
+ * GET /metrics in Prometheus text format (GATEHOUSE_METRICS; off by default in production).
+ * With GATEHOUSE_METRICS_TOKEN set, only `Authorization: Bearer <token>` is answered
+ * (Prometheus' `authorization` scrape setting); else 401 as any Bearer route (RFC 6750 3.1).
+ */
+export function metricsRoute(registry: Registry, token: Secret | undefined) {
   return async (app: FastifyInstance) => {
     app.get(
       '/metrics',
-      { schema: { summary: 'Prometheus metrics', tags: ['operations'] } },
+      {
+        onRequest: async (request) => {
+          if (token && !sameToken(bearerToken(request), token)) {
+            throw new GatehouseError('invalid_token', 'Could not validate credentials');
+          }
+        },
+        schema: { summary: 'Prometheus metrics', tags: ['operations'] },
+      },
       async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
     );
   };

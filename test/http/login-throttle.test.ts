@@ -50,7 +50,13 @@ async function failTimes(app: FastifyInstance, email: string, times: number): Pr
 
 function assertLocked(response: LightMyRequestResponse, retryAfter: number): void {
   assert.equal(response.statusCode, 429, response.body);
-  assert.deepEqual(response.json(), { detail: LOCKED, code: 'too_many_attempts' });
+  assert.deepEqual(response.json(), {
+    detail: LOCKED,
+    code: 'too_many_attempts',
+    // API.md 1 / RFC 6749 5.2: every /token error also carries these.
+    error: 'temporarily_unavailable',
+    error_description: LOCKED,
+  });
   assert.equal(response.headers['retry-after'], String(retryAfter));
   assert.equal(response.headers['cache-control'], 'no-store');
 }

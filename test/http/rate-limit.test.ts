@@ -54,10 +54,12 @@ async function statuses(
 
 function assertRateLimited(response: LightMyRequestResponse): void {
   assert.equal(response.statusCode, 429, response.body);
-  assert.deepEqual(response.json(), {
-    detail: 'Too many requests; try again later',
-    code: 'rate_limited',
-  });
+  const detail = 'Too many requests; try again later';
+  // API.md 1 / RFC 6749 5.2: the errors of POST /token, and only those, carry these too.
+  const oauth = response.raw.req.url?.startsWith('/token')
+    ? { error: 'temporarily_unavailable', error_description: detail }
+    : {};
+  assert.deepEqual(response.json(), { detail, code: 'rate_limited', ...oauth });
   const retryAfter = Number(response.headers['retry-after']);
   assert.ok(
     Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60,

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { decodeJwt } from 'jose';
 import { bearer, createUser, logIn, requestToken, type LoggedIn } from '../support/admins.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { createTestApp, STRONG_PASSWORD, type TestApp } from '../support/test-app.ts';
 import { refresh as refreshGrant } from '../support/sessions.ts';
 
 for (const backend of STORAGE_BACKENDS) {
@@ -75,6 +76,49 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal((await get('/users/', admin.accessToken)).statusCode, 200);
     });
 
+    it("refuses the own-account endpoints to an admin's token narrowed to scope=admin (403)", async () => {
+      const admin = await createUser(t, 'admin');
+      const adminOnly = await logIn(t.app, admin.user, 'admin');
+      assert.equal(adminOnly.scope, 'admin');
+      const other = await logIn(t.app, admin.user);
+      const otherSid = String(decodeJwt(other.accessToken).sid);
+      const calls = [
+        ['GET', '/users/me/', undefined],
+        ['GET', '/users/me/sessions', undefined],
+        ['DELETE', `/users/me/sessions/${otherSid}`, undefined],
+        ['PUT', '/users/me/password', { current_password: STRONG_PASSWORD, new_password: 'x' }],
+        ['POST', '/logout/all', undefined],
+      ] as const;
+      for (const [method, url, payload] of calls) {
+        const response = await t.app.inject({
+          method,
+          url,
+          headers: bearer(adminOnly.accessToken),
+          payload,
+        });
+        assert.equal(response.statusCode, 403, `${method} ${url}: ${response.body}`);
+        assert.equal(response.json().detail, 'Not enough permissions');
+      }
+      // Nothing happened: the other session still works, the admin API still answers.
+      assert.equal((await get('/users/me/sessions', other.accessToken)).statusCode, 200);
+      assert.equal((await get('/users/', adminOnly.accessToken)).statusCode, 200);
+      // Ending its own session needs no scope: a token can always give itself up.
+      const logout = await t.app.inject({
+        method: 'POST',
+        url: '/logout',
+        headers: bearer(adminOnly.accessToken),
+      });
+      assert.equal(logout.statusCode, 204);
+      assert.equal((await get('/users/', adminOnly.accessToken)).statusCode, 401);
+    });
+
+    it('lets a token with the me scope use the own-account endpoints', async () => {
+      const user = await createUser(t);
+      const meOnly = await logIn(t.app, user.user, 'me');
+      assert.equal((await get('/users/me/', meOnly.accessToken)).statusCode, 200);
+      assert.equal((await get('/users/me/sessions', meOnly.accessToken)).statusCode, 200);
+    });
+
     it('keeps the granted scope across refreshes', async () => {
       const admin = await createUser(t, 'admin');
       const meOnly = await logIn(t.app, admin.user, 'me');
@@ -126,6 +170,18 @@ for (const backend of STORAGE_BACKENDS) {
           [{ OAuth2PasswordBearer: ['admin'] }],
           `${method} ${path}`,
         );
+      }
+      const own = [
+        ['/users/me/', 'get'],
+        ['/users/me/sessions', 'get'],
+        ['/users/me/sessions/{id}', 'delete'],
+        ['/users/me/password', 'put'],
+        ['/logout/all', 'post'],
+      ] as const;
+      for (const [path, method] of own) {
+        const operation = spec.paths[path]?.[method];
+        assert.ok(operation, `${method} ${path} is documented`);
+        assert.deepEqual(operation.security, [{ OAuth2PasswordBearer: ['me'] }], path);
       }
       const flow = spec.components.securitySchemes.OAuth2PasswordBearer.flows.password;
       assert.deepEqual(Object.keys(flow.scopes).sort(), ['admin', 'me']);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ManualClock } from '../../src/domain/clock.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import {
   startTestServer,
@@ -40,8 +41,11 @@ describe('two stateless instances sharing one Postgres', { skip: postgres.skip }
   before(async () => {
     // No configured secret: both instances must agree on the one generated and kept in the store.
     const env = { GATEHOUSE_DATABASE_URL: await postgres.freshUrl(), GATEHOUSE_JWT_SECRET: '' };
-    a = await startTestServer({ env });
-    b = await startTestServer({ env });
+    // One clock, as two hosts kept in sync: tokens one issues are not "from the future" to the
+    // other (RFC 7519 4.1.6), however long the second took to start.
+    const clock = new ManualClock();
+    a = await startTestServer({ env, clock });
+    b = await startTestServer({ env, clock });
   });
   after(async () => {
     await a?.close();

@@ -12,10 +12,20 @@ const grantee = (role: Role, scope: string) => ({
 describe('permissions', () => {
   it('need both the role and the scope', () => {
     for (const permission of Object.keys(PERMISSIONS) as Permission[]) {
-      assert.equal(hasPermission(grantee('admin', 'me admin'), permission), true, permission);
-      assert.equal(hasPermission(grantee('admin', 'me'), permission), false, 'scope missing');
-      assert.equal(hasPermission(grantee('user', 'me admin'), permission), false, 'role missing');
+      const { scope, roles } = PERMISSIONS[permission];
+      for (const role of ['user', 'admin'] as const) {
+        const held = roles.some((r) => r === role);
+        assert.equal(hasPermission(grantee(role, 'me admin'), permission), held, permission);
+        const other = scope === 'me' ? 'admin' : 'me';
+        assert.equal(hasPermission(grantee(role, other), permission), false, 'scope missing');
+      }
     }
+  });
+
+  it('let only `me` reach the own account, whatever the role', () => {
+    assert.equal(hasPermission(grantee('user', 'me'), 'account:manage'), true);
+    assert.equal(hasPermission(grantee('admin', 'me'), 'account:manage'), true);
+    assert.equal(hasPermission(grantee('admin', 'admin'), 'account:manage'), false);
   });
 
   it('refuse with permission_denied', () => {

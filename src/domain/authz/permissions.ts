@@ -15,6 +15,10 @@ interface PermissionRule {
  * its power on the next request, not at expiry).
  */
 export const PERMISSIONS = {
+  // The caller's own account (profile, sessions, password): what `me` means. A token narrowed
+  // to `scope=admin` is an administration key, not a general one (RFC 6749 3.3, RFC 9700 2.3:
+  // least privilege); ending its own session needs no scope (http/routes/sessions.ts).
+  'account:manage': { scope: 'me', roles: ['user', 'admin'] },
   'users:manage': { scope: 'admin', roles: ['admin'] },
   'audit:read': { scope: 'admin', roles: ['admin'] },
 } as const satisfies Record<string, PermissionRule>;

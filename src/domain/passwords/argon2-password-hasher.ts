@@ -1,5 +1,7 @@
 import { hash as argon2Hash, verify as argon2Verify, type Algorithm } from '@node-rs/argon2';
 import type * as BcryptModule from '@node-rs/bcrypt';
+import { performance } from 'node:perf_hooks';
+import { FailureTimingFloor } from './failure-timing-floor.ts';
 import type { PasswordCheck, PasswordHasher } from './password-hasher.ts';
 import type { WorkLimiter } from './work-limiter.ts';
 
@@ -26,7 +28,7 @@ function loadBcrypt(): Promise<typeof BcryptModule> {
 // Hashes written by passlib, PHP and most bcrypt libraries.
 // `Algorithm.Argon2id` of @node-rs/argon2: a const enum, which verbatimModuleSyntax cannot import.
 const ARGON2ID = 2 as Algorithm;
-const BCRYPT_PREFIX = /^\$2[aby]\$\d\d\$/;
+const BCRYPT_PREFIX = /^\$2[aby]\$(\d\d)\$/;
 const ARGON2ID_PARAMS = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
 
 /**
@@ -51,30 +53,48 @@ async function verifyOrFalse(verify: () => Promise<boolean>): Promise<boolean> {
 export class Argon2PasswordHasher implements PasswordHasher {
   readonly #params: Argon2Parameters;
   readonly #limiter: WorkLimiter;
+  readonly #timing: FailureTimingFloor;
   #dummyHash: Promise<string> | undefined;
 
-  constructor(params: Argon2Parameters, limiter: WorkLimiter) {
+  constructor(
+    params: Argon2Parameters,
+    limiter: WorkLimiter,
+    timing: FailureTimingFloor = new FailureTimingFloor(),
+  ) {
     this.#params = params;
     this.#limiter = limiter;
+    this.#timing = timing;
   }
 
   hash(password: string): Promise<string> {
     return this.#limiter.run(() => argon2Hash(password, { algorithm: ARGON2ID, ...this.#params }));
   }
 
+  /** A failure answers no sooner than the slowest kind of verification takes (see FailureTimingFloor). */
   async verify(storedHash: string, password: string): Promise<PasswordCheck> {
-    if (BCRYPT_PREFIX.test(storedHash)) {
+    const started = performance.now();
+    const check = await this.#check(storedHash, password);
+    if (!check.valid) await this.#timing.holdFailure(started);
+    return check;
+  }
+
+  async #check(storedHash: string, password: string): Promise<PasswordCheck> {
+    const bcryptCost = BCRYPT_PREFIX.exec(storedHash)?.[1];
+    if (bcryptCost !== undefined) {
       // @node-rs/bcrypt reads $2a$/$2b$ only; $2y$ (PHP, passlib's ident option) is the same algorithm.
       const normalized = storedHash.replace(/^\$2y\$/, '$2b$');
       const valid = await this.#limiter.run(() =>
-        verifyOrFalse(async () => (await loadBcrypt()).verify(password, normalized)),
+        this.#timing.measure(`bcrypt-${bcryptCost}`, () =>
+          verifyOrFalse(async () => (await loadBcrypt()).verify(password, normalized)),
+        ),
       );
       return { valid, needsRehash: valid };
     }
     const match = ARGON2ID_PARAMS.exec(storedHash);
     if (!match && !storedHash.startsWith('$argon2')) return { valid: false, needsRehash: false };
+    const kind = match ? `argon2id-${match[1]}-${match[2]}-${match[3]}` : 'argon2-other';
     const valid = await this.#limiter.run(() =>
-      verifyOrFalse(() => argon2Verify(storedHash, password)),
+      this.#timing.measure(kind, () => verifyOrFalse(() => argon2Verify(storedHash, password))),
     );
     const current =
       match !== null &&

@@ -7,6 +7,11 @@ export interface PasswordCheck {
 /** Port for password hashing. Implementations never block the event loop. */
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
+  /**
+   * A failed check answers no sooner than the slowest kind of stored hash takes to verify, so
+   * timing tells neither which emails exist nor which accounts hold an old (e.g. bcrypt) hash
+   * (CWE-208, API.md 4).
+   */
   verify(storedHash: string, password: string): Promise<PasswordCheck>;
   /**
    * Does the same work as `verify` against a real hash of the current parameters, and

@@ -162,6 +162,38 @@ describe('AccessTokens: expiry', () => {
   });
 });
 
+describe('AccessTokens: issued-at and not-before (RFC 7519 4.1.5, 4.1.6)', () => {
+  const later = (seconds: number) => {
+    const claims = validClaims();
+    const iat = Number(claims.iat) + seconds;
+    return { ...claims, iat, exp: iat + SETTINGS.ttlSeconds };
+  };
+
+  it('refuses a correctly signed token issued in the future beyond the clock tolerance', async () => {
+    const { tokens } = setup();
+    for (const ahead of [SETTINGS.clockToleranceSeconds + 1, 3600, 86_400 * 365]) {
+      const token = await craft(later(ahead), { alg: 'HS256', typ: 'at+jwt' });
+      await assertRefused(tokens, token, 'invalid_token');
+    }
+  });
+
+  it("accepts a token issued up to the clock tolerance ahead (another host's skew)", async () => {
+    const { tokens } = setup();
+    const token = await craft(later(SETTINGS.clockToleranceSeconds), {
+      alg: 'HS256',
+      typ: 'at+jwt',
+    });
+    assert.equal((await tokens.verify(token)).userId, 42);
+  });
+
+  it('refuses a token not valid before a time beyond the clock tolerance', async () => {
+    const { tokens } = setup();
+    const nbf = Number(validClaims().iat) + SETTINGS.clockToleranceSeconds + 1;
+    const token = await craft({ ...validClaims(), nbf }, { alg: 'HS256', typ: 'at+jwt' });
+    await assertRefused(tokens, token, 'invalid_token');
+  });
+});
+
 describe('AccessTokens: attacks answer invalid_token', () => {
   it('refuses an unsigned alg:none token', async () => {
     const { tokens } = setup();

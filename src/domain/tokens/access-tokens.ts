@@ -155,8 +155,15 @@ export class AccessTokens {
       }
       throw invalidToken(error);
     }
+    const { sid, scope, jti, exp, iat } = payload;
+    // RFC 7519 4.1.6 / RFC 8725 3.10: a token issued in the future (past the clock tolerance)
+    // was not minted by this clock; jose checks `nbf` so, but only checks `iat` with
+    // maxTokenAge. We never sign one, so it is forged with a leaked key or a skewed host's.
+    const now = Math.floor(this.#clock.now().getTime() / 1000);
+    if (typeof iat !== 'number' || iat > now + this.#settings.clockToleranceSeconds) {
+      throw invalidToken();
+    }
     const userId = Number(payload.sub);
-    const { sid, scope, jti, exp } = payload;
     if (!Number.isSafeInteger(userId) || userId <= 0 || typeof sid !== 'string')
       throw invalidToken();
     if (typeof jti !== 'string' || typeof exp !== 'number') throw invalidToken();

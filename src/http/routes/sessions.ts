@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../services.ts';
 import { BEARER_SECURITY, principalOf, requireUser } from '../authenticate.ts';
+import { guard, securityFor } from '../authorize.ts';
 import { clientInfo } from '../client-info.ts';
 import { requireContentType } from '../content-type.ts';
 import type { RefreshCookies } from '../refresh-cookie.ts';
@@ -30,15 +31,20 @@ export function sessionRoutes(
 ): FastifyPluginAsyncTypebox {
   return async (app) => {
     // onRequest: the caller is known (or refused with 401) before any body is parsed or validated.
-    const guarded = { onRequest: requireUser(services) };
-    const secured = { tags: ['sessions'], security: BEARER_SECURITY };
+    // Ending the caller's own session needs no scope: a token can always give itself up
+    // (RFC 7009 2.1), and refusing it would only keep a session alive.
+    const signedIn = { onRequest: requireUser(services) };
+    // The rest is the own account: the `me` scope (a `scope=admin` token gets 403).
+    const guarded = guard(services, 'account:manage');
+    const secured = { tags: ['sessions'], security: securityFor('account:manage') };
 
     app.post(
       '/logout',
       {
-        ...guarded,
+        ...signedIn,
         schema: {
-          ...secured,
+          tags: ['sessions'],
+          security: BEARER_SECURITY,
           summary: 'End the current session',
           response: { 204: NoContent, 401: ErrorSchema },
         },
@@ -58,7 +64,7 @@ export function sessionRoutes(
         schema: {
           ...secured,
           summary: 'End every session of the user',
-          response: { 204: NoContent, 401: ErrorSchema },
+          response: { 204: NoContent, 401: ErrorSchema, 403: ErrorSchema },
         },
       },
       async (request, reply) => {
@@ -75,7 +81,11 @@ export function sessionRoutes(
         schema: {
           ...secured,
           summary: "The caller's active sessions",
-          response: { 200: Type.Object({ items: Type.Array(SessionItem) }), 401: ErrorSchema },
+          response: {
+            200: Type.Object({ items: Type.Array(SessionItem) }),
+            401: ErrorSchema,
+            403: ErrorSchema,
+          },
         },
       },
       async (request) => {
@@ -102,7 +112,7 @@ export function sessionRoutes(
           ...secured,
           summary: "End one of your sessions (another user's id is 404)",
           params: Type.Object({ id: Type.String() }),
-          response: { 204: NoContent, 401: ErrorSchema, 404: ErrorSchema },
+          response: { 204: NoContent, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema },
         },
       },
       async (request, reply) => {
@@ -125,7 +135,13 @@ export function sessionRoutes(
           tags: ['users'],
           summary: 'Change your password; ends your other sessions',
           body: ChangePasswordBody,
-          response: { 204: NoContent, 400: ErrorSchema, 401: ErrorSchema, 422: ErrorSchema },
+          response: {
+            204: NoContent,
+            400: ErrorSchema,
+            401: ErrorSchema,
+            403: ErrorSchema,
+            422: ErrorSchema,
+          },
         },
       },
       async (request, reply) => {

@@ -78,6 +78,8 @@ export function tokenRoutes(
     app.post(
       '/token',
       {
+        // API.md 1 / RFC 6749 5.2: every error here carries `error` and `error_description`.
+        config: { oauthErrors: true },
         preValidation: requireContentType('form'),
         schema: {
           summary: 'OAuth2 token endpoint: password and refresh_token grants',
@@ -86,7 +88,15 @@ export function tokenRoutes(
           tags: ['auth'],
           consumes: ['application/x-www-form-urlencoded'],
           body: TokenForm,
-          response: { 200: TokenResponse, 400: ErrorSchema, 401: ErrorSchema, 422: ErrorSchema },
+          response: {
+            200: TokenResponse,
+            400: ErrorSchema,
+            401: ErrorSchema,
+            413: ErrorSchema,
+            422: ErrorSchema,
+            429: ErrorSchema,
+            503: ErrorSchema,
+          },
         },
       },
       async (request, reply) => {

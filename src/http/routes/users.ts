@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toPublicUser } from '../../domain/accounts/user.ts';
 import type { Services } from '../../services.ts';
-import { BEARER_SECURITY, principalOf, requireUser } from '../authenticate.ts';
+import { principalOf } from '../authenticate.ts';
+import { guard, securityFor } from '../authorize.ts';
 import { clientInfo } from '../client-info.ts';
 import { requireContentType } from '../content-type.ts';
 import { ErrorSchema, PublicUserSchema } from '../schemas.ts';
@@ -43,12 +44,14 @@ export function userRoutes(services: Services): FastifyPluginAsyncTypebox {
     app.get(
       '/users/me/',
       {
-        onRequest: requireUser(services),
+        // As in FastAPI's scopes tutorial, reading yourself takes `me`: a `scope=admin` token is
+        // for the admin API only (an admin's id is its `sub`; GET /users/{id} reads it).
+        ...guard(services, 'account:manage'),
         schema: {
           summary: 'The authenticated user',
           tags: ['users'],
-          security: BEARER_SECURITY,
-          response: { 200: PublicUserSchema, 401: ErrorSchema },
+          security: securityFor('account:manage'),
+          response: { 200: PublicUserSchema, 401: ErrorSchema, 403: ErrorSchema },
         },
       },
       async (request) => toPublicUser(principalOf(request).user),

@@ -1,0 +1,29 @@
+import { BlockList, isIP } from 'node:net';
+import type { Config } from './config.ts';
+import { ConfigError } from './load-config.ts';
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/** True when only this machine can connect to `host`. */
+export function isLoopbackHost(host: string): boolean {
+  const address = host.replace(/^\[(.*)\]$/, '$1');
+  if (address.toLowerCase() === 'localhost') return true;
+  const family = isIP(address);
+  return family !== 0 && LOOPBACK.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Refuses to serve other machines with the development signing secret: it is generated and
+ * kept in the store, so whoever reads a backup or the database file can mint tokens for any
+ * user (CWE-1188: initialisation with an insecure default). On loopback it stays the
+ * zero-setup default; production already requires a configured secret (load-config.ts).
+ */
+export function assertSafeToListen(config: Config): void {
+  if (config.jwtSecret !== undefined || isLoopbackHost(config.host)) return;
+  throw new ConfigError([
+    `HOST=${config.host}: other machines could connect, but GATEHOUSE_JWT_SECRET is unset, so tokens would be signed with the development secret kept in the database. Set GATEHOUSE_JWT_SECRET (generate one with: openssl rand -base64 48), ideally with GATEHOUSE_ENV=production, or listen on HOST=127.0.0.1`,
+  ]);
+}
