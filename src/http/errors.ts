@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, type ErrorCode } from '../domain/errors.ts';
+import { drainRequestBody } from './drain-request-body.ts';
 import { RequestValidationError, toValidationIssues, type ValidationIssue } from './validation.ts';
 
 interface ErrorResponse {
@@ -78,7 +79,7 @@ function sendFrameworkError(
   request: FastifyRequest,
   reply: FastifyReply,
   error: FastifyError,
-): FastifyReply {
+): FastifyReply | Promise<FastifyReply> {
   if (error.validation) {
     return sendValidation(
       reply,
@@ -86,7 +87,10 @@ function sendFrameworkError(
     );
   }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return reply.code(413).send({ detail: 'Request body too large', code: 'body_too_large' });
+    // The rest of the body is read first, so closing after the 413 resets nothing.
+    return drainRequestBody(request.raw).then(() =>
+      reply.code(413).send({ detail: 'Request body too large', code: 'body_too_large' }),
+    );
   }
   // API.md 1: as in FastAPI, a body that isn't valid JSON or form, or has the wrong content
   // type, is a 422 with the detail list (not 400 or 415).
