@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
@@ -20,6 +18,7 @@ import type { SqlDialectName } from './sql/dialect.ts';
 import type { RedisConnection } from './redis/open-redis.ts';
 import { kyselyRunner, sqliteRunner, type QueryRunner } from './sql/run-query.ts';
 import { migrationProvider } from './sql/migrations/index.ts';
+import { preparePrivateSqliteFile } from './sql/private-sqlite-file.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
@@ -41,6 +40,8 @@ export interface Storage {
   ping(timeoutMs?: number): Promise<void>;
   /** The shared Redis, when configured (rate-limit counters of all instances). */
   readonly redis: RedisConnection | undefined;
+  /** Problems found on opening that the operator should fix, such as a database file others can read. */
+  readonly warnings: readonly string[];
   /** Connection pool usage, for /metrics (Postgres only; SQLite has one connection). */
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
   close(): Promise<void>;
@@ -80,10 +81,11 @@ interface OpenedSql {
   db: Kysely<Database>;
   run: QueryRunner;
   pool?: Pool;
+  warnings: string[];
 }
 
 function openSqlite(path: string): OpenedSql {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const warnings = path === ':memory:' || path === '' ? [] : preparePrivateSqliteFile(path);
   const database = new SqliteDatabase(path);
   // WAL lets readers proceed during a write; the busy timeout rides out a concurrent writer
   // (a CLI command beside the server) instead of failing at once.
@@ -96,7 +98,7 @@ function openSqlite(path: string): OpenedSql {
   const db = new Kysely<Database>({
     dialect: translateUnavailability(new SqliteDialect({ database: dialectDatabase })),
   });
-  return { db, run: sqliteRunner(database, prepare, kyselyRunner(db)) };
+  return { db, run: sqliteRunner(database, prepare, kyselyRunner(db)), warnings };
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
@@ -117,7 +119,7 @@ async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
   const db = new Kysely<Database>({
     dialect: translateUnavailability(new PostgresDialect({ pool })),
   });
-  return { db, pool, run: kyselyRunner(db) };
+  return { db, pool, run: kyselyRunner(db), warnings: [] };
 }
 
 /** Loaded only when configured, like pg: ioredis is ~10 MB the SQLite default doesn't need. */
@@ -135,7 +137,7 @@ export function parseDatabaseUrl(url: string): { dialect: SqlDialectName; target
 
 export async function openStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
   const { dialect, target } = parseDatabaseUrl(url);
-  const { db, pool, run } =
+  const { db, pool, run, warnings } =
     dialect === 'postgres'
       ? await openPostgres(target, options.poolSize ?? 10)
       : openSqlite(target);
@@ -143,6 +145,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
   return {
     dialect,
     redis,
+    warnings,
     users: new SqlUserRepository(db, run),
     sessions: new SqlSessionRepository(db, run),
     settings: new SqlSettingsRepository(db),
