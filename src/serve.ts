@@ -17,6 +17,7 @@ export function storageOptionsFor(
 ): StorageOptions {
   return {
     poolSize: config.databasePoolSize,
+    sqliteSynchronous: config.sqliteSynchronous,
     ...(config.redisUrl
       ? {
           redis: {

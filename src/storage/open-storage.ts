@@ -40,6 +40,11 @@ export interface Storage {
   ping(timeoutMs?: number): Promise<void>;
   /** The shared Redis, when configured (rate-limit counters of all instances). */
   readonly redis: RedisConnection | undefined;
+  /**
+   * The store's settings that decide whether a commit survives a power loss, as it reports
+   * them: SQLite's `journal_mode` and `synchronous`, Postgres' `fsync` and `synchronous_commit`.
+   */
+  durability(): Promise<Readonly<Record<string, string>>>;
   /** Problems found on opening that the operator should fix, such as a database file others can read. */
   readonly warnings: readonly string[];
   /** Connection pool usage, for /metrics (Postgres only; SQLite has one connection). */
@@ -50,6 +55,8 @@ export interface Storage {
 export interface StorageOptions {
   /** Postgres connection pool size. */
   poolSize?: number;
+  /** SQLite's `synchronous` pragma (default `full`: a commit survives a power loss). */
+  sqliteSynchronous?: 'full' | 'normal';
   /** GATEHOUSE_REDIS_URL: shared counters for many instances (optional). */
   redis?: { url: string; keyPrefix: string; onUnavailable: (error: Error) => void };
 }
@@ -82,15 +89,23 @@ interface OpenedSql {
   run: QueryRunner;
   pool?: Pool;
   warnings: string[];
+  /** The settings in force that decide whether a commit survives a power loss. */
+  durability: () => Promise<Record<string, string>>;
 }
 
-function openSqlite(path: string): OpenedSql {
+// PRAGMA synchronous answers a number; its documented names, by value.
+const SQLITE_SYNCHRONOUS = ['off', 'normal', 'full', 'extra'];
+
+function openSqlite(path: string, synchronous: 'full' | 'normal'): OpenedSql {
   const warnings = path === ':memory:' || path === '' ? [] : preparePrivateSqliteFile(path);
   const database = new SqliteDatabase(path);
   // WAL lets readers proceed during a write; the busy timeout rides out a concurrent writer
   // (a CLI command beside the server) instead of failing at once.
   database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
+  // ASVS 4.0 3.3.1, 3.3.3: an ended session or a changed password must stay so. In WAL mode,
+  // NORMAL syncs only at checkpoints, so a power loss could roll back the last commits and
+  // revive a revoked session or an old password; FULL syncs the WAL on every commit.
+  database.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   const prepare = statementCache(database);
@@ -98,7 +113,11 @@ function openSqlite(path: string): OpenedSql {
   const db = new Kysely<Database>({
     dialect: translateUnavailability(new SqliteDialect({ database: dialectDatabase })),
   });
-  return { db, run: sqliteRunner(database, prepare, kyselyRunner(db)), warnings };
+  const durability = async () => ({
+    journal_mode: String(database.pragma('journal_mode', { simple: true })),
+    synchronous: SQLITE_SYNCHRONOUS[Number(database.pragma('synchronous', { simple: true }))]!,
+  });
+  return { db, run: sqliteRunner(database, prepare, kyselyRunner(db)), warnings, durability };
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
@@ -119,7 +138,14 @@ async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
   const db = new Kysely<Database>({
     dialect: translateUnavailability(new PostgresDialect({ pool })),
   });
-  return { db, pool, run: kyselyRunner(db), warnings: [] };
+  // Gatehouse leaves these to the server's configuration (a replica setup may ask for more);
+  // they are reported so an operator can see a weakened setting.
+  const durability = async () => {
+    const show = async (name: 'fsync' | 'synchronous_commit') =>
+      String((await sql.raw<Record<string, unknown>>(`show ${name}`).execute(db)).rows[0]?.[name]);
+    return { fsync: await show('fsync'), synchronous_commit: await show('synchronous_commit') };
+  };
+  return { db, pool, run: kyselyRunner(db), warnings: [], durability };
 }
 
 /** Loaded only when configured, like pg: ioredis is ~10 MB the SQLite default doesn't need. */
@@ -137,15 +163,16 @@ export function parseDatabaseUrl(url: string): { dialect: SqlDialectName; target
 
 export async function openStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
   const { dialect, target } = parseDatabaseUrl(url);
-  const { db, pool, run, warnings } =
+  const { db, pool, run, warnings, durability } =
     dialect === 'postgres'
       ? await openPostgres(target, options.poolSize ?? 10)
-      : openSqlite(target);
+      : openSqlite(target, options.sqliteSynchronous ?? 'full');
   const redis = options.redis ? await connectRedis(options.redis) : undefined;
   return {
     dialect,
     redis,
     warnings,
+    durability,
     users: new SqlUserRepository(db, run),
     sessions: new SqlSessionRepository(db, run),
     settings: new SqlSettingsRepository(db),

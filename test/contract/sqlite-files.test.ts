@@ -34,6 +34,19 @@ describe('the SQLite files at rest', () => {
         assert.equal(modeOf(file), '600', file);
       }
       assert.deepEqual(t.storage.warnings, []);
+      assert.deepEqual(await t.storage.durability(), { journal_mode: 'wal', synchronous: 'full' });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('runs with synchronous=NORMAL only when GATEHOUSE_SQLITE_SYNCHRONOUS=normal asks for it', async () => {
+    const url = `sqlite:${join(root, 'normal.db')}`;
+    const t = await createTestApp({
+      env: { GATEHOUSE_DATABASE_URL: url, GATEHOUSE_SQLITE_SYNCHRONOUS: 'normal' },
+    });
+    try {
+      assert.equal((await t.storage.durability()).synchronous, 'normal');
     } finally {
       await t.close();
     }
