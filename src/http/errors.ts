@@ -134,6 +134,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
       if (SECURITY_EVENTS.has(error.code)) {
         // RFC 9700 4.14.2: a replayed refresh token means a copy exists; operators must see it.
         request.log.warn({ code: error.code, ip: request.ip }, error.message);
+      } else if (error.code === 'store_unavailable') {
+        // An outage: operators must see which store and why. The cause (storage's account of
+        // it) names both and never holds a password (CWE-532).
+        request.log.warn({ code: error.code, err: error.cause }, error.message);
       } else if (error.cause !== undefined) {
         request.log.debug({ code: error.code, cause: error.cause }, 'request failed');
       }

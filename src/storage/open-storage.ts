@@ -24,11 +24,14 @@ import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
 import { SqlSettingsRepository } from './sql/sql-settings-repository.ts';
 import { SqlUserRepository } from './sql/sql-user-repository.ts';
+import { describeStoreLocation, storeUnavailable } from './sql/store-failure.ts';
 import { translateUnavailability } from './sql/store-unavailable.ts';
 
 /** The storage ports, opened on one backend, plus what operations need of it. */
 export interface Storage {
   readonly dialect: SqlDialectName;
+  /** Which store this is, for operators: scheme, host, port and database; never a password. */
+  readonly location: string;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly settings: SettingsRepository;
@@ -96,9 +99,24 @@ interface OpenedSql {
 // PRAGMA synchronous answers a number; its documented names, by value.
 const SQLITE_SYNCHRONOUS = ['off', 'normal', 'full', 'extra'];
 
-function openSqlite(path: string, synchronous: 'full' | 'normal'): OpenedSql {
-  const warnings = path === ':memory:' || path === '' ? [] : preparePrivateSqliteFile(path);
-  const database = new SqliteDatabase(path);
+/** The file opened and set up, or `store_unavailable` naming the path and the reason. */
+function openSqliteFile(
+  path: string,
+  synchronous: 'full' | 'normal',
+): { database: SqliteDatabase.Database; warnings: string[] } {
+  let database: SqliteDatabase.Database | undefined;
+  try {
+    const warnings = path === ':memory:' || path === '' ? [] : preparePrivateSqliteFile(path);
+    database = new SqliteDatabase(path);
+    configureSqlite(database, synchronous);
+    return { database, warnings };
+  } catch (error) {
+    database?.close();
+    throw storeUnavailable(`sqlite:${path}`, error);
+  }
+}
+
+function configureSqlite(database: SqliteDatabase.Database, synchronous: 'full' | 'normal'): void {
   // WAL lets readers proceed during a write; the busy timeout rides out a concurrent writer
   // (a CLI command beside the server) instead of failing at once.
   database.pragma('journal_mode = WAL');
@@ -108,16 +126,24 @@ function openSqlite(path: string, synchronous: 'full' | 'normal'): OpenedSql {
   database.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
+}
+
+function openSqlite(path: string, synchronous: 'full' | 'normal'): OpenedSql {
+  const { database, warnings } = openSqliteFile(path, synchronous);
   const prepare = statementCache(database);
   const dialectDatabase: SqliteDialectDatabase = { close: () => void database.close(), prepare };
   const db = new Kysely<Database>({
-    dialect: translateUnavailability(new SqliteDialect({ database: dialectDatabase })),
+    dialect: translateUnavailability(
+      new SqliteDialect({ database: dialectDatabase }),
+      `sqlite:${path}`,
+    ),
   });
   const durability = async () => ({
     journal_mode: String(database.pragma('journal_mode', { simple: true })),
     synchronous: SQLITE_SYNCHRONOUS[Number(database.pragma('synchronous', { simple: true }))]!,
   });
-  return { db, run: sqliteRunner(database, prepare, kyselyRunner(db)), warnings, durability };
+  const run = sqliteRunner(database, prepare, kyselyRunner(db), `sqlite:${path}`);
+  return { db, run, warnings, durability };
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
@@ -136,7 +162,7 @@ async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({
-    dialect: translateUnavailability(new PostgresDialect({ pool })),
+    dialect: translateUnavailability(new PostgresDialect({ pool }), url),
   });
   // Gatehouse leaves these to the server's configuration (a replica setup may ask for more);
   // they are reported so an operator can see a weakened setting.
@@ -170,6 +196,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
   const redis = options.redis ? await connectRedis(options.redis) : undefined;
   return {
     dialect,
+    location: describeStoreLocation(url),
     redis,
     warnings,
     durability,
@@ -198,6 +225,9 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
       });
       try {
         await Promise.race([sql`select 1`.execute(db), timeout]);
+      } catch (error) {
+        // Every failure, a timeout included, says which store and why (for /readyz and logs).
+        throw storeUnavailable(url, error);
       } finally {
         clearTimeout(timer);
       }
