@@ -129,3 +129,22 @@ export function register(url: string, connections: number, duration: number) {
     ],
   });
 }
+
+/** POST /logout once for each access token of `tokens` (each ends its own session). */
+export function logout(url: string, tokens: string[], connections: number) {
+  const queue = [...tokens];
+  return autocannon({
+    url: `${url}/logout`,
+    connections,
+    amount: tokens.length,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => ({
+          ...request,
+          headers: { authorization: `Bearer ${queue.shift() ?? 'pool-exhausted'}` },
+        }),
+      },
+    ],
+  });
+}

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { closeOnSignals, startServer } from './serve.ts';
 import { serveCluster } from './serve-cluster.ts';
+import { operatorMessage } from './storage/sql/store-failure.ts';
 
 /** `npm start`: serve with the settings of the environment (API.md 6). */
 try {
@@ -11,7 +12,8 @@ try {
   if (error instanceof ConfigError) {
     console.error(error.message);
   } else {
-    console.error('gatehouse: failed to start:', error instanceof Error ? error.message : error);
+    // A store that can't be reached is named, with the driver's reason (never its password).
+    console.error('gatehouse: failed to start:', operatorMessage(error));
   }
   process.exit(1);
 }

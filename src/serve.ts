@@ -18,6 +18,7 @@ export function storageOptionsFor(
 ): StorageOptions {
   return {
     poolSize: config.databasePoolSize,
+    sqliteSynchronous: config.sqliteSynchronous,
     ...(config.redisUrl
       ? {
           redis: {
@@ -55,6 +56,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     }
     const app = await buildServer(services, config);
     log = app.log;
+    for (const warning of storage.warnings) app.log.warn(warning);
     const stopPurging = purgeEndedSessionsPeriodically(services, app);
     const url = await app.listen({ host: config.host, port: config.port });
     if (config.env === 'development' && !config.jwtSecret) {

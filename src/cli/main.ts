@@ -6,6 +6,7 @@ import { GatehouseError } from '../domain/errors.ts';
 import { createServices } from '../services.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { openStorage } from '../storage/open-storage.ts';
+import { operatorMessage } from '../storage/sql/store-failure.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerUserCommands, type WithServices } from './users.ts';
@@ -38,7 +39,7 @@ function describeGatehouseError(error: GatehouseError): string {
   if (error.code === 'invalid_input' && error.field !== undefined) {
     return `error: --${error.field.replaceAll('_', '-')}: ${error.message}`;
   }
-  return `error: ${error.message}`;
+  return `error: ${operatorMessage(error)}`;
 }
 
 const program = new Command('gatehouse')

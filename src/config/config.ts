@@ -10,6 +10,8 @@ export interface Config {
   readonly port: number;
   readonly databaseUrl: string;
   readonly databasePoolSize: number;
+  /** SQLite's `synchronous` pragma: `full` makes every commit survive a power loss. */
+  readonly sqliteSynchronous: 'full' | 'normal';
   readonly redisUrl: string | undefined;
   readonly jwtSecret: Secret | undefined;
   readonly jwtIssuer: string;

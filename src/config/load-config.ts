@@ -238,6 +238,7 @@ export function loadConfig(env: Env): Config {
     port: read.integer('PORT', 8000, 0, 65535),
     databaseUrl,
     databasePoolSize: read.integer('GATEHOUSE_DATABASE_POOL_SIZE', 10, 1, 1000),
+    sqliteSynchronous: read.choice('GATEHOUSE_SQLITE_SYNCHRONOUS', 'full', ['full', 'normal']),
     redisUrl,
     jwtSecret: rawSecret === undefined ? undefined : new Secret(rawSecret),
     jwtIssuer: read.string('GATEHOUSE_JWT_ISSUER', 'gatehouse'),

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, type ErrorCode } from '../domain/errors.ts';
+import { drainRequestBody } from './drain-request-body.ts';
 import { RequestValidationError, toValidationIssues, type ValidationIssue } from './validation.ts';
 
 interface ErrorResponse {
@@ -145,7 +146,7 @@ function sendFrameworkError(
   request: FastifyRequest,
   reply: FastifyReply,
   error: FastifyError,
-): FastifyReply {
+): FastifyReply | Promise<FastifyReply> {
   if (error.validation) {
     return sendValidation(
       request,
@@ -154,10 +155,10 @@ function sendFrameworkError(
     );
   }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return sendError(request, reply, 413, {
-      detail: 'Request body too large',
-      code: 'body_too_large',
-    });
+    // The rest of the body is read first, so closing after the 413 resets nothing.
+    return drainRequestBody(request.raw).then(() =>
+      sendError(request, reply, 413, { detail: 'Request body too large', code: 'body_too_large' }),
+    );
   }
   // API.md 1: as in FastAPI, a body that isn't valid JSON or form, or has the wrong content
   // type, is a 422 with the detail list (not 400 or 415).
@@ -201,6 +202,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
       if (SECURITY_EVENTS.has(error.code)) {
         // RFC 9700 4.14.2: a replayed refresh token means a copy exists; operators must see it.
         request.log.warn({ code: error.code, ip: request.ip }, error.message);
+      } else if (error.code === 'store_unavailable') {
+        // An outage: operators must see which store and why. The cause (storage's account of
+        // it) names both and never holds a password (CWE-532).
+        request.log.warn({ code: error.code, err: error.cause }, error.message);
       } else if (error.cause !== undefined) {
         request.log.debug({ code: error.code, cause: error.cause }, 'request failed');
       }

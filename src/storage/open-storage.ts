@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
@@ -20,16 +18,20 @@ import type { SqlDialectName } from './sql/dialect.ts';
 import type { RedisConnection } from './redis/open-redis.ts';
 import { kyselyRunner, sqliteRunner, type QueryRunner } from './sql/run-query.ts';
 import { migrationProvider } from './sql/migrations/index.ts';
+import { preparePrivateSqliteFile } from './sql/private-sqlite-file.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
 import { SqlSettingsRepository } from './sql/sql-settings-repository.ts';
 import { SqlUserRepository } from './sql/sql-user-repository.ts';
+import { describeStoreLocation, storeUnavailable } from './sql/store-failure.ts';
 import { translateUnavailability } from './sql/store-unavailable.ts';
 
 /** The storage ports, opened on one backend, plus what operations need of it. */
 export interface Storage {
   readonly dialect: SqlDialectName;
+  /** Which store this is, for operators: scheme, host, port and database; never a password. */
+  readonly location: string;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly settings: SettingsRepository;
@@ -41,6 +43,13 @@ export interface Storage {
   ping(timeoutMs?: number): Promise<void>;
   /** The shared Redis, when configured (rate-limit counters of all instances). */
   readonly redis: RedisConnection | undefined;
+  /**
+   * The store's settings that decide whether a commit survives a power loss, as it reports
+   * them: SQLite's `journal_mode` and `synchronous`, Postgres' `fsync` and `synchronous_commit`.
+   */
+  durability(): Promise<Readonly<Record<string, string>>>;
+  /** Problems found on opening that the operator should fix, such as a database file others can read. */
+  readonly warnings: readonly string[];
   /** Connection pool usage, for /metrics (Postgres only; SQLite has one connection). */
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
   close(): Promise<void>;
@@ -49,6 +58,8 @@ export interface Storage {
 export interface StorageOptions {
   /** Postgres connection pool size. */
   poolSize?: number;
+  /** SQLite's `synchronous` pragma (default `full`: a commit survives a power loss). */
+  sqliteSynchronous?: 'full' | 'normal';
   /** GATEHOUSE_REDIS_URL: shared counters for many instances (optional). */
   redis?: { url: string; keyPrefix: string; onUnavailable: (error: Error) => void };
 }
@@ -80,23 +91,59 @@ interface OpenedSql {
   db: Kysely<Database>;
   run: QueryRunner;
   pool?: Pool;
+  warnings: string[];
+  /** The settings in force that decide whether a commit survives a power loss. */
+  durability: () => Promise<Record<string, string>>;
 }
 
-function openSqlite(path: string): OpenedSql {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const database = new SqliteDatabase(path);
+// PRAGMA synchronous answers a number; its documented names, by value.
+const SQLITE_SYNCHRONOUS = ['off', 'normal', 'full', 'extra'];
+
+/** The file opened and set up, or `store_unavailable` naming the path and the reason. */
+function openSqliteFile(
+  path: string,
+  synchronous: 'full' | 'normal',
+): { database: SqliteDatabase.Database; warnings: string[] } {
+  let database: SqliteDatabase.Database | undefined;
+  try {
+    const warnings = path === ':memory:' || path === '' ? [] : preparePrivateSqliteFile(path);
+    database = new SqliteDatabase(path);
+    configureSqlite(database, synchronous);
+    return { database, warnings };
+  } catch (error) {
+    database?.close();
+    throw storeUnavailable(`sqlite:${path}`, error);
+  }
+}
+
+function configureSqlite(database: SqliteDatabase.Database, synchronous: 'full' | 'normal'): void {
   // WAL lets readers proceed during a write; the busy timeout rides out a concurrent writer
   // (a CLI command beside the server) instead of failing at once.
   database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
+  // ASVS 4.0 3.3.1, 3.3.3: an ended session or a changed password must stay so. In WAL mode,
+  // NORMAL syncs only at checkpoints, so a power loss could roll back the last commits and
+  // revive a revoked session or an old password; FULL syncs the WAL on every commit.
+  database.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
+}
+
+function openSqlite(path: string, synchronous: 'full' | 'normal'): OpenedSql {
+  const { database, warnings } = openSqliteFile(path, synchronous);
   const prepare = statementCache(database);
   const dialectDatabase: SqliteDialectDatabase = { close: () => void database.close(), prepare };
   const db = new Kysely<Database>({
-    dialect: translateUnavailability(new SqliteDialect({ database: dialectDatabase })),
+    dialect: translateUnavailability(
+      new SqliteDialect({ database: dialectDatabase }),
+      `sqlite:${path}`,
+    ),
   });
-  return { db, run: sqliteRunner(database, prepare, kyselyRunner(db)) };
+  const durability = async () => ({
+    journal_mode: String(database.pragma('journal_mode', { simple: true })),
+    synchronous: SQLITE_SYNCHRONOUS[Number(database.pragma('synchronous', { simple: true }))]!,
+  });
+  const run = sqliteRunner(database, prepare, kyselyRunner(db), `sqlite:${path}`);
+  return { db, run, warnings, durability };
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
@@ -115,9 +162,16 @@ async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({
-    dialect: translateUnavailability(new PostgresDialect({ pool })),
+    dialect: translateUnavailability(new PostgresDialect({ pool }), url),
   });
-  return { db, pool, run: kyselyRunner(db) };
+  // Gatehouse leaves these to the server's configuration (a replica setup may ask for more);
+  // they are reported so an operator can see a weakened setting.
+  const durability = async () => {
+    const show = async (name: 'fsync' | 'synchronous_commit') =>
+      String((await sql.raw<Record<string, unknown>>(`show ${name}`).execute(db)).rows[0]?.[name]);
+    return { fsync: await show('fsync'), synchronous_commit: await show('synchronous_commit') };
+  };
+  return { db, pool, run: kyselyRunner(db), warnings: [], durability };
 }
 
 /** Loaded only when configured, like pg: ioredis is ~10 MB the SQLite default doesn't need. */
@@ -135,14 +189,17 @@ export function parseDatabaseUrl(url: string): { dialect: SqlDialectName; target
 
 export async function openStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
   const { dialect, target } = parseDatabaseUrl(url);
-  const { db, pool, run } =
+  const { db, pool, run, warnings, durability } =
     dialect === 'postgres'
       ? await openPostgres(target, options.poolSize ?? 10)
-      : openSqlite(target);
+      : openSqlite(target, options.sqliteSynchronous ?? 'full');
   const redis = options.redis ? await connectRedis(options.redis) : undefined;
   return {
     dialect,
+    location: describeStoreLocation(url),
     redis,
+    warnings,
+    durability,
     users: new SqlUserRepository(db, run),
     sessions: new SqlSessionRepository(db, run),
     settings: new SqlSettingsRepository(db),
@@ -168,6 +225,9 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
       });
       try {
         await Promise.race([sql`select 1`.execute(db), timeout]);
+      } catch (error) {
+        // Every failure, a timeout included, says which store and why (for /readyz and logs).
+        throw storeUnavailable(url, error);
       } finally {
         clearTimeout(timer);
       }

@@ -25,6 +25,22 @@ for (const backend of STORAGE_BACKENDS) {
         await storage.close();
       }
     });
+
+    it('keeps every commit through a power loss (README "Durability")', async () => {
+      const storage = await openStorage(await backend.freshUrl());
+      try {
+        const settings = await storage.durability();
+        if (backend.name === 'sqlite') {
+          assert.equal(settings.synchronous, 'full');
+        } else {
+          // Postgres' own defaults, which Gatehouse relies on and does not lower.
+          assert.equal(settings.fsync, 'on');
+          assert.notEqual(settings.synchronous_commit, 'off');
+        }
+      } finally {
+        await storage.close();
+      }
+    });
   });
   describe(`UserRepository contract (${backend.name})`, { skip: backend.skip }, () =>
     userRepositoryContract(open),

@@ -3,12 +3,14 @@ import type { Services } from '../../services.ts';
 
 type Check = 'ok' | 'down';
 
-async function check(probe: () => Promise<void>): Promise<Check> {
+/** The probe's outcome and, when it failed, why: the cause storage gave its error, if any. */
+async function check(probe: () => Promise<void>): Promise<{ status: Check; reason?: string }> {
   try {
     await probe();
-    return 'ok';
-  } catch {
-    return 'down';
+    return { status: 'ok' };
+  } catch (error) {
+    const cause = error instanceof Error ? (error.cause ?? error) : error;
+    return { status: 'down', reason: cause instanceof Error ? cause.message : String(cause) };
   }
 }
 
@@ -27,7 +29,7 @@ export function healthRoutes(services: Services): FastifyPluginAsyncTypebox {
         schema: {
           summary: 'The dependencies answer',
           description:
-            '503 while the store is unreachable. Redis (when configured) only shares rate-limit counters: without it the instance still serves, so Redis down is reported as `degraded` with 200.',
+            "503 while the store is unreachable, with `store.location` (scheme, host, port and database; never a password) and `store.reason` (the driver's). Redis (when configured) only shares rate-limit counters: without it the instance still serves, so Redis down is reported as `degraded` with 200.",
           tags: ['operations'],
         },
       },
@@ -37,12 +39,17 @@ export function healthRoutes(services: Services): FastifyPluginAsyncTypebox {
           check(() => storage.ping()),
           storage.redis ? check(() => storage.redis!.ping()) : Promise.resolve(undefined),
         ]);
-        const checks = { store, ...(redis === undefined ? {} : { redis }) };
-        if (store === 'down') {
-          request.log.warn({ checks }, 'not ready: store unreachable');
-          return reply.code(503).send({ detail: 'Store unreachable', checks });
+        const checks = {
+          store: store.status,
+          ...(redis === undefined ? {} : { redis: redis.status }),
+        };
+        if (store.status === 'down') {
+          // Which store and why, so an operator can act on the probe alone.
+          const details = { location: storage.location, reason: store.reason };
+          request.log.warn({ checks, store: details }, 'not ready: store unreachable');
+          return reply.code(503).send({ detail: 'Store unreachable', checks, store: details });
         }
-        return { status: redis === 'down' ? 'degraded' : 'ok', checks };
+        return { status: redis?.status === 'down' ? 'degraded' : 'ok', checks };
       },
     );
   };

@@ -18,7 +18,12 @@ function setUp() {
     viaKysely.push(compiled.sql);
     return { rows: [{ fallback: true }] };
   }) as QueryRunner;
-  const run = sqliteRunner(database, (sqlText) => database.prepare(sqlText), fallback);
+  const run = sqliteRunner(
+    database,
+    (sqlText) => database.prepare(sqlText),
+    fallback,
+    'sqlite::memory:',
+  );
   return { database, run, viaKysely };
 }
 
@@ -72,6 +77,7 @@ describe('sqliteRunner: the hot statements, straight to better-sqlite3', () => {
         throw busy;
       },
       run,
+      'sqlite::memory:',
     );
     await assert.rejects(
       locked(query('select 1')),

@@ -26,6 +26,7 @@ export function sqliteRunner(
   database: SqliteDatabase.Database,
   prepare: (sqlText: string) => SqliteDatabase.Statement,
   viaKysely: QueryRunner,
+  url: string,
 ): QueryRunner {
   return async <Row>(query: CompiledQuery<Row>): Promise<QueryResult<Row>> => {
     if (database.inTransaction) return viaKysely(query);
@@ -37,7 +38,7 @@ export function sqliteRunner(
       const { changes, lastInsertRowid } = statement.run(...query.parameters);
       return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
     } catch (error) {
-      throw translate(error);
+      throw translate(error, url);
     }
   };
 }

@@ -5,7 +5,7 @@ import type {
   QueryCompiler,
   TransactionSettings,
 } from 'kysely';
-import { GatehouseError } from '../../domain/errors.ts';
+import { storeUnavailable } from './store-failure.ts';
 
 // Postgres SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown,
 // cannot connect now), and the socket errors of a server that is down or unreachable.
@@ -19,6 +19,11 @@ const UNAVAILABLE_CODES = new Set([
   '57P01',
   '57P02',
   '57P03',
+  // Postgres refuses the login (class 28) or has no such database: the store is out of reach
+  // until an operator fixes it, which is a 503 and a failed /readyz, not a bad query's 500.
+  '28000',
+  '28P01',
+  '3D000',
   // SQLite: the file stayed locked past busy_timeout, or could not be opened or written.
   'SQLITE_BUSY',
   'SQLITE_CANTOPEN',
@@ -35,22 +40,12 @@ export function isStoreUnavailableError(error: unknown): boolean {
   return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
 }
 
-/** The error to throw for a driver error: `store_unavailable` when the store is out of reach. */
-export function translate(error: unknown): unknown {
-  return isStoreUnavailableError(error)
-    ? new GatehouseError('store_unavailable', 'The user store is unavailable; try again shortly', {
-        cause: error,
-        retryAfterSeconds: 2,
-      })
-    : error;
-}
-
-async function translating<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw translate(error);
-  }
+/**
+ * The error to throw for a driver error met on the store at `url`: `store_unavailable` (whose
+ * cause says which store and why) when the store is out of reach, else the error itself.
+ */
+export function translate(error: unknown, url: string): unknown {
+  return isStoreUnavailableError(error) ? storeUnavailable(url, error) : error;
 }
 
 /**
@@ -58,21 +53,31 @@ async function translating<T>(work: () => Promise<T>): Promise<T> {
  * store as GatehouseError `store_unavailable` (503 + Retry-After) instead of a driver error
  * and a 500 (issue 5). Other errors, unique violations included, pass through untouched.
  */
-export function translateUnavailability(dialect: Dialect): Dialect {
+export function translateUnavailability(dialect: Dialect, url: string): Dialect {
   return {
     createAdapter: () => dialect.createAdapter(),
     createQueryCompiler: () => dialect.createQueryCompiler(),
     createIntrospector: (db) => dialect.createIntrospector(db),
-    createDriver: () => new TranslatingDriver(dialect.createDriver()),
+    createDriver: () => new TranslatingDriver(dialect.createDriver(), url),
   };
 }
 
 class TranslatingDriver implements Driver {
   readonly #inner: Driver;
+  readonly #url: string;
   readonly #unwrap = new WeakMap<DatabaseConnection, DatabaseConnection>();
 
-  constructor(inner: Driver) {
+  constructor(inner: Driver, url: string) {
     this.#inner = inner;
+    this.#url = url;
+  }
+
+  async #translating<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw translate(error, this.#url);
+    }
   }
 
   #innerOf(connection: DatabaseConnection): DatabaseConnection {
@@ -80,13 +85,13 @@ class TranslatingDriver implements Driver {
   }
 
   init(): Promise<void> {
-    return translating(() => this.#inner.init());
+    return this.#translating(() => this.#inner.init());
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const inner = await translating(() => this.#inner.acquireConnection());
+    const inner = await this.#translating(() => this.#inner.acquireConnection());
     const wrapped: DatabaseConnection = {
-      executeQuery: (query) => translating(() => inner.executeQuery(query)),
+      executeQuery: (query) => this.#translating(() => inner.executeQuery(query)),
       streamQuery: (query, chunkSize) => inner.streamQuery(query, chunkSize),
     };
     this.#unwrap.set(wrapped, inner);
@@ -94,15 +99,17 @@ class TranslatingDriver implements Driver {
   }
 
   beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return translating(() => this.#inner.beginTransaction(this.#innerOf(connection), settings));
+    return this.#translating(() =>
+      this.#inner.beginTransaction(this.#innerOf(connection), settings),
+    );
   }
 
   commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return translating(() => this.#inner.commitTransaction(this.#innerOf(connection)));
+    return this.#translating(() => this.#inner.commitTransaction(this.#innerOf(connection)));
   }
 
   rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return translating(() => this.#inner.rollbackTransaction(this.#innerOf(connection)));
+    return this.#translating(() => this.#inner.rollbackTransaction(this.#innerOf(connection)));
   }
 
   async savepoint(
@@ -110,7 +117,7 @@ class TranslatingDriver implements Driver {
     name: string,
     compile: QueryCompiler['compileQuery'],
   ): Promise<void> {
-    await translating(async () =>
+    await this.#translating(async () =>
       this.#inner.savepoint?.(this.#innerOf(connection), name, compile),
     );
   }
@@ -120,7 +127,7 @@ class TranslatingDriver implements Driver {
     name: string,
     compile: QueryCompiler['compileQuery'],
   ): Promise<void> {
-    await translating(async () =>
+    await this.#translating(async () =>
       this.#inner.rollbackToSavepoint?.(this.#innerOf(connection), name, compile),
     );
   }
@@ -130,7 +137,7 @@ class TranslatingDriver implements Driver {
     name: string,
     compile: QueryCompiler['compileQuery'],
   ): Promise<void> {
-    await translating(async () =>
+    await this.#translating(async () =>
       this.#inner.releaseSavepoint?.(this.#innerOf(connection), name, compile),
     );
   }

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openStorage } from '../../src/storage/open-storage.ts';
+import { createTestApp, registerAndLogin } from '../support/test-app.ts';
+
+const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+// Files only SQLite has: a Postgres database lives in its server's own data directory.
+describe('the SQLite files at rest', () => {
+  const root = mkdtempSync(join(tmpdir(), 'gatehouse-files-'));
+  let previousUmask: number;
+  before(() => {
+    // The usual umask, under which files are created world-readable unless asked otherwise.
+    previousUmask = process.umask(0o022);
+  });
+  after(() => {
+    process.umask(previousUmask);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('creates the data directory 0700 and the database, -wal and -shm 0600, even after writes', async () => {
+    const dataDir = join(root, 'fresh', 'data');
+    const path = join(dataDir, 'gatehouse.db');
+    const t = await createTestApp({ env: { GATEHOUSE_DATABASE_URL: `sqlite:${path}` } });
+    try {
+      // A registration and a login write the user, the session and (in development) the secret.
+      await registerAndLogin(t.app);
+      assert.equal(modeOf(join(root, 'fresh')), '700');
+      assert.equal(modeOf(dataDir), '700');
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+        assert.equal(modeOf(file), '600', file);
+      }
+      assert.deepEqual(t.storage.warnings, []);
+      assert.deepEqual(await t.storage.durability(), { journal_mode: 'wal', synchronous: 'full' });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('runs with synchronous=NORMAL only when GATEHOUSE_SQLITE_SYNCHRONOUS=normal asks for it', async () => {
+    const url = `sqlite:${join(root, 'normal.db')}`;
+    const t = await createTestApp({
+      env: { GATEHOUSE_DATABASE_URL: url, GATEHOUSE_SQLITE_SYNCHRONOUS: 'normal' },
+    });
+    try {
+      assert.equal((await t.storage.durability()).synchronous, 'normal');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('leaves an existing database readable by others as it is, and warns about it', async () => {
+    const path = join(root, 'old.db');
+    writeFileSync(path, '', { mode: 0o644 });
+    const storage = await openStorage(`sqlite:${path}`);
+    try {
+      assert.equal(modeOf(path), '644');
+      assert.equal(storage.warnings.length, 1);
+      assert.match(storage.warnings[0]!, /old\.db is accessible to other users \(mode 644\)/);
+      assert.match(storage.warnings[0]!, /chmod 600/);
+    } finally {
+      await storage.close();
+    }
+  });
+});
