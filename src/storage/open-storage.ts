@@ -18,6 +18,7 @@ import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
 import type { Database } from './sql/database.ts';
 import type { SqlDialectName } from './sql/dialect.ts';
 import type { RedisConnection } from './redis/open-redis.ts';
+import { registerAuditLinkFunction } from './sql/audit-chain-append.ts';
 import { kyselyRunner, sqliteRunner, type QueryRunner } from './sql/run-query.ts';
 import { migrationProvider } from './sql/migrations/index.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
@@ -91,6 +92,7 @@ function openSqlite(path: string): OpenedSql {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
+  registerAuditLinkFunction(database);
   const prepare = statementCache(database);
   const dialectDatabase: SqliteDialectDatabase = { close: () => void database.close(), prepare };
   const db = new Kysely<Database>({

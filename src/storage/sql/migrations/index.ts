@@ -3,6 +3,7 @@ import * as initial from './0001-initial.ts';
 import * as refreshTokens from './0002-refresh-tokens.ts';
 import * as loginThrottle from './0003-login-throttle.ts';
 import * as auditLog from './0004-audit-log.ts';
+import * as auditChain from './0007-audit-chain.ts';
 
 /** Forward-only migrations, in order. Add a module `NNNN-what.ts` and list it here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-refresh-tokens': refreshTokens,
   '0003-login-throttle': loginThrottle,
   '0004-audit-log': auditLog,
+  '0007-audit-chain': auditChain,
 };
 
 export const migrationProvider: MigrationProvider = {

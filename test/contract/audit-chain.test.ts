@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import {
+  auditContentDigest,
+  auditLinkHash,
+  type StoredAuditContent,
+} from '../../src/domain/audit/audit-chain.ts';
+import type { AuditEvent } from '../../src/domain/audit/audit-log.ts';
+import { verifyAuditChain } from '../../src/domain/audit/verify-audit-chain.ts';
+import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
+import { openRawSql, sharedStoreUrl, type RawSql } from '../support/raw-sql.ts';
+import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
+
+// The audit log's hash chain (domain/audit/audit-chain.ts) on every store: Gatehouse's own
+// appends verify; a change made past Gatehouse, through the test's own connection, is named.
+
+function event(n: number): AuditEvent {
+  return {
+    type: 'login.succeeded',
+    createdAt: new Date(Date.UTC(2031, 2, 1, 10, 0, n)),
+    actorId: n,
+    subjectId: n,
+    email: `user${n}@example.com`,
+    ip: '203.0.113.7',
+    userAgent: 'agent/1.0',
+    details: { session_id: `s${n}` },
+  };
+}
+
+interface Chain {
+  storage: Storage;
+  raw: RawSql;
+  url: string;
+  /** Ids of the entries recorded, in order. */
+  ids: number[];
+}
+
+/** A fresh store with `count` entries recorded through Gatehouse, closed after the test. */
+async function chainOf(t: TestContext, backend: StorageBackend, count: number): Promise<Chain> {
+  const url = await sharedStoreUrl(backend);
+  const storage = await openStorage(url);
+  await storage.migrate();
+  const raw = await openRawSql(url);
+  t.after(async () => {
+    await raw.close();
+    await storage.close();
+  });
+  for (let n = 1; n <= count; n += 1) await storage.audit.record(event(n));
+  const rows = await raw.query<{ id: number | string }>('select id from audit_events order by seq');
+  return { storage, raw, url, ids: rows.map((row) => Number(row.id)) };
+}
+
+async function verify(chain: Chain) {
+  return verifyAuditChain({ audit: chain.storage.audit });
+}
+
+for (const backend of STORAGE_BACKENDS) {
+  describe(`the audit hash chain (${backend.name})`, { skip: backend.skip }, () => {
+    it('verifies every entry Gatehouse recorded and reports the newest hash as the head', async (t) => {
+      const chain = await chainOf(t, backend, 5);
+      const report = await verify(chain);
+      assert.ok(report.ok, JSON.stringify(report));
+      assert.equal(report.verified, 5);
+      assert.equal(report.headSeq, 5);
+      const [newest] = await chain.raw.query<{ hash: string }>(
+        `select hash from audit_events where id = ${chain.ids[4]}`,
+      );
+      assert.equal(report.headHash, newest?.hash);
+      assert.match(report.headHash, /^[0-9a-f]{64}$/);
+    });
+
+    it('names the entry whose stored content was edited, for every field including the id', async (t) => {
+      const chain = await chainOf(t, backend, 4);
+      const target = chain.ids[2]!;
+      const edits: Record<string, string> = {
+        type: "type = 'login.failed'",
+        created_at:
+          backend.name === 'postgres'
+            ? "created_at = created_at + interval '1 second'"
+            : "created_at = '2031-03-01T10:00:09.000Z'",
+        actor_id: 'actor_id = 999',
+        subject_id: 'subject_id = null',
+        email: "email = 'someone-else@example.com'",
+        ip: "ip = '198.51.100.1'",
+        user_agent: "user_agent = 'other'",
+        details: `details = '{"session_id":"forged"}'`,
+        id: 'id = id + 1000',
+      };
+      for (const [field, assignment] of Object.entries(edits)) {
+        const [before] = await chain.raw.query<Record<string, unknown>>(
+          `select * from audit_events where id = ${target}`,
+        );
+        await chain.raw.query(`update audit_events set ${assignment} where id = ${target}`);
+        const edited = field === 'id' ? target + 1000 : target;
+        const report = await verify(chain);
+        assert.equal(report.ok, false, `an edit of ${field} is detected`);
+        assert.equal(report.broken.problem, 'content_changed', field);
+        assert.equal(report.broken.entryId, edited, field);
+        assert.match(report.broken.message, new RegExp(`entry ${edited}: content changed`));
+        assert.equal(report.verified, 2);
+        // Put the row back as it was, for the next field.
+        const restore = Object.keys(before!)
+          .filter((column) => column !== 'id')
+          .map((column) => `${column} = ${literal(before![column])}`);
+        await chain.raw.query(
+          `update audit_events set id = ${target}, ${restore.join(', ')} where id = ${edited}`,
+        );
+        assert.ok((await verify(chain)).ok, `restored after ${field}`);
+      }
+    });
+
+    it('names a deleted entry as missing, and the entry after the gap', async (t) => {
+      const chain = await chainOf(t, backend, 5);
+      await chain.raw.query(`delete from audit_events where id = ${chain.ids[1]}`);
+      const report = await verify(chain);
+      assert.equal(report.ok, false);
+      assert.equal(report.broken.problem, 'entry_missing');
+      assert.equal(report.broken.entryId, chain.ids[2]);
+      assert.match(
+        report.broken.message,
+        new RegExp(`seq 2 between entry ${chain.ids[0]} and entry ${chain.ids[2]}`),
+      );
+    });
+
+    it('names deleted newest entries as missing, though no gap is left behind them', async (t) => {
+      const chain = await chainOf(t, backend, 5);
+      await chain.raw.query(
+        `delete from audit_events where id in (${chain.ids[3]}, ${chain.ids[4]})`,
+      );
+      const report = await verify(chain);
+      assert.equal(report.ok, false);
+      assert.equal(report.broken.problem, 'entry_missing');
+      assert.match(
+        report.broken.message,
+        new RegExp(`seq 4-5, the newest, after entry ${chain.ids[2]}`),
+      );
+    });
+
+    it('names the entry after one edited and rehashed by someone who knows the rule: link broken', async (t) => {
+      const chain = await chainOf(t, backend, 4);
+      const [row] = await chain.raw.query<Record<string, unknown>>(
+        `select * from audit_events where id = ${chain.ids[1]}`,
+      );
+      const content: StoredAuditContent = {
+        type: String(row!.type),
+        createdAt:
+          row!.created_at instanceof Date ? row!.created_at.toISOString() : String(row!.created_at),
+        actorId: Number(row!.actor_id),
+        subjectId: Number(row!.subject_id),
+        email: 'rewritten@example.com',
+        ip: String(row!.ip),
+        userAgent: String(row!.user_agent),
+        details: String(row!.details),
+      };
+      const rehashed = auditLinkHash(
+        String(row!.prev_hash),
+        Number(row!.seq),
+        chain.ids[1]!,
+        auditContentDigest(content),
+      );
+      await chain.raw.query(
+        `update audit_events set email = 'rewritten@example.com', hash = '${rehashed}' where id = ${chain.ids[1]}`,
+      );
+      const report = await verify(chain);
+      assert.equal(report.ok, false);
+      assert.equal(report.broken.problem, 'link_broken');
+      assert.equal(report.broken.entryId, chain.ids[2]);
+      assert.match(report.broken.message, new RegExp(`not the hash of entry ${chain.ids[1]}`));
+    });
+
+    it('names an entry written past Gatehouse, outside the chain', async (t) => {
+      const chain = await chainOf(t, backend, 3);
+      await chain.raw.query(
+        `insert into audit_events (type, created_at, email) values ('user.enabled', '2031-03-01T11:00:00.000Z', 'forged@example.com')`,
+      );
+      const [forged] = await chain.raw.query<{ id: number | string }>(
+        'select id from audit_events where seq is null',
+      );
+      const report = await verify(chain);
+      assert.equal(report.ok, false);
+      assert.equal(report.broken.problem, 'not_in_chain');
+      assert.equal(report.broken.entryId, Number(forged?.id));
+    });
+
+    it('forms one valid chain from concurrent writers on separate connections to one store', async (t) => {
+      const chain = await chainOf(t, backend, 0);
+      const writers = await Promise.all(
+        Array.from({ length: 4 }, () => openStorage(chain.url, { poolSize: 4 })),
+      );
+      t.after(() => Promise.all(writers.map((writer) => writer.close())));
+      const perWriter = 40;
+      await Promise.all(
+        writers.flatMap((writer, w) =>
+          Array.from({ length: perWriter }, (_, i) => writer.audit.record(event(w * 1000 + i))),
+        ),
+      );
+      const report = await verify(chain);
+      assert.ok(report.ok, JSON.stringify(report));
+      assert.equal(report.verified, writers.length * perWriter);
+      const [count] = await chain.raw.query<{ n: number | string }>(
+        'select count(*) as n from audit_events',
+      );
+      assert.equal(Number(count?.n), writers.length * perWriter);
+    });
+  });
+}
+
+/** A SQL literal of a value read back from a row (restoring it as it was). */
+function literal(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (value instanceof Date) return `'${value.toISOString()}'`;
+  return `'${String(value).replaceAll("'", "''")}'`;
+}
