@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import {
   auditContentDigest,
   auditLinkHash,
@@ -7,6 +10,7 @@ import {
 } from '../../src/domain/audit/audit-chain.ts';
 import type { AuditEvent } from '../../src/domain/audit/audit-log.ts';
 import { verifyAuditChain } from '../../src/domain/audit/verify-audit-chain.ts';
+import { migrationProvider } from '../../src/storage/sql/migrations/index.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { openRawSql, sharedStoreUrl, type RawSql } from '../support/raw-sql.ts';
 import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
@@ -182,6 +186,26 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(report.broken.entryId, Number(forged?.id));
     });
 
+    it('counts entries recorded before the chain began apart, and chains those after', async (t) => {
+      const url = await sharedStoreUrl(backend);
+      await migrateUpTo(url, '0004-audit-log');
+      const raw = await openRawSql(url);
+      t.after(() => raw.close());
+      for (const n of [1, 2]) {
+        await raw.query(
+          `insert into audit_events (type, created_at, email) values ('user.registered', '2030-01-0${n}T00:00:00.000Z', 'old${n}@example.com')`,
+        );
+      }
+      const storage = await openStorage(url);
+      t.after(() => storage.close());
+      assert.deepEqual(await storage.migrate(), ['0007-audit-chain']);
+      for (const n of [1, 2, 3]) await storage.audit.record(event(n));
+      const report = await verifyAuditChain({ audit: storage.audit });
+      assert.ok(report.ok, JSON.stringify(report));
+      assert.equal(report.verified, 3);
+      assert.equal(report.legacy, 2);
+    });
+
     it('forms one valid chain from concurrent writers on separate connections to one store', async (t) => {
       const chain = await chainOf(t, backend, 0);
       const writers = await Promise.all(
@@ -203,6 +227,28 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(Number(count?.n), writers.length * perWriter);
     });
   });
+}
+
+/** Applies the migrations up to `target` only: a store as an older Gatehouse left it. */
+async function migrateUpTo(url: string, target: string): Promise<void> {
+  const postgres = url.startsWith('postgres');
+  const db = new Kysely<unknown>({
+    dialect: postgres
+      ? new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) })
+      : new SqliteDialect({ database: new SqliteDatabase(url.slice('sqlite:'.length)) }),
+  });
+  try {
+    // Pinned to the suite's own schema, as open-storage.ts does.
+    const migrationTableSchema = postgres
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]
+          ?.schema
+      : undefined;
+    const migrator = new Migrator({ db, provider: migrationProvider, migrationTableSchema });
+    const { error } = await migrator.migrateTo(target);
+    if (error) throw error;
+  } finally {
+    await db.destroy();
+  }
 }
 
 /** A SQL literal of a value read back from a row (restoring it as it was). */
