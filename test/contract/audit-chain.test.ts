@@ -186,6 +186,28 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(report.broken.entryId, Number(forged?.id));
     });
 
+    it('verifies from the checkpoint of a pruned prefix, and names a prefix deleted without one', async (t) => {
+      const chain = await chainOf(t, backend, 6);
+      await chain.raw.query(`delete from audit_events where seq <= 2`);
+      const unrecorded = await verify(chain);
+      assert.equal(unrecorded.ok, false);
+      assert.equal(unrecorded.broken.problem, 'entry_missing');
+      assert.match(unrecorded.broken.message, /seq 1-2 between entry \(chain start\)/);
+      // docs/admin-api.md's pruning: move the anchor to the last pruned entry, then delete.
+      // Written as Gatehouse writes times, the cutoff compares right on both stores.
+      const cutoff = "'2031-03-01T10:00:04.000Z'";
+      await chain.raw.query(
+        `update audit_chain set anchor_seq = seq_hash.seq, anchor_hash = seq_hash.hash from (select seq, hash from audit_events where seq is not null and created_at < ${cutoff} order by seq desc limit 1) as seq_hash`,
+      );
+      await chain.raw.query(
+        `delete from audit_events where seq <= (select anchor_seq from audit_chain) or (seq is null and id <= (select legacy_max_id from audit_chain))`,
+      );
+      const pruned = await verify(chain);
+      assert.ok(pruned.ok, JSON.stringify(pruned));
+      assert.equal(pruned.verified, 3);
+      assert.equal(pruned.headSeq, 6);
+    });
+
     it('counts entries recorded before the chain began apart, and chains those after', async (t) => {
       const url = await sharedStoreUrl(backend);
       await migrateUpTo(url, '0004-audit-log');
