@@ -3,7 +3,7 @@
 // the chained append and the plain INSERT it replaced (built here the same way: a prepared
 // statement through the same runner), and report medians and their ratio: the audit write
 // alone, one at a time and 16 at once, and the whole refresh and password grants through
-// services.ts. BENCHMARKS.md has a run.
+// services.ts. BENCHMARKS.md ("The audit hash chain") has a run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
