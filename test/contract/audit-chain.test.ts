@@ -172,6 +172,15 @@ for (const backend of STORAGE_BACKENDS) {
       assert.match(report.broken.message, new RegExp(`not the hash of entry ${chain.ids[1]}`));
     });
 
+    it('reports a deleted chain head rather than failing', async (t) => {
+      const chain = await chainOf(t, backend, 2);
+      await chain.raw.query('delete from audit_chain');
+      const report = await verify(chain);
+      assert.equal(report.ok, false);
+      assert.match(report.broken.message, /chain head \(table audit_chain\) is missing/);
+      await assert.rejects(chain.storage.audit.record(event(3)), /chain head row is missing/);
+    });
+
     it('names an entry written past Gatehouse, outside the chain', async (t) => {
       const chain = await chainOf(t, backend, 3);
       await chain.raw.query(

@@ -87,7 +87,8 @@ export interface AuditLog {
    */
   record(event: AuditEvent): Promise<void>;
 
-  chainState(): Promise<AuditChainState>;
+  /** Undefined only when the head row was deleted past Gatehouse. */
+  chainState(): Promise<AuditChainState | undefined>;
 
   /** Chained entries with a seq above `afterSeq`, by seq ascending, at most `limit`. */
   chainLinks(afterSeq: number, limit: number): Promise<AuditChainLink[]>;

@@ -25,6 +25,14 @@ const PAGE_SIZE = 1000;
  */
 export async function verifyAuditChain(deps: { audit: AuditLog }): Promise<AuditChainReport> {
   const state = await deps.audit.chainState();
+  if (!state) {
+    const message = 'the chain head (table audit_chain) is missing';
+    return {
+      ok: false,
+      verified: 0,
+      broken: { problem: 'link_broken', entryId: undefined, message },
+    };
+  }
   let expectedSeq = state.anchorSeq + 1;
   let prevHash = state.anchorHash;
   let prevId: number | undefined;

@@ -71,9 +71,9 @@ export class SqlAuditRepository implements AuditLog {
     await this.#append(content);
   }
 
-  async chainState(): Promise<AuditChainState> {
+  async chainState(): Promise<AuditChainState | undefined> {
     const row = await this.#db.selectFrom('audit_chain').selectAll().executeTakeFirst();
-    if (!row) throw new Error('audit log: the chain head row is missing');
+    if (!row) return undefined;
     return {
       anchorSeq: Number(row.anchor_seq),
       anchorHash: row.anchor_hash,
