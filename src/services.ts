@@ -10,6 +10,7 @@ import type { AccessChanges } from './domain/accounts/user-repository.ts';
 import type { AuditEntry, AuditFilters } from './domain/audit/audit-log.ts';
 import { EventLoopLoad } from './event-loop-load.ts';
 import { listAuditEvents } from './domain/audit/list-audit-events.ts';
+import { verifyAuditChain, type AuditChainReport } from './domain/audit/verify-audit-chain.ts';
 import { bootstrapAdmin } from './domain/accounts/bootstrap-admin.ts';
 import {
   importUser,
@@ -86,6 +87,8 @@ export interface Services {
     filters: AuditFilters,
     page: { limit: number; beforeId?: number },
   ): Promise<{ items: AuditEntry[]; nextBeforeId: number | undefined }>;
+  /** Walks the audit log's hash chain; the first broken entry, or the head to record. */
+  verifyAuditChain(): Promise<AuditChainReport>;
   purgeEndedSessions(): Promise<number>;
 }
 
@@ -196,6 +199,7 @@ export async function createServices(
     changeUserAccess: (request) => changeUserAccess({ users, sessions, audit, clock }, request),
     deleteUser: (request) => deleteUser({ users, sessions, audit, clock }, request),
     listAuditEvents: (filters, page) => listAuditEvents({ audit }, filters, page),
+    verifyAuditChain: () => verifyAuditChain({ audit }),
     purgeEndedSessions: () =>
       purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace }),
   };

@@ -47,8 +47,8 @@ function usersCommand(program: Command): Command {
 }
 
 /**
- * `gatehouse users set-role|disable|enable|delete USER` and `gatehouse audit list` (API.md 3,
- * 6). USER is an id or an email. They go through the same domain functions as the admin API:
+ * `gatehouse users set-role|disable|enable|delete USER` and `gatehouse audit list|verify`
+ * (API.md 3, 6). USER is an id or an email. They go through the same domain functions as the admin API:
  * the last active admin stays (exit 1 with the reason) and every change is audited.
  */
 export function registerAdminCommands(program: Command, withServices: WithServices): void {
@@ -96,9 +96,29 @@ export function registerAdminCommands(program: Command, withServices: WithServic
       }),
     );
 
-  program
-    .command('audit')
-    .description('read the audit log')
+  const audit = program.command('audit').description('read and verify the audit log');
+  audit
+    .command('verify')
+    .description("check the audit log's hash chain; prints the head hash to record elsewhere")
+    .action(() =>
+      withServices(async (services) => {
+        const report = await services.verifyAuditChain();
+        if (report.ok) {
+          const legacy =
+            report.legacy > 0 ? ` (${report.legacy} older entries predate the chain)` : '';
+          console.log(
+            `${report.verified} entries verified${legacy}, head ${report.headHash} (seq ${report.headSeq})`,
+          );
+          return;
+        }
+        // ASVS V7.3.3 (log integrity): a broken chain is a failure for scripts and monitors.
+        console.error(`error: audit chain broken: ${report.broken.message}`);
+        console.error(`${report.verified} entries verified before it`);
+        process.exitCode = 1;
+      }),
+    );
+
+  audit
     .command('list')
     .description('audit entries, newest first, one JSON object per line')
     .option('--user <user>', 'entries where this user (id or email) is the subject or the actor')

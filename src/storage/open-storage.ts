@@ -16,6 +16,7 @@ import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
 import type { Database } from './sql/database.ts';
 import type { SqlDialectName } from './sql/dialect.ts';
 import type { RedisConnection } from './redis/open-redis.ts';
+import { registerAuditLinkFunction } from './sql/audit-chain-append.ts';
 import { kyselyRunner, sqliteRunner, type QueryRunner } from './sql/run-query.ts';
 import { migrationProvider } from './sql/migrations/index.ts';
 import { preparePrivateSqliteFile } from './sql/private-sqlite-file.ts';
@@ -126,6 +127,7 @@ function configureSqlite(database: SqliteDatabase.Database, synchronous: 'full' 
   database.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
+  registerAuditLinkFunction(database);
 }
 
 function openSqlite(path: string, synchronous: 'full' | 'normal'): OpenedSql {

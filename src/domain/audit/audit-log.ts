@@ -1,3 +1,5 @@
+import type { StoredAuditContent } from './audit-chain.ts';
+
 /**
  * The audit log (API.md 3): who did what to which account, when and from where. Entries are
  * append-only and outlive the accounts they name (a deleted user's history stays).
@@ -51,10 +53,51 @@ export interface AuditFilters {
   until?: Date;
 }
 
+/** A chained entry as stored (audit-chain.ts), for `verifyAuditChain`. */
+export interface AuditChainLink {
+  id: number;
+  seq: number;
+  prevHash: string;
+  hash: string;
+  content: StoredAuditContent;
+}
+
+/** Where the chain starts and ends, as the store records it. */
+export interface AuditChainState {
+  /**
+   * The chain continues after this entry: seq 0 and the genesis hash at first; a pruned prefix
+   * moves it to the last pruned entry (its seq and hash are the recorded checkpoint).
+   */
+  anchorSeq: number;
+  anchorHash: string;
+  /** The newest entry appended (seq 0 and the anchor's hash while the chain is empty). */
+  headSeq: number;
+  headHash: string;
+  /** Entries with an id up to this one were recorded before the chain began (migration 0007). */
+  legacyMaxId: number;
+}
+
 /** Storage port of the audit log (test/contract/audit-repository.contract.ts checks each store). */
 export interface AuditLog {
-  /** Appends one entry. Concurrent calls never lose or merge entries. */
+  /**
+   * Appends one entry at the head of the chain (audit-chain.ts): the next `seq`, linked to the
+   * head's hash, the head moved to it, all in one atomic statement. Concurrent calls, from any
+   * number of instances on one store, never lose or merge entries and form one chain: they
+   * serialize on the chain's head row.
+   */
   record(event: AuditEvent): Promise<void>;
+
+  /** Undefined only when the head row was deleted past Gatehouse. */
+  chainState(): Promise<AuditChainState | undefined>;
+
+  /** Chained entries with a seq above `afterSeq`, by seq ascending, at most `limit`. */
+  chainLinks(afterSeq: number, limit: number): Promise<AuditChainLink[]>;
+
+  /**
+   * Entries outside the chain: how many were recorded before it began (id up to
+   * `legacyMaxId`), and the lowest id of any other one (which Gatehouse never writes).
+   */
+  unchainedEntries(legacyMaxId: number): Promise<{ legacy: number; strayId: number | undefined }>;
 
   /**
    * Entries matching every given filter, newest first (the order they were recorded: `id`

@@ -55,6 +55,21 @@ export interface AuditEventsTable {
   user_agent: string | null;
   /** JSON object text, or null. */
   details: string | null;
+  /** The hash chain (migration 0007); null on entries recorded before it. bigint: see `id`. */
+  seq: Generated<number | string | null>;
+  prev_hash: Generated<string | null>;
+  hash: Generated<string | null>;
+}
+
+/** The audit chain's one row: its head and anchor (migration 0007). */
+export interface AuditChainTable {
+  id: number;
+  seq: number | string;
+  prev_hash: string;
+  hash: string;
+  anchor_seq: number | string;
+  anchor_hash: string;
+  legacy_max_id: number | string;
 }
 
 /** Per-account login throttling (migration 0003). Times are epoch milliseconds. */
@@ -73,6 +88,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   settings: SettingsTable;
   audit_events: AuditEventsTable;
+  audit_chain: AuditChainTable;
   login_throttles: LoginThrottlesTable;
 }
 

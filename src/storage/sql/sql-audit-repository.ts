@@ -1,19 +1,36 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { StoredAuditContent } from '../../domain/audit/audit-chain.ts';
 import type {
+  AuditChainLink,
+  AuditChainState,
   AuditDetails,
   AuditEntry,
   AuditEvent,
   AuditFilters,
   AuditLog,
 } from '../../domain/audit/audit-log.ts';
+import { auditAppend, type AuditAppend } from './audit-chain-append.ts';
 import { toDate, toDbTime, type AuditEventsTable, type Database } from './database.ts';
-import { prepareQuery } from './prepared-query.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';
 
 function toDetails(text: string | null): AuditDetails | null {
   if (text === null) return null;
   const parsed: unknown = JSON.parse(text);
   return parsed !== null && typeof parsed === 'object' ? (parsed as AuditDetails) : null;
+}
+
+/** The content exactly as stored, which is what the chain's hashes cover. */
+function toStoredContent(row: Selectable<AuditEventsTable>): StoredAuditContent {
+  return {
+    type: row.type,
+    createdAt: typeof row.created_at === 'string' ? row.created_at : toDbTime(row.created_at),
+    actorId: row.actor_id,
+    subjectId: row.subject_id,
+    email: row.email,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    details: row.details,
+  };
 }
 
 function toEntry(row: Selectable<AuditEventsTable>): AuditEntry {
@@ -30,48 +47,74 @@ function toEntry(row: Selectable<AuditEventsTable>): AuditEntry {
   };
 }
 
-// Every login, refresh and registration writes one, so it is compiled once (prepared-query.ts).
-function prepareRecord(db: Kysely<Database>) {
-  return prepareQuery<
-    'type' | 'createdAt' | 'actorId' | 'subjectId' | 'email' | 'ip' | 'userAgent' | 'details'
-  >((param) =>
-    db.insertInto('audit_events').values({
-      type: param('type'),
-      created_at: param('createdAt'),
-      actor_id: param('actorId'),
-      subject_id: param('subjectId'),
-      email: param('email'),
-      ip: param('ip'),
-      user_agent: param('userAgent'),
-      details: param('details'),
-    }),
-  );
-}
-
 export class SqlAuditRepository implements AuditLog {
   readonly #db: Kysely<Database>;
-  readonly #run: QueryRunner;
-  readonly #record: ReturnType<typeof prepareRecord>;
+  // Every login, refresh and registration appends one.
+  readonly #append: AuditAppend;
 
   constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
-    this.#run = run;
-    this.#record = prepareRecord(db);
+    this.#append = auditAppend(db, run);
   }
 
   async record(event: AuditEvent): Promise<void> {
-    await this.#run(
-      this.#record({
-        type: event.type,
-        createdAt: toDbTime(event.createdAt),
-        actorId: event.actorId,
-        subjectId: event.subjectId,
-        email: event.email,
-        ip: event.ip,
-        userAgent: event.userAgent,
-        details: event.details === null ? null : JSON.stringify(event.details),
-      }),
-    );
+    const content: StoredAuditContent = {
+      type: event.type,
+      createdAt: toDbTime(event.createdAt),
+      actorId: event.actorId,
+      subjectId: event.subjectId,
+      email: event.email,
+      ip: event.ip,
+      userAgent: event.userAgent,
+      details: event.details === null ? null : JSON.stringify(event.details),
+    };
+    await this.#append(content);
+  }
+
+  async chainState(): Promise<AuditChainState | undefined> {
+    const row = await this.#db.selectFrom('audit_chain').selectAll().executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      anchorSeq: Number(row.anchor_seq),
+      anchorHash: row.anchor_hash,
+      headSeq: Number(row.seq),
+      headHash: row.hash,
+      legacyMaxId: Number(row.legacy_max_id),
+    };
+  }
+
+  async chainLinks(afterSeq: number, limit: number): Promise<AuditChainLink[]> {
+    const rows = await this.#db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      id: Number(row.id),
+      seq: Number(row.seq),
+      prevHash: row.prev_hash ?? '',
+      hash: row.hash ?? '',
+      content: toStoredContent(row),
+    }));
+  }
+
+  async unchainedEntries(
+    legacyMaxId: number,
+  ): Promise<{ legacy: number; strayId: number | undefined }> {
+    const unchained = this.#db.selectFrom('audit_events').where('seq', 'is', null);
+    const { legacy } = await unchained
+      .select((eb) => eb.fn.countAll<number | string>().as('legacy'))
+      .where('id', '<=', legacyMaxId)
+      .executeTakeFirstOrThrow();
+    const stray = await unchained
+      .select('id')
+      .where('id', '>', legacyMaxId)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return { legacy: Number(legacy), strayId: stray === undefined ? undefined : Number(stray.id) };
   }
 
   async list(

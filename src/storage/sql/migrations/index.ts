@@ -5,6 +5,7 @@ import * as loginThrottle from './0003-login-throttle.ts';
 import * as auditLog from './0004-audit-log.ts';
 import * as forgetRawUsernames from './0005-forget-raw-usernames.ts';
 import * as refreshTokenGraceChild from './0006-refresh-token-grace-child.ts';
+import * as auditChain from './0007-audit-chain.ts';
 
 /** Forward-only migrations, in order. Add a module `NNNN-what.ts` and list it here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-audit-log': auditLog,
   '0005-forget-raw-usernames': forgetRawUsernames,
   '0006-refresh-token-grace-child': refreshTokenGraceChild,
+  '0007-audit-chain': auditChain,
 };
 
 export const migrationProvider: MigrationProvider = {
