@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
-import { bearer, FORM } from '../support/admins.ts';
+import { bearer, requestToken } from '../support/admins.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { me, passwordLogin, refresh, toPair, type TokenPair } from '../support/sessions.ts';
 import { STRONG_PASSWORD, testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
@@ -28,14 +28,8 @@ for (const backend of STORAGE_BACKENDS) {
       GATEHOUSE_HASH_CONCURRENCY: '1',
     });
 
-    function login(email: string, password: string) {
-      return suite.t.app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: FORM,
-        payload: new URLSearchParams({ username: email, password }).toString(),
-      });
-    }
+    const login = (email: string, password: string) =>
+      requestToken(suite.t.app, { username: email, password });
 
     /**
      * Starts the change, then fires logins with the old password every few ms until it has

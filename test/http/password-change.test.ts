@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearer, FORM } from '../support/admins.ts';
+import { bearer, FORM, requestToken } from '../support/admins.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { me, refresh, toPair, type TokenPair, userWithTwoSessions } from '../support/sessions.ts';
 import { STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
@@ -23,14 +23,8 @@ for (const backend of STORAGE_BACKENDS) {
         payload: payload as Record<string, unknown>,
       });
     }
-    function login(email: string, password: string) {
-      return suite.t.app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: FORM,
-        payload: new URLSearchParams({ username: email, password }).toString(),
-      });
-    }
+    const login = (email: string, password: string) =>
+      requestToken(suite.t.app, { username: email, password });
     /** Nothing changed: both sessions work and the old password still logs in. */
     async function assertUnchanged(email: string, a: TokenPair, b: TokenPair): Promise<void> {
       assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 200);
