@@ -10,6 +10,7 @@ import { freePort } from '../test/support/free-port.ts';
 import { cpuSeconds, startProcess, type Started } from './processes.ts';
 import { Rounds } from './rounds.ts';
 import * as scenario from './scenarios.ts';
+import { BENCH_ARGON2, benchGatehouseEnv } from './gatehouse-env.ts';
 import { seedUsers } from './seed.ts';
 import { startArgs } from './start-args.ts';
 
@@ -23,7 +24,6 @@ const { values: args } = parseArgs({
 const duration = Number(args.duration);
 const rounds = Number(args.rounds);
 const sessions = Number(args.sessions);
-const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 const USERS = 100;
 const MODES = ['full', 'normal'] as const;
 type Mode = (typeof MODES)[number];
@@ -32,20 +32,12 @@ const work = mkdtempSync(join(tmpdir(), 'gatehouse-durability-'));
 
 async function startGatehouse(mode: Mode): Promise<Started> {
   const databaseUrl = `sqlite:${join(work, `${mode}.db`)}`;
-  await seedUsers(databaseUrl, USERS, ARGON2);
+  await seedUsers(databaseUrl, USERS, BENCH_ARGON2);
   return startProcess(
     startArgs(),
     {
-      GATEHOUSE_DATABASE_URL: databaseUrl,
+      ...benchGatehouseEnv(databaseUrl),
       GATEHOUSE_SQLITE_SYNCHRONOUS: mode,
-      GATEHOUSE_JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-      GATEHOUSE_RATE_LIMIT_TOKEN: '0',
-      GATEHOUSE_RATE_LIMIT_REGISTER: '0',
-      GATEHOUSE_LOG_LEVEL: 'warn',
-      GATEHOUSE_HASH_QUEUE_LIMIT: '10000',
-      GATEHOUSE_ARGON2_MEMORY_KIB: String(ARGON2.memoryCost),
-      GATEHOUSE_ARGON2_ITERATIONS: String(ARGON2.timeCost),
-      GATEHOUSE_ARGON2_PARALLELISM: String(ARGON2.parallelism),
     },
     await freePort(),
   );

@@ -14,6 +14,7 @@ import { childPids, cpuSeconds, peakRssMb, startProcess, type Started } from './
 import { markdownReport, type Report, type Target } from './report.ts';
 import { Rounds } from './rounds.ts';
 import * as scenario from './scenarios.ts';
+import { BENCH_ARGON2, BENCH_SECRET, benchGatehouseEnv } from './gatehouse-env.ts';
 import { seedUsers } from './seed.ts';
 import { startArgs } from './start-args.ts';
 
@@ -29,8 +30,6 @@ const { values: args } = parseArgs({
 });
 const smoke = args.smoke;
 const duration = smoke ? 1 : Number(args.duration);
-const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 const POSTGRES =
   process.env.GATEHOUSE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const work = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
@@ -52,21 +51,12 @@ async function freshDatabase(): Promise<string> {
 
 async function startGatehouse(users: number, workers = 1): Promise<Started> {
   const databaseUrl = await freshDatabase();
-  await seedUsers(databaseUrl, users, ARGON2);
+  await seedUsers(databaseUrl, users, BENCH_ARGON2);
   return startProcess(
     startArgs(),
     {
-      GATEHOUSE_DATABASE_URL: databaseUrl,
-      GATEHOUSE_JWT_SECRET: SECRET,
-      GATEHOUSE_RATE_LIMIT_TOKEN: '0',
-      GATEHOUSE_RATE_LIMIT_REGISTER: '0',
-      GATEHOUSE_LOG_LEVEL: 'warn',
+      ...benchGatehouseEnv(databaseUrl),
       GATEHOUSE_WORKERS: String(workers),
-      GATEHOUSE_HASH_QUEUE_LIMIT: '10000',
-      // The parameters of the seeded hashes and of the raw baseline, so no login rehashes.
-      GATEHOUSE_ARGON2_MEMORY_KIB: String(ARGON2.memoryCost),
-      GATEHOUSE_ARGON2_ITERATIONS: String(ARGON2.timeCost),
-      GATEHOUSE_ARGON2_PARALLELISM: String(ARGON2.parallelism),
       ...(args.store === 'postgres' ? { GATEHOUSE_REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
     },
     await freePort(),
@@ -190,7 +180,7 @@ async function singleScenarios(
 async function startFloor(): Promise<Started> {
   return startProcess(
     ['--import', 'tsx', 'bench/floor-server.ts'],
-    { FLOOR_SECRET: SECRET },
+    { FLOOR_SECRET: BENCH_SECRET },
     await freePort(),
     '/',
   );
@@ -201,7 +191,7 @@ function floorToken(): Promise<string> {
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject('1')
     .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(SECRET));
+    .sign(new TextEncoder().encode(BENCH_SECRET));
 }
 
 /** A Gatehouse server with a logged-in user, warmed up. */
@@ -279,7 +269,7 @@ async function main(): Promise<void> {
     const bigGrant = new Rounds(`password grant (${scale} users)`, 32);
     const raw = { verifications: 0, seconds: 0, cpuMs: 0 };
     for (let round = 0; round < rounds; round++) {
-      const limit = await measureArgon2Limit(ARGON2, Math.max(1, duration));
+      const limit = await measureArgon2Limit(BENCH_ARGON2, Math.max(1, duration));
       raw.verifications += limit.verifications;
       raw.seconds += limit.seconds;
       raw.cpuMs += limit.cpuMs;
