@@ -1,9 +1,29 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { FORM, requestToken } from '../support/admins.ts';
 import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
 
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const COOKIE_MODE = { ...FORM, 'x-gatehouse-refresh-cookie': '1' };
+
+/** An app with `env` and one registered user (`label` names the address). */
+async function appWithUser(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<{ t: TestApp; email: string }> {
+  const t = await createTestApp({ env });
+  const email = uniqueEmail(label);
+  await t.app.inject({
+    method: 'POST',
+    url: '/users/',
+    payload: { email, password: STRONG_PASSWORD },
+  });
+  return { t, email };
+}
+
+/** The password grant of `email` in cookie mode, with `headers` added. */
+function cookieLogin(t: TestApp, email: string, headers: Record<string, string> = {}) {
+  return requestToken(t.app, { username: email }, { ...COOKIE_MODE, ...headers });
+}
 
 function cookieValue(setCookie: string | string[] | undefined): string {
   const header = Array.isArray(setCookie) ? setCookie[0] : setCookie;
@@ -16,23 +36,11 @@ describe('refresh-token cookie mode for browsers', () => {
   let t: TestApp;
   let email: string;
   before(async () => {
-    t = await createTestApp();
-    email = uniqueEmail('cookie');
-    await t.app.inject({
-      method: 'POST',
-      url: '/users/',
-      payload: { email, password: STRONG_PASSWORD },
-    });
+    ({ t, email } = await appWithUser('cookie'));
   });
   after(() => t.close());
 
-  const login = () =>
-    t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: COOKIE_MODE,
-      payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
-    });
+  const login = () => cookieLogin(t, email);
 
   it('puts the refresh token in an HttpOnly, SameSite=Strict cookie scoped to /token, not in the body', async () => {
     const response = await login();
@@ -154,13 +162,9 @@ describe('refresh-token cookie mode behind a TLS-terminating proxy', () => {
   let t: TestApp;
   let email: string;
   before(async () => {
-    t = await createTestApp({ env: { GATEHOUSE_PUBLIC_URL: 'https://auth.example.com' } });
-    email = uniqueEmail('public-url');
-    await t.app.inject({
-      method: 'POST',
-      url: '/users/',
-      payload: { email, password: STRONG_PASSWORD },
-    });
+    ({ t, email } = await appWithUser('public-url', {
+      GATEHOUSE_PUBLIC_URL: 'https://auth.example.com',
+    }));
   });
   after(() => t.close());
 
@@ -175,12 +179,7 @@ describe('refresh-token cookie mode behind a TLS-terminating proxy', () => {
     });
 
   it('marks the cookie Secure when GATEHOUSE_PUBLIC_URL is https, though the request came over http', async () => {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: { ...COOKIE_MODE, ...fromProxy },
-      payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
-    });
+    const response = await cookieLogin(t, email, fromProxy);
     assert.equal(response.statusCode, 200);
     assert.match(String(response.headers['set-cookie']), /; Secure(;|$)/);
     const logout = await t.app.inject({
@@ -192,12 +191,7 @@ describe('refresh-token cookie mode behind a TLS-terminating proxy', () => {
   });
 
   it('accepts a refresh from the public origin and refuses every other, the request’s own included', async () => {
-    const login = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: { ...COOKIE_MODE, ...fromProxy },
-      payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
-    });
+    const login = await cookieLogin(t, email, fromProxy);
     const value = cookieValue(login.headers['set-cookie']);
     for (const origin of [
       'http://127.0.0.1:8000',
@@ -220,23 +214,12 @@ describe('refresh-token cookie mode behind a trusted proxy (GATEHOUSE_TRUST_PROX
   let email: string;
   before(async () => {
     // inject() comes from 127.0.0.1: the "proxy" is on loopback.
-    t = await createTestApp({ env: { GATEHOUSE_TRUST_PROXY: 'loopback' } });
-    email = uniqueEmail('trusted-proxy');
-    await t.app.inject({
-      method: 'POST',
-      url: '/users/',
-      payload: { email, password: STRONG_PASSWORD },
-    });
+    ({ t, email } = await appWithUser('trusted-proxy', { GATEHOUSE_TRUST_PROXY: 'loopback' }));
   });
   after(() => t.close());
 
   const viaProxy = (headers: Record<string, string>) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: { ...COOKIE_MODE, host: 'auth.example.com', ...headers },
-      payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
-    });
+    cookieLogin(t, email, { host: 'auth.example.com', ...headers });
 
   it('takes https from X-Forwarded-Proto: Secure cookie, and the https page may refresh', async () => {
     const login = await viaProxy({ 'x-forwarded-proto': 'https' });
