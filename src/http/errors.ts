@@ -66,12 +66,16 @@ function sendError(
   status: number,
   body: { detail: string | ValidationIssue[]; code?: string; error?: string },
 ): FastifyReply {
-  const oauth = request.routeOptions.config.oauthErrors === true && body.error === undefined;
+  if (request.routeOptions.config.oauthErrors !== true || body.error !== undefined) {
+    // Every other route: the body as it is (a rejected bearer token is an attacker's cheapest
+    // request, so nothing is built for it that is not sent).
+    return reply.code(status).send(body);
+  }
   const description =
     typeof body.detail === 'string'
       ? body.detail
       : body.detail.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; ');
-  return reply.code(status).send(oauth ? { ...body, ...oauthFields(status, description) } : body);
+  return reply.code(status).send({ ...body, ...oauthFields(status, description) });
 }
 
 /**
