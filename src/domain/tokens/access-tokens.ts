@@ -16,6 +16,7 @@ export interface AccessTokenClaims {
   sessionId: string;
   scope: string;
   tokenId: string;
+  issuedAt: Date;
   expiresAt: Date;
 }
 
@@ -172,6 +173,7 @@ export class AccessTokens {
       sessionId: sid,
       scope: typeof scope === 'string' ? scope : '',
       tokenId: jti,
+      issuedAt: new Date(iat * 1000),
       expiresAt: new Date(exp * 1000),
     };
   }
