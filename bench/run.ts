@@ -16,6 +16,7 @@ import { Rounds } from './rounds.ts';
 import * as scenario from './scenarios.ts';
 import { BENCH_ARGON2, BENCH_SECRET, benchGatehouseEnv } from './gatehouse-env.ts';
 import { seedUsers } from './seed.ts';
+import { measureSigningKeys } from './signing-keys.ts';
 import { startArgs } from './start-args.ts';
 
 const { values: args } = parseArgs({
@@ -49,7 +50,11 @@ async function freshDatabase(): Promise<string> {
   return url.toString();
 }
 
-async function startGatehouse(users: number, workers = 1): Promise<Started> {
+async function startGatehouse(
+  users: number,
+  workers = 1,
+  env: Record<string, string> = {},
+): Promise<Started> {
   const databaseUrl = await freshDatabase();
   await seedUsers(databaseUrl, users, BENCH_ARGON2);
   return startProcess(
@@ -58,6 +63,7 @@ async function startGatehouse(users: number, workers = 1): Promise<Started> {
       ...benchGatehouseEnv(databaseUrl),
       GATEHOUSE_WORKERS: String(workers),
       ...(args.store === 'postgres' ? { GATEHOUSE_REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
+      ...env,
     },
     await freePort(),
   );
@@ -336,6 +342,18 @@ async function main(): Promise<void> {
         lower: true,
       },
     ];
+    // API.md 7: the EdDSA pair beside the HS256 one, and the unknown-kid flood (signing-keys.ts).
+    const signing = await measureSigningKeys({
+      startGatehouse: (env) => startGatehouse(users, 1, env),
+      measureInto,
+      login: (url) => scenario.login(url),
+      warmUp,
+      keep,
+      rounds,
+      duration,
+    });
+    results.push(...signing.results);
+    targets.push(...signing.targets);
     if (args.store === 'sqlite')
       targets.push({
         what: 'peak RSS < 150 MB (SQLite)',
