@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/domain/clock.ts';
 import { KeyEncryption, SigningKeyUnavailableError } from '../../src/domain/tokens/key-material.ts';
 import { createServices } from '../../src/services.ts';
 import { openStorage } from '../../src/storage/open-storage.ts';
-import { sharedStoreUrl } from '../support/raw-sql.ts';
+import { openRawSql, sharedStoreUrl } from '../support/raw-sql.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, registerAndLogin, type TestApp } from '../support/test-app.ts';
 import { testConfig } from '../support/test-config.ts';
@@ -180,6 +180,57 @@ for (const backend of STORAGE_BACKENDS) {
         assert.equal(kidOf(accessToken), stored?.kid);
       } finally {
         await t.close();
+      }
+    });
+
+    it('answers 401, never a 500, when a stored public JWK is malformed; refuses to start on a malformed active one', async () => {
+      let t = await start({ GATEHOUSE_KEY_ENCRYPTION_KEY: KEY });
+      const { accessToken: oldToken } = await registerAndLogin(t.app);
+      const oldKid = kidOf(oldToken);
+      const { kid: activeKid } = await t.services.signingKeys.rotate();
+      await t.close();
+      const raw = await openRawSql(url);
+      const mark = backend.name === 'postgres' ? '$1' : '?';
+      const corrupt = (kid: string, jwk: string) =>
+        raw.query(
+          `update signing_keys set public_jwk = ${mark} where kid = ${mark === '?' ? '?' : '$2'}`,
+          [jwk, kid],
+        );
+      try {
+        for (const malformed of [
+          '{"kty":"EC"',
+          '{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA","alg":"ES256"}',
+          '[]',
+        ]) {
+          await corrupt(oldKid, malformed);
+          t = await start({ GATEHOUSE_KEY_ENCRYPTION_KEY: KEY });
+          try {
+            assert.deepEqual(await jwksKids(t), [activeKid], malformed);
+            assert.equal(await me(t, oldToken), 401, malformed);
+            const { accessToken } = await registerAndLogin(t.app);
+            assert.equal(await me(t, accessToken), 200);
+          } finally {
+            await t.close();
+          }
+        }
+        await corrupt(activeKid, '{"kty":"EC"');
+        const config = testConfig({
+          GATEHOUSE_DATABASE_URL: url,
+          GATEHOUSE_JWT_ALG: 'ES256',
+          GATEHOUSE_KEY_ENCRYPTION_KEY: KEY,
+        });
+        const storage = await openStorage(config.databaseUrl);
+        try {
+          await assert.rejects(createServices(config, storage, { clock }), (error: unknown) => {
+            assert.ok(error instanceof SigningKeyUnavailableError, String(error));
+            assert.match(error.message, /is not a valid ES256 JWK/);
+            return true;
+          });
+        } finally {
+          await storage.close();
+        }
+      } finally {
+        await raw.close();
       }
     });
 

@@ -1,8 +1,14 @@
 import type { webcrypto } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Clock } from '../clock.ts';
-import type { KeyEncryption } from './key-material.ts';
-import { newSigningKey, privateKeyOf, signWith, verificationKeyOf } from './key-material.ts';
+import {
+  newSigningKey,
+  privateKeyOf,
+  SigningKeyUnavailableError,
+  signWith,
+  verificationKeyOf,
+  type KeyEncryption,
+} from './key-material.ts';
 import type { AsymmetricAlgorithm } from './signing-algorithm.ts';
 import type { SigningKeyRepository, StoredSigningKey } from './signing-key-repository.ts';
 import { encodeHeader, type TokenKeys, type TokenSigner } from './token-keys.ts';
@@ -39,6 +45,17 @@ interface LoadedKey {
   readonly stored: StoredSigningKey;
   readonly verify: webcrypto.CryptoKey;
   readonly jwk: JWK;
+}
+
+/** The public half, imported once; undefined when the stored JWK is malformed or not `alg`'s. */
+async function loadPublic(stored: StoredSigningKey): Promise<LoadedKey | undefined> {
+  try {
+    const jwk = JSON.parse(stored.publicJwk) as JWK;
+    if (jwk.alg !== stored.alg || 'd' in jwk) return undefined;
+    return { stored, verify: await verificationKeyOf(stored), jwk };
+  } catch {
+    return undefined;
+  }
 }
 
 export type KeyState = 'active' | 'retired' | 'expired';
@@ -219,17 +236,19 @@ export class KeyRing implements TokenKeys {
       await repository.insertIfNoneActive(candidate);
       stored = await repository.listUsable(this.#settings.alg, window);
     }
-    const keys = new Map<string, LoadedKey>();
-    for (const key of stored) {
-      const previous = this.#keys.get(key.kid);
-      keys.set(key.kid, {
-        stored: key,
-        verify: previous?.verify ?? (await verificationKeyOf(key)),
-        jwk: previous?.jwk ?? (JSON.parse(key.publicJwk) as JWK),
-      });
-    }
     const active = stored.find((key) => key.retiredAt === null);
     if (!active) throw new Error('no active signing key after creating one');
+    const keys = new Map<string, LoadedKey>();
+    for (const key of stored) {
+      const loaded = this.#keys.get(key.kid) ?? (await loadPublic(key));
+      if (loaded) keys.set(key.kid, { ...loaded, stored: key });
+      else if (key === active) {
+        throw new SigningKeyUnavailableError(
+          `signing key ${key.kid}: its stored public key is not a valid ${key.alg} JWK`,
+        );
+      }
+      // A retired key whose stored JWK is malformed verifies nothing and is not published.
+    }
     if (this.#active?.kid !== active.kid) {
       const privateKey = privateKeyOf(active, this.#deps.encryption);
       const { alg, kid } = active;
