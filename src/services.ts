@@ -156,7 +156,12 @@ export async function createServices(
     {
       repository: storage.loginThrottles,
       clock,
-      keySecret: await resolveThrottleKeySecret(config.jwtSecret?.reveal(), storage.settings),
+      // A secret kept outside the store: the HS256 secret, else (asymmetric signing, API.md 7)
+      // the key encryption key; HKDF with the throttle's own label keeps the two independent.
+      keySecret: await resolveThrottleKeySecret(
+        config.jwtSecret?.reveal() ?? config.keyEncryptionKey?.reveal(),
+        storage.settings,
+      ),
     },
     config.loginThrottle,
   );

@@ -234,6 +234,31 @@ for (const backend of STORAGE_BACKENDS) {
       }
     });
 
+    it('keys the login throttle with the key encryption key, not a secret kept in the store', async () => {
+      const throttleUrl = await sharedStoreUrl(backend);
+      const t = await createTestApp({
+        clock,
+        env: {
+          GATEHOUSE_DATABASE_URL: throttleUrl,
+          GATEHOUSE_JWT_SECRET: '',
+          GATEHOUSE_KEY_ENCRYPTION_KEY: KEY,
+        },
+      });
+      const raw = await openRawSql(throttleUrl);
+      try {
+        assert.equal(t.config.jwtAlgorithm, 'EdDSA');
+        const rows = await raw.query<{ key: string }>('select key from settings');
+        assert.deepEqual(
+          rows.map((r) => r.key),
+          [],
+          'no throttle key (nor HS256 secret) in the store',
+        );
+      } finally {
+        await raw.close();
+        await t.close();
+      }
+    });
+
     it('stores keys unencrypted in development without the key (start-up warns)', async () => {
       const t = await createTestApp({
         clock,
