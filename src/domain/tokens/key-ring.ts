@@ -201,6 +201,8 @@ export class KeyRing implements TokenKeys {
       this.#deps.encryption,
     );
     const rotated = await this.#deps.repository.rotate(expectedKid, candidate);
+    // A read already in flight may predate the rotation: let it end, then read afresh.
+    await this.#loading?.catch(() => {});
     await this.#reloadIfOlderThan(0);
     return rotated;
   }
