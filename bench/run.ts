@@ -16,6 +16,7 @@ import { Rounds } from './rounds.ts';
 import * as scenario from './scenarios.ts';
 import { BENCH_ARGON2, BENCH_SECRET, benchGatehouseEnv } from './gatehouse-env.ts';
 import { seedUsers } from './seed.ts';
+import { sdkVerifyRatio } from './sdk-verify.ts';
 import { startArgs } from './start-args.ts';
 
 const { values: args } = parseArgs({
@@ -336,6 +337,16 @@ async function main(): Promise<void> {
         lower: true,
       },
     ];
+    const sdk = await sdkVerifyRatio(smoke ? 0.5 : 2, rounds);
+    targets.push({
+      what: 'resource-server SDK verify (cached JWKS) ≥ 80% of bare jose.jwtVerify',
+      value: sdk.ratio,
+      goal: 0.8,
+      unit: 'ratio',
+    });
+    notes.push(
+      `SDK verify ${sdk.sdkPerSecond.toFixed(0)}/s, bare jose.jwtVerify ${sdk.josePerSecond.toFixed(0)}/s (EdDSA, one process; bench/sdk-verify.ts)`,
+    );
     if (args.store === 'sqlite')
       targets.push({
         what: 'peak RSS < 150 MB (SQLite)',
