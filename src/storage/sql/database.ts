@@ -82,6 +82,16 @@ export interface LoginThrottlesTable {
   last_attempt_ms: number | string;
 }
 
+/** Registered API clients (migration 0009). */
+export interface ApiClientsTable {
+  id: Generated<number>;
+  client_id: string;
+  name: string;
+  /** SHA-256 of the secret, hex. */
+  secret_hash: string;
+  created_at: DbTime;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -90,6 +100,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_chain: AuditChainTable;
   login_throttles: LoginThrottlesTable;
+  api_clients: ApiClientsTable;
 }
 
 export function toDate(value: DbTime): Date {
