@@ -17,6 +17,7 @@ import { revokeIntrospectRoutes } from './routes/revoke-introspect.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { webUiRoutes } from './routes/web-ui.ts';
+import { wellKnownRoutes } from './routes/well-known.ts';
 import { userRoutes } from './routes/users.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { validatorCompiler } from './validation.ts';
@@ -78,6 +79,7 @@ export async function buildServer(
   await app.register(auditRoutes(services));
   await app.register(revokeIntrospectRoutes(services, config));
   await app.register(clientRoutes(services));
+  await app.register(wellKnownRoutes(services, config));
   await app.register(webUiRoutes());
   return app;
 }

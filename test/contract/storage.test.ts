@@ -5,6 +5,7 @@ import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { apiClientRepositoryContract } from './api-client-repository.contract.ts';
 import { sessionRepositoryContract } from './session-repository.contract.ts';
 import { settingsRepositoryContract } from './settings-repository.contract.ts';
+import { signingKeyRepositoryContract } from './signing-key-repository.contract.ts';
 import { userRepositoryContract } from './user-repository.contract.ts';
 
 // One suite per port, written once, run unchanged against every store (STYLE.md).
@@ -54,5 +55,8 @@ for (const backend of STORAGE_BACKENDS) {
   );
   describe(`ApiClientRepository contract (${backend.name})`, { skip: backend.skip }, () =>
     apiClientRepositoryContract(open),
+  );
+  describe(`SigningKeyRepository contract (${backend.name})`, { skip: backend.skip }, () =>
+    signingKeyRepositoryContract(open),
   );
 }

@@ -92,6 +92,18 @@ export interface ApiClientsTable {
   created_at: DbTime;
 }
 
+/** Asymmetric signing keys (migration 0008). */
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_key: string;
+  private_key_encryption: string;
+  created_at: DbTime;
+  activated_at: DbTime;
+  retired_at: DbTime | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -101,6 +113,7 @@ export interface Database {
   audit_chain: AuditChainTable;
   login_throttles: LoginThrottlesTable;
   api_clients: ApiClientsTable;
+  signing_keys: SigningKeysTable;
 }
 
 export function toDate(value: DbTime): Date {
