@@ -22,7 +22,10 @@ export interface VerifierOptions {
   algorithms?: readonly AsymmetricAlgorithm[];
   /** Leeway for clock skew between hosts, in seconds (RFC 8725 3.10). Default 5. */
   clockToleranceSeconds?: number;
-  /** An unknown `kid` re-reads the JWKS at most once per this many seconds. Default 30. */
+  /**
+   * The JWKS is re-read for an unknown `kid` at most once per this many seconds (a token naming
+   * an unknown kid within it waits for the re-read). Default 5.
+   */
   jwksCooldownSeconds?: number;
   /** The JWKS is re-read when it is older than this. Default 600. */
   jwksCacheMaxAgeSeconds?: number;
@@ -153,8 +156,15 @@ function translate(error: unknown): ResourceServerError {
 }
 
 /**
- * jose's remote JWK set, with its transport failures told apart from a bad token: a JWKS that
- * cannot be fetched says nothing about the token, so it is a 503, not a 401.
+ * jose's remote JWK set, with two changes:
+ * - Its transport failures are told apart from a bad token: a JWKS that cannot be fetched says
+ *   nothing about the token, so it is a 503 (`jwks_unavailable`), not a 401.
+ * - Key rotation breaks nobody: Gatehouse signs with a new key at once (API.md 7), so a token
+ *   may name a kid we have not seen while jose's cooldown forbids a re-read (the keys were read
+ *   moments ago). jose would refuse it; we wait for the cooldown to end and re-read once, shared
+ *   by every request waiting. A flood of made-up kids therefore still costs Gatehouse one read
+ *   per cooldown at most (the reason for the cooldown), and each such request waits at most
+ *   one cooldown before its 401.
  */
 function remoteKeys(
   metadata: AuthorizationServerMetadata,
@@ -165,9 +175,28 @@ function remoteKeys(
     cacheMaxAge: options.maxAgeMs,
     timeoutDuration: options.timeoutMs,
   });
+  let deferredReload: Promise<void> | undefined;
+  const reloadAfterCooldown = () => {
+    deferredReload ??= (async () => {
+      const deadline = Date.now() + options.cooldownMs;
+      while (remote.coolingDown && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100, options.cooldownMs)));
+      }
+      await remote.reload();
+    })().finally(() => {
+      deferredReload = undefined;
+    });
+    return deferredReload;
+  };
   return async (header, token) => {
     try {
-      return await remote(header, token);
+      try {
+        return await remote(header, token);
+      } catch (error) {
+        if (!(error instanceof joseErrors.JWKSNoMatchingKey) || !remote.coolingDown) throw error;
+        await reloadAfterCooldown();
+        return await remote(header, token);
+      }
     } catch (error) {
       if (
         error instanceof joseErrors.JWKSNoMatchingKey ||
@@ -242,7 +271,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const audience = options.audience;
   const algorithms = algorithmsFrom(options.algorithms);
   const tolerance = seconds(options.clockToleranceSeconds, 5, 'clockToleranceSeconds');
-  const cooldownMs = seconds(options.jwksCooldownSeconds, 30, 'jwksCooldownSeconds') * 1000;
+  const cooldownMs = seconds(options.jwksCooldownSeconds, 5, 'jwksCooldownSeconds') * 1000;
   const maxAgeMs = seconds(options.jwksCacheMaxAgeSeconds, 600, 'jwksCacheMaxAgeSeconds') * 1000;
   const timeoutMs = Math.round(seconds(options.timeoutMs, 5000, 'timeoutMs'));
   const now = options.now ?? (() => new Date());
