@@ -3,38 +3,18 @@
 // "exports", and type-checked against the declarations the build writes.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../../src/package-root.ts';
-
-const BUNDLE = join(PACKAGE_ROOT, 'dist', 'resource-server.js');
-
-function newestSource(): number {
-  const dir = join(PACKAGE_ROOT, 'src', 'resource-server');
-  return Math.max(...readdirSync(dir).map((name) => statSync(join(dir, name)).mtimeMs));
-}
+import { ensureSdkBuilt } from './built-sdk.ts';
 
 describe('gatehouse/resource-server from an outside project', () => {
   let project: string;
 
   before(() => {
-    // `npm test` builds first (pretest); a single-file run builds when the bundle is stale.
-    if (!existsSync(BUNDLE) || statSync(BUNDLE).mtimeMs < newestSource()) {
-      execFileSync(process.execPath, [join(PACKAGE_ROOT, 'scripts', 'build-server.mjs')], {
-        cwd: PACKAGE_ROOT,
-      });
-    }
+    ensureSdkBuilt();
     project = mkdtempSync(join(tmpdir(), 'gatehouse-sdk-consumer-'));
     mkdirSync(join(project, 'node_modules'));
     symlinkSync(PACKAGE_ROOT, join(project, 'node_modules', 'gatehouse'), 'dir');
