@@ -39,7 +39,8 @@ describe('two stateless instances sharing one Postgres', { skip: postgres.skip }
   let b: Server;
 
   before(async () => {
-    // No configured secret: both instances must agree on the one generated and kept in the store.
+    // No configured secret: both instances must agree on the signing key generated and kept in
+    // the store (EdDSA by default since API.md 7; key-rotation-two-instances.test.ts rotates it).
     const env = { GATEHOUSE_DATABASE_URL: await postgres.freshUrl(), GATEHOUSE_JWT_SECRET: '' };
     // One clock, as two hosts kept in sync: tokens one issues are not "from the future" to the
     // other (RFC 7519 4.1.6), however long the second took to start.
