@@ -15,6 +15,7 @@ import { markdownReport, type Report, type Target } from './report.ts';
 import { Rounds } from './rounds.ts';
 import * as scenario from './scenarios.ts';
 import { BENCH_ARGON2, BENCH_SECRET, benchGatehouseEnv } from './gatehouse-env.ts';
+import { introspect, seedBenchClient } from './introspect.ts';
 import { seedUsers } from './seed.ts';
 import { sdkVerifyRatio } from './sdk-verify.ts';
 import { startArgs } from './start-args.ts';
@@ -53,6 +54,7 @@ async function freshDatabase(): Promise<string> {
 async function startGatehouse(users: number, workers = 1): Promise<Started> {
   const databaseUrl = await freshDatabase();
   await seedUsers(databaseUrl, users, BENCH_ARGON2);
+  await seedBenchClient(databaseUrl);
   return startProcess(
     startArgs(),
     {
@@ -139,6 +141,11 @@ async function singleScenarios(
   );
   results.push(
     await measure(server, 'me (invalid token)', 32, () => scenario.me(url, invalid, 32, duration)),
+  );
+  results.push(
+    await measure(server, 'introspect (active token)', 32, () =>
+      introspect(url, access, 32, duration),
+    ),
   );
   results.push(
     await measure(server, 'password grant', 8, () =>

@@ -27,6 +27,7 @@ describe('npm run bench:smoke', () => {
         'me (valid token)@32',
         'me (valid token)@128',
         'me (invalid token)@32',
+        'introspect (active token)@32',
         'password grant@8',
         'password grant@32',
         'refresh grant@32',
