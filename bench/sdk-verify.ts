@@ -63,9 +63,15 @@ export async function sdkVerifyRatio(seconds: number, rounds: number): Promise<S
     await opsPerSecond(bare, 300);
     let sdkTotal = 0;
     let joseTotal = 0;
+    // Alternating which goes first, so neither always runs on a machine just warmed or slowed.
     for (let round = 0; round < rounds; round++) {
-      joseTotal += await opsPerSecond(bare, seconds * 1000);
-      sdkTotal += await opsPerSecond(sdk, seconds * 1000);
+      if (round % 2 === 0) {
+        joseTotal += await opsPerSecond(bare, seconds * 1000);
+        sdkTotal += await opsPerSecond(sdk, seconds * 1000);
+      } else {
+        sdkTotal += await opsPerSecond(sdk, seconds * 1000);
+        joseTotal += await opsPerSecond(bare, seconds * 1000);
+      }
     }
     const sdkPerSecond = sdkTotal / rounds;
     const josePerSecond = joseTotal / rounds;
@@ -77,7 +83,7 @@ export async function sdkVerifyRatio(seconds: number, rounds: number): Promise<S
 
 // `npx tsx bench/sdk-verify.ts`: this measurement alone.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = await sdkVerifyRatio(2, 3);
+  const result = await sdkVerifyRatio(2, 4);
   console.log(
     `SDK verify ${result.sdkPerSecond.toFixed(0)}/s, bare jose.jwtVerify ${result.josePerSecond.toFixed(0)}/s, ratio ${result.ratio.toFixed(2)}`,
   );
