@@ -2,7 +2,8 @@
 // a test can change at will (errors of Gatehouse itself: gatehouse.test.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createVerifier } from '../../src/resource-server/index.ts';
+import Fastify from 'fastify';
+import { createVerifier, fastifyAuth } from '../../src/resource-server/index.ts';
 import { signingKey, startLocalIssuer, type LocalIssuer, type SigningKey } from './local-issuer.ts';
 import { get, startBoth, type ResourceServer } from './resource-servers.ts';
 
@@ -118,6 +119,27 @@ describe('resource servers (Fastify and Express) against a local issuer', () => 
       }
     } finally {
       await Promise.all(open.map((s) => s.close()));
+    }
+  });
+
+  it('Fastify: registered in a child context, it covers that context only', async () => {
+    const app = Fastify();
+    app.get('/healthz', async () => ({ ok: true }));
+    await app.register(async (api) => {
+      await api.register(fastifyAuth, {
+        verifier: createVerifier({ issuer: issuer.url, audience: issuer.audience }),
+      });
+      api.get('/private', async (request) => ({ sub: request.auth?.sub }));
+    });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      assert.equal((await fetch(`${url}/healthz`)).status, 200);
+      assert.equal((await fetch(`${url}/private`)).status, 401);
+      const token = await issuer.sign(key);
+      const ok = await fetch(`${url}/private`, { headers: { authorization: `Bearer ${token}` } });
+      assert.deepEqual(await ok.json(), { sub: '42' });
+    } finally {
+      await app.close();
     }
   });
 });
