@@ -1,17 +1,26 @@
 // Baseline (a), "the floor": the least a JWT-checking /users/me/ can do in Node — node:http,
-// an HS256 check with node:crypto, a fixed JSON user. Run as its own process by the bench.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// a signature check with node:crypto, a fixed JSON user. Run as its own process by the bench.
+// HS256 with FLOOR_SECRET; EdDSA (Ed25519) when FLOOR_PUBLIC_KEY (SPKI PEM) is set.
+import { createHmac, createPublicKey, timingSafeEqual, verify } from 'node:crypto';
 import { createServer } from 'node:http';
 
 const secret = process.env.FLOOR_SECRET ?? 'floor-secret-floor-secret-floor-secret';
+const publicKey = process.env.FLOOR_PUBLIC_KEY
+  ? createPublicKey(process.env.FLOOR_PUBLIC_KEY)
+  : undefined;
 const user = JSON.stringify({ id: 1, email: 'bench@example.com', role: 'user' });
+
+function signatureValid(input: string, signature: string): boolean {
+  const given = Buffer.from(signature, 'base64url');
+  if (publicKey) return verify(null, Buffer.from(input), publicKey, given);
+  const expected = createHmac('sha256', secret).update(input).digest();
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
 
 function valid(token: string): boolean {
   const [header, payload, signature] = token.split('.');
   if (!header || !payload || !signature) return false;
-  const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
-  const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+  if (!signatureValid(`${header}.${payload}`, signature)) return false;
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp?: number };
   return typeof claims.exp === 'number' && claims.exp > Date.now() / 1000;
 }

@@ -18,6 +18,7 @@ import { BENCH_ARGON2, BENCH_SECRET, benchGatehouseEnv } from './gatehouse-env.t
 import { introspect, seedBenchClient } from './introspect.ts';
 import { seedUsers } from './seed.ts';
 import { sdkVerifyRatio } from './sdk-verify.ts';
+import { measureSigningKeys } from './signing-keys.ts';
 import { startArgs } from './start-args.ts';
 
 const { values: args } = parseArgs({
@@ -51,7 +52,11 @@ async function freshDatabase(): Promise<string> {
   return url.toString();
 }
 
-async function startGatehouse(users: number, workers = 1): Promise<Started> {
+async function startGatehouse(
+  users: number,
+  workers = 1,
+  env: Record<string, string> = {},
+): Promise<Started> {
   const databaseUrl = await freshDatabase();
   await seedUsers(databaseUrl, users, BENCH_ARGON2);
   await seedBenchClient(databaseUrl);
@@ -61,6 +66,7 @@ async function startGatehouse(users: number, workers = 1): Promise<Started> {
       ...benchGatehouseEnv(databaseUrl),
       GATEHOUSE_WORKERS: String(workers),
       ...(args.store === 'postgres' ? { GATEHOUSE_REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
+      ...env,
     },
     await freePort(),
   );
@@ -354,6 +360,18 @@ async function main(): Promise<void> {
     console.error(
       `bench: SDK verify ${sdk.sdkPerSecond.toFixed(0)}/s, bare jose.jwtVerify ${sdk.josePerSecond.toFixed(0)}/s (EdDSA, cached JWKS)`,
     );
+    // API.md 7: the EdDSA pair beside the HS256 one, and the unknown-kid flood (signing-keys.ts).
+    const signing = await measureSigningKeys({
+      startGatehouse: (env) => startGatehouse(users, 1, env),
+      measureInto,
+      login: (url) => scenario.login(url),
+      warmUp,
+      keep,
+      rounds,
+      duration,
+    });
+    results.push(...signing.results);
+    targets.push(...signing.targets);
     if (args.store === 'sqlite')
       targets.push({
         what: 'peak RSS < 150 MB (SQLite)',

@@ -88,6 +88,16 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
     },
   });
 
+  new Counter({
+    name: 'gatehouse_signing_key_reads_total',
+    help: 'Reads of the signing key set from the store (start, rotation, unknown kids: at most one per 5 s)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(services.signingKeys.storeReads);
+    },
+  });
+
   app.decorateRequest('errorCode', undefined);
   // A callback hook: an async one costs a promise on every request.
   app.addHook('onResponse', (request, reply, done) => {

@@ -37,9 +37,14 @@ describe('npm run bench:smoke', () => {
         'me (1000 users)@32',
         'password grant (1000 users)@32',
         'me (2 workers)@32',
+        'floor: node:http + EdDSA@32',
+        'me (valid EdDSA token)@32',
+        'me (unknown-kid flood)@32',
       ]) {
         assert.ok(names.has(expected), `missing ${expected}`);
       }
+      const flood = report.results.find((r) => r.name === 'me (unknown-kid flood)')!;
+      assert.equal(flood.non2xx, flood.requests, 'every unknown kid answers 401');
       for (const result of report.results) {
         assert.ok(result.requests > 0, `${result.name} made no requests`);
         assert.ok(result.cpuPerRequestMs! > 0, `${result.name}: no server CPU measured`);
@@ -53,7 +58,7 @@ describe('npm run bench:smoke', () => {
       assert.ok(report.argon2LimitPerSecond > 0 && report.argon2CpuMsPerVerification > 0);
       assert.ok(report.peakRssMb > 0);
       assert.deepEqual(report.notes, [], 'the smoke skips nothing');
-      assert.equal(report.targets.length, 10, 'every target of issues 7 and 13 has a verdict');
+      assert.equal(report.targets.length, 12, 'every target of issues 7 and 13 has a verdict');
       assert.match(
         readFileSync(join(out, 'bench-smoke.md'), 'utf8'),
         /\| target \| measured \| \|/,

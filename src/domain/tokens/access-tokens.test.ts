@@ -261,6 +261,24 @@ describe('AccessTokens: attacks answer invalid_token', () => {
     await assertRefused(tokens, `${header}.${payload}.`);
   });
 
+  it('refuses the same signature spelled another way: padding, standard base64 (RFC 7515 2)', async () => {
+    const { tokens } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    const [header = '', payload = '', signature = ''] = token.split('.');
+    const standard = (part: string) => Buffer.from(part, 'base64url').toString('base64');
+    for (const respelled of [
+      `${header}.${payload}.${signature}=`,
+      `${header}.${payload}.${signature}==`,
+      `${header}=.${payload}.${signature}`,
+      `${header}.${payload}.${standard(signature)}`,
+      `${header}.${standard(payload)}.${signature}`,
+      ` ${token}`,
+    ]) {
+      if (respelled !== token) await assertRefused(tokens, respelled);
+    }
+    assert.equal((await tokens.verify(token)).userId, SUBJECT.userId);
+  });
+
   it('refuses a token signed with a foreign secret', async () => {
     const { tokens } = setup();
     const foreign = new TextEncoder().encode('another-service-secret-another-service-secret');

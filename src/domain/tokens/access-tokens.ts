@@ -28,6 +28,10 @@ export interface IssuedAccessToken {
 
 // Our tokens are ~350 bytes; refusing anything far larger bounds the work an attacker can cause.
 export const MAX_ACCESS_TOKEN_LENGTH = 4096;
+// RFC 7515 3.1 / 2 (Base64url: no padding, no other alphabet): jose's decoder tolerates `=`
+// padding and standard-alphabet characters, which would let one signature travel in several
+// spellings. Only the one canonical compact form is accepted.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 // Tokens remembered as verified, per process: ~1 KB each, so at most a few MB.
 const VERIFIED_CACHE_SIZE = 10_000;
 
@@ -131,6 +135,7 @@ export class AccessTokens {
   }
 
   async #verifySignatureAndClaims(token: string): Promise<AccessTokenClaims> {
+    if (!COMPACT_JWS.test(token)) throw invalidToken();
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.#keyFor, {

@@ -67,6 +67,7 @@ export class KeyRing implements TokenKeys {
   #active: { kid: string; activatedAt: Date; signer: TokenSigner } | undefined;
   #loadedAtMs = -Infinity;
   #loading: Promise<void> | undefined;
+  #storeReads = 0;
 
   private constructor(deps: KeyRingDeps, settings: KeyRingSettings) {
     this.#deps = deps;
@@ -82,6 +83,11 @@ export class KeyRing implements TokenKeys {
     const ring = new KeyRing(deps, settings);
     await ring.#reload();
     return ring;
+  }
+
+  /** How many times this process has read the key set from the store (for /metrics). */
+  get storeReads(): number {
+    return this.#storeReads;
   }
 
   get algorithm(): AsymmetricAlgorithm {
@@ -205,6 +211,7 @@ export class KeyRing implements TokenKeys {
     const now = clock.now();
     // Counted from the attempt, so a failing store is not hammered either.
     this.#loadedAtMs = now.getTime();
+    this.#storeReads += 1;
     const window = new Date(now.getTime() - this.publishedAfterRetirementSeconds * 1000);
     let stored = await repository.listUsable(this.#settings.alg, window);
     if (!stored.some((key) => key.retiredAt === null)) {

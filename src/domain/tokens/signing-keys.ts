@@ -15,6 +15,8 @@ export interface SigningKeys {
   readonly tokenKeys: TokenKeys;
   /** The JWKS `keys`: public keys only; empty under HS256 (a shared secret is never published). */
   publicJwks(): Promise<JWK[]>;
+  /** Times this process read the key set from the store (bounded under unknown-kid floods). */
+  readonly storeReads: number;
   /** Seconds a retired key stays in the JWKS after its retirement (0 under HS256). */
   readonly publishedAfterRetirementSeconds: number;
   list(): Promise<SigningKeyInfo[]>;
@@ -59,6 +61,7 @@ export async function openSigningKeys(
       algorithm: alg,
       tokenKeys,
       publishedAfterRetirementSeconds: 0,
+      storeReads: 0,
       publicJwks: async () => [],
       list: async () => [],
       rotate: async () => {
@@ -79,6 +82,9 @@ export async function openSigningKeys(
   return {
     algorithm: alg,
     tokenKeys: ring,
+    get storeReads() {
+      return ring.storeReads;
+    },
     publishedAfterRetirementSeconds: ring.publishedAfterRetirementSeconds,
     publicJwks: () => ring.publicJwks(),
     list: () => ring.list(),

@@ -1,0 +1,137 @@
+// The signing-key part of npm run bench (API.md 7): GET /users/me/ with EdDSA tokens against an
+// EdDSA floor (node:http + one Ed25519 verify with node:crypto), beside the HS256 pair, and the
+// store reads a flood of unknown kids causes (key-ring.ts bounds them to one per 5 s).
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import { SignJWT } from 'jose';
+import { freePort } from '../test/support/free-port.ts';
+import { startProcess, type Started } from './processes.ts';
+import type { Target } from './report.ts';
+import { Rounds } from './rounds.ts';
+import * as scenario from './scenarios.ts';
+
+// key-ring.ts UNKNOWN_KID_RELOAD_SECONDS.
+const RELOAD_INTERVAL_SECONDS = 5;
+
+export interface SigningKeyBenchDeps {
+  /** A seeded Gatehouse with extra environment, kept up for the run (run.ts). */
+  startGatehouse(env: Record<string, string>): Promise<Started>;
+  measureInto(
+    into: Rounds,
+    server: Started,
+    load: () => ReturnType<typeof scenario.me>,
+  ): Promise<void>;
+  login(url: string): Promise<{ access: string }>;
+  warmUp(url: string, token: string): Promise<void>;
+  /** Keeps a started server, to be stopped at the end of the run. */
+  keep(server: Promise<Started>): Promise<Started>;
+  rounds: number;
+  duration: number;
+}
+
+async function startEdDsaFloor(
+  keep: SigningKeyBenchDeps['keep'],
+): Promise<{ floor: Started; token: string }> {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const floor = await keep(
+    startProcess(
+      ['--import', 'tsx', 'bench/floor-server.ts'],
+      { FLOOR_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }) as string },
+      await freePort(),
+      '/',
+    ),
+  );
+  const token = await new SignJWT({ sid: 'x' })
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: 'floor' })
+    .setSubject('1')
+    .setExpirationTime('1h')
+    .sign(privateKey);
+  return { floor, token };
+}
+
+async function keyReads(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = /^gatehouse_signing_key_reads_total (\d+)/m.exec(text);
+  if (!match) throw new Error('gatehouse_signing_key_reads_total missing from /metrics');
+  return Number(match[1]);
+}
+
+/** Tokens of well-formed random kids (43 base64url characters, like our thumbprints). */
+function unknownKidTokens(count: number): string[] {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const claims = b64({ sub: '1', sid: 'x', iat: now, exp: now + 3600, jti: 'j' });
+  return Array.from({ length: count }, () => {
+    const kid = randomBytes(33).toString('base64url').slice(0, 43);
+    return `${b64({ alg: 'EdDSA', typ: 'at+jwt', kid })}.${claims}.${randomBytes(64).toString('base64url')}`;
+  });
+}
+
+/** The EdDSA pair and the unknown-kid flood: results and targets for the report. */
+export async function measureSigningKeys(
+  deps: SigningKeyBenchDeps,
+): Promise<{ results: scenario.Measured[]; targets: Target[] }> {
+  const { floor, token: floorToken } = await startEdDsaFloor(deps.keep);
+  const gatehouse = await deps.keep(deps.startGatehouse({ GATEHOUSE_JWT_ALG: 'EdDSA' }));
+  await deps.warmUp(floor.url, floorToken);
+  const { access } = await deps.login(gatehouse.url);
+  await deps.warmUp(gatehouse.url, access);
+
+  const floorMe = new Rounds('floor: node:http + EdDSA', 32);
+  const me = new Rounds('me (valid EdDSA token)', 32);
+  for (let round = 0; round < deps.rounds; round++) {
+    await deps.measureInto(floorMe, floor, () =>
+      scenario.me(floor.url, floorToken, 32, deps.duration),
+    );
+    await deps.measureInto(me, gatehouse, () =>
+      scenario.me(gatehouse.url, access, 32, deps.duration),
+    );
+  }
+
+  // The flood: every request names a new kid.
+  const tokens = unknownKidTokens(20_000);
+  let next = 0;
+  const readsBefore = await keyReads(gatehouse.url);
+  const flood = new Rounds('me (unknown-kid flood)', 32);
+  await deps.measureInto(flood, gatehouse, () =>
+    autocannon({
+      url: `${gatehouse.url}/users/me/`,
+      connections: 32,
+      duration: deps.duration,
+      requests: [
+        {
+          setupRequest: (request) => ({
+            ...request,
+            headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` },
+          }),
+        },
+      ],
+    }),
+  );
+  const reads = (await keyReads(gatehouse.url)) - readsBefore;
+
+  const floorResult = floorMe.summary();
+  const meResult = me.summary();
+  const floodResult = flood.summary();
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+  return {
+    // Beside the HS256 rows of the same table: floor and me, per algorithm.
+    results: [floorResult, meResult, floodResult],
+    targets: [
+      {
+        what: 'GET /users/me/ EdDSA req/s ≥ 50% of the EdDSA floor',
+        value: ratio(meResult.rps, floorResult.rps),
+        goal: 0.5,
+        unit: 'ratio',
+        byCpu: ratio(floorResult.cpuPerRequestMs!, meResult.cpuPerRequestMs!),
+      },
+      {
+        what: `key store reads under an unknown-kid flood ≤ 1 per ${RELOAD_INTERVAL_SECONDS} s (+1)`,
+        value: reads,
+        goal: Math.floor(deps.duration / RELOAD_INTERVAL_SECONDS) + 1,
+        unit: 'reads',
+        lower: true,
+      },
+    ],
+  };
+}
