@@ -41,7 +41,6 @@ const OAUTH_ERRORS = {
   401: ErrorSchema,
   413: ErrorSchema,
   422: ErrorSchema,
-  429: ErrorSchema,
   503: ErrorSchema,
 };
 
@@ -108,9 +107,12 @@ export function revokeIntrospectRoutes(
           description:
             "Form field `token` (an access token or a refresh token), optional `token_type_hint`. Ends the session the token belongs to, on every instance at once. 200 with an empty body also for an unknown, expired or malformed token. No client authentication needed; HTTP Basic credentials, if sent, must be a registered API client's.",
           tags: ['auth'],
+          // OpenAPI 3.1 4.8.10: `{}` makes authentication optional.
+          security: [{}, { ApiClientBasic: [] }],
           consumes: ['application/x-www-form-urlencoded'],
           body: TokenForm,
-          response: { 200: EmptyBody, ...OAUTH_ERRORS },
+          // 429: rate limited per client IP like /token (GATEHOUSE_RATE_LIMIT_TOKEN).
+          response: { 200: EmptyBody, ...OAUTH_ERRORS, 429: ErrorSchema },
         },
       },
       async (request, reply) => {
