@@ -79,7 +79,9 @@ export function revokeIntrospectRoutes(
   services: Services,
   config: Config,
 ): FastifyPluginAsyncTypebox {
-  // RFC 6749 2.3.1: client credentials are checked before the body is read.
+  // Runs onRequest, before the body is read or validated: a caller without valid credentials
+  // learns nothing from validation errors. HTTP Basic only (RFC 6749 2.3.1, which every server
+  // must support); credentials in the form body (client_secret_post) are not read.
   async function authenticateClient(request: FastifyRequest, required: boolean): Promise<void> {
     const credentials = basicCredentials(request);
     if (credentials === undefined) {
