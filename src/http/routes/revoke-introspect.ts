@@ -41,7 +41,6 @@ const OAUTH_ERRORS = {
   401: ErrorSchema,
   413: ErrorSchema,
   422: ErrorSchema,
-  429: ErrorSchema,
   503: ErrorSchema,
 };
 
@@ -80,7 +79,9 @@ export function revokeIntrospectRoutes(
   services: Services,
   config: Config,
 ): FastifyPluginAsyncTypebox {
-  // RFC 6749 2.3.1: client credentials are checked before the body is read.
+  // Runs onRequest, before the body is read or validated: a caller without valid credentials
+  // learns nothing from validation errors. HTTP Basic only (RFC 6749 2.3.1, which every server
+  // must support); credentials in the form body (client_secret_post) are not read.
   async function authenticateClient(request: FastifyRequest, required: boolean): Promise<void> {
     const credentials = basicCredentials(request);
     if (credentials === undefined) {
@@ -108,9 +109,12 @@ export function revokeIntrospectRoutes(
           description:
             "Form field `token` (an access token or a refresh token), optional `token_type_hint`. Ends the session the token belongs to, on every instance at once. 200 with an empty body also for an unknown, expired or malformed token. No client authentication needed; HTTP Basic credentials, if sent, must be a registered API client's.",
           tags: ['auth'],
+          // OpenAPI 3.1 4.8.10: `{}` makes authentication optional.
+          security: [{}, { ApiClientBasic: [] }],
           consumes: ['application/x-www-form-urlencoded'],
           body: TokenForm,
-          response: { 200: EmptyBody, ...OAUTH_ERRORS },
+          // 429: rate limited per client IP like /token (GATEHOUSE_RATE_LIMIT_TOKEN).
+          response: { 200: EmptyBody, ...OAUTH_ERRORS, 429: ErrorSchema },
         },
       },
       async (request, reply) => {
