@@ -15,7 +15,9 @@ import { markdownReport, type Report, type Target } from './report.ts';
 import { Rounds } from './rounds.ts';
 import * as scenario from './scenarios.ts';
 import { BENCH_ARGON2, BENCH_SECRET, benchGatehouseEnv } from './gatehouse-env.ts';
+import { introspect, seedBenchClient } from './introspect.ts';
 import { seedUsers } from './seed.ts';
+import { sdkVerifyRatio } from './sdk-verify.ts';
 import { measureSigningKeys } from './signing-keys.ts';
 import { startArgs } from './start-args.ts';
 
@@ -57,6 +59,7 @@ async function startGatehouse(
 ): Promise<Started> {
   const databaseUrl = await freshDatabase();
   await seedUsers(databaseUrl, users, BENCH_ARGON2);
+  await seedBenchClient(databaseUrl);
   return startProcess(
     startArgs(),
     {
@@ -144,6 +147,11 @@ async function singleScenarios(
   );
   results.push(
     await measure(server, 'me (invalid token)', 32, () => scenario.me(url, invalid, 32, duration)),
+  );
+  results.push(
+    await measure(server, 'introspect (active token)', 32, () =>
+      introspect(url, access, 32, duration),
+    ),
   );
   results.push(
     await measure(server, 'password grant', 8, () =>
@@ -342,6 +350,16 @@ async function main(): Promise<void> {
         lower: true,
       },
     ];
+    const sdk = await sdkVerifyRatio(smoke ? 0.5 : 2, rounds);
+    targets.push({
+      what: 'resource-server SDK verify (cached JWKS) ≥ 80% of bare jose.jwtVerify',
+      value: sdk.ratio,
+      goal: 0.8,
+      unit: 'ratio',
+    });
+    console.error(
+      `bench: SDK verify ${sdk.sdkPerSecond.toFixed(0)}/s, bare jose.jwtVerify ${sdk.josePerSecond.toFixed(0)}/s (EdDSA, cached JWKS)`,
+    );
     // API.md 7: the EdDSA pair beside the HS256 one, and the unknown-kid flood (signing-keys.ts).
     const signing = await measureSigningKeys({
       startGatehouse: (env) => startGatehouse(users, 1, env),

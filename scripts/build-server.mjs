@@ -2,7 +2,9 @@
 // Builds the server and the CLI (src/) into dist/ as bundled JavaScript: what `npm start` and
 // bin/gatehouse.js run. Compared with running src/ through tsx, the server starts faster and
 // holds ~50 MB less memory (BENCHMARKS.md). Runs on `npm ci` (prepare), `npm start` and tests.
-import { rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -23,6 +25,13 @@ const EXTERNAL = [
 ];
 
 rmSync(`${root}dist`, { recursive: true, force: true });
+// The declarations of gatehouse/resource-server (package.json "exports"), written while
+// esbuild bundles; tsc takes seconds, so it runs beside the bundling rather than after it.
+const declarations = promisify(execFile)(
+  process.execPath,
+  [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.resource-server.json'],
+  { cwd: root },
+);
 await build({
   absWorkingDir: root,
   entryPoints: { main: 'src/main.ts', cli: 'src/cli/main.ts' },
@@ -43,4 +52,25 @@ await build({
   },
   logLevel: 'warning',
 });
-console.log('build-server: dist/main.js, dist/cli.js');
+// gatehouse/resource-server, for other services: its own bundle, without the server's code.
+// jose stays a dependency loaded from node_modules; Fastify and Express are types only.
+await build({
+  absWorkingDir: root,
+  entryPoints: { 'resource-server': 'src/resource-server/index.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['jose'],
+  logLevel: 'warning',
+});
+await declarations;
+// The sources import './x.ts' (tsconfig allowImportingTsExtensions); the declarations sit
+// beside each other as x.d.ts, which a consumer's TypeScript finds through './x.js'.
+const typesDir = `${root}dist/types/resource-server`;
+for (const name of readdirSync(typesDir)) {
+  const path = `${typesDir}/${name}`;
+  writeFileSync(path, readFileSync(path, 'utf8').replace(/(from '\.\/[\w-]+)\.ts'/g, "$1.js'"));
+}
+console.log('build-server: dist/main.js, dist/cli.js, dist/resource-server.js (+ types)');

@@ -37,6 +37,16 @@ import { passwordGrant } from './domain/sessions/password-grant.ts';
 import { rotateRefreshToken } from './domain/sessions/rotate-refresh-token.ts';
 import type { ClientInfo, Session } from './domain/sessions/session.ts';
 import { AccessTokens } from './domain/tokens/access-tokens.ts';
+import type { ApiClient } from './domain/clients/api-client.ts';
+import {
+  authenticateApiClient,
+  createApiClient,
+  deleteApiClient,
+  listApiClients,
+  type ClientAdminRequest,
+} from './domain/clients/api-clients.ts';
+import { introspectToken, type Introspection } from './domain/sessions/introspect-token.ts';
+import { revokeToken, type TokenTypeHint } from './domain/sessions/revoke-token.ts';
 import { openSigningKeys, type SigningKeys } from './domain/tokens/signing-keys.ts';
 import type { Storage } from './storage/open-storage.ts';
 
@@ -92,6 +102,17 @@ export interface Services {
   /** Walks the audit log's hash chain; the first broken entry, or the head to record. */
   verifyAuditChain(): Promise<AuditChainReport>;
   purgeEndedSessions(): Promise<number>;
+  // RFC 7009 revocation, RFC 7662 introspection and the API clients that may introspect.
+  /** Ends the session of the token, if it is one of ours; false for anything else (no error). */
+  revokeToken(token: string, hint?: TokenTypeHint, client?: ClientInfo): Promise<boolean>;
+  introspectToken(token: string): Promise<Introspection>;
+  /** The registered client these credentials belong to, or `invalid_client`. */
+  authenticateApiClient(clientId: string, secret: string): Promise<ApiClient>;
+  createApiClient(
+    request: ClientAdminRequest & { name: string },
+  ): Promise<{ client: ApiClient; secret: string }>;
+  listApiClients(): Promise<ApiClient[]>;
+  deleteApiClient(request: ClientAdminRequest & { id: number }): Promise<void>;
 }
 
 export interface ServiceOverrides {
@@ -151,7 +172,7 @@ export async function createServices(
     minLength: config.passwordMinLength,
     maxLength: MAX_PASSWORD_LENGTH,
   };
-  const { users, sessions, audit } = storage;
+  const { users, sessions, audit, apiClients: clients } = storage;
   const throttle = new LoginThrottle(
     {
       repository: storage.loginThrottles,
@@ -225,5 +246,13 @@ export async function createServices(
     verifyAuditChain: () => verifyAuditChain({ audit }),
     purgeEndedSessions: () =>
       purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace }),
+    revokeToken: (token, hint, client) =>
+      revokeToken({ tokens, sessions, clock, audit }, token, hint, client),
+    introspectToken: (token) => introspectToken({ tokens, sessions, clock }, token),
+    authenticateApiClient: (clientId, secret) =>
+      authenticateApiClient({ clients }, clientId, secret),
+    createApiClient: (request) => createApiClient({ clients, clock, audit }, request),
+    listApiClients: () => listApiClients({ clients }),
+    deleteApiClient: (request) => deleteApiClient({ clients, clock, audit }, request),
   };
 }

@@ -10,6 +10,7 @@ import { openStorage } from '../storage/open-storage.ts';
 import { operatorMessage } from '../storage/sql/store-failure.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerKeyCommands } from './key-commands.ts';
+import { registerClientCommands } from './clients.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerUserCommands, type WithServices } from './users.ts';
 
@@ -52,6 +53,7 @@ registerServerCommands(program);
 registerUserCommands(program, withServices);
 registerAdminCommands(program, withServices);
 registerKeyCommands(program, withServices);
+registerClientCommands(program, withServices);
 
 try {
   await program.parseAsync(process.argv);

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'permission_denied',
   'not_found',
   'invalid_grant',
+  'invalid_client', // RFC 6749 5.2: API client authentication failed (POST /introspect)
+  'invalid_request', // RFC 6749 5.2 / RFC 7009 2.2.1: a required OAuth parameter is missing
   'refresh_token_reused',
   'unsupported_grant_type',
   'invalid_scope',

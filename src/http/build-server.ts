@@ -11,7 +11,9 @@ import { registerRateLimits } from './rate-limit.ts';
 import { RefreshCookies } from './refresh-cookie.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { clientRoutes } from './routes/clients.ts';
 import { healthRoutes } from './routes/health.ts';
+import { revokeIntrospectRoutes } from './routes/revoke-introspect.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { webUiRoutes } from './routes/web-ui.ts';
@@ -75,6 +77,8 @@ export async function buildServer(
   await app.register(sessionRoutes(services, cookies));
   await app.register(adminRoutes(services));
   await app.register(auditRoutes(services));
+  await app.register(revokeIntrospectRoutes(services, config));
+  await app.register(clientRoutes(services));
   await app.register(wellKnownRoutes(services, config));
   await app.register(webUiRoutes());
   return app;

@@ -101,6 +101,14 @@ export const ERROR_RESPONSES = {
   permission_denied: { status: 403, detail: 'Not enough permissions' },
   not_found: { status: 404 },
   invalid_grant: { status: 400, oauthError: 'invalid_grant' },
+  // RFC 6749 5.2: a failed client authentication by HTTP Basic is 401 with a Basic challenge.
+  invalid_client: {
+    status: 401,
+    detail: 'Client authentication failed',
+    headers: { 'www-authenticate': 'Basic realm="gatehouse"' },
+    oauthError: 'invalid_client',
+  },
+  invalid_request: { status: 400, oauthError: 'invalid_request' },
   refresh_token_reused: { status: 400, oauthError: 'invalid_grant' },
   unsupported_grant_type: { status: 400, oauthError: 'unsupported_grant_type' },
   invalid_scope: { status: 400, oauthError: 'invalid_scope' },

@@ -28,6 +28,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
               },
             },
           },
+          // POST /introspect: a registered API client's id and secret (RFC 7662 2.1).
+          ApiClientBasic: { type: 'http', scheme: 'basic' },
         },
       },
     },

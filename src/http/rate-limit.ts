@@ -10,6 +10,8 @@ const WINDOW_MS = 60_000;
 function limitedRoutes(config: Config): Record<string, number> {
   return {
     'POST /token': config.rateLimitToken,
+    // RFC 7009 2.1 lets anyone call it without client authentication; limited as /token is.
+    'POST /revoke': config.rateLimitToken,
     'POST /users/': config.rateLimitRegister,
   };
 }

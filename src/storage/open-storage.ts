@@ -10,6 +10,7 @@ import {
 import type { Pool } from 'pg';
 import type { UserRepository } from '../domain/accounts/user-repository.ts';
 import type { AuditLog } from '../domain/audit/audit-log.ts';
+import type { ApiClientRepository } from '../domain/clients/api-client-repository.ts';
 import type { LoginThrottleRepository } from '../domain/sessions/login-throttle-repository.ts';
 import type { SessionRepository } from '../domain/sessions/session-repository.ts';
 import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
@@ -21,6 +22,7 @@ import { registerAuditLinkFunction } from './sql/audit-chain-append.ts';
 import { kyselyRunner, sqliteRunner, type QueryRunner } from './sql/run-query.ts';
 import { migrationProvider } from './sql/migrations/index.ts';
 import { preparePrivateSqliteFile } from './sql/private-sqlite-file.ts';
+import { SqlApiClientRepository } from './sql/sql-api-client-repository.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
@@ -41,6 +43,8 @@ export interface Storage {
   readonly signingKeys: SigningKeyRepository;
   readonly audit: AuditLog;
   readonly loginThrottles: LoginThrottleRepository;
+  /** Registered API clients (POST /introspect). */
+  readonly apiClients: ApiClientRepository;
   /** Applies pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   /** Resolves when the store answers a trivial query within `timeoutMs` (for /readyz). */
@@ -211,6 +215,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     signingKeys: new SqlSigningKeyRepository(db),
     audit: new SqlAuditRepository(db, run),
     loginThrottles: new SqlLoginThrottleRepository(db, run),
+    apiClients: new SqlApiClientRepository(db),
     async migrate() {
       // Kysely looks for its bookkeeping tables by name in every schema; pinning them to the
       // schema of the search_path keeps two Gatehouse schemas in one database apart.

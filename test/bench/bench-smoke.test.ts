@@ -27,6 +27,7 @@ describe('npm run bench:smoke', () => {
         'me (valid token)@32',
         'me (valid token)@128',
         'me (invalid token)@32',
+        'introspect (active token)@32',
         'password grant@8',
         'password grant@32',
         'refresh grant@32',
@@ -57,7 +58,7 @@ describe('npm run bench:smoke', () => {
       assert.ok(report.argon2LimitPerSecond > 0 && report.argon2CpuMsPerVerification > 0);
       assert.ok(report.peakRssMb > 0);
       assert.deepEqual(report.notes, [], 'the smoke skips nothing');
-      assert.equal(report.targets.length, 11, 'every target of issues 7 and 13 has a verdict');
+      assert.equal(report.targets.length, 12, 'every target of issues 7 and 13 has a verdict');
       assert.match(
         readFileSync(join(out, 'bench-smoke.md'), 'utf8'),
         /\| target \| measured \| \|/,

@@ -304,6 +304,32 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     });
   });
 
+  it('finds the session of a fresh, used or expired refresh token without consuming it', async () => {
+    const s = await session();
+    for (const [hash, expiresAt] of [
+      [`find-fresh-${s.id}`, later(3600)],
+      [`find-used-${s.id}`, later(3600)],
+      [`find-expired-${s.id}`, later(5)],
+    ] as const) {
+      await storage.sessions.addRefreshToken({ hash, sessionId: s.id, createdAt: T0, expiresAt });
+    }
+    await storage.sessions.consumeRefreshToken(`find-used-${s.id}`, T0);
+    const expected = { sessionId: s.id, userId: user.id };
+    assert.deepEqual(
+      await storage.sessions.findRefreshTokenSession(`find-fresh-${s.id}`),
+      expected,
+    );
+    assert.deepEqual(await storage.sessions.findRefreshTokenSession(`find-used-${s.id}`), expected);
+    assert.deepEqual(
+      await storage.sessions.findRefreshTokenSession(`find-expired-${s.id}`),
+      expected,
+    );
+    assert.equal(await storage.sessions.findRefreshTokenSession('no-such-hash'), undefined);
+    // A read only: the fresh token can still be consumed once.
+    const consumed = await storage.sessions.consumeRefreshToken(`find-fresh-${s.id}`, T0);
+    assert.equal(consumed.outcome, 'consumed');
+  });
+
   it('reports unknown and expired refresh tokens as unknown', async () => {
     const s = await session();
     await storage.sessions.addRefreshToken({

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
+import { apiClientRepositoryContract } from './api-client-repository.contract.ts';
 import { sessionRepositoryContract } from './session-repository.contract.ts';
 import { settingsRepositoryContract } from './settings-repository.contract.ts';
 import { signingKeyRepositoryContract } from './signing-key-repository.contract.ts';
@@ -51,6 +52,9 @@ for (const backend of STORAGE_BACKENDS) {
   );
   describe(`SettingsRepository contract (${backend.name})`, { skip: backend.skip }, () =>
     settingsRepositoryContract(open),
+  );
+  describe(`ApiClientRepository contract (${backend.name})`, { skip: backend.skip }, () =>
+    apiClientRepositoryContract(open),
   );
   describe(`SigningKeyRepository contract (${backend.name})`, { skip: backend.skip }, () =>
     signingKeyRepositoryContract(open),

@@ -33,7 +33,8 @@ describe('Swagger UI at /docs', { skip: browserSkip }, () => {
     await page.locator('#oauth_password').fill(STRONG_PASSWORD);
     const [token] = await Promise.all([
       page.waitForResponse((r) => r.request().method() === 'POST'),
-      page.locator('.auth-btn-wrapper button.authorize').click(),
+      // The OAuth2 form's button; the dialog also offers HTTP Basic for POST /introspect.
+      page.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click(),
     ]);
     assert.equal(new URL(token.url()).pathname, '/token');
     assert.equal(token.status(), 200);

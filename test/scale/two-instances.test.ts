@@ -82,6 +82,32 @@ describe('two stateless instances sharing one Postgres', { skip: postgres.skip }
     assert.equal((await call(b, '/users/me/', bearer(refreshed.body.access_token))).status, 401);
   });
 
+  it('revokes on A and B says inactive at once; a client registered on A introspects on B', async () => {
+    const email = uniqueEmail('scale');
+    await a.services.registerUser({ email, password: STRONG_PASSWORD });
+    const login = await call(a, '/token', form({ username: email, password: STRONG_PASSWORD }));
+    assert.equal(login.status, 200);
+    const { client, secret } = await a.services.createApiClient({ actorId: null, name: 'rs' });
+    const basic = `Basic ${Buffer.from(`${client.clientId}:${secret}`).toString('base64')}`;
+    const introspectOnB = async () => {
+      const init = form({ token: String(login.body.access_token) });
+      const response = await call(b, '/introspect', {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), authorization: basic },
+      });
+      assert.equal(response.status, 200);
+      return response.body;
+    };
+    assert.equal((await introspectOnB()).active, true);
+    const revoked = await fetch(
+      new URL('/revoke', a.url),
+      form({ token: String(login.body.refresh_token) }),
+    );
+    assert.equal(revoked.status, 200);
+    assert.deepEqual(await introspectOnB(), { active: false });
+    assert.equal((await call(b, '/users/me/', bearer(login.body.access_token))).status, 401);
+  });
+
   it('answers a duplicate registration on B with 400 while A has the address', async () => {
     const email = uniqueEmail('dup');
     const body = (e: string) => ({

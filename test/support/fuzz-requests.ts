@@ -22,6 +22,10 @@ const PATHS = [
   '/users/me/password',
   '/logout',
   '/logout/all',
+  '/revoke',
+  '/introspect',
+  '/clients',
+  '/clients/1',
   '/users/1',
   '/users/-1',
   '/users/99999999999999999999',
@@ -281,6 +285,25 @@ function validRequest(c: Ctx): Parts {
       path: rng.pick(['/users/me/', '/users/me/sessions', '/users/', '/audit']),
       headers: bearer,
       payload: Buffer.alloc(0),
+    }),
+    () => ({
+      method: 'POST',
+      path: '/revoke',
+      headers: { ...FORM_HEADERS },
+      // Garbage only: revoking the context's own tokens would end the session other templates use.
+      payload: form({
+        token: rng.text(rng.int(200)),
+        token_type_hint: rng.pick(['access_token', 'refresh_token', rng.text(10)]),
+      }),
+    }),
+    () => ({
+      method: 'POST',
+      path: '/introspect',
+      headers: {
+        ...FORM_HEADERS,
+        authorization: `Basic ${Buffer.from(`${rng.text(20)}:${rng.text(40)}`).toString('base64')}`,
+      },
+      payload: form({ token: c.token }),
     }),
     () => ({
       method: 'PUT',

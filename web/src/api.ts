@@ -26,6 +26,13 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
+export interface ApiClient {
+  id: number;
+  client_id: string;
+  name: string;
+  created_at: string;
+}
+
 export interface AuditEntry {
   id: number | string;
   type: string;
@@ -210,3 +217,7 @@ export const updateUser = (id: number, changes: { role?: string; disabled?: bool
 export const deleteUser = (id: number) => call<null>('DELETE', `/users/${id}`);
 export const listAudit = (params: Record<string, string | undefined>) =>
   call<Page<AuditEntry>>('GET', `/audit${query(params)}`);
+export const listClients = () => call<{ items: ApiClient[] }>('GET', '/clients');
+export const createClient = (name: string) =>
+  call<ApiClient & { client_secret: string }>('POST', '/clients', { json: { name } });
+export const deleteClient = (id: number) => call<null>('DELETE', `/clients/${id}`);

@@ -2,6 +2,7 @@ import { ApiError, me, refresh, signedIn, signOut, type User } from './api.ts';
 import { h, say } from './dom.ts';
 import { accountPage } from './pages/account.ts';
 import { adminAuditPage } from './pages/admin-audit.ts';
+import { adminClientsPage } from './pages/admin-clients.ts';
 import { adminUsersPage } from './pages/admin-users.ts';
 import { signInPage } from './pages/sign-in.ts';
 import { signUpPage } from './pages/sign-up.ts';
@@ -20,6 +21,7 @@ const ROUTES: Record<string, Route> = {
   '#/account': { title: 'Your account', access: 'user', render: (u) => accountPage(u!) },
   '#/admin/users': { title: 'Users', access: 'admin', render: (u) => adminUsersPage(u!) },
   '#/admin/audit': { title: 'Audit log', access: 'admin', render: () => adminAuditPage() },
+  '#/admin/clients': { title: 'API clients', access: 'admin', render: () => adminClientsPage() },
 };
 
 function renderNav(user: User | undefined): void {
@@ -34,6 +36,7 @@ function renderNav(user: User | undefined): void {
     link('#/account', 'Account'),
     user.role === 'admin' ? link('#/admin/users', 'Users') : '',
     user.role === 'admin' ? link('#/admin/audit', 'Audit log') : '',
+    user.role === 'admin' ? link('#/admin/clients', 'API clients') : '',
     h(
       'button',
       {

@@ -16,6 +16,8 @@ export const AUDIT_EVENT_TYPES = [
   'user.disabled',
   'user.enabled',
   'user.deleted',
+  'client.created',
+  'client.deleted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

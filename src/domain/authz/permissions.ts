@@ -21,6 +21,7 @@ export const PERMISSIONS = {
   'account:manage': { scope: 'me', roles: ['user', 'admin'] },
   'users:manage': { scope: 'admin', roles: ['admin'] },
   'audit:read': { scope: 'admin', roles: ['admin'] },
+  'clients:manage': { scope: 'admin', roles: ['admin'] },
 } as const satisfies Record<string, PermissionRule>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -92,6 +92,13 @@ export interface SessionRepository {
   consumeRefreshToken(hash: string, now: Date, sealedChild?: string): Promise<ConsumeResult>;
 
   /**
+   * The session a stored refresh token belongs to, whether the token is fresh, used (rotated)
+   * or expired, and whatever the session's state; undefined when no token has this hash (or it
+   * was purged). A read only: it marks nothing used (RFC 7009 revocation, not a refresh).
+   */
+  findRefreshTokenSession(hash: string): Promise<{ sessionId: string; userId: number } | undefined>;
+
+  /**
    * Erases the sealed child of every token used before `usedBefore` (its grace window is over),
    * so a copy of the store holds none that could still be opened with an old token. Returns
    * how many were erased. `used_at` stays: reuse of those tokens is still detected.

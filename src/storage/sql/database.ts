@@ -82,6 +82,16 @@ export interface LoginThrottlesTable {
   last_attempt_ms: number | string;
 }
 
+/** Registered API clients (migration 0009). */
+export interface ApiClientsTable {
+  id: Generated<number>;
+  client_id: string;
+  name: string;
+  /** SHA-256 of the secret, hex. */
+  secret_hash: string;
+  created_at: DbTime;
+}
+
 /** Asymmetric signing keys (migration 0008). */
 export interface SigningKeysTable {
   kid: string;
@@ -102,6 +112,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_chain: AuditChainTable;
   login_throttles: LoginThrottlesTable;
+  api_clients: ApiClientsTable;
   signing_keys: SigningKeysTable;
 }
 

@@ -343,6 +343,18 @@ export class SqlSessionRepository implements SessionRepository {
     };
   }
 
+  async findRefreshTokenSession(
+    hash: string,
+  ): Promise<{ sessionId: string; userId: number } | undefined> {
+    const row = await this.#db
+      .selectFrom('refresh_tokens')
+      .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
+      .select(['sessions.id', 'sessions.user_id'])
+      .where('refresh_tokens.token_hash', '=', hash)
+      .executeTakeFirst();
+    return row && { sessionId: row.id, userId: Number(row.user_id) };
+  }
+
   async eraseSealedChildren(usedBefore: Date): Promise<number> {
     const result = await this.#db
       .updateTable('refresh_tokens')

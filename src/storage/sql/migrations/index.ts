@@ -7,6 +7,7 @@ import * as forgetRawUsernames from './0005-forget-raw-usernames.ts';
 import * as refreshTokenGraceChild from './0006-refresh-token-grace-child.ts';
 import * as auditChain from './0007-audit-chain.ts';
 import * as signingKeys from './0008-signing-keys.ts';
+import * as apiClients from './0009-api-clients.ts';
 
 /** Forward-only migrations, in order. Add a module `NNNN-what.ts` and list it here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-refresh-token-grace-child': refreshTokenGraceChild,
   '0007-audit-chain': auditChain,
   '0008-signing-keys': signingKeys,
+  '0009-api-clients': apiClients,
 };
 
 export const migrationProvider: MigrationProvider = {
