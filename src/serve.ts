@@ -59,8 +59,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     for (const warning of storage.warnings) app.log.warn(warning);
     const stopPurging = purgeEndedSessionsPeriodically(services, app);
     const url = await app.listen({ host: config.host, port: config.port });
-    if (config.env === 'development' && !config.jwtSecret) {
+    if (config.env === 'development' && config.jwtAlgorithm === 'HS256' && !config.jwtSecret) {
       app.log.warn('GATEHOUSE_JWT_SECRET is unset: using a development secret kept in the store');
+    }
+    if (config.jwtAlgorithm !== 'HS256' && !config.keyEncryptionKey) {
+      app.log.warn(
+        'GATEHOUSE_KEY_ENCRYPTION_KEY is unset: private signing keys are stored unencrypted (development only; generate one with: openssl rand -base64 32)',
+      );
     }
     let closing: Promise<void> | undefined;
     return {

@@ -37,7 +37,7 @@ import { passwordGrant } from './domain/sessions/password-grant.ts';
 import { rotateRefreshToken } from './domain/sessions/rotate-refresh-token.ts';
 import type { ClientInfo, Session } from './domain/sessions/session.ts';
 import { AccessTokens } from './domain/tokens/access-tokens.ts';
-import { resolveSigningKey } from './domain/tokens/signing-key.ts';
+import { openSigningKeys, type SigningKeys } from './domain/tokens/signing-keys.ts';
 import type { Storage } from './storage/open-storage.ts';
 
 /** The use cases of Gatehouse, wired to concrete parts. The server and the CLI both use this. */
@@ -47,6 +47,8 @@ export interface Services {
   readonly hasher: PasswordHasher;
   readonly hashLimiter: WorkLimiter;
   readonly tokens: AccessTokens;
+  /** The signing keys (API.md 7): JWKS, rotation, `gatehouse keys`. */
+  readonly signingKeys: SigningKeys;
   readonly passwordPolicy: PasswordPolicy;
   registerUser(input: RegisterUserInput): Promise<User>;
   /** Creates a user from an argon2id or bcrypt hash made elsewhere (CLI import). */
@@ -119,9 +121,24 @@ export async function createServices(
     maxQueued: config.hashQueueLimit,
   });
   const hasher = new Argon2PasswordHasher(config.argon2, hashLimiter);
-  const key = await resolveSigningKey(config.jwtSecret?.reveal(), storage.settings);
+  const signingKeys = await openSigningKeys(
+    {
+      settings: storage.settings,
+      repository: storage.signingKeys,
+      clock,
+      encryptionKey:
+        config.keyEncryptionKey && Buffer.from(config.keyEncryptionKey.reveal(), 'hex'),
+    },
+    {
+      alg: config.jwtAlgorithm,
+      hmacSecret: config.jwtSecret?.reveal(),
+      accessTokenTtlSeconds: config.accessTokenTtl,
+      clockToleranceSeconds: config.clockToleranceSeconds,
+      rotationDays: config.keyRotationDays,
+    },
+  );
   const tokens = new AccessTokens(
-    key,
+    signingKeys.tokenKeys,
     {
       issuer: config.jwtIssuer,
       audience: config.jwtAudience,
@@ -150,6 +167,7 @@ export async function createServices(
     hasher,
     hashLimiter,
     tokens,
+    signingKeys,
     passwordPolicy,
     registerUser: (input) =>
       registerUser({ users, hasher, clock, policy: passwordPolicy, audit }, input),

@@ -1,3 +1,4 @@
+import type { SigningAlgorithm } from '../domain/tokens/signing-algorithm.ts';
 import type { Secret } from './secret.ts';
 
 export type Environment = 'development' | 'production';
@@ -14,6 +15,13 @@ export interface Config {
   readonly sqliteSynchronous: 'full' | 'normal';
   readonly redisUrl: string | undefined;
   readonly jwtSecret: Secret | undefined;
+  /** GATEHOUSE_JWT_ALG (API.md 7): HS256 when GATEHOUSE_JWT_SECRET is set, else EdDSA. */
+  readonly jwtAlgorithm: SigningAlgorithm;
+  /** GATEHOUSE_KEY_ENCRYPTION_KEY: 32 bytes (hex) sealing private keys at rest (AES-256-GCM). */
+  readonly keyEncryptionKey: Secret | undefined;
+  /** GATEHOUSE_KEY_ROTATION_DAYS: the active signing key's age that rotates it; 0 = never. */
+  readonly keyRotationDays: number;
+  /** `iss` of every token: GATEHOUSE_JWT_ISSUER, else the public URL (API.md 7). */
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
   readonly clockToleranceSeconds: number;

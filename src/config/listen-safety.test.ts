@@ -15,9 +15,9 @@ describe('assertSafeToListen: the development secret stays on loopback', () => {
     }
   });
 
-  it('refuses a non-loopback HOST without GATEHOUSE_JWT_SECRET, saying what to set', () => {
+  it('refuses a non-loopback HOST without GATEHOUSE_JWT_SECRET under HS256, saying what to set', () => {
     for (const host of ['0.0.0.0', '::', '10.0.0.5']) {
-      const config = loadConfig({ HOST: host });
+      const config = loadConfig({ HOST: host, GATEHOUSE_JWT_ALG: 'HS256' });
       assert.throws(
         () => assertSafeToListen(config),
         (error: unknown) =>
@@ -30,7 +30,28 @@ describe('assertSafeToListen: the development secret stays on loopback', () => {
     }
   });
 
+  it('refuses a non-loopback HOST with unencrypted asymmetric keys, saying what to set', () => {
+    for (const alg of ['EdDSA', 'ES256', 'RS256']) {
+      const config = loadConfig({ HOST: '0.0.0.0', GATEHOUSE_JWT_ALG: alg });
+      assert.throws(
+        () => assertSafeToListen(config),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.message.includes(`private ${alg} signing key would be kept unencrypted`) &&
+          /Set GATEHOUSE_KEY_ENCRYPTION_KEY \(generate one with: openssl rand -base64 32\)/.test(
+            error.message,
+          ),
+      );
+    }
+    assert.doesNotThrow(() =>
+      assertSafeToListen(
+        loadConfig({ HOST: '0.0.0.0', GATEHOUSE_KEY_ENCRYPTION_KEY: 'a'.repeat(64) }),
+      ),
+    );
+  });
+
   it('lets the development secret serve loopback, and a configured secret serve anywhere', () => {
+    assert.doesNotThrow(() => assertSafeToListen(loadConfig({ GATEHOUSE_JWT_ALG: 'HS256' })));
     assert.doesNotThrow(() => assertSafeToListen(loadConfig({})));
     assert.doesNotThrow(() => assertSafeToListen(loadConfig({ HOST: '::1' })));
     assert.doesNotThrow(() =>

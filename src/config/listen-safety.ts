@@ -16,13 +16,21 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /**
- * Refuses to serve other machines with the development signing secret: it is generated and
- * kept in the store, so whoever reads a backup or the database file can mint tokens for any
- * user (CWE-1188: initialisation with an insecure default). On loopback it stays the
- * zero-setup default; production already requires a configured secret (load-config.ts).
+ * Refuses to serve other machines with signing material anyone with the database can read:
+ * the development HS256 secret, or (asymmetric algorithms) private keys stored unencrypted
+ * without GATEHOUSE_KEY_ENCRYPTION_KEY. Whoever reads a backup or the database file could
+ * mint tokens for any user (CWE-1188: initialisation with an insecure default). On loopback
+ * it stays the zero-setup default; production already requires both (load-config.ts).
  */
 export function assertSafeToListen(config: Config): void {
-  if (config.jwtSecret !== undefined || isLoopbackHost(config.host)) return;
+  if (isLoopbackHost(config.host)) return;
+  if (config.jwtAlgorithm !== 'HS256') {
+    if (config.keyEncryptionKey !== undefined) return;
+    throw new ConfigError([
+      `HOST=${config.host}: other machines could connect, but GATEHOUSE_KEY_ENCRYPTION_KEY is unset, so the private ${config.jwtAlgorithm} signing key would be kept unencrypted in the database. Set GATEHOUSE_KEY_ENCRYPTION_KEY (generate one with: openssl rand -base64 32), ideally with GATEHOUSE_ENV=production, or listen on HOST=127.0.0.1`,
+    ]);
+  }
+  if (config.jwtSecret !== undefined) return;
   throw new ConfigError([
     `HOST=${config.host}: other machines could connect, but GATEHOUSE_JWT_SECRET is unset, so tokens would be signed with the development secret kept in the database. Set GATEHOUSE_JWT_SECRET (generate one with: openssl rand -base64 48), ideally with GATEHOUSE_ENV=production, or listen on HOST=127.0.0.1`,
   ]);

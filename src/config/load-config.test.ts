@@ -166,8 +166,8 @@ describe('loadConfig: bad values', () => {
 });
 
 describe('loadConfig: the production signing secret', () => {
-  it('refuses production without GATEHOUSE_JWT_SECRET and says what to set', () => {
-    const error = configError({ GATEHOUSE_ENV: 'production' });
+  it('refuses production HS256 without GATEHOUSE_JWT_SECRET and says what to set', () => {
+    const error = configError({ GATEHOUSE_ENV: 'production', GATEHOUSE_JWT_ALG: 'HS256' });
     assert.equal(error.problems.length, 1);
     assert.match(error.message, /GATEHOUSE_JWT_SECRET/);
     assert.match(error.message, /required when GATEHOUSE_ENV=production/);

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../domain/tokens/signing-algorithm.ts';
 import type { Config, Environment, LogLevel } from './config.ts';
 import { Secret } from './secret.ts';
 import { guessableSecretReason } from './secret-strength.ts';
@@ -182,6 +183,33 @@ function readMetricsToken(read: Reader): Secret | undefined {
   return new Secret(raw);
 }
 
+const GENERATE_KEY_ENCRYPTION_KEY = 'generate one with: openssl rand -base64 32';
+
+/**
+ * GATEHOUSE_KEY_ENCRYPTION_KEY: the AES-256-GCM key sealing private signing keys at rest
+ * (API.md 7): 32 random bytes as 64 hex digits or base64/base64url. Kept as hex.
+ */
+function readKeyEncryptionKey(read: Reader): Secret | undefined {
+  const raw = read.optional('GATEHOUSE_KEY_ENCRYPTION_KEY');
+  if (raw === undefined) return undefined;
+  let bytes: Buffer | undefined;
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) bytes = Buffer.from(raw, 'hex');
+  else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(raw)) bytes = Buffer.from(raw, 'base64');
+  if (bytes?.length !== 32) {
+    // Never the value itself: it is a secret, however malformed.
+    read.problems.push(
+      `GATEHOUSE_KEY_ENCRYPTION_KEY: expected 32 random bytes as base64 (44 characters) or 64 hex digits; ${GENERATE_KEY_ENCRYPTION_KEY}`,
+    );
+    return undefined;
+  }
+  return new Secret(bytes.toString('hex'));
+}
+
+/** The URL of HOST:PORT, with brackets around an IPv6 address. */
+export function listenUrl(host: string, port: number): string {
+  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}
+
 /** Reads API.md 6's variables (and a few operational extras) into one frozen Config. */
 export function loadConfig(env: Env): Config {
   const read = new Reader(env);
@@ -216,9 +244,27 @@ export function loadConfig(env: Env): Config {
     read.problems.push(
       `GATEHOUSE_JWT_SECRET: is guessable (it ${guessable}); use random bytes, e.g. generate one with: openssl rand -base64 48`,
     );
-  } else if (rawSecret === undefined && production) {
+  }
+  // API.md 7: HS256 when a shared secret is configured (existing deployments keep working).
+  const jwtAlgorithm = read.choice<SigningAlgorithm>(
+    'GATEHOUSE_JWT_ALG',
+    rawSecret === undefined ? 'EdDSA' : 'HS256',
+    SIGNING_ALGORITHMS,
+  );
+  if (rawSecret === undefined && production && jwtAlgorithm === 'HS256') {
     read.problems.push(
-      'GATEHOUSE_JWT_SECRET: required when GATEHOUSE_ENV=production (at least 32 random characters; generate one with: openssl rand -base64 48)',
+      'GATEHOUSE_JWT_SECRET: required when GATEHOUSE_ENV=production and GATEHOUSE_JWT_ALG=HS256 (at least 32 random characters; generate one with: openssl rand -base64 48)',
+    );
+  }
+  const keyEncryptionKey = readKeyEncryptionKey(read);
+  if (
+    production &&
+    jwtAlgorithm !== 'HS256' &&
+    keyEncryptionKey === undefined &&
+    read.optional('GATEHOUSE_KEY_ENCRYPTION_KEY') === undefined
+  ) {
+    read.problems.push(
+      `GATEHOUSE_KEY_ENCRYPTION_KEY: required when GATEHOUSE_ENV=production with GATEHOUSE_JWT_ALG=${jwtAlgorithm}, to encrypt the private signing keys kept in the store (32 random bytes; ${GENERATE_KEY_ENCRYPTION_KEY})`,
     );
   }
 
@@ -231,17 +277,24 @@ export function loadConfig(env: Env): Config {
   }
 
   const trustProxy = readTrustProxy(read);
+  const host = read.string('HOST', '127.0.0.1');
+  const port = read.integer('PORT', 8000, 0, 65535);
+  const publicUrl = readPublicUrl(read);
 
   const config: Config = {
     env: envName,
-    host: read.string('HOST', '127.0.0.1'),
-    port: read.integer('PORT', 8000, 0, 65535),
+    host,
+    port,
     databaseUrl,
     databasePoolSize: read.integer('GATEHOUSE_DATABASE_POOL_SIZE', 10, 1, 1000),
     sqliteSynchronous: read.choice('GATEHOUSE_SQLITE_SYNCHRONOUS', 'full', ['full', 'normal']),
     redisUrl,
     jwtSecret: rawSecret === undefined ? undefined : new Secret(rawSecret),
-    jwtIssuer: read.string('GATEHOUSE_JWT_ISSUER', 'gatehouse'),
+    jwtAlgorithm,
+    keyEncryptionKey,
+    keyRotationDays: read.integer('GATEHOUSE_KEY_ROTATION_DAYS', 90, 0, 3650),
+    // API.md 7: `iss` equals the metadata's `issuer`, the public URL by default.
+    jwtIssuer: read.string('GATEHOUSE_JWT_ISSUER', publicUrl ?? listenUrl(host, port)),
     jwtAudience: read.string('GATEHOUSE_JWT_AUDIENCE', 'gatehouse'),
     clockToleranceSeconds: read.integer('GATEHOUSE_CLOCK_TOLERANCE', 5, 0, 300),
     accessTokenTtl: read.integer('GATEHOUSE_ACCESS_TOKEN_TTL', 1800, 1, 86_400 * 7),
@@ -260,7 +313,7 @@ export function loadConfig(env: Env): Config {
     hashQueueLimit: read.integer('GATEHOUSE_HASH_QUEUE_LIMIT', 256, 0, 100_000),
     bodyLimit: read.integer('GATEHOUSE_BODY_LIMIT', 16_384, 1024, 10_485_760),
     trustProxy,
-    publicUrl: readPublicUrl(read),
+    publicUrl,
     logLevel: read.choice<LogLevel>('GATEHOUSE_LOG_LEVEL', 'info', [
       'fatal',
       'error',

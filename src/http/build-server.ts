@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { webUiRoutes } from './routes/web-ui.ts';
+import { wellKnownRoutes } from './routes/well-known.ts';
 import { userRoutes } from './routes/users.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { validatorCompiler } from './validation.ts';
@@ -74,6 +75,7 @@ export async function buildServer(
   await app.register(sessionRoutes(services, cookies));
   await app.register(adminRoutes(services));
   await app.register(auditRoutes(services));
+  await app.register(wellKnownRoutes(services, config));
   await app.register(webUiRoutes());
   return app;
 }

@@ -13,6 +13,7 @@ import type { AuditLog } from '../domain/audit/audit-log.ts';
 import type { LoginThrottleRepository } from '../domain/sessions/login-throttle-repository.ts';
 import type { SessionRepository } from '../domain/sessions/session-repository.ts';
 import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
+import type { SigningKeyRepository } from '../domain/tokens/signing-key-repository.ts';
 import type { Database } from './sql/database.ts';
 import type { SqlDialectName } from './sql/dialect.ts';
 import type { RedisConnection } from './redis/open-redis.ts';
@@ -24,6 +25,7 @@ import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
 import { SqlSettingsRepository } from './sql/sql-settings-repository.ts';
+import { SqlSigningKeyRepository } from './sql/sql-signing-key-repository.ts';
 import { SqlUserRepository } from './sql/sql-user-repository.ts';
 import { describeStoreLocation, storeUnavailable } from './sql/store-failure.ts';
 import { translateUnavailability } from './sql/store-unavailable.ts';
@@ -36,6 +38,7 @@ export interface Storage {
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly settings: SettingsRepository;
+  readonly signingKeys: SigningKeyRepository;
   readonly audit: AuditLog;
   readonly loginThrottles: LoginThrottleRepository;
   /** Applies pending migrations; returns the names applied now. */
@@ -205,6 +208,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     users: new SqlUserRepository(db, run),
     sessions: new SqlSessionRepository(db, run),
     settings: new SqlSettingsRepository(db),
+    signingKeys: new SqlSigningKeyRepository(db),
     audit: new SqlAuditRepository(db, run),
     loginThrottles: new SqlLoginThrottleRepository(db, run),
     async migrate() {

@@ -4,6 +4,7 @@ import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { sessionRepositoryContract } from './session-repository.contract.ts';
 import { settingsRepositoryContract } from './settings-repository.contract.ts';
+import { signingKeyRepositoryContract } from './signing-key-repository.contract.ts';
 import { userRepositoryContract } from './user-repository.contract.ts';
 
 // One suite per port, written once, run unchanged against every store (STYLE.md).
@@ -50,5 +51,8 @@ for (const backend of STORAGE_BACKENDS) {
   );
   describe(`SettingsRepository contract (${backend.name})`, { skip: backend.skip }, () =>
     settingsRepositoryContract(open),
+  );
+  describe(`SigningKeyRepository contract (${backend.name})`, { skip: backend.skip }, () =>
+    signingKeyRepositoryContract(open),
   );
 }

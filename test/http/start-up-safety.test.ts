@@ -12,6 +12,7 @@ describe('start-up with the development signing secret', () => {
       HOST: '0.0.0.0',
       PORT: '0',
       GATEHOUSE_DATABASE_URL: 'sqlite::memory:',
+      GATEHOUSE_JWT_ALG: 'HS256',
     });
     await assert.rejects(startServer(config), (error: unknown) => {
       assert.ok(error instanceof ConfigError, String(error));

@@ -90,7 +90,13 @@ describe('AccessTokens: issue and verify', () => {
   it('writes the RFC 9068 claims and the at+jwt type header', async () => {
     const { tokens } = setup();
     const { token } = await tokens.issue(SUBJECT);
-    assert.deepEqual(decodeProtectedHeader(token), { alg: 'HS256', typ: 'at+jwt' });
+    // API.md 7: every token names its key; under HS256 the kid is derived from the secret.
+    const header = decodeProtectedHeader(token);
+    assert.deepEqual(Object.keys(header).sort(), ['alg', 'kid', 'typ']);
+    assert.equal(header.alg, 'HS256');
+    assert.equal(header.typ, 'at+jwt');
+    assert.match(String(header.kid), /^[A-Za-z0-9_-]{16}$/);
+    assert.ok(!SECRET.includes(String(header.kid)), 'the kid does not quote the secret');
     const payload = decodeJwt(token);
     const iat = Math.floor(START.getTime() / 1000);
     assert.equal(payload.sub, '42', 'sub is the user id as a string (RFC 7519 4.1.2)');
@@ -114,7 +120,8 @@ describe('AccessTokens: issue and verify', () => {
       audience: 'gatehouse',
       currentDate: START,
     });
-    assert.deepEqual(protectedHeader, { alg: 'HS256', typ: 'at+jwt' });
+    assert.equal(protectedHeader.alg, 'HS256');
+    assert.equal(protectedHeader.typ, 'at+jwt');
     assert.equal(payload.sub, '42');
     const otherSecret = new TextEncoder().encode(`${SECRET}-other`);
     await assert.rejects(jwtVerify(token, otherSecret, { currentDate: START }));

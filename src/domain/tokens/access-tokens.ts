@@ -1,7 +1,8 @@
-import { createHmac, randomUUID, webcrypto, type KeyObject } from 'node:crypto';
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { KeyObject, randomUUID } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
+import { HmacKeys, TOKEN_TYPE, type TokenKeys } from './token-keys.ts';
 
 export interface AccessTokenSettings {
   issuer: string;
@@ -25,14 +26,6 @@ export interface IssuedAccessToken {
   expiresIn: number;
 }
 
-// RFC 8725 3.1: the one algorithm we sign with is the only one we accept.
-const ALGORITHM = 'HS256';
-// RFC 8725 3.11 / RFC 9068 2.1: explicit typing, so no other JWT can pass for an access token.
-const TOKEN_TYPE = 'at+jwt';
-// The JOSE header of every token we sign, encoded once (RFC 7515 7.1: BASE64URL(UTF8(header))).
-const ENCODED_HEADER = Buffer.from(JSON.stringify({ alg: ALGORITHM, typ: TOKEN_TYPE })).toString(
-  'base64url',
-);
 // Our tokens are ~350 bytes; refusing anything far larger bounds the work an attacker can cause.
 export const MAX_ACCESS_TOKEN_LENGTH = 4096;
 // Tokens remembered as verified, per process: ~1 KB each, so at most a few MB.
@@ -43,33 +36,37 @@ function invalidToken(cause?: unknown): GatehouseError {
 }
 
 /**
- * Issues and verifies the JWT access tokens of API.md 2. Verification, where the JWT pitfalls
- * are (RFC 8725 2: algorithm confusion, unsigned tokens, claim checks), is jose's. Signing our
- * own fixed header and claims is one HMAC-SHA256, done with node:crypto (see `issue`).
+ * Issues and verifies the JWT access tokens of API.md 2 and 7. Verification, where the JWT
+ * pitfalls are (RFC 8725 2: algorithm confusion, unsigned tokens, claim checks), is jose's,
+ * pinned to the one configured algorithm. Signing our own fixed header and claims is one
+ * synchronous node:crypto call with a key imported once (see token-keys.ts, key-ring.ts).
  */
 export class AccessTokens {
-  readonly #verifyingKey: Promise<webcrypto.CryptoKey>;
-  readonly #signingKey: KeyObject;
+  readonly #keys: TokenKeys;
   readonly #settings: AccessTokenSettings;
   readonly #clock: Clock;
   readonly #verified = new Map<string, AccessTokenClaims>();
-
-  /**
-   * `key` signs as it is, and is imported once more as a Web Crypto key for jose: jose works on
-   * CryptoKeys, and handing it a KeyObject makes it import the key again on every verify (a
-   * third of the cost of an authenticated request, measured with --cpu-prof).
-   */
-  constructor(key: KeyObject, settings: AccessTokenSettings, clock: Clock) {
-    this.#verifyingKey = webcrypto.subtle.importKey(
-      'raw',
-      key.export(),
-      { name: 'HMAC', hash: 'SHA-256' },
-      false,
-      ['verify'],
+  // jose asks for the key once it has checked the header's alg against `algorithms`.
+  readonly #keyFor = async (header: JWTHeaderParameters) => {
+    // RFC 8725 3.1 / RFC 7515 4.1.2-4.1.6: the key comes from our own ring, chosen by kid
+    // alone; jku, x5u, jwk and x5c headers are never followed or trusted.
+    const key = await this.#keys.verificationKey(
+      typeof header.kid === 'string' ? header.kid : undefined,
     );
-    this.#signingKey = key;
+    if (!key) throw invalidToken();
+    return key;
+  };
+
+  /** `keys`: the key ring, or a bare HS256 secret (a KeyObject) as before key rings. */
+  constructor(keys: TokenKeys | KeyObject, settings: AccessTokenSettings, clock: Clock) {
+    this.#keys = keys instanceof KeyObject ? new HmacKeys(keys) : keys;
     this.#settings = settings;
     this.#clock = clock;
+  }
+
+  /** The JWS algorithm every token is signed with. */
+  get algorithm(): TokenKeys['algorithm'] {
+    return this.#keys.algorithm;
   }
 
   get ttlSeconds(): number {
@@ -93,15 +90,11 @@ export class AccessTokens {
       exp: issuedAt + this.#settings.ttlSeconds,
       jti: randomUUID(),
     };
-    // RFC 7515 3.1, JWS compact serialization. jose would sign through Web Crypto, which runs
-    // every HMAC as a job on libuv's thread pool: under a login flood that pool and both cores
-    // are busy hashing passwords, and the hop cost the password grant 4% of its throughput
-    // (BENCHMARKS.md). One synchronous HMAC costs a few microseconds.
-    const signingInput = `${ENCODED_HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-    const signature = createHmac('sha256', this.#signingKey)
-      .update(signingInput)
-      .digest('base64url');
-    const token = `${signingInput}.${signature}`;
+    // RFC 7515 3.1, JWS compact serialization, signed synchronously by node:crypto: jose would
+    // sign through Web Crypto, a thread-pool hop per token (token-keys.ts, BENCHMARKS.md).
+    const signer = await this.#keys.signer();
+    const signingInput = `${signer.encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    const token = `${signingInput}.${signer.sign(signingInput)}`;
     return { token, expiresIn: this.#settings.ttlSeconds };
   }
 
@@ -127,7 +120,7 @@ export class AccessTokens {
   /**
    * Clients present the same access token many times; its signature and fixed claims need
    * checking once. A bounded, insertion-ordered map of tokens that verified (oldest dropped
-   * first) saves the HMAC on repeat requests. Never holds a token that failed.
+   * first) saves the signature check on repeat requests. Never holds a token that failed.
    */
   #remember(token: string, claims: AccessTokenClaims): void {
     if (this.#verified.size >= VERIFIED_CACHE_SIZE) {
@@ -140,8 +133,8 @@ export class AccessTokens {
   async #verifySignatureAndClaims(token: string): Promise<AccessTokenClaims> {
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, await this.#verifyingKey, {
-        algorithms: [ALGORITHM],
+      ({ payload } = await jwtVerify(token, this.#keyFor, {
+        algorithms: [this.#keys.algorithm],
         typ: TOKEN_TYPE,
         issuer: this.#settings.issuer,
         audience: this.#settings.audience,

@@ -82,6 +82,18 @@ export interface LoginThrottlesTable {
   last_attempt_ms: number | string;
 }
 
+/** Asymmetric signing keys (migration 0008). */
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_key: string;
+  private_key_encryption: string;
+  created_at: DbTime;
+  activated_at: DbTime;
+  retired_at: DbTime | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -90,6 +102,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_chain: AuditChainTable;
   login_throttles: LoginThrottlesTable;
+  signing_keys: SigningKeysTable;
 }
 
 export function toDate(value: DbTime): Date {

@@ -1,0 +1,113 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { AsymmetricAlgorithm } from '../../domain/tokens/signing-algorithm.ts';
+import type {
+  PrivateKeyEncryption,
+  SigningKeyRepository,
+  StoredSigningKey,
+} from '../../domain/tokens/signing-key-repository.ts';
+import { toDate, toDbTime, type Database, type SigningKeysTable } from './database.ts';
+
+function toKey(row: Selectable<SigningKeysTable>): StoredSigningKey {
+  return {
+    kid: row.kid,
+    alg: row.alg as AsymmetricAlgorithm,
+    publicJwk: row.public_jwk,
+    privateKey: row.private_key,
+    encryption: row.private_key_encryption as PrivateKeyEncryption,
+    createdAt: toDate(row.created_at),
+    activatedAt: toDate(row.activated_at),
+    retiredAt: row.retired_at === null ? null : toDate(row.retired_at),
+  };
+}
+
+function toRow(key: StoredSigningKey): SigningKeysTable {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    public_jwk: key.publicJwk,
+    private_key: key.privateKey,
+    private_key_encryption: key.encryption,
+    created_at: toDbTime(key.createdAt),
+    activated_at: toDbTime(key.activatedAt),
+    retired_at: key.retiredAt === null ? null : toDbTime(key.retiredAt),
+  };
+}
+
+/** SigningKeyRepository on SQLite and Postgres (migration 0008). */
+export class SqlSigningKeyRepository implements SigningKeyRepository {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async listUsable(alg: AsymmetricAlgorithm, retiredAfter: Date): Promise<StoredSigningKey[]> {
+    const rows = await this.#db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .where('alg', '=', alg)
+      .where((eb) =>
+        eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', toDbTime(retiredAfter))]),
+      )
+      .orderBy('activated_at')
+      .orderBy('kid')
+      .execute();
+    return rows.map(toKey);
+  }
+
+  async listAll(): Promise<StoredSigningKey[]> {
+    const rows = await this.#db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .orderBy('activated_at')
+      .orderBy('kid')
+      .execute();
+    return rows.map(toKey);
+  }
+
+  async insertIfNoneActive(candidate: StoredSigningKey): Promise<StoredSigningKey> {
+    // One statement decides the race: the partial unique index signing_keys_one_active turns
+    // every insert but the first into a no-op.
+    await this.#db
+      .insertInto('signing_keys')
+      .values(toRow({ ...candidate, retiredAt: null }))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    const row = await this.#db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .where('alg', '=', candidate.alg)
+      .where('retired_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return toKey(row);
+  }
+
+  async rotate(expectedActiveKid: string, candidate: StoredSigningKey): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      // First statement a write: it takes the row lock (Postgres) or the write lock (SQLite)
+      // before anything is read, so a concurrent rotation waits, then matches no row.
+      const retired = await trx
+        .updateTable('signing_keys')
+        .set({ retired_at: toDbTime(candidate.activatedAt) })
+        .where('kid', '=', expectedActiveKid)
+        .where('alg', '=', candidate.alg)
+        .where('retired_at', 'is', null)
+        .executeTakeFirst();
+      if (retired.numUpdatedRows !== 1n) return false;
+      await trx
+        .insertInto('signing_keys')
+        .values(toRow({ ...candidate, retiredAt: null }))
+        .execute();
+      return true;
+    });
+  }
+
+  async deleteRetiredBefore(retiredBefore: Date): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('signing_keys')
+      .where('retired_at', 'is not', null)
+      .where('retired_at', '<', toDbTime(retiredBefore))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

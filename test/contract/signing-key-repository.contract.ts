@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { newSigningKey } from '../../src/domain/tokens/key-material.ts';
+import type { StoredSigningKey } from '../../src/domain/tokens/signing-key-repository.ts';
+import type { Storage } from '../../src/storage/open-storage.ts';
+
+const T0 = new Date('2031-01-01T00:00:00.000Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+/** The SigningKeyRepository port's contract, run against every store (storage.test.ts). */
+export function signingKeyRepositoryContract(open: () => Promise<Storage>): void {
+  let storage: Storage;
+  before(async () => {
+    storage = await open();
+  });
+  after(() => storage?.close());
+
+  const active = async (alg: StoredSigningKey['alg']) =>
+    (await storage.signingKeys.listUsable(alg, T0)).filter((k) => k.retiredAt === null);
+
+  it('keeps ONE active key when 8 first starts race on an empty store', async () => {
+    const candidates = await Promise.all(
+      Array.from({ length: 8 }, () => newSigningKey('EdDSA', T0, undefined)),
+    );
+    const winners = await Promise.all(
+      candidates.map((c) => storage.signingKeys.insertIfNoneActive(c)),
+    );
+    assert.equal(new Set(winners.map((w) => w.kid)).size, 1, 'every caller sees the same key');
+    const [only] = await active('EdDSA');
+    assert.equal((await active('EdDSA')).length, 1);
+    assert.equal(only?.kid, winners[0]?.kid);
+    // The key round-trips exactly.
+    const sent = candidates.find((c) => c.kid === only?.kid);
+    assert.deepEqual(only, sent);
+  });
+
+  it('rotates once of 6 concurrent rotations from the same key, keeping the old one retired', async () => {
+    const [current] = await active('EdDSA');
+    assert.ok(current);
+    const candidates = await Promise.all(
+      Array.from({ length: 6 }, () => newSigningKey('EdDSA', at(60), undefined)),
+    );
+    const results = await Promise.all(
+      candidates.map((c) => storage.signingKeys.rotate(current.kid, c)),
+    );
+    assert.equal(results.filter(Boolean).length, 1);
+    const now = await active('EdDSA');
+    assert.equal(now.length, 1);
+    assert.equal(now[0]?.kid, candidates[results.indexOf(true)]?.kid);
+    const old = (await storage.signingKeys.listAll()).find((k) => k.kid === current.kid);
+    assert.deepEqual(old?.retiredAt, at(60));
+    // A rotation from a key that is no longer active changes nothing.
+    const late = await newSigningKey('EdDSA', at(61), undefined);
+    assert.equal(await storage.signingKeys.rotate(current.kid, late), false);
+    assert.equal(
+      (await storage.signingKeys.listAll()).some((k) => k.kid === late.kid),
+      false,
+    );
+  });
+
+  it('lists the usable keys of one algorithm: active, and retired after the cut-off', async () => {
+    const es = await storage.signingKeys.insertIfNoneActive(
+      await newSigningKey('ES256', T0, undefined),
+    );
+    const usable = await storage.signingKeys.listUsable('EdDSA', at(59));
+    assert.equal(usable.length, 2, 'the active key and the one retired at T0+60');
+    assert.ok(usable.every((k) => k.alg === 'EdDSA'));
+    assert.equal((await storage.signingKeys.listUsable('EdDSA', at(60))).length, 1);
+    assert.ok((await storage.signingKeys.listAll()).some((k) => k.kid === es.kid));
+  });
+
+  it('deletes only keys retired before the cut-off', async () => {
+    assert.equal(await storage.signingKeys.deleteRetiredBefore(at(60)), 0);
+    assert.equal(await storage.signingKeys.deleteRetiredBefore(at(61)), 1);
+    const all = await storage.signingKeys.listAll();
+    assert.ok(
+      all.every((k) => k.retiredAt === null),
+      'active keys are never deleted',
+    );
+    assert.equal(all.length, 2);
+  });
+}
