@@ -482,3 +482,64 @@ describe(
     });
   },
 );
+
+for (const alg of ['ES256', 'RS256']) {
+  describe(
+    `the FastAPI example against Gatehouse signing with ${alg}`,
+    {
+      skip: missingPython,
+    },
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), `gatehouse-fastapi-${alg}-`));
+      const email = uniqueEmail(`fastapi-${alg}`);
+      const running: RunningProcess[] = [];
+      let api: RunningProcess;
+      let token: string;
+
+      before(async () => {
+        const gatehouse = await startGatehouse({
+          GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
+          GATEHOUSE_JWT_ALG: alg,
+          GATEHOUSE_RATE_LIMIT_TOKEN: '0',
+        });
+        running.push(gatehouse);
+        const register = await fetch(`${gatehouse.url}/users/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, password: STRONG_PASSWORD }),
+        });
+        assert.equal(register.status, 200);
+        token = await login(gatehouse.url, email);
+        const port = await freePort();
+        api = await startProcess({
+          command: PYTHON,
+          args: ['-m', 'uvicorn', 'app:app', '--host', '127.0.0.1', '--port', String(port)],
+          port,
+          readyPath: '/public',
+          cwd: EXAMPLE_DIR,
+          env: cleanEnv({ GATEHOUSE_ISSUER: gatehouse.url, PYTHONDONTWRITEBYTECODE: '1' }),
+        });
+        running.push(api);
+      });
+
+      after(async () => {
+        await Promise.all(running.map((process) => process.stop()));
+        rmSync(dir, { recursive: true, force: true });
+      });
+
+      it(`accepts a genuine ${alg} token, and refuses it relabelled EdDSA or HS256`, async () => {
+        const me = (bearer: string) =>
+          fetch(`${api.url}/me`, { headers: { authorization: `Bearer ${bearer}` } });
+        const { header, claims } = parts(token);
+        assert.equal(header.alg, alg);
+        const response = await me(token);
+        assert.equal(response.status, 200, await response.clone().text());
+        const signature = token.split('.')[2]!;
+        for (const relabel of ['EdDSA', alg === 'ES256' ? 'RS256' : 'ES256', 'HS256']) {
+          const [h, c] = craft({ ...header, alg: relabel }, claims).split('.');
+          assert.equal((await me(`${h}.${c}.${signature}`)).status, 401, relabel);
+        }
+      });
+    },
+  );
+}
