@@ -92,11 +92,36 @@ function purgeEndedSessionsPeriodically(services: Services, app: FastifyInstance
       },
       (error: unknown) => app.log.warn({ err: error }, 'purging ended sessions failed'),
     );
+    housekeepSigningKeys(services, app);
   };
   purge();
   const timer = setInterval(purge, PURGE_INTERVAL_MS);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * GATEHOUSE_KEY_ROTATION_DAYS (API.md 7): rotates an old active key (once across instances:
+ * SigningKeyRepository.rotate) and deletes keys a day past their JWKS window. Runs with the
+ * session purge: at start, then every PURGE_INTERVAL_MS.
+ */
+function housekeepSigningKeys(services: Services, app: FastifyInstance): void {
+  services.signingKeys
+    .rotateIfDue()
+    .then((kid) => {
+      if (kid !== undefined)
+        app.log.info(
+          { kid },
+          'rotated the signing key (its age reached GATEHOUSE_KEY_ROTATION_DAYS)',
+        );
+      return services.signingKeys.deleteExpired();
+    })
+    .then(
+      (deleted) => {
+        if (deleted > 0) app.log.info({ deleted }, 'deleted signing keys past their JWKS window');
+      },
+      (error: unknown) => app.log.warn({ err: error }, 'signing key housekeeping failed'),
+    );
 }
 
 /** Graceful shutdown on SIGTERM/SIGINT (API.md 5). */

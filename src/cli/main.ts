@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { GatehouseError } from '../domain/errors.ts';
+import { SigningKeyUnavailableError } from '../domain/tokens/key-material.ts';
 import { createServices } from '../services.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import { operatorMessage } from '../storage/sql/store-failure.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerKeyCommands } from './key-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerUserCommands, type WithServices } from './users.ts';
 
@@ -49,6 +51,7 @@ const program = new Command('gatehouse')
 registerServerCommands(program);
 registerUserCommands(program, withServices);
 registerAdminCommands(program, withServices);
+registerKeyCommands(program, withServices);
 
 try {
   await program.parseAsync(process.argv);
@@ -57,6 +60,9 @@ try {
     console.error(error.message);
   } else if (error instanceof GatehouseError) {
     console.error(describeGatehouseError(error));
+  } else if (error instanceof SigningKeyUnavailableError) {
+    // A wrong or missing GATEHOUSE_KEY_ENCRYPTION_KEY: the operator's to fix, not a bug.
+    console.error(`error: ${error.message}`);
   } else if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string') {
     // System errors (EADDRINUSE, EACCES, ECONNREFUSED, ...) are about the environment.
     console.error(`error: ${error.message}`);

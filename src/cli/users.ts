@@ -21,7 +21,7 @@ function parseLimit(value: string): number {
 }
 
 /** A plain-text table: one header, columns padded to their widest cell. */
-function formatTable(rows: readonly (readonly string[])[]): string {
+export function formatTable(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
   return rows
     .map((row) =>

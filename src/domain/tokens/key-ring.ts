@@ -1,14 +1,8 @@
 import type { webcrypto } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Clock } from '../clock.ts';
-import type {
-  KeyEncryption} from './key-material.ts';
-import {
-  newSigningKey,
-  privateKeyOf,
-  signWith,
-  verificationKeyOf,
-} from './key-material.ts';
+import type { KeyEncryption } from './key-material.ts';
+import { newSigningKey, privateKeyOf, signWith, verificationKeyOf } from './key-material.ts';
 import type { AsymmetricAlgorithm } from './signing-algorithm.ts';
 import type { SigningKeyRepository, StoredSigningKey } from './signing-key-repository.ts';
 import { encodeHeader, type TokenKeys, type TokenSigner } from './token-keys.ts';

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'gatehouse.js');
+const RUN_TIMEOUT_MS = 60_000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `node bin/gatehouse.js ...args` with only `env`'s Gatehouse settings. */
+function gatehouse(env: Record<string, string>, ...args: string[]): Promise<Run> {
+  const kept = Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...Object.fromEntries(kept), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gatehouse ${args.join(' ')}: no exit within ${RUN_TIMEOUT_MS} ms`));
+    }, RUN_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const jsonLines = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+describe('gatehouse keys list|rotate (API.md 7)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-keys-'));
+  const key = randomBytes(32).toString('base64');
+  const env = {
+    GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
+    GATEHOUSE_JWT_ALG: 'ES256',
+    GATEHOUSE_KEY_ENCRYPTION_KEY: key,
+  };
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists the first key as active, never printing private material', async () => {
+    const run = await gatehouse(env, 'keys', 'list', '--json');
+    assert.equal(run.code, 0, run.stderr);
+    const [only, ...rest] = jsonLines(run.stdout);
+    assert.equal(rest.length, 0);
+    assert.deepEqual(Object.keys(only ?? {}).sort(), [
+      'activated_at',
+      'alg',
+      'created_at',
+      'kid',
+      'retired_at',
+      'state',
+    ]);
+    assert.equal(only?.alg, 'ES256');
+    assert.equal(only?.state, 'active');
+    assert.equal(only?.retired_at, null);
+    const table = await gatehouse(env, 'keys', 'list');
+    assert.match(table.stdout, /^KID\s+ALG\s+STATE/);
+    assert.ok(table.stdout.includes(String(only?.kid)));
+  });
+
+  it('rotate prints the new kid; list then shows the old key retired', async () => {
+    const [before] = jsonLines((await gatehouse(env, 'keys', 'list', '--json')).stdout);
+    const rotate = await gatehouse(env, 'keys', 'rotate');
+    assert.equal(rotate.code, 0, rotate.stderr);
+    const newKid = rotate.stdout.trim();
+    assert.match(newKid, /^[\w-]{43}$/);
+    assert.notEqual(newKid, before?.kid);
+    const keys = jsonLines((await gatehouse(env, 'keys', 'list', '--json')).stdout);
+    assert.deepEqual(
+      keys.map((k) => [k.kid, k.state]),
+      [
+        [before?.kid, 'retired'],
+        [newKid, 'active'],
+      ],
+    );
+  });
+
+  it('two concurrent rotations end with one active key', async () => {
+    const [a, b] = await Promise.all([
+      gatehouse(env, 'keys', 'rotate'),
+      gatehouse(env, 'keys', 'rotate'),
+    ]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    const active = jsonLines((await gatehouse(env, 'keys', 'list', '--json')).stdout).filter(
+      (k) => k.state === 'active',
+    );
+    assert.equal(active.length, 1);
+  });
+
+  it('says clearly when GATEHOUSE_KEY_ENCRYPTION_KEY is wrong or missing: no stack, no new key', async () => {
+    const before = jsonLines((await gatehouse(env, 'keys', 'list', '--json')).stdout).length;
+    for (const wrong of [
+      { ...env, GATEHOUSE_KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex') },
+      { GATEHOUSE_DATABASE_URL: env.GATEHOUSE_DATABASE_URL, GATEHOUSE_JWT_ALG: 'ES256' },
+    ]) {
+      const run = await gatehouse(wrong, 'keys', 'list');
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /^error: signing key [\w-]{43} .*GATEHOUSE_KEY_ENCRYPTION_KEY/);
+      assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace');
+      assert.ok(!run.stderr.includes(key));
+    }
+    assert.equal(jsonLines((await gatehouse(env, 'keys', 'list', '--json')).stdout).length, before);
+  });
+
+  it('refuses rotate under HS256 with a reason', async () => {
+    const run = await gatehouse(
+      {
+        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'hs.db')}`,
+        GATEHOUSE_JWT_SECRET: 'kq3Zr8vX2mPw9LsT4nYb7HcJ5dFg1AeU6oRi0NtVxQ',
+      },
+      'keys',
+      'rotate',
+    );
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^error: GATEHOUSE_JWT_ALG is HS256/);
+  });
+});
