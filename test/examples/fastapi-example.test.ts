@@ -261,43 +261,35 @@ function exampleSuite(backend: StorageBackend): void {
     assert.match(((await response.json()) as { detail: string }).detail, /expired/i);
   });
 
-  it(
-    'after `gatehouse keys rotate`: a token of the new key passes, and one of the old key',
-    { todo: 'gatehouse keys rotate comes with wip-keys stage 2, not merged yet' },
-    async () => {
-      const kidsBefore = await publishedKids();
-      const oldKid = parts(userToken).header.kid;
-      assert.ok(kidsBefore.includes(oldKid as string));
-      const rotated = await runGatehouse(env, '', 'keys', 'rotate');
-      assert.equal(rotated.code, 0, rotated.stderr);
+  it('after `gatehouse keys rotate`: a token of the new key passes, and one of the old key', async () => {
+    const kidsBefore = await publishedKids();
+    const oldKid = parts(userToken).header.kid;
+    assert.ok(kidsBefore.includes(oldKid as string));
+    const rotated = await runGatehouse(env, '', 'keys', 'rotate');
+    assert.equal(rotated.code, 0, rotated.stderr);
 
-      // The running instance publishes the new key within seconds (it re-reads the keys for the
-      // JWKS at most every few seconds) but may sign with the old one for up to a minute; an
-      // instance started now signs with the new key at once. The example must accept both.
-      let newKids: string[] = [];
-      await waitFor('the JWKS to list the new key', async () => {
-        newKids = (await publishedKids()).filter((kid) => !kidsBefore.includes(kid));
-        return newKids.length === 1;
-      });
-      const another = await startGatehouse(env);
-      running.push(another);
-      const fresh = await login(another.url, userEmail);
-      await another.stop();
-      assert.equal(parts(fresh).header.kid, newKids[0], 'signed with the new key');
+    // The running instance publishes the new key within seconds (it re-reads the keys for the
+    // JWKS at most every few seconds) but may sign with the old one for up to a minute; an
+    // instance started now signs with the new key at once. The example must accept both.
+    let newKids: string[] = [];
+    await waitFor('the JWKS to list the new key', async () => {
+      newKids = (await publishedKids()).filter((kid) => !kidsBefore.includes(kid));
+      return newKids.length === 1;
+    });
+    const another = await startGatehouse(env);
+    running.push(another);
+    const fresh = await login(another.url, userEmail);
+    await another.stop();
+    assert.equal(parts(fresh).header.kid, newKids[0], 'signed with the new key');
 
-      const response = await get('/me', fresh);
-      assert.equal(response.status, 200, await response.clone().text());
-      assert.equal(
-        (await get('/me', userToken)).status,
-        200,
-        'a token of the previous key lives on',
-      );
-      const onGatehouse = await fetch(`${gatehouse.url}/users/me/`, {
-        headers: { authorization: `Bearer ${fresh}` },
-      });
-      assert.equal(onGatehouse.status, 200, 'Gatehouse itself accepts it too');
-    },
-  );
+    const response = await get('/me', fresh);
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.equal((await get('/me', userToken)).status, 200, 'a token of the previous key lives on');
+    const onGatehouse = await fetch(`${gatehouse.url}/users/me/`, {
+      headers: { authorization: `Bearer ${fresh}` },
+    });
+    assert.equal(onGatehouse.status, 200, 'Gatehouse itself accepts it too');
+  });
 
   it('rejects a token whose kid no JWKS has', async () => {
     // Last: an unknown kid makes the app re-read the JWKS, which it then does not do again
