@@ -263,6 +263,29 @@ describe('forged tokens and junk against a real EdDSA Gatehouse', () => {
     }
   });
 
+  it('answers an oversized token, and near-miss paths of the JWKS, with a 4xx or 200, never a 500', async () => {
+    for (const size of [12_000, 40_000]) {
+      const response = await me('a.b.'.padEnd(size, 'c'));
+      await response.arrayBuffer();
+      assert.ok(response.status >= 400 && response.status < 500, `${size}: ${response.status}`);
+    }
+    for (const path of [
+      '/.well-known/jwks.json/',
+      '/.well-known/JWKS.json',
+      '/.well-known/jwks.json%00',
+      '/.well-known/../.well-known/jwks.json',
+      '/.well-known/oauth-authorization-server/',
+      '/.well-known/oauth-authorization-server/extra',
+      '/.well-known/openid-configuration',
+    ]) {
+      const response = await fetch(`${gatehouse.url}${path}`);
+      await response.arrayBuffer();
+      assert.ok(response.status < 500, `${path}: ${response.status}`);
+    }
+    const head = await fetch(`${gatehouse.url}/.well-known/jwks.json`, { method: 'HEAD' });
+    assert.ok(head.status < 500, `HEAD: ${head.status}`);
+  });
+
   it('is still up and still accepts the genuine token after all of it', async () => {
     assert.equal((await me(token)).status, 200);
   });
