@@ -38,6 +38,19 @@ for (const [variable, what, example] of services) {
   }
 }
 
+// The FastAPI example's suite (test/examples/) needs Debian's Python packages; under
+// GATEHOUSE_TEST_REQUIRE_SERVICES the suite itself fails without them.
+const python = spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, jwt'], {
+  stdio: 'ignore',
+});
+if (python.status === 0) {
+  console.log('run-tests: FastAPI example enabled (/usr/bin/python3 has fastapi, uvicorn, jwt)');
+} else {
+  console.log(
+    'run-tests: FastAPI example SKIPPED: apt-get install python3-fastapi python3-uvicorn python3-jwt to run it',
+  );
+}
+
 const result = spawnSync(
   process.execPath,
   ['--test', '--import', 'tsx', '--test-concurrency=2', '--test-timeout=120000', ...files],

@@ -1,0 +1,130 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.ts';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'gatehouse.js');
+const START_TIMEOUT_MS = 45_000;
+const RUN_TIMEOUT_MS = 60_000;
+
+/** The environment without the caller's Gatehouse settings, plus `env`. */
+export function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const kept = Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_'));
+  return { ...Object.fromEntries(kept), ...env };
+}
+
+/** Polls `check` until it returns true; fails after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = START_TIMEOUT_MS,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export interface RunningProcess {
+  url: string;
+  child: ChildProcess;
+  /** Everything the process wrote so far (stdout and stderr), for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `command args` (which must listen on `port`), and waits until GET `url + readyPath`
+ * answers 200. The process is killed if it does not come up.
+ */
+export async function startProcess(options: {
+  command: string;
+  args: string[];
+  port: number;
+  readyPath: string;
+  cwd?: string;
+  env: NodeJS.ProcessEnv;
+}): Promise<RunningProcess> {
+  const url = `http://127.0.0.1:${options.port}`;
+  const child = spawn(options.command, options.args, {
+    cwd: options.cwd ?? ROOT,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await closed;
+  };
+  try {
+    await waitFor(
+      `${options.command} ${options.args.join(' ')} to answer ${options.readyPath}`,
+      () => {
+        if (child.exitCode !== null) {
+          throw new Error(`${options.command} exited early (${child.exitCode}): ${output}`);
+        }
+        return fetch(`${url}${options.readyPath}`).then(
+          (response) => response.ok,
+          () => false,
+        );
+      },
+    );
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return { url, child, output: () => output, stop };
+}
+
+/** `gatehouse serve` on a free port of 127.0.0.1 with `env` (and nothing else of GATEHOUSE_*). */
+export async function startGatehouse(env: Record<string, string>): Promise<RunningProcess> {
+  const port = await freePort();
+  return startProcess({
+    command: process.execPath,
+    args: [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port)],
+    port,
+    readyPath: '/healthz',
+    env: cleanEnv({ GATEHOUSE_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env }),
+  });
+}
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `gatehouse ...args` to its end with `input` on its standard input. */
+export function runGatehouse(
+  env: Record<string, string>,
+  input: string,
+  ...args: string[]
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: cleanEnv(env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdin.end(input);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gatehouse ${args.join(' ')}: no exit within ${RUN_TIMEOUT_MS} ms`));
+    }, RUN_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
