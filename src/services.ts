@@ -9,6 +9,8 @@ import {
 import type { AccessChanges } from './domain/accounts/user-repository.ts';
 import type { AuditEntry, AuditFilters } from './domain/audit/audit-log.ts';
 import { EventLoopLoad } from './event-loop-load.ts';
+import { GatehouseError } from './domain/errors.ts';
+import type { OutgoingMail } from './domain/mail/outgoing-mail.ts';
 import { listAuditEvents } from './domain/audit/list-audit-events.ts';
 import { verifyAuditChain, type AuditChainReport } from './domain/audit/verify-audit-chain.ts';
 import { bootstrapAdmin } from './domain/accounts/bootstrap-admin.ts';
@@ -90,10 +92,28 @@ export interface Services {
   /** Walks the audit log's hash chain; the first broken entry, or the head to record. */
   verifyAuditChain(): Promise<AuditChainReport>;
   purgeEndedSessions(): Promise<number>;
+  /**
+   * API.md 8: throws `mail_unavailable` (503, detail naming GATEHOUSE_SMTP_URL) when mail can't
+   * be delivered: production without SMTP. Endpoints whose point is a message call it first.
+   */
+  requireMailDelivery(): void;
+  /**
+   * Puts `mail` in the outbox on its own (a notice not tied to another change) and wakes the
+   * sender. For a message that must commit with a change, storage code calls
+   * `enqueueMail(trx, mail, now)` in that change's transaction, then `mailQueued()`.
+   */
+  sendMail(mail: OutgoingMail): Promise<number>;
+  /** After a commit that enqueued mail: the sender delivers at once, not at its next poll. */
+  mailQueued(): void;
 }
 
 export interface ServiceOverrides {
   clock?: Clock;
+}
+
+/** Production without SMTP can't deliver; development logs messages instead (API.md 8). */
+export function mailDeliveryAvailable(config: Config): boolean {
+  return config.mail.smtpUrl !== undefined || config.env === 'development';
 }
 
 // Event loop utilization above which the loop counts as saturated.
@@ -143,6 +163,9 @@ export async function createServices(
     },
     config.loginThrottle,
   );
+
+  // Replaced by the sender's wake-up in the next step (serve.ts starts the sender).
+  const mailQueued = () => {};
 
   return {
     storage,
@@ -202,5 +225,16 @@ export async function createServices(
     verifyAuditChain: () => verifyAuditChain({ audit }),
     purgeEndedSessions: () =>
       purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace }),
+    requireMailDelivery: () => {
+      if (!mailDeliveryAvailable(config)) {
+        throw new GatehouseError('mail_unavailable', 'Mail delivery is not configured');
+      }
+    },
+    sendMail: async (mail) => {
+      const id = await storage.mailOutbox.enqueue(mail, clock.now());
+      mailQueued();
+      return id;
+    },
+    mailQueued,
   };
 }
