@@ -74,6 +74,8 @@ export class SmtpTransport implements MailTransport {
         html: envelope.html,
         date: envelope.date,
         messageId: envelope.messageId,
+        // RFC 3834 5: machine-generated, so vacation responders and the like don't answer it.
+        headers: { 'Auto-Submitted': 'auto-generated' },
         // Attachments and external content are not allowed from templates anyway; these keep
         // nodemailer from ever reading a file or URL named in a message.
         disableFileAccess: true,

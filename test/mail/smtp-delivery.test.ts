@@ -58,6 +58,7 @@ describe('mail delivery over SMTP', () => {
     assert.equal(mail.header('to'), to);
     assert.equal(mail.header('subject'), 'Gatehouse test message');
     assert.equal(mail.header('mime-version'), '1.0');
+    assert.equal(mail.header('auto-submitted'), 'auto-generated');
     assert.equal(new Date(mail.header('date') ?? '').getTime(), clock.now().getTime());
     assert.match(
       mail.header('message-id') ?? '',
@@ -149,6 +150,29 @@ describe('mail delivery over SMTP', () => {
     assert.equal(row?.status, 'failed');
     assert.equal(row?.attempts, 1);
     assert.match(row?.lastError ?? '', /550/);
+  });
+
+  it("takes over a crashed sender's claim once its lease has run out, and delivers it once", async () => {
+    const to = uniqueEmail('taken-over');
+    const id = await t.services.sendMail(testMessage(to));
+    // Another instance claims it and dies before sending.
+    const [stale] = await t.storage.mailOutbox.claimBatch({
+      now: clock.now(),
+      limit: 10,
+      leaseMs: 600_000,
+    });
+    assert.equal(stale?.id, id);
+    assert.equal(await sender().deliverDue(), 0, 'not while the lease holds');
+    clock.advance(600);
+    const before = smtp.received.length;
+    assert.equal(await sender().deliverDue(), 1);
+    const arrived = (await smtp.waitForCount(before + 1)).slice(before);
+    assert.deepEqual(
+      arrived.map((m) => m.header('to')),
+      [to],
+    );
+    assert.equal((await t.services.getMail(id))?.status, 'sent');
+    assert.equal(await t.storage.mailOutbox.markSent(stale, clock.now()), false);
   });
 
   it('delivers at once when woken after an enqueue, without waiting for the next poll', async () => {
