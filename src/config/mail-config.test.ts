@@ -42,6 +42,18 @@ describe('mail configuration', () => {
     }
   });
 
+  it('lets through only the URL options that neither log traffic nor undo the timeouts', () => {
+    const ok = load({ GATEHOUSE_SMTP_URL: 'smtp://relay.example.com:587?requireTLS=true' });
+    assert.equal(ok.mail.smtpUrl?.reveal(), 'smtp://relay.example.com:587?requireTLS=true');
+    for (const option of ['debug=true', 'logger=true', 'socketTimeout=0', 'pool=false']) {
+      const problems = problemsOf({
+        GATEHOUSE_SMTP_URL: `smtp://u:hunter2@relay.example.com?${option}`,
+      });
+      assert.match(problems[0] ?? '', /^GATEHOUSE_SMTP_URL: unsupported option/, option);
+      assert.doesNotMatch(problems.join('\n'), /hunter2/);
+    }
+  });
+
   it('refuses a sender that is not an address, or could add a header', () => {
     for (const from of ['nobody', 'Gatehouse <nobody>', 'a@b.com\r\nBcc: x@y.com', '<>']) {
       const problems = problemsOf({ GATEHOUSE_MAIL_FROM: from });
