@@ -11,6 +11,7 @@ import { operatorMessage } from '../storage/sql/store-failure.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerKeyCommands } from './key-commands.ts';
 import { registerClientCommands } from './clients.ts';
+import { registerMailCommands } from './mail-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerUserCommands, type WithServices } from './users.ts';
 
@@ -54,6 +55,7 @@ registerUserCommands(program, withServices);
 registerAdminCommands(program, withServices);
 registerKeyCommands(program, withServices);
 registerClientCommands(program, withServices);
+registerMailCommands(program, withServices);
 
 try {
   await program.parseAsync(process.argv);

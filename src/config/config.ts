@@ -1,4 +1,5 @@
 import type { SigningAlgorithm } from '../domain/tokens/signing-algorithm.ts';
+import type { MailConfig } from './mail-config.ts';
 import type { Secret } from './secret.ts';
 
 export type Environment = 'development' | 'production';
@@ -65,4 +66,6 @@ export interface Config {
     readonly forgetAfterSeconds: number;
   };
   readonly bootstrapAdmin: { readonly email: string; readonly password: Secret } | undefined;
+  /** Mail delivery (API.md 8): SMTP, sender, how long to keep trying. */
+  readonly mail: MailConfig;
 }

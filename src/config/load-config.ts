@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../domain/tokens/signing-algorithm.ts';
 import type { Config, Environment, LogLevel } from './config.ts';
+import { readMailConfig } from './mail-config.ts';
 import { Secret } from './secret.ts';
 import { guessableSecretReason } from './secret-strength.ts';
 
@@ -345,6 +346,7 @@ export function loadConfig(env: Env): Config {
       bootstrapEmail !== undefined && bootstrapPassword !== undefined
         ? { email: bootstrapEmail, password: new Secret(bootstrapPassword) }
         : undefined,
+    mail: readMailConfig(read, publicUrl, production),
   };
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);

@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'rate_limited', // one client address sent too many requests (API.md 4)
   'hashing_overloaded',
   'store_unavailable',
+  'mail_unavailable', // production without GATEHOUSE_SMTP_URL: mail-sending endpoints can't work
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

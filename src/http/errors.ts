@@ -118,6 +118,11 @@ export const ERROR_RESPONSES = {
   rate_limited: { status: 429, detail: 'Too many requests; try again later' },
   hashing_overloaded: { status: 503 },
   store_unavailable: { status: 503 },
+  // API.md 8: production without SMTP; the operator's fix is named, nothing else is said.
+  mail_unavailable: {
+    status: 503,
+    detail: 'Mail delivery is not configured on this server (GATEHOUSE_SMTP_URL is not set)',
+  },
 } as const satisfies Record<ErrorCode, ErrorResponse>;
 
 function sendGatehouseError(

@@ -11,6 +11,7 @@ import type { Pool } from 'pg';
 import type { UserRepository } from '../domain/accounts/user-repository.ts';
 import type { AuditLog } from '../domain/audit/audit-log.ts';
 import type { ApiClientRepository } from '../domain/clients/api-client-repository.ts';
+import type { MailOutbox } from '../domain/mail/mail-outbox.ts';
 import type { LoginThrottleRepository } from '../domain/sessions/login-throttle-repository.ts';
 import type { SessionRepository } from '../domain/sessions/session-repository.ts';
 import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
@@ -25,6 +26,7 @@ import { preparePrivateSqliteFile } from './sql/private-sqlite-file.ts';
 import { SqlApiClientRepository } from './sql/sql-api-client-repository.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
+import { SqlMailOutbox } from './sql/sql-mail-outbox.ts';
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
 import { SqlSettingsRepository } from './sql/sql-settings-repository.ts';
 import { SqlSigningKeyRepository } from './sql/sql-signing-key-repository.ts';
@@ -45,6 +47,8 @@ export interface Storage {
   readonly loginThrottles: LoginThrottleRepository;
   /** Registered API clients (POST /introspect). */
   readonly apiClients: ApiClientRepository;
+  /** Mail waiting for delivery (API.md 8). */
+  readonly mailOutbox: MailOutbox;
   /** Applies pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   /** Resolves when the store answers a trivial query within `timeoutMs` (for /readyz). */
@@ -216,6 +220,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     audit: new SqlAuditRepository(db, run),
     loginThrottles: new SqlLoginThrottleRepository(db, run),
     apiClients: new SqlApiClientRepository(db),
+    mailOutbox: new SqlMailOutbox(db),
     async migrate() {
       // Kysely looks for its bookkeeping tables by name in every schema; pinning them to the
       // schema of the search_path keeps two Gatehouse schemas in one database apart.

@@ -104,6 +104,26 @@ export interface SigningKeysTable {
   retired_at: DbTime | null;
 }
 
+/** Mail waiting for, or done with, delivery (migration 0010; API.md 8). */
+export interface MailOutboxTable {
+  /** bigserial on Postgres (read back as a string), integer on SQLite. */
+  id: Generated<number | string>;
+  recipient: string;
+  subject: string;
+  /** Null once sent or failed: bodies may hold live tokens. */
+  text_body: string | null;
+  html_body: string | null;
+  kind: string;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: DbTime;
+  claimed_until: DbTime | null;
+  claim_token: string | null;
+  last_error: string | null;
+  created_at: DbTime;
+  sent_at: DbTime | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -114,6 +134,7 @@ export interface Database {
   login_throttles: LoginThrottlesTable;
   api_clients: ApiClientsTable;
   signing_keys: SigningKeysTable;
+  mail_outbox: MailOutboxTable;
 }
 
 export function toDate(value: DbTime): Date {

@@ -8,6 +8,7 @@ import * as refreshTokenGraceChild from './0006-refresh-token-grace-child.ts';
 import * as auditChain from './0007-audit-chain.ts';
 import * as signingKeys from './0008-signing-keys.ts';
 import * as apiClients from './0009-api-clients.ts';
+import * as mailOutbox from './0010-mail-outbox.ts';
 
 /** Forward-only migrations, in order. Add a module `NNNN-what.ts` and list it here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-audit-chain': auditChain,
   '0008-signing-keys': signingKeys,
   '0009-api-clients': apiClients,
+  '0010-mail-outbox': mailOutbox,
 };
 
 export const migrationProvider: MigrationProvider = {
