@@ -9,6 +9,11 @@ import {
 import type { AccessChanges } from './domain/accounts/user-repository.ts';
 import type { AuditEntry, AuditFilters } from './domain/audit/audit-log.ts';
 import { EventLoopLoad } from './event-loop-load.ts';
+import { requestEmailChange } from './domain/email/email-change.ts';
+import type { MailFlowDeps } from './domain/email/mail-flow-deps.ts';
+import { confirmPasswordReset, requestPasswordReset } from './domain/email/password-reset.ts';
+import { confirmEmailToken, requestEmailVerification } from './domain/email/verify-email.ts';
+import { FailureTimingFloor } from './domain/passwords/failure-timing-floor.ts';
 import { listAuditEvents } from './domain/audit/list-audit-events.ts';
 import { verifyAuditChain, type AuditChainReport } from './domain/audit/verify-audit-chain.ts';
 import { bootstrapAdmin } from './domain/accounts/bootstrap-admin.ts';
@@ -70,6 +75,18 @@ export interface Services {
     sessionId: string;
     currentPassword: string;
     newPassword: string;
+    client?: ClientInfo;
+  }): Promise<void>;
+  // Mail flows (API.md 8).
+  requestEmailVerification(userId: number, client?: ClientInfo): Promise<void>;
+  /** A verification or email-change token from a link (POST /verify-email). */
+  confirmEmailToken(token: string, client?: ClientInfo): Promise<void>;
+  requestPasswordReset(email: string, client?: ClientInfo): Promise<void>;
+  confirmPasswordReset(token: string, newPassword: string, client?: ClientInfo): Promise<void>;
+  requestEmailChange(input: {
+    userId: number;
+    newEmail: string;
+    currentPassword: string;
     client?: ClientInfo;
   }): Promise<void>;
   // Admin API (API.md 3): callers check the permission first (http/authorize.ts).
@@ -144,6 +161,20 @@ export async function createServices(
     config.loginThrottle,
   );
 
+  const mailFlows: MailFlowDeps = {
+    users,
+    mailTokens: storage.mailTokens,
+    hasher,
+    clock,
+    audit,
+    policy: passwordPolicy,
+    throttle,
+    resetTiming: new FailureTimingFloor(),
+    publicUrl: mailLinkBase(config),
+    verifyTokenTtl: config.mailFlows.verifyTokenTtl,
+    resetTokenTtl: config.mailFlows.resetTokenTtl,
+  };
+
   return {
     storage,
     clock,
@@ -152,7 +183,17 @@ export async function createServices(
     tokens,
     passwordPolicy,
     registerUser: (input) =>
-      registerUser({ users, hasher, clock, policy: passwordPolicy, audit }, input),
+      registerUser(
+        {
+          users,
+          hasher,
+          clock,
+          policy: passwordPolicy,
+          audit,
+          verification: { publicUrl: mailFlows.publicUrl, ttlSeconds: mailFlows.verifyTokenTtl },
+        },
+        input,
+      ),
     importUser: (input) => importUser({ users, clock, audit }, input),
     bootstrapAdmin: (admin) =>
       bootstrapAdmin({ users, hasher, clock, policy: passwordPolicy, audit }, admin),
@@ -167,6 +208,7 @@ export async function createServices(
           audit,
           throttle,
           sessionTtlSeconds: config.refreshTokenTtl,
+          requireVerifiedEmail: config.mailFlows.requireVerifiedEmail,
         },
         input,
       ),
@@ -194,6 +236,13 @@ export async function createServices(
         { users, sessions, hasher, clock, policy: passwordPolicy, audit, throttle },
         input,
       ),
+    requestEmailVerification: (userId, client) =>
+      requestEmailVerification(mailFlows, { userId, client }),
+    confirmEmailToken: (token, client) => confirmEmailToken(mailFlows, { token, client }),
+    requestPasswordReset: (email, client) => requestPasswordReset(mailFlows, { email, client }),
+    confirmPasswordReset: (token, newPassword, client) =>
+      confirmPasswordReset(mailFlows, { token, newPassword, client }),
+    requestEmailChange: (input) => requestEmailChange(mailFlows, input),
     getUser: (id) => getUser({ users }, id),
     listUsers: (page) => listUsers({ users }, page),
     changeUserAccess: (request) => changeUserAccess({ users, sessions, audit, clock }, request),
@@ -203,4 +252,15 @@ export async function createServices(
     purgeEndedSessions: () =>
       purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace }),
   };
+}
+
+/**
+ * The absolute base of links in mail: GATEHOUSE_PUBLIC_URL, else where this server listens.
+ * Never the request's Host header: an attacker could set it and receive a victim's reset link
+ * (OWASP Forgot Password Cheat Sheet, "password reset poisoning").
+ */
+function mailLinkBase(config: Config): string {
+  if (config.publicUrl !== undefined) return config.publicUrl;
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
 }

@@ -12,6 +12,7 @@ import { RefreshCookies } from './refresh-cookie.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { healthRoutes } from './routes/health.ts';
+import { mailFlowRoutes } from './routes/mail-flows.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { webUiRoutes } from './routes/web-ui.ts';
@@ -74,6 +75,7 @@ export async function buildServer(
   await app.register(sessionRoutes(services, cookies));
   await app.register(adminRoutes(services));
   await app.register(auditRoutes(services));
+  await app.register(mailFlowRoutes(services, config));
   await app.register(webUiRoutes());
   return app;
 }
