@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
+import { mailTokenRepositoryContract } from './mail-token-repository.contract.ts';
 import { sessionRepositoryContract } from './session-repository.contract.ts';
 import { settingsRepositoryContract } from './settings-repository.contract.ts';
 import { userRepositoryContract } from './user-repository.contract.ts';
@@ -47,6 +48,9 @@ for (const backend of STORAGE_BACKENDS) {
   );
   describe(`SessionRepository contract (${backend.name})`, { skip: backend.skip }, () =>
     sessionRepositoryContract(open),
+  );
+  describe(`MailTokenRepository contract (${backend.name})`, { skip: backend.skip }, () =>
+    mailTokenRepositoryContract(open),
   );
   describe(`SettingsRepository contract (${backend.name})`, { skip: backend.skip }, () =>
     settingsRepositoryContract(open),

@@ -100,7 +100,11 @@ export async function confirmPasswordReset(
     {
       to: live.email,
       template: 'password-changed',
-      data: { email: live.email, when: now.toISOString(), reset_link: `${deps.publicUrl}/#/forgot-password` },
+      data: {
+        email: live.email,
+        when: now.toISOString(),
+        reset_link: `${deps.publicUrl}/#/forgot-password`,
+      },
     },
   ]);
   if (!user) throw invalidMailToken();
@@ -110,7 +114,12 @@ export async function confirmPasswordReset(
   await recordAuditEvent(
     deps,
     'password.reset',
-    { actorId: user.id, subjectId: user.id, email: user.email, details: { all_sessions_ended: true } },
+    {
+      actorId: user.id,
+      subjectId: user.id,
+      email: user.email,
+      details: { all_sessions_ended: true },
+    },
     input.client,
   );
 }

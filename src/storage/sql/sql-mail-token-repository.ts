@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { normalizeEmail } from '../../domain/accounts/email.ts';
 import type { User } from '../../domain/accounts/user.ts';
 import type { MailDraft } from '../../domain/email/mail-draft.ts';
@@ -15,6 +15,9 @@ import { dialectOf } from './dialect.ts';
 import { isUniqueViolation } from './driver-errors.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
 import { inWriteTransaction, type QueueMail } from './write-transaction.ts';
+
+// TRUE in both stores (SQLite stores 1); better-sqlite3 can't bind a JS boolean.
+const VERIFIED = sql<boolean>`true`;
 
 const toPurpose = (value: string): MailTokenPurpose =>
   (MAIL_TOKEN_PURPOSES as readonly string[]).includes(value)
@@ -89,7 +92,7 @@ export class SqlMailTokenRepository implements MailTokenRepository {
       if (!token) return undefined;
       const row = await trx
         .updateTable('users')
-        .set({ email_verified: true })
+        .set({ email_verified: VERIFIED })
         .where('id', '=', token.userId)
         // A link to an address the user has since left verifies nothing.
         .where('email_normalized', '=', normalizeEmail(token.email))
@@ -150,7 +153,7 @@ export class SqlMailTokenRepository implements MailTokenRepository {
             email: token.email,
             email_normalized: normalizeEmail(token.email),
             // Following the link proved the new address reads its mail.
-            email_verified: true,
+            email_verified: VERIFIED,
           })
           .where('id', '=', token.userId)
           .returning(USER_COLUMNS)
