@@ -249,8 +249,11 @@ export async function createServices(
     deleteUser: (request) => deleteUser({ users, sessions, audit, clock }, request),
     listAuditEvents: (filters, page) => listAuditEvents({ audit }, filters, page),
     verifyAuditChain: () => verifyAuditChain({ audit }),
-    purgeEndedSessions: () =>
-      purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace }),
+    purgeEndedSessions: async () => {
+      // Used and expired mail tokens go on the same schedule (they open nothing any more).
+      await storage.mailTokens.purge(clock.now());
+      return purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace });
+    },
   };
 }
 

@@ -9,6 +9,7 @@ export interface User {
   email: string;
   role: 'user' | 'admin';
   disabled: boolean;
+  email_verified: boolean;
   created_at: string;
 }
 
@@ -210,3 +211,14 @@ export const updateUser = (id: number, changes: { role?: string; disabled?: bool
 export const deleteUser = (id: number) => call<null>('DELETE', `/users/${id}`);
 export const listAudit = (params: Record<string, string | undefined>) =>
   call<Page<AuditEntry>>('GET', `/audit${query(params)}`);
+
+// API.md 8: verification, password reset and email change.
+export const requestVerification = () => call<{ detail: string }>('POST', '/users/me/verify-email');
+export const confirmEmailToken = (token: string) =>
+  call<null>('POST', '/verify-email', { json: { token }, auth: false });
+export const requestPasswordReset = (email: string) =>
+  call<{ detail: string }>('POST', '/password-reset', { json: { email }, auth: false });
+export const confirmPasswordReset = (token: string, new_password: string) =>
+  call<null>('POST', '/password-reset/confirm', { json: { token, new_password }, auth: false });
+export const requestEmailChange = (new_email: string, current_password: string) =>
+  call<{ detail: string }>('POST', '/users/me/email', { json: { new_email, current_password } });
