@@ -9,8 +9,12 @@ import {
 import type { AccessChanges } from './domain/accounts/user-repository.ts';
 import type { AuditEntry, AuditFilters } from './domain/audit/audit-log.ts';
 import { EventLoopLoad } from './event-loop-load.ts';
+import { GatehouseError } from './domain/errors.ts';
+import type { OutgoingMail } from './domain/mail/outgoing-mail.ts';
 import { requestEmailChange } from './domain/email/email-change.ts';
+import { MAIL_KIND_OF } from './domain/email/mail-draft.ts';
 import type { MailFlowDeps } from './domain/email/mail-flow-deps.ts';
+import { renderMailTemplate } from './mail/mail-templates.ts';
 import { confirmPasswordReset, requestPasswordReset } from './domain/email/password-reset.ts';
 import { confirmEmailToken, requestEmailVerification } from './domain/email/verify-email.ts';
 import { FailureTimingFloor } from './domain/passwords/failure-timing-floor.ts';
@@ -107,10 +111,28 @@ export interface Services {
   /** Walks the audit log's hash chain; the first broken entry, or the head to record. */
   verifyAuditChain(): Promise<AuditChainReport>;
   purgeEndedSessions(): Promise<number>;
+  /**
+   * API.md 8: throws `mail_unavailable` (503, detail naming GATEHOUSE_SMTP_URL) when mail can't
+   * be delivered: production without SMTP. Endpoints whose point is a message call it first.
+   */
+  requireMailDelivery(): void;
+  /**
+   * Puts `mail` in the outbox on its own (a notice not tied to another change) and wakes the
+   * sender. For a message that must commit with a change, storage code calls
+   * `enqueueMail(trx, mail, now)` in that change's transaction, then `mailQueued()`.
+   */
+  sendMail(mail: OutgoingMail): Promise<number>;
+  /** After a commit that enqueued mail: the sender delivers at once, not at its next poll. */
+  mailQueued(): void;
 }
 
 export interface ServiceOverrides {
   clock?: Clock;
+}
+
+/** Production without SMTP can't deliver; development logs messages instead (API.md 8). */
+export function mailDeliveryAvailable(config: Config): boolean {
+  return config.mail.smtpUrl !== undefined || config.env === 'development';
 }
 
 // Event loop utilization above which the loop counts as saturated.
@@ -161,6 +183,9 @@ export async function createServices(
     config.loginThrottle,
   );
 
+  // Replaced by the sender's wake-up in the next step (serve.ts starts the sender).
+  const mailQueued = () => {};
+  const linkBase = mailLinkBase(config);
   const mailFlows: MailFlowDeps = {
     users,
     mailTokens: storage.mailTokens,
@@ -170,7 +195,14 @@ export async function createServices(
     policy: passwordPolicy,
     throttle,
     resetTiming: new FailureTimingFloor(),
-    publicUrl: mailLinkBase(config),
+    renderMail: (draft) =>
+      renderMailTemplate(draft.template, {
+        to: draft.to,
+        kind: MAIL_KIND_OF[draft.template],
+        values: { ...draft.data, public_url: linkBase },
+      }),
+    mailQueued: () => mailQueued(),
+    publicUrl: linkBase,
     verifyTokenTtl: config.mailFlows.verifyTokenTtl,
     resetTokenTtl: config.mailFlows.resetTokenTtl,
   };
@@ -190,7 +222,12 @@ export async function createServices(
           clock,
           policy: passwordPolicy,
           audit,
-          verification: { publicUrl: mailFlows.publicUrl, ttlSeconds: mailFlows.verifyTokenTtl },
+          verification: {
+            publicUrl: linkBase,
+            ttlSeconds: mailFlows.verifyTokenTtl,
+            renderMail: mailFlows.renderMail,
+            mailQueued: mailFlows.mailQueued,
+          },
         },
         input,
       ),
@@ -249,6 +286,17 @@ export async function createServices(
     deleteUser: (request) => deleteUser({ users, sessions, audit, clock }, request),
     listAuditEvents: (filters, page) => listAuditEvents({ audit }, filters, page),
     verifyAuditChain: () => verifyAuditChain({ audit }),
+    requireMailDelivery: () => {
+      if (!mailDeliveryAvailable(config)) {
+        throw new GatehouseError('mail_unavailable', 'Mail delivery is not configured');
+      }
+    },
+    sendMail: async (mail) => {
+      const id = await storage.mailOutbox.enqueue(mail, clock.now());
+      mailQueued();
+      return id;
+    },
+    mailQueued,
     purgeEndedSessions: async () => {
       // Used and expired mail tokens go on the same schedule (they open nothing any more).
       await storage.mailTokens.purge(clock.now());

@@ -1,3 +1,4 @@
+import type { MailConfig } from './mail-config.ts';
 import type { Secret } from './secret.ts';
 
 export type Environment = 'development' | 'production';
@@ -69,4 +70,6 @@ export interface Config {
     readonly resetRateLimitAddress: number;
   };
   readonly bootstrapAdmin: { readonly email: string; readonly password: Secret } | undefined;
+  /** Mail delivery (API.md 8): SMTP, sender, how long to keep trying. */
+  readonly mail: MailConfig;
 }

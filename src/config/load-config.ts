@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Config, Environment, LogLevel } from './config.ts';
+import { readMailConfig } from './mail-config.ts';
 import { Secret } from './secret.ts';
 import { guessableSecretReason } from './secret-strength.ts';
 
@@ -231,6 +232,7 @@ export function loadConfig(env: Env): Config {
   }
 
   const trustProxy = readTrustProxy(read);
+  const publicUrl = readPublicUrl(read);
 
   const config: Config = {
     env: envName,
@@ -260,7 +262,7 @@ export function loadConfig(env: Env): Config {
     hashQueueLimit: read.integer('GATEHOUSE_HASH_QUEUE_LIMIT', 256, 0, 100_000),
     bodyLimit: read.integer('GATEHOUSE_BODY_LIMIT', 16_384, 1024, 10_485_760),
     trustProxy,
-    publicUrl: readPublicUrl(read),
+    publicUrl,
     logLevel: read.choice<LogLevel>('GATEHOUSE_LOG_LEVEL', 'info', [
       'fatal',
       'error',
@@ -309,6 +311,7 @@ export function loadConfig(env: Env): Config {
       bootstrapEmail !== undefined && bootstrapPassword !== undefined
         ? { email: bootstrapEmail, password: new Secret(bootstrapPassword) }
         : undefined,
+    mail: readMailConfig(read, publicUrl, production),
   };
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);

@@ -112,6 +112,11 @@ export const ERROR_RESPONSES = {
   rate_limited: { status: 429, detail: 'Too many requests; try again later' },
   hashing_overloaded: { status: 503 },
   store_unavailable: { status: 503 },
+  // API.md 8: production without SMTP; the operator's fix is named, nothing else is said.
+  mail_unavailable: {
+    status: 503,
+    detail: 'Mail delivery is not configured on this server (GATEHOUSE_SMTP_URL is not set)',
+  },
   // API.md 8: a 400 with code `invalid_token`, which is not the 401 of a bad access token.
   invalid_mail_token: {
     status: 400,

@@ -10,6 +10,7 @@ import {
 import type { Pool } from 'pg';
 import type { UserRepository } from '../domain/accounts/user-repository.ts';
 import type { AuditLog } from '../domain/audit/audit-log.ts';
+import type { MailOutbox } from '../domain/mail/mail-outbox.ts';
 import type { MailTokenRepository } from '../domain/email/mail-token-repository.ts';
 import type { LoginThrottleRepository } from '../domain/sessions/login-throttle-repository.ts';
 import type { SessionRepository } from '../domain/sessions/session-repository.ts';
@@ -23,16 +24,13 @@ import { migrationProvider } from './sql/migrations/index.ts';
 import { preparePrivateSqliteFile } from './sql/private-sqlite-file.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
+import { SqlMailOutbox } from './sql/sql-mail-outbox.ts';
 import { SqlMailTokenRepository } from './sql/sql-mail-token-repository.ts';
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
 import { SqlSettingsRepository } from './sql/sql-settings-repository.ts';
 import { SqlUserRepository } from './sql/sql-user-repository.ts';
 import { describeStoreLocation, storeUnavailable } from './sql/store-failure.ts';
 import { translateUnavailability } from './sql/store-unavailable.ts';
-import type { QueueMail } from './sql/write-transaction.ts';
-
-// Interim until the outbox (wip-outbox) is merged: messages are dropped.
-const queueMail: QueueMail = async () => {};
 
 /** The storage ports, opened on one backend, plus what operations need of it. */
 export interface Storage {
@@ -44,6 +42,8 @@ export interface Storage {
   readonly settings: SettingsRepository;
   readonly audit: AuditLog;
   readonly loginThrottles: LoginThrottleRepository;
+  /** Mail waiting for delivery (API.md 8). */
+  readonly mailOutbox: MailOutbox;
   /** Single-use mail tokens and the changes they authorise (API.md 8). */
   readonly mailTokens: MailTokenRepository;
   /** Applies pending migrations; returns the names applied now. */
@@ -210,12 +210,13 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     redis,
     warnings,
     durability,
-    users: new SqlUserRepository(db, run, queueMail),
-    mailTokens: new SqlMailTokenRepository(db, queueMail),
+    users: new SqlUserRepository(db, run),
+    mailTokens: new SqlMailTokenRepository(db),
     sessions: new SqlSessionRepository(db, run),
     settings: new SqlSettingsRepository(db),
     audit: new SqlAuditRepository(db, run),
     loginThrottles: new SqlLoginThrottleRepository(db, run),
+    mailOutbox: new SqlMailOutbox(db),
     async migrate() {
       // Kysely looks for its bookkeeping tables by name in every schema; pinning them to the
       // schema of the search_path keeps two Gatehouse schemas in one database apart.

@@ -5,6 +5,7 @@ import { GatehouseError } from '../errors.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from '../passwords/password-policy.ts';
 import type { ClientInfo } from '../sessions/session.ts';
+import type { RenderMail } from '../email/mail-draft.ts';
 import { verificationMail } from '../email/verify-email.ts';
 import { newMailToken } from '../email/mail-token.ts';
 import { normalizeEmail, parseEmail } from './email.ts';
@@ -22,7 +23,13 @@ export interface RegisterUserDeps {
    * API.md 8: a self-registration gets a verification link, stored with the account in one
    * transaction. Absent for tools that create users offline (CLI, bootstrap).
    */
-  verification?: { publicUrl: string; ttlSeconds: number };
+  verification?: {
+    publicUrl: string;
+    ttlSeconds: number;
+    renderMail: RenderMail;
+    /** After the commit: wakes the sender. */
+    mailQueued: () => void;
+  };
 }
 
 export interface RegisterUserInput {
@@ -80,13 +87,18 @@ async function storeNewUser(
     verification = {
       tokenHash: hash,
       expiresAt: new Date(createdAt.getTime() + fields.verification.ttlSeconds * 1000),
-      mail: [verificationMail(fields.verification.publicUrl, fields.email, token)],
+      mail: [
+        fields.verification.renderMail(
+          verificationMail(fields.verification.publicUrl, fields.email, token),
+        ),
+      ],
     };
   }
   const user = await deps.users.create(
     { email: fields.email, passwordHash: fields.passwordHash, role: fields.role, createdAt },
     verification,
   );
+  fields.verification?.mailQueued();
   if (deps.audit) {
     await recordAuditEvent(
       { audit: deps.audit, clock: deps.clock },

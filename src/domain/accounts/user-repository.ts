@@ -1,4 +1,4 @@
-import type { MailDraft } from '../email/mail-draft.ts';
+import type { OutgoingMail } from '../mail/outgoing-mail.ts';
 import type { Role, User, UserWithHash } from './user.ts';
 
 /** An admin's change to an account (PATCH /users/{id}); absent fields stay as they are. */
@@ -28,7 +28,7 @@ export interface InitialVerification {
   /** SHA-256 (hex) of the `verify_email` token. */
   tokenHash: string;
   expiresAt: Date;
-  mail: readonly MailDraft[];
+  mail: readonly OutgoingMail[];
 }
 
 /** Storage port for user accounts. SQLite and Postgres both implement it (test/contract). */

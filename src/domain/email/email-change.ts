@@ -55,7 +55,7 @@ export async function requestEmailChange(
       expiresAt: expiresIn(now, deps.verifyTokenTtl),
     },
     [
-      {
+      deps.renderMail({
         to: newEmail,
         template: 'email-change-confirm',
         data: {
@@ -63,9 +63,9 @@ export async function requestEmailChange(
           new_email: newEmail,
           link: mailLink(deps.publicUrl, 'verify-email', token),
         },
-      },
+      }),
       // The owner learns of the attempt even if a stolen session started it.
-      {
+      deps.renderMail({
         to: login.email,
         template: 'email-change-notice',
         data: {
@@ -73,10 +73,11 @@ export async function requestEmailChange(
           new_email: newEmail,
           reset_link: `${deps.publicUrl}/#/forgot-password`,
         },
-      },
+      }),
     ],
   );
   if (!issued) throw new GatehouseError('not_found', 'User not found');
+  deps.mailQueued();
   await recordAuditEvent(
     deps,
     'email.change_requested',

@@ -1,3 +1,5 @@
+import type { MailKind, OutgoingMail } from '../mail/outgoing-mail.ts';
+
 /** The messages Gatehouse sends about an account (API.md 8); each names its template. */
 export const MAIL_TEMPLATES = [
   'verify-email',
@@ -7,6 +9,15 @@ export const MAIL_TEMPLATES = [
   'email-change-notice',
 ] as const;
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
+
+/** The outbox kind of each template's messages (`gatehouse mail list` shows it). */
+export const MAIL_KIND_OF: Readonly<Record<MailTemplate, MailKind>> = {
+  'verify-email': 'verify_email',
+  'password-reset': 'password_reset',
+  'password-changed': 'password_changed',
+  'email-change-confirm': 'email_change_confirm',
+  'email-change-notice': 'email_change_notice',
+};
 
 /**
  * A message the domain decides to send: who gets it, which template and the values it shows.
@@ -28,3 +39,9 @@ export interface MailDraft {
 export function mailLink(publicUrl: string, page: string, token: string): string {
   return `${publicUrl}/#/${page}?token=${encodeURIComponent(token)}`;
 }
+
+/**
+ * Turns a draft into the message the outbox stores (subject, text and HTML parts) from the
+ * template files in src/mail/templates/; services.ts wires it.
+ */
+export type RenderMail = (draft: MailDraft) => OutgoingMail;

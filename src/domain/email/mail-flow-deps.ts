@@ -6,6 +6,7 @@ import type { FailureTimingFloor } from '../passwords/failure-timing-floor.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { PasswordPolicy } from '../passwords/password-policy.ts';
 import type { LoginThrottle } from '../sessions/login-throttle.ts';
+import type { RenderMail } from './mail-draft.ts';
 import type { MailTokenRepository } from './mail-token-repository.ts';
 
 export interface MailFlowDeps {
@@ -18,6 +19,9 @@ export interface MailFlowDeps {
   throttle: LoginThrottle;
   /** Holds answers for unknown addresses as long as real requests take (reset requests). */
   resetTiming: FailureTimingFloor;
+  renderMail: RenderMail;
+  /** Called after a commit that queued mail: the sender delivers at once, not at its next poll. */
+  mailQueued: () => void;
   /** Absolute base of every link in mail (GATEHOUSE_PUBLIC_URL), no trailing slash. */
   publicUrl: string;
   /** Seconds a link lives: verification and email change, and password reset. */

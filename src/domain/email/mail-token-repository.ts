@@ -1,5 +1,5 @@
 import type { User } from '../accounts/user.ts';
-import type { MailDraft } from './mail-draft.ts';
+import type { OutgoingMail } from '../mail/outgoing-mail.ts';
 import type { MailTokenPurpose } from './mail-token.ts';
 
 export interface NewMailToken {
@@ -39,7 +39,7 @@ export interface MailTokenRepository {
    * longer exists, and nothing is stored or queued. Concurrent issues for one user and purpose
    * serialize on the user's row: exactly one token stays live, the last committed.
    */
-  issue(token: NewMailToken, mail: readonly MailDraft[]): Promise<boolean>;
+  issue(token: NewMailToken, mail: readonly OutgoingMail[]): Promise<boolean>;
 
   /** The token with this hash and purpose when it is unused and unexpired at `now`. */
   findLive(hash: string, purpose: MailTokenPurpose, now: Date): Promise<LiveMailToken | undefined>;
@@ -63,7 +63,7 @@ export interface MailTokenRepository {
     hash: string,
     passwordHash: string,
     now: Date,
-    mail: readonly MailDraft[],
+    mail: readonly OutgoingMail[],
   ): Promise<User | undefined>;
 
   /**

@@ -36,9 +36,10 @@ export async function requestEmailVerification(
       createdAt: now,
       expiresAt: expiresIn(now, deps.verifyTokenTtl),
     },
-    [verificationMail(deps.publicUrl, user.email, token)],
+    [deps.renderMail(verificationMail(deps.publicUrl, user.email, token))],
   );
   if (!issued) throw new GatehouseError('not_found', 'User not found');
+  deps.mailQueued();
   await recordAuditEvent(
     deps,
     'email.verification_requested',

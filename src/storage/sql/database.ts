@@ -84,6 +84,26 @@ export interface LoginThrottlesTable {
   last_attempt_ms: number | string;
 }
 
+/** Mail waiting for, or done with, delivery (migration 0010; API.md 8). */
+export interface MailOutboxTable {
+  /** bigserial on Postgres (read back as a string), integer on SQLite. */
+  id: Generated<number | string>;
+  recipient: string;
+  subject: string;
+  /** Null once sent or failed: bodies may hold live tokens. */
+  text_body: string | null;
+  html_body: string | null;
+  kind: string;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: DbTime;
+  claimed_until: DbTime | null;
+  claim_token: string | null;
+  last_error: string | null;
+  created_at: DbTime;
+  sent_at: DbTime | null;
+}
+
 /** Single-use mail tokens (migration 0011), stored only as SHA-256 (hex). */
 export interface EmailTokensTable {
   token_hash: string;
@@ -104,6 +124,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_chain: AuditChainTable;
   login_throttles: LoginThrottlesTable;
+  mail_outbox: MailOutboxTable;
   email_tokens: EmailTokensTable;
 }
 

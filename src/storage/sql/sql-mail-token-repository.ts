@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { normalizeEmail } from '../../domain/accounts/email.ts';
 import type { User } from '../../domain/accounts/user.ts';
-import type { MailDraft } from '../../domain/email/mail-draft.ts';
+import type { OutgoingMail } from '../../domain/mail/outgoing-mail.ts';
 import { MAIL_TOKEN_PURPOSES, type MailTokenPurpose } from '../../domain/email/mail-token.ts';
 import type {
   EmailChangeResult,
@@ -14,7 +14,7 @@ import { toDate, toDbTime, type Database } from './database.ts';
 import { dialectOf } from './dialect.ts';
 import { isUniqueViolation } from './driver-errors.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
-import { inWriteTransaction, type QueueMail } from './write-transaction.ts';
+import { inWriteTransaction, queueMail } from './write-transaction.ts';
 
 // TRUE in both stores (SQLite stores 1); better-sqlite3 can't bind a JS boolean.
 const VERIFIED = sql<boolean>`true`;
@@ -26,14 +26,12 @@ const toPurpose = (value: string): MailTokenPurpose =>
 
 export class SqlMailTokenRepository implements MailTokenRepository {
   readonly #db: Kysely<Database>;
-  readonly #queueMail: QueueMail;
 
-  constructor(db: Kysely<Database>, queueMail: QueueMail) {
+  constructor(db: Kysely<Database>) {
     this.#db = db;
-    this.#queueMail = queueMail;
   }
 
-  issue(token: NewMailToken, mail: readonly MailDraft[]): Promise<boolean> {
+  issue(token: NewMailToken, mail: readonly OutgoingMail[]): Promise<boolean> {
     return inWriteTransaction(this.#db, async (trx) => {
       // Serializes issues for one user (Postgres; SQLite's BEGIN IMMEDIATE already has), so
       // "void the older, store the newer" can't leave two live tokens. NO KEY UPDATE: the user's
@@ -58,7 +56,7 @@ export class SqlMailTokenRepository implements MailTokenRepository {
           used_at: null,
         })
         .execute();
-      await this.#queueMail(trx, mail, token.createdAt);
+      await queueMail(trx, mail, token.createdAt);
       return true;
     });
   }
@@ -107,7 +105,7 @@ export class SqlMailTokenRepository implements MailTokenRepository {
     hash: string,
     passwordHash: string,
     now: Date,
-    mail: readonly MailDraft[],
+    mail: readonly OutgoingMail[],
   ): Promise<User | undefined> {
     return inWriteTransaction(this.#db, async (trx) => {
       const token = await consume(trx, hash, 'password_reset', now);
@@ -131,7 +129,7 @@ export class SqlMailTokenRepository implements MailTokenRepository {
         .where('user_id', '=', token.userId)
         .where('revoked_at', 'is', null)
         .execute();
-      await this.#queueMail(trx, mail, now);
+      await queueMail(trx, mail, now);
       return toUser(row);
     }).catch(unlessStale(undefined));
   }

@@ -16,10 +16,7 @@ import { kyselyRunner, type QueryRunner } from './run-query.ts';
 import { prepareQuery } from './prepared-query.ts';
 import { changeAccess, deleteUser } from './user-access-changes.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
-import { inWriteTransaction, type QueueMail } from './write-transaction.ts';
-
-// For stores opened without an outbox (tools): a registration with mail then fails loudly.
-const refuseMail: QueueMail = () => Promise.reject(new Error('no outbox wired to this store'));
+import { inWriteTransaction, queueMail } from './write-transaction.ts';
 
 // users.id is a 32-bit integer on Postgres (serial), where a larger parameter is an error
 // rather than no match; SQLite would simply find nothing. Such ids are unknown on both.
@@ -65,15 +62,9 @@ export class SqlUserRepository implements UserRepository {
   readonly #db: Kysely<Database>;
   readonly #run: QueryRunner;
   readonly #findByEmail: ReturnType<typeof prepareFindByEmail>;
-  readonly #queueMail: QueueMail;
 
-  constructor(
-    db: Kysely<Database>,
-    run: QueryRunner = kyselyRunner(db),
-    queueMail: QueueMail = refuseMail,
-  ) {
+  constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
-    this.#queueMail = queueMail;
     this.#run = run;
     this.#findByEmail = prepareFindByEmail(db);
   }
@@ -95,7 +86,7 @@ export class SqlUserRepository implements UserRepository {
             used_at: null,
           })
           .execute();
-        await this.#queueMail(trx, verification.mail, user.createdAt);
+        await queueMail(trx, verification.mail, user.createdAt);
         return created;
       });
     } catch (error) {

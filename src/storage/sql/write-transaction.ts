@@ -1,17 +1,20 @@
 import { sql, type Kysely } from 'kysely';
-import type { MailDraft } from '../../domain/email/mail-draft.ts';
+import type { OutgoingMail } from '../../domain/mail/outgoing-mail.ts';
 import type { Database } from './database.ts';
 import { dialectOf } from './dialect.ts';
+import { enqueueMail } from './enqueue-mail.ts';
 
 /**
- * Queues messages in the outbox inside the caller's transaction (`trx`), so they are stored
- * exactly when the change they report commits (API.md 8: a transactional outbox).
+ * Queues `mail` in the outbox inside the caller's transaction (`trx`), so the messages are
+ * stored exactly when the change they report commits (API.md 8: a transactional outbox).
  */
-export type QueueMail = (
+export async function queueMail(
   trx: Kysely<Database>,
-  mail: readonly MailDraft[],
+  mail: readonly OutgoingMail[],
   now: Date,
-) => Promise<void>;
+): Promise<void> {
+  for (const message of mail) await enqueueMail(trx, message, now);
+}
 
 /**
  * Runs `work` in one write transaction. Postgres: a plain transaction (READ COMMITTED); the

@@ -6,6 +6,7 @@ import * as auditLog from './0004-audit-log.ts';
 import * as forgetRawUsernames from './0005-forget-raw-usernames.ts';
 import * as refreshTokenGraceChild from './0006-refresh-token-grace-child.ts';
 import * as auditChain from './0007-audit-chain.ts';
+import * as mailOutbox from './0010-mail-outbox.ts';
 import * as emailTokens from './0011-email-tokens.ts';
 
 /** Forward-only migrations, in order. Add a module `NNNN-what.ts` and list it here. */
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-forget-raw-usernames': forgetRawUsernames,
   '0006-refresh-token-grace-child': refreshTokenGraceChild,
   '0007-audit-chain': auditChain,
+  '0010-mail-outbox': mailOutbox,
   '0011-email-tokens': emailTokens,
 };
 
