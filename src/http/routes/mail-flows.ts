@@ -49,10 +49,11 @@ export function mailFlowRoutes(services: Services, config: Config): FastifyPlugi
           ...secured,
           summary: 'Send a new verification link to your address',
           description: 'Voids earlier links. An address already verified gets no message.',
-          response: { 202: Accepted, 401: ErrorSchema, 403: ErrorSchema },
+          response: { 202: Accepted, 401: ErrorSchema, 403: ErrorSchema, 503: ErrorSchema },
         },
       },
       async (request, reply) => {
+        services.requireMailDelivery();
         await services.requestEmailVerification(principalOf(request).user.id, clientInfo(request));
         return reply.code(202).send({ detail: 'Verification link sent' });
       },
@@ -92,10 +93,11 @@ export function mailFlowRoutes(services: Services, config: Config): FastifyPlugi
             'The same 202, body and timing whether or not the address is registered. Rate ' +
             'limited per client IP and per address (429).',
           body: ResetRequestBody,
-          response: { 202: Accepted, 422: ErrorSchema, 429: ErrorSchema },
+          response: { 202: Accepted, 422: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema },
         },
       },
       async (request, reply) => {
+        services.requireMailDelivery();
         await services.requestPasswordReset(request.body.email, clientInfo(request));
         return reply.code(202).send({ detail: RESET_REQUESTED });
       },
@@ -140,10 +142,12 @@ export function mailFlowRoutes(services: Services, config: Config): FastifyPlugi
             401: ErrorSchema,
             403: ErrorSchema,
             422: ErrorSchema,
+            503: ErrorSchema,
           },
         },
       },
       async (request, reply) => {
+        services.requireMailDelivery();
         await services.requestEmailChange({
           userId: principalOf(request).user.id,
           newEmail: request.body.new_email,
