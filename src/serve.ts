@@ -62,17 +62,41 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (config.env === 'development' && !config.jwtSecret) {
       app.log.warn('GATEHOUSE_JWT_SECRET is unset: using a development secret kept in the store');
     }
+    startMailSender(services, app);
     let closing: Promise<void> | undefined;
     return {
       app,
       url,
-      // Fastify's close stops accepting, lets in-flight requests finish, then we close the store.
-      close: () => (closing ??= app.close().then(() => (stopPurging(), storage.close()))),
+      // Fastify's close stops accepting, lets in-flight requests finish; the mail sender
+      // finishes the message in hand; then we close the store.
+      close: () =>
+        (closing ??= app
+          .close()
+          .then(() => (stopPurging(), services.mailSender?.stop()))
+          .then(() => storage.close())),
     };
   } catch (error) {
     await storage.close();
     throw error;
   }
+}
+
+/**
+ * API.md 8: every instance (each cluster worker too) runs a sender. Claims are exclusive
+ * across instances, and a sender in the process that enqueued is woken at once.
+ */
+function startMailSender(services: Services, app: FastifyInstance): void {
+  const sender = services.mailSender;
+  if (!sender) {
+    app.log.warn(
+      'GATEHOUSE_SMTP_URL is unset: no mail can be sent; endpoints that send mail answer 503',
+    );
+    return;
+  }
+  if (sender.delivery === 'log') {
+    app.log.info('GATEHOUSE_SMTP_URL is unset: mail is written to this log (development only)');
+  }
+  sender.start(app.log);
 }
 
 // Expired and long-revoked sessions (with their refresh tokens) are deleted this often.
@@ -86,6 +110,12 @@ function purgeEndedSessionsPeriodically(services: Services, app: FastifyInstance
         if (deleted > 0) app.log.info({ deleted }, 'purged ended sessions');
       },
       (error: unknown) => app.log.warn({ err: error }, 'purging ended sessions failed'),
+    );
+    services.purgeFinishedMail().then(
+      (deleted) => {
+        if (deleted > 0) app.log.info({ deleted }, 'purged old outbox mail');
+      },
+      (error: unknown) => app.log.warn({ err: error }, 'purging old outbox mail failed'),
     );
   };
   purge();

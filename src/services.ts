@@ -10,17 +10,21 @@ import type { AccessChanges } from './domain/accounts/user-repository.ts';
 import type { AuditEntry, AuditFilters } from './domain/audit/audit-log.ts';
 import { EventLoopLoad } from './event-loop-load.ts';
 import { GatehouseError } from './domain/errors.ts';
+import type { MailStatus, OutboxFilter, OutboxMessage } from './domain/mail/mail-outbox.ts';
 import type { OutgoingMail } from './domain/mail/outgoing-mail.ts';
+import { DEFAULT_RETRY_POLICY } from './domain/mail/retry-schedule.ts';
+import { renderMailTemplate } from './mail/mail-templates.ts';
+import { MailSender, type MailDelivery, type MailSenderSettings } from './mail/mail-sender.ts';
 import { requestEmailChange } from './domain/email/email-change.ts';
 import { MAIL_KIND_OF } from './domain/email/mail-draft.ts';
 import type { MailFlowDeps } from './domain/email/mail-flow-deps.ts';
-import { renderMailTemplate } from './mail/mail-templates.ts';
 import { confirmPasswordReset, requestPasswordReset } from './domain/email/password-reset.ts';
 import { confirmEmailToken, requestEmailVerification } from './domain/email/verify-email.ts';
 import { FailureTimingFloor } from './domain/passwords/failure-timing-floor.ts';
 import { listAuditEvents } from './domain/audit/list-audit-events.ts';
 import { verifyAuditChain, type AuditChainReport } from './domain/audit/verify-audit-chain.ts';
 import { bootstrapAdmin } from './domain/accounts/bootstrap-admin.ts';
+import { parseEmail } from './domain/accounts/email.ts';
 import {
   importUser,
   registerUser,
@@ -57,6 +61,11 @@ export interface Services {
   readonly hashLimiter: WorkLimiter;
   readonly tokens: AccessTokens;
   readonly passwordPolicy: PasswordPolicy;
+  /**
+   * The outbox's background sender; undefined in production without SMTP (nothing can be
+   * delivered; start-up warns). serve.ts starts and stops it.
+   */
+  readonly mailSender: MailSender | undefined;
   registerUser(input: RegisterUserInput): Promise<User>;
   /** Creates a user from an argon2id or bcrypt hash made elsewhere (CLI import). */
   importUser(input: { email: string; passwordHash: string; role?: Role }): Promise<User>;
@@ -124,10 +133,21 @@ export interface Services {
   sendMail(mail: OutgoingMail): Promise<number>;
   /** After a commit that enqueued mail: the sender delivers at once, not at its next poll. */
   mailQueued(): void;
+  /** Deletes sent, failed and logged outbox rows past the retention (housekeeping). */
+  purgeFinishedMail(): Promise<number>;
+  /** The outbox, newest first (`gatehouse mail list`); bodies may hold live links. */
+  listMail(filter: OutboxFilter): Promise<OutboxMessage[]>;
+  getMail(id: number): Promise<OutboxMessage | undefined>;
+  /** How many outbox messages are in each status (for /metrics). */
+  listMailCounts(): Promise<Record<MailStatus, number>>;
+  /** Queues the test message (template test-message) to `to`, for `gatehouse mail test`. */
+  sendTestMail(to: string): Promise<number>;
 }
 
 export interface ServiceOverrides {
   clock?: Clock;
+  /** Tests: a faster poll, a short lease, a fixed jitter. */
+  mailSender?: Pick<MailSenderSettings, 'pollIntervalMs' | 'batchSize' | 'leaseMs' | 'random'>;
 }
 
 /** Production without SMTP can't deliver; development logs messages instead (API.md 8). */
@@ -135,8 +155,41 @@ export function mailDeliveryAvailable(config: Config): boolean {
   return config.mail.smtpUrl !== undefined || config.env === 'development';
 }
 
+// Finished outbox rows are kept this long for `gatehouse mail list` (sent ones hold no body).
+const MAIL_RETENTION_MS = 30 * 86_400_000;
+
 // Event loop utilization above which the loop counts as saturated.
 const SATURATED_EVENT_LOOP = 0.9;
+
+/** SMTP when configured; the log in development without it; nothing in production without it. */
+async function createMailSender(
+  config: Config,
+  storage: Storage,
+  clock: Clock,
+  overrides: ServiceOverrides['mailSender'],
+): Promise<MailSender | undefined> {
+  let delivery: MailDelivery;
+  if (config.mail.smtpUrl) {
+    // Loaded only when used, like pg and ioredis.
+    const { SmtpTransport } = await import('./mail/smtp-transport.ts');
+    delivery = {
+      kind: 'smtp',
+      transport: new SmtpTransport({ url: config.mail.smtpUrl, from: config.mail.from }),
+    };
+  } else if (config.env === 'development') {
+    delivery = { kind: 'log' };
+  } else {
+    return undefined;
+  }
+  return new MailSender({
+    outbox: storage.mailOutbox,
+    clock,
+    delivery,
+    messageIdDomain: config.mail.messageIdDomain,
+    retry: { ...DEFAULT_RETRY_POLICY, maxAgeMs: config.mail.maxAgeSeconds * 1000 },
+    ...overrides,
+  });
+}
 
 /** The one place that wires concrete parts together. */
 export async function createServices(
@@ -183,8 +236,8 @@ export async function createServices(
     config.loginThrottle,
   );
 
-  // Replaced by the sender's wake-up in the next step (serve.ts starts the sender).
-  const mailQueued = () => {};
+  const mailSender = await createMailSender(config, storage, clock, overrides.mailSender);
+  const mailQueued = () => mailSender?.wake();
   const linkBase = mailLinkBase(config);
   const mailFlows: MailFlowDeps = {
     users,
@@ -214,6 +267,7 @@ export async function createServices(
     hashLimiter,
     tokens,
     passwordPolicy,
+    mailSender,
     registerUser: (input) =>
       registerUser(
         {
@@ -297,6 +351,21 @@ export async function createServices(
       return id;
     },
     mailQueued,
+    purgeFinishedMail: () =>
+      storage.mailOutbox.purgeFinished(new Date(clock.now().getTime() - MAIL_RETENTION_MS)),
+    listMail: (filter) => storage.mailOutbox.list(filter),
+    getMail: (id) => storage.mailOutbox.get(id),
+    listMailCounts: () => storage.mailOutbox.countByStatus(),
+    sendTestMail: async (to) => {
+      const mail = renderMailTemplate('test-message', {
+        to: parseEmail(to),
+        kind: 'test_message',
+        values: { public_url: `${config.publicUrl ?? `http://${config.host}:${config.port}`}/` },
+      });
+      const id = await storage.mailOutbox.enqueue(mail, clock.now());
+      mailQueued();
+      return id;
+    },
     purgeEndedSessions: async () => {
       // Used and expired mail tokens go on the same schedule (they open nothing any more).
       await storage.mailTokens.purge(clock.now());

@@ -8,6 +8,7 @@ import { PACKAGE_ROOT } from '../package-root.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import { operatorMessage } from '../storage/sql/store-failure.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerMailCommands } from './mail-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerUserCommands, type WithServices } from './users.ts';
 
@@ -49,6 +50,7 @@ const program = new Command('gatehouse')
 registerServerCommands(program);
 registerUserCommands(program, withServices);
 registerAdminCommands(program, withServices);
+registerMailCommands(program, withServices);
 
 try {
   await program.parseAsync(process.argv);

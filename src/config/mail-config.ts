@@ -32,6 +32,17 @@ export function fromAddress(from: string): string | undefined {
   return ADDRESS.test(address) ? address : undefined;
 }
 
+// nodemailer reads options from the URL's query. Only these are let through: the others could
+// switch on protocol logging (message bodies hold reset links: CWE-532) or undo the timeouts.
+export const SMTP_URL_OPTIONS = [
+  'requireTLS',
+  'ignoreTLS',
+  'name',
+  'tls.servername',
+  'tls.rejectUnauthorized',
+  'tls.minVersion',
+] as const;
+
 function readSmtpUrl(read: MailConfigReader): Secret | undefined {
   const raw = read.optional('GATEHOUSE_SMTP_URL');
   if (raw === undefined) return undefined;
@@ -45,6 +56,15 @@ function readSmtpUrl(read: MailConfigReader): Secret | undefined {
     // The value may hold a password: the problem names the variable, never the value (CWE-532).
     read.problems.push(
       'GATEHOUSE_SMTP_URL: expected smtp://[USER:PASSWORD@]HOST[:PORT] (STARTTLS when offered) or smtps://... (TLS from the start)',
+    );
+    return undefined;
+  }
+  const unknown = [...url.searchParams.keys()].filter(
+    (key) => !(SMTP_URL_OPTIONS as readonly string[]).includes(key),
+  );
+  if (unknown.length > 0) {
+    read.problems.push(
+      `GATEHOUSE_SMTP_URL: unsupported option ${unknown.map((k) => JSON.stringify(k)).join(', ')}; allowed: ${SMTP_URL_OPTIONS.join(', ')}`,
     );
     return undefined;
   }

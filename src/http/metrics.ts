@@ -88,6 +88,8 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
     },
   });
 
+  registerMailMetrics(registry, services);
+
   app.decorateRequest('errorCode', undefined);
   // A callback hook: an async one costs a promise on every request.
   app.addHook('onResponse', (request, reply, done) => {
@@ -105,6 +107,40 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
     done();
   });
   return registry;
+}
+
+/**
+ * API.md 8: the outbox by status across all instances (read from the store at each scrape;
+ * `failed` is what to alert on), and this process's delivery attempts by outcome.
+ */
+function registerMailMetrics(registry: Registry, services: Services): void {
+  new Gauge({
+    name: 'gatehouse_mail_outbox',
+    help: 'Outbox messages by status (queued, sending, sent, failed, logged), all instances',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      // A store outage must not take /metrics down with it (the store's own metrics and
+      // /readyz report it): the gauge keeps its last reading.
+      const counts = await services.listMailCounts().catch(() => undefined);
+      for (const [status, count] of Object.entries(counts ?? {})) this.set({ status }, count);
+    },
+  });
+  const sender = services.mailSender;
+  if (!sender) return;
+  const reported = { sent: 0, retried: 0, failed: 0, logged: 0 };
+  new Counter({
+    name: 'gatehouse_mail_deliveries_total',
+    help: "This process's mail delivery attempts by outcome (sent, retried, failed, logged)",
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      for (const outcome of ['sent', 'retried', 'failed', 'logged'] as const) {
+        this.inc({ outcome }, sender.outcomes[outcome] - reported[outcome]);
+        reported[outcome] = sender.outcomes[outcome];
+      }
+    },
+  });
 }
 
 /** Constant-time comparison of a presented token with the configured one (CWE-208). */

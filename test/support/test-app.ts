@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../src/config/config.ts';
 import { ManualClock, type Clock } from '../../src/domain/clock.ts';
 import { buildServer } from '../../src/http/build-server.ts';
-import { createServices, type Services } from '../../src/services.ts';
+import { createServices, type ServiceOverrides, type Services } from '../../src/services.ts';
 import { storageOptionsFor } from '../../src/serve.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import type { StorageBackend } from './storage-backends.ts';
@@ -23,7 +23,12 @@ export interface TestApp {
  * through `app.inject()`. Pass a ManualClock to control expiry instead of sleeping.
  */
 export async function createTestApp(
-  options: { env?: Record<string, string>; clock?: Clock } = {},
+  options: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    /** The mail sender's tuning (a fast poll, a fixed jitter); it is not started here. */
+    mailSender?: ServiceOverrides['mailSender'];
+  } = {},
 ): Promise<TestApp> {
   const config = testConfig(options.env);
   const storage = await openStorage(
@@ -32,7 +37,10 @@ export async function createTestApp(
   );
   await storage.migrate();
   const clock = options.clock ?? new ManualClock();
-  const services = await createServices(config, storage, { clock });
+  const services = await createServices(config, storage, {
+    clock,
+    mailSender: options.mailSender,
+  });
   const app = await buildServer(services, config, { logger: false });
   await app.ready();
   return {
@@ -43,6 +51,7 @@ export async function createTestApp(
     clock,
     close: async () => {
       await app.close();
+      await services.mailSender?.stop();
       await storage.close();
     },
   };
