@@ -39,14 +39,7 @@ describe('mail flows in production without SMTP (API.md 8)', () => {
       assert.equal(answer.statusCode, 503, answer.body);
       assert.deepEqual(answer.json(), UNAVAILABLE);
     }
-    assert.deepEqual(
-      await t.storage.mailOutbox.list({ limit: 10 }),
-      [
-        ...(await t.storage.mailOutbox.list({ limit: 10 })).filter(
-          (m) => m.kind === 'verify_email',
-        ),
-      ],
-      'nothing but registration mail was queued',
-    );
+    const kinds = (await t.storage.mailOutbox.list({ limit: 10 })).map((m) => m.kind);
+    assert.deepEqual(kinds, ['verify_email'], 'only the registration was queued');
   });
 });
