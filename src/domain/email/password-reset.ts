@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { normalizeEmail } from '../accounts/email.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { usernameForAudit } from '../audit/username-for-audit.ts';
@@ -12,53 +13,50 @@ import { hashMailToken, isMailTokenShape, newMailToken } from './mail-token.ts';
 // Which kind of work the timing floor learns: issuing a reset link (a transaction).
 const ISSUE_RESET = 'issue_password_reset';
 
+// Both paths answer no sooner than this many ms past the slowest typical issue, so each one
+// sleeps: timer granularity (about 1 ms) then blurs both alike, while the work itself (a fraction
+// of a millisecond on SQLite) stays hidden under the sleep.
+const PAD_MS = 5;
+// Headroom over the typical issue time, so a slower-than-usual issue still ends inside the pad.
+const HEADROOM = 1.5;
+// No account has this id (ids start at 1): the issue for an unknown address finds no user.
+const NO_USER = 0;
+
 /**
  * POST /password-reset (API.md 8). The caller answers the same 202 whatever happens here, so
  * the body and status say nothing; the timing doesn't either (CWE-204/208, ASVS 2.5.x): every
- * request does the same lookup, token generation and audit write, and only a registered,
- * enabled address also runs the transaction that stores the token and queues the mail. The
- * time of that transaction is learned (FailureTimingFloor) and a request for any other address
- * is held as long, so both answer after the same time.
+ * request does the same lookup, token generation, rendering, issuing transaction (which for an
+ * unknown or disabled address finds no user and writes nothing) and audit write; the time of
+ * that work is learned (FailureTimingFloor), and every answer, for any address, is held until a
+ * fixed time past it has elapsed, so both answer after the same time.
  */
 export async function requestPasswordReset(
   deps: MailFlowDeps,
   input: { email: string; client?: ClientInfo },
 ): Promise<void> {
-  const { token, hash } = newMailToken();
-  const user = await deps.users.findByEmailForLogin(normalizeEmail(input.email));
   const started = performance.now();
-  if (!user || user.disabled) {
-    await deps.resetTiming.holdFailure(started);
-    await recordAuditEvent(
-      deps,
-      'password.reset_requested',
-      {
-        subjectId: user?.id ?? null,
-        email: usernameForAudit(input.email),
-        details: { sent: false, reason: user ? 'disabled' : 'unknown_email' },
-      },
-      input.client,
-    );
-    return;
-  }
+  const { token, hash } = newMailToken();
+  const found = await deps.users.findByEmailForLogin(normalizeEmail(input.email));
+  const user = found && !found.disabled ? found : undefined;
   const now = deps.clock.now();
-  // Rendering is part of the measured work: the floor covers everything the unknown path skips.
+  // The same work for every address: render the message and run the issuing transaction. For
+  // no (enabled) account it names a user id that can't exist, so it stores and queues nothing.
   const issued = await deps.resetTiming.measure(ISSUE_RESET, () =>
     deps.mailTokens.issue(
       {
         hash,
-        userId: user.id,
+        userId: user?.id ?? NO_USER,
         purpose: 'password_reset',
-        email: user.email,
+        email: user?.email ?? input.email,
         createdAt: now,
         expiresAt: expiresIn(now, deps.resetTokenTtl),
       },
       [
         deps.renderMail({
-          to: user.email,
+          to: user?.email ?? input.email,
           template: 'password-reset',
           data: {
-            email: user.email,
+            email: user?.email ?? input.email,
             link: mailLink(deps.publicUrl, 'reset-password', token),
             expires_minutes: String(Math.round(deps.resetTokenTtl / 60)),
           },
@@ -66,13 +64,25 @@ export async function requestPasswordReset(
       ],
     ),
   );
-  if (issued) deps.mailQueued();
+  // Then both answers wait until the same time past the start.
+  await sleep(
+    Math.max(0, deps.resetTiming.floorMs * HEADROOM + PAD_MS - (performance.now() - started)),
+  );
   await recordAuditEvent(
     deps,
     'password.reset_requested',
-    { subjectId: user.id, email: user.email, details: { sent: issued } },
+    {
+      subjectId: found?.id ?? null,
+      email: found ? found.email : usernameForAudit(input.email),
+      details: issued
+        ? { sent: true }
+        : { sent: false, reason: found ? 'disabled' : 'unknown_email' },
+    },
     input.client,
   );
+  // Only once this answer is on its way: the sender's work would otherwise slow this request
+  // (and only requests for registered addresses).
+  if (issued) setImmediate(deps.mailQueued);
 }
 
 /**
