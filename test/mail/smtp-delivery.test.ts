@@ -175,6 +175,39 @@ describe('mail delivery over SMTP', () => {
     assert.equal(await t.storage.mailOutbox.markSent(stale, clock.now()), false);
   });
 
+  it('stops after the message in hand and puts the rest of its batch back, due at once', async () => {
+    const stopping = await createTestApp({
+      clock,
+      env: { GATEHOUSE_SMTP_URL: smtp.url, GATEHOUSE_PUBLIC_URL: PUBLIC_URL },
+      mailSender: { batchSize: 3 },
+    });
+    try {
+      const ids = [];
+      for (let i = 0; i < 3; i++) {
+        ids.push(await stopping.services.sendMail(testMessage(uniqueEmail('stopping'))));
+      }
+      const hold = smtp.hold();
+      const before = smtp.received.length;
+      stopping.services.mailSender!.start({ info: () => {}, warn: () => {}, error: () => {} });
+      await hold.arrived;
+      const stopped = stopping.services.mailSender!.stop();
+      hold.release();
+      await stopped;
+      assert.equal(smtp.received.length, before + 1, 'the message in hand, and no other');
+      const rows = await Promise.all(ids.map((id) => stopping.services.getMail(id)));
+      assert.deepEqual(
+        rows.map((r) => r?.status),
+        ['sent', 'queued', 'queued'],
+      );
+      for (const row of rows.slice(1)) {
+        assert.deepEqual(row?.nextAttemptAt, clock.now());
+        assert.equal(row?.lastError, 'not attempted: the sender stopped');
+      }
+    } finally {
+      await stopping.close();
+    }
+  });
+
   it('delivers at once when woken after an enqueue, without waiting for the next poll', async () => {
     const woken = await createTestApp({
       clock,

@@ -108,6 +108,8 @@ export class TestSmtpServer {
   #server: SMTPServer | undefined;
   #refuse: number | undefined;
   #waiters: Array<() => void> = [];
+  #held: Promise<void> | undefined;
+  #arrivedWhileHeld: (() => void) | undefined;
 
   private constructor(port: number) {
     this.port = port;
@@ -126,6 +128,23 @@ export class TestSmtpServer {
   /** From now on RCPT TO is answered with this 5yz code (a permanent refusal); undefined = accept. */
   refuseRecipients(code: number | undefined): void {
     this.#refuse = code;
+  }
+
+  /**
+   * Until `release()` is called, messages are received but not answered (the client waits for
+   * the reply to DATA); `arrived` resolves when the first one is in.
+   */
+  hold(): { arrived: Promise<void>; release: () => void } {
+    let release!: () => void;
+    this.#held = new Promise((resolve) => (release = resolve));
+    const arrived = new Promise<void>((resolve) => (this.#arrivedWhileHeld = resolve));
+    return {
+      arrived,
+      release: () => {
+        this.#held = undefined;
+        release();
+      },
+    };
   }
 
   async start(): Promise<void> {
@@ -147,8 +166,12 @@ export class TestSmtpServer {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
-          this.#record(Buffer.concat(chunks).toString('utf8'), session);
-          callback();
+          const held = this.#held;
+          this.#arrivedWhileHeld?.();
+          void (held ?? Promise.resolve()).then(() => {
+            this.#record(Buffer.concat(chunks).toString('utf8'), session);
+            callback();
+          });
         });
       },
     });
