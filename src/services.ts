@@ -15,6 +15,12 @@ import type { OutgoingMail } from './domain/mail/outgoing-mail.ts';
 import { DEFAULT_RETRY_POLICY } from './domain/mail/retry-schedule.ts';
 import { renderMailTemplate } from './mail/mail-templates.ts';
 import { MailSender, type MailDelivery, type MailSenderSettings } from './mail/mail-sender.ts';
+import { requestEmailChange } from './domain/email/email-change.ts';
+import { MAIL_KIND_OF } from './domain/email/mail-draft.ts';
+import type { MailFlowDeps } from './domain/email/mail-flow-deps.ts';
+import { confirmPasswordReset, requestPasswordReset } from './domain/email/password-reset.ts';
+import { confirmEmailToken, requestEmailVerification } from './domain/email/verify-email.ts';
+import { FailureTimingFloor } from './domain/passwords/failure-timing-floor.ts';
 import { listAuditEvents } from './domain/audit/list-audit-events.ts';
 import { verifyAuditChain, type AuditChainReport } from './domain/audit/verify-audit-chain.ts';
 import { bootstrapAdmin } from './domain/accounts/bootstrap-admin.ts';
@@ -94,6 +100,18 @@ export interface Services {
     sessionId: string;
     currentPassword: string;
     newPassword: string;
+    client?: ClientInfo;
+  }): Promise<void>;
+  // Mail flows (API.md 8).
+  requestEmailVerification(userId: number, client?: ClientInfo): Promise<void>;
+  /** A verification or email-change token from a link (POST /verify-email). */
+  confirmEmailToken(token: string, client?: ClientInfo): Promise<void>;
+  requestPasswordReset(email: string, client?: ClientInfo): Promise<void>;
+  confirmPasswordReset(token: string, newPassword: string, client?: ClientInfo): Promise<void>;
+  requestEmailChange(input: {
+    userId: number;
+    newEmail: string;
+    currentPassword: string;
     client?: ClientInfo;
   }): Promise<void>;
   // Admin API (API.md 3): callers check the permission first (http/authorize.ts).
@@ -263,6 +281,27 @@ export async function createServices(
 
   const mailSender = await createMailSender(config, storage, clock, overrides.mailSender);
   const mailQueued = () => mailSender?.wake();
+  const linkBase = mailLinkBase(config);
+  const mailFlows: MailFlowDeps = {
+    users,
+    mailTokens: storage.mailTokens,
+    hasher,
+    clock,
+    audit,
+    policy: passwordPolicy,
+    throttle,
+    resetTiming: new FailureTimingFloor(),
+    renderMail: (draft) =>
+      renderMailTemplate(draft.template, {
+        to: draft.to,
+        kind: MAIL_KIND_OF[draft.template],
+        values: { ...draft.data, public_url: linkBase },
+      }),
+    mailQueued: () => mailQueued(),
+    publicUrl: linkBase,
+    verifyTokenTtl: config.mailFlows.verifyTokenTtl,
+    resetTokenTtl: config.mailFlows.resetTokenTtl,
+  };
 
   return {
     storage,
@@ -274,7 +313,22 @@ export async function createServices(
     passwordPolicy,
     mailSender,
     registerUser: (input) =>
-      registerUser({ users, hasher, clock, policy: passwordPolicy, audit }, input),
+      registerUser(
+        {
+          users,
+          hasher,
+          clock,
+          policy: passwordPolicy,
+          audit,
+          verification: {
+            publicUrl: linkBase,
+            ttlSeconds: mailFlows.verifyTokenTtl,
+            renderMail: mailFlows.renderMail,
+            mailQueued: mailFlows.mailQueued,
+          },
+        },
+        input,
+      ),
     importUser: (input) => importUser({ users, clock, audit }, input),
     bootstrapAdmin: (admin) =>
       bootstrapAdmin({ users, hasher, clock, policy: passwordPolicy, audit }, admin),
@@ -289,6 +343,7 @@ export async function createServices(
           audit,
           throttle,
           sessionTtlSeconds: config.refreshTokenTtl,
+          requireVerifiedEmail: config.mailFlows.requireVerifiedEmail,
         },
         input,
       ),
@@ -316,14 +371,19 @@ export async function createServices(
         { users, sessions, hasher, clock, policy: passwordPolicy, audit, throttle },
         input,
       ),
+    requestEmailVerification: (userId, client) =>
+      requestEmailVerification(mailFlows, { userId, client }),
+    confirmEmailToken: (token, client) => confirmEmailToken(mailFlows, { token, client }),
+    requestPasswordReset: (email, client) => requestPasswordReset(mailFlows, { email, client }),
+    confirmPasswordReset: (token, newPassword, client) =>
+      confirmPasswordReset(mailFlows, { token, newPassword, client }),
+    requestEmailChange: (input) => requestEmailChange(mailFlows, input),
     getUser: (id) => getUser({ users }, id),
     listUsers: (page) => listUsers({ users }, page),
     changeUserAccess: (request) => changeUserAccess({ users, sessions, audit, clock }, request),
     deleteUser: (request) => deleteUser({ users, sessions, audit, clock }, request),
     listAuditEvents: (filters, page) => listAuditEvents({ audit }, filters, page),
     verifyAuditChain: () => verifyAuditChain({ audit }),
-    purgeEndedSessions: () =>
-      purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace }),
     revokeToken: (token, hint, client) =>
       revokeToken({ tokens, sessions, clock, audit }, token, hint, client),
     introspectToken: (token) => introspectToken({ tokens, sessions, clock }, token),
@@ -352,11 +412,27 @@ export async function createServices(
       const mail = renderMailTemplate('test-message', {
         to: parseEmail(to),
         kind: 'test_message',
-        values: { public_url: `${config.publicUrl ?? `http://${config.host}:${config.port}`}/` },
+        values: { public_url: `${mailLinkBase(config)}/` },
       });
       const id = await storage.mailOutbox.enqueue(mail, clock.now());
       mailQueued();
       return id;
     },
+    purgeEndedSessions: async () => {
+      // Used and expired mail tokens go on the same schedule (they open nothing any more).
+      await storage.mailTokens.purge(clock.now());
+      return purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace });
+    },
   };
+}
+
+/**
+ * The absolute base of links in mail: GATEHOUSE_PUBLIC_URL, else where this server listens.
+ * Never the request's Host header: an attacker could set it and receive a victim's reset link
+ * (OWASP Forgot Password Cheat Sheet, "password reset poisoning").
+ */
+function mailLinkBase(config: Config): string {
+  if (config.publicUrl !== undefined) return config.publicUrl;
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
 }

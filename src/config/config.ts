@@ -65,6 +65,18 @@ export interface Config {
     readonly maxLockSeconds: number;
     readonly forgetAfterSeconds: number;
   };
+  /** API.md 8: verification, password reset and email change by mail. */
+  readonly mailFlows: {
+    /** GATEHOUSE_REQUIRE_VERIFIED_EMAIL: the password grant refuses unverified users (403). */
+    readonly requireVerifiedEmail: boolean;
+    /** Seconds a password-reset link lives. */
+    readonly resetTokenTtl: number;
+    /** Seconds a verification or email-change link lives. */
+    readonly verifyTokenTtl: number;
+    /** POST /password-reset per client IP per minute, and per address per hour (0 = off). */
+    readonly resetRateLimitIp: number;
+    readonly resetRateLimitAddress: number;
+  };
   readonly bootstrapAdmin: { readonly email: string; readonly password: Secret } | undefined;
   /** Mail delivery (API.md 8): SMTP, sender, how long to keep trying. */
   readonly mail: MailConfig;

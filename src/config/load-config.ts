@@ -342,6 +342,23 @@ export function loadConfig(env: Env): Config {
       maxLockSeconds: read.integer('GATEHOUSE_LOGIN_MAX_LOCK', 900, 1, 86_400),
       forgetAfterSeconds: read.integer('GATEHOUSE_LOGIN_FORGET_AFTER', 86_400, 60, 86_400 * 30),
     },
+    mailFlows: {
+      requireVerifiedEmail:
+        read.choice<'true' | 'false'>('GATEHOUSE_REQUIRE_VERIFIED_EMAIL', 'false', [
+          'true',
+          'false',
+        ]) === 'true',
+      // OWASP Forgot Password Cheat Sheet: reset tokens expire after a short time.
+      resetTokenTtl: read.integer('GATEHOUSE_RESET_TOKEN_TTL', 1800, 60, 86_400),
+      verifyTokenTtl: read.integer('GATEHOUSE_VERIFY_TOKEN_TTL', 86_400, 60, 86_400 * 30),
+      resetRateLimitIp: read.integer('GATEHOUSE_RATE_LIMIT_PASSWORD_RESET', 5, 0, 1_000_000),
+      resetRateLimitAddress: read.integer(
+        'GATEHOUSE_RATE_LIMIT_PASSWORD_RESET_ADDRESS',
+        5,
+        0,
+        1_000_000,
+      ),
+    },
     bootstrapAdmin:
       bootstrapEmail !== undefined && bootstrapPassword !== undefined
         ? { email: bootstrapEmail, password: new Secret(bootstrapPassword) }

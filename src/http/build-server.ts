@@ -14,6 +14,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { clientRoutes } from './routes/clients.ts';
 import { healthRoutes } from './routes/health.ts';
 import { revokeIntrospectRoutes } from './routes/revoke-introspect.ts';
+import { mailFlowRoutes } from './routes/mail-flows.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { webUiRoutes } from './routes/web-ui.ts';
@@ -80,6 +81,7 @@ export async function buildServer(
   await app.register(revokeIntrospectRoutes(services, config));
   await app.register(clientRoutes(services));
   await app.register(wellKnownRoutes(services, config));
+  await app.register(mailFlowRoutes(services, config));
   await app.register(webUiRoutes());
   return app;
 }

@@ -14,6 +14,8 @@ interface ErrorResponse {
    * errors without one get `OAUTH_ERROR_BY_STATUS`'s.
    */
   oauthError?: string;
+  /** The body's `code` when the contract names another than the domain's (API.md 8). */
+  bodyCode?: string;
 }
 
 const BEARER = { 'www-authenticate': 'Bearer' };
@@ -123,6 +125,13 @@ export const ERROR_RESPONSES = {
     status: 503,
     detail: 'Mail delivery is not configured on this server (GATEHOUSE_SMTP_URL is not set)',
   },
+  // API.md 8: a 400 with code `invalid_token`, which is not the 401 of a bad access token.
+  invalid_mail_token: {
+    status: 400,
+    detail: 'Invalid or expired token',
+    bodyCode: 'invalid_token',
+  },
+  email_not_verified: { status: 403, detail: 'Email not verified', oauthError: 'invalid_grant' },
 } as const satisfies Record<ErrorCode, ErrorResponse>;
 
 function sendGatehouseError(
@@ -144,9 +153,10 @@ function sendGatehouseError(
   if (error.retryAfterSeconds !== undefined) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   }
+  const code = mapping.bodyCode ?? error.code;
   const body = mapping.oauthError
-    ? { ...oauthFields(mapping.status, detail, mapping.oauthError), detail, code: error.code }
-    : { detail, code: error.code };
+    ? { ...oauthFields(mapping.status, detail, mapping.oauthError), detail, code }
+    : { detail, code };
   return sendError(request, reply, mapping.status, body);
 }
 

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
 import { GatehouseError } from '../domain/errors.ts';
@@ -13,6 +14,7 @@ function limitedRoutes(config: Config): Record<string, number> {
     // RFC 7009 2.1 lets anyone call it without client authentication; limited as /token is.
     'POST /revoke': config.rateLimitToken,
     'POST /users/': config.rateLimitRegister,
+    'POST /password-reset': config.mailFlows.resetRateLimitIp,
   };
 }
 
@@ -31,7 +33,8 @@ export async function registerRateLimits(
   redis: Redis | undefined,
 ): Promise<void> {
   const limits = limitedRoutes(config);
-  if (Object.values(limits).every((max) => max === 0)) return;
+  const perAddress = config.mailFlows.resetRateLimitAddress;
+  if (Object.values(limits).every((max) => max === 0) && perAddress === 0) return;
 
   // Runs before the plugin's own onRoute hook (registered below), which reads this config.
   app.addHook('onRoute', (route) => {
@@ -49,4 +52,34 @@ export async function registerRateLimits(
         retryAfterSeconds: context.ttl / 1000,
       }),
   });
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * API.md 8: POST /password-reset per address, `max` an hour, on the same counters as the
+ * per-IP limits (memory or Redis). Keyed by a hash of the normalised address given, whether or
+ * not it is registered, so a 429 says nothing about which addresses exist, and the counters
+ * hold no address in the clear. A preHandler (the body is parsed by then); undefined when off.
+ */
+export function perAddressRateLimit(
+  app: FastifyInstance,
+  max: number,
+  addressOf: (request: FastifyRequest) => string,
+): preHandlerAsyncHookHandler | undefined {
+  if (max === 0 || !app.hasDecorator('createRateLimit')) return undefined;
+  const limit = app.createRateLimit({
+    max,
+    timeWindow: HOUR_MS,
+    keyGenerator: (request) =>
+      `password-reset-address:${createHash('sha256').update(addressOf(request)).digest('hex')}`,
+  });
+  return async (request) => {
+    const result = await limit(request);
+    if (!result.isAllowed && result.isExceeded) {
+      throw new GatehouseError('rate_limited', 'Too many requests; try again later', {
+        retryAfterSeconds: result.ttlInSeconds,
+      });
+    }
+  };
 }

@@ -6,6 +6,7 @@ export const PublicUserSchema = Type.Object({
   email: Type.String(),
   role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
   disabled: Type.Boolean(),
+  email_verified: Type.Boolean(),
   created_at: Type.String({ format: 'date-time' }),
 });
 

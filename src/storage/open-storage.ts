@@ -12,6 +12,7 @@ import type { UserRepository } from '../domain/accounts/user-repository.ts';
 import type { AuditLog } from '../domain/audit/audit-log.ts';
 import type { ApiClientRepository } from '../domain/clients/api-client-repository.ts';
 import type { MailOutbox } from '../domain/mail/mail-outbox.ts';
+import type { MailTokenRepository } from '../domain/email/mail-token-repository.ts';
 import type { LoginThrottleRepository } from '../domain/sessions/login-throttle-repository.ts';
 import type { SessionRepository } from '../domain/sessions/session-repository.ts';
 import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
@@ -27,6 +28,7 @@ import { SqlApiClientRepository } from './sql/sql-api-client-repository.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
 import { SqlMailOutbox } from './sql/sql-mail-outbox.ts';
+import { SqlMailTokenRepository } from './sql/sql-mail-token-repository.ts';
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
 import { SqlSettingsRepository } from './sql/sql-settings-repository.ts';
 import { SqlSigningKeyRepository } from './sql/sql-signing-key-repository.ts';
@@ -49,6 +51,8 @@ export interface Storage {
   readonly apiClients: ApiClientRepository;
   /** Mail waiting for delivery (API.md 8). */
   readonly mailOutbox: MailOutbox;
+  /** Single-use mail tokens and the changes they authorise (API.md 8). */
+  readonly mailTokens: MailTokenRepository;
   /** Applies pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   /** Resolves when the store answers a trivial query within `timeoutMs` (for /readyz). */
@@ -214,6 +218,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     warnings,
     durability,
     users: new SqlUserRepository(db, run),
+    mailTokens: new SqlMailTokenRepository(db),
     sessions: new SqlSessionRepository(db, run),
     settings: new SqlSettingsRepository(db),
     signingKeys: new SqlSigningKeyRepository(db),

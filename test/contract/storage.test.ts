@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { apiClientRepositoryContract } from './api-client-repository.contract.ts';
+import { mailTokenRepositoryContract } from './mail-token-repository.contract.ts';
 import { sessionRepositoryContract } from './session-repository.contract.ts';
 import { settingsRepositoryContract } from './settings-repository.contract.ts';
 import { signingKeyRepositoryContract } from './signing-key-repository.contract.ts';
@@ -49,6 +50,9 @@ for (const backend of STORAGE_BACKENDS) {
   );
   describe(`SessionRepository contract (${backend.name})`, { skip: backend.skip }, () =>
     sessionRepositoryContract(open),
+  );
+  describe(`MailTokenRepository contract (${backend.name})`, { skip: backend.skip }, () =>
+    mailTokenRepositoryContract(open),
   );
   describe(`SettingsRepository contract (${backend.name})`, { skip: backend.skip }, () =>
     settingsRepositoryContract(open),

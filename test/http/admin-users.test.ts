@@ -115,6 +115,7 @@ for (const backend of STORAGE_BACKENDS) {
         'created_at',
         'disabled',
         'email',
+        'email_verified',
         'id',
         'role',
       ]);

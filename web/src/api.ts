@@ -9,6 +9,7 @@ export interface User {
   email: string;
   role: 'user' | 'admin';
   disabled: boolean;
+  email_verified: boolean;
   created_at: string;
 }
 
@@ -221,3 +222,14 @@ export const listClients = () => call<{ items: ApiClient[] }>('GET', '/clients')
 export const createClient = (name: string) =>
   call<ApiClient & { client_secret: string }>('POST', '/clients', { json: { name } });
 export const deleteClient = (id: number) => call<null>('DELETE', `/clients/${id}`);
+
+// API.md 8: verification, password reset and email change.
+export const requestVerification = () => call<{ detail: string }>('POST', '/users/me/verify-email');
+export const confirmEmailToken = (token: string) =>
+  call<null>('POST', '/verify-email', { json: { token }, auth: false });
+export const requestPasswordReset = (email: string) =>
+  call<{ detail: string }>('POST', '/password-reset', { json: { email }, auth: false });
+export const confirmPasswordReset = (token: string, new_password: string) =>
+  call<null>('POST', '/password-reset/confirm', { json: { token, new_password }, auth: false });
+export const requestEmailChange = (new_email: string, current_password: string) =>
+  call<{ detail: string }>('POST', '/users/me/email', { json: { new_email, current_password } });

@@ -4,20 +4,27 @@ import { accountPage } from './pages/account.ts';
 import { adminAuditPage } from './pages/admin-audit.ts';
 import { adminClientsPage } from './pages/admin-clients.ts';
 import { adminUsersPage } from './pages/admin-users.ts';
+import { forgotPasswordPage, resetPasswordPage, verifyEmailPage } from './pages/mail-flows.ts';
 import { signInPage } from './pages/sign-in.ts';
 import { signUpPage } from './pages/sign-up.ts';
 import { currentPath, navigate, setRenderer } from './router.ts';
 
 interface Route {
   title: string;
-  /** Needs a signed-in user; `admin` also needs the admin role (read fresh on each navigation). */
-  access: 'public' | 'user' | 'admin';
+  /**
+   * Needs a signed-in user; `admin` also needs the admin role (read fresh on each navigation).
+   * `public` pages send a signed-in user to the account; `any` pages (links from mail) don't.
+   */
+  access: 'public' | 'any' | 'user' | 'admin';
   render(user: User | undefined): HTMLElement | Promise<HTMLElement>;
 }
 
 const ROUTES: Record<string, Route> = {
   '#/signin': { title: 'Sign in', access: 'public', render: signInPage },
   '#/signup': { title: 'Create an account', access: 'public', render: signUpPage },
+  '#/forgot-password': { title: 'Forgot password', access: 'public', render: forgotPasswordPage },
+  '#/reset-password': { title: 'Set a new password', access: 'any', render: resetPasswordPage },
+  '#/verify-email': { title: 'Confirm email', access: 'any', render: verifyEmailPage },
   '#/account': { title: 'Your account', access: 'user', render: (u) => accountPage(u!) },
   '#/admin/users': { title: 'Users', access: 'admin', render: (u) => adminUsersPage(u!) },
   '#/admin/audit': { title: 'Audit log', access: 'admin', render: () => adminAuditPage() },
@@ -73,7 +80,9 @@ async function render(): Promise<void> {
     const user = await currentUser();
     const route = ROUTES[currentPath()];
     if (!route) return navigate(user ? '#/account' : '#/signin');
-    if (route.access !== 'public' && !user) return navigate('#/signin');
+    if ((route.access === 'user' || route.access === 'admin') && !user) {
+      return navigate('#/signin');
+    }
     if (route.access === 'public' && user) return navigate('#/account');
     if (route.access === 'admin' && user?.role !== 'admin') {
       say('That page is for admins only.', 'error');

@@ -5,9 +5,12 @@ import { GatehouseError } from '../errors.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from '../passwords/password-policy.ts';
 import type { ClientInfo } from '../sessions/session.ts';
+import type { RenderMail } from '../email/mail-draft.ts';
+import { verificationMail } from '../email/verify-email.ts';
+import { newMailToken } from '../email/mail-token.ts';
 import { normalizeEmail, parseEmail } from './email.ts';
 import type { Role, User } from './user.ts';
-import type { UserRepository } from './user-repository.ts';
+import type { InitialVerification, UserRepository } from './user-repository.ts';
 
 export interface RegisterUserDeps {
   users: UserRepository;
@@ -16,6 +19,17 @@ export interface RegisterUserDeps {
   policy: PasswordPolicy;
   /** Where registrations are recorded (API.md 3); optional for tools that create users offline. */
   audit?: AuditLog;
+  /**
+   * API.md 8: a self-registration gets a verification link, stored with the account in one
+   * transaction. Absent for tools that create users offline (CLI, bootstrap).
+   */
+  verification?: {
+    publicUrl: string;
+    ttlSeconds: number;
+    renderMail: RenderMail;
+    /** After the commit: wakes the sender. */
+    mailQueued: () => void;
+  };
 }
 
 export interface RegisterUserInput {
@@ -37,15 +51,17 @@ export async function registerUser(
   if (await deps.users.findByEmailForLogin(normalizeEmail(email))) {
     throw new GatehouseError('email_taken', 'Email already registered');
   }
+  const selfRegistered = input.role === undefined;
   return storeNewUser(
     deps,
     {
+      verification: selfRegistered ? deps.verification : undefined,
       email,
       passwordHash: await deps.hasher.hash(input.password),
       role: input.role ?? 'user',
       // A self-registration is the new user's own act; a trusted creation (CLI, bootstrap) has
       // no known actor.
-      selfRegistered: input.role === undefined,
+      selfRegistered,
     },
     input.client,
   );
@@ -55,6 +71,7 @@ export async function registerUser(
 async function storeNewUser(
   deps: Pick<RegisterUserDeps, 'users' | 'clock' | 'audit'>,
   fields: {
+    verification?: RegisterUserDeps['verification'];
     email: string;
     passwordHash: string;
     role: Role;
@@ -63,12 +80,25 @@ async function storeNewUser(
   },
   client?: ClientInfo,
 ): Promise<User> {
-  const user = await deps.users.create({
-    email: fields.email,
-    passwordHash: fields.passwordHash,
-    role: fields.role,
-    createdAt: deps.clock.now(),
-  });
+  const createdAt = deps.clock.now();
+  let verification: InitialVerification | undefined;
+  if (fields.verification) {
+    const { token, hash } = newMailToken();
+    verification = {
+      tokenHash: hash,
+      expiresAt: new Date(createdAt.getTime() + fields.verification.ttlSeconds * 1000),
+      mail: [
+        fields.verification.renderMail(
+          verificationMail(fields.verification.publicUrl, fields.email, token),
+        ),
+      ],
+    };
+  }
+  const user = await deps.users.create(
+    { email: fields.email, passwordHash: fields.passwordHash, role: fields.role, createdAt },
+    verification,
+  );
+  fields.verification?.mailQueued();
   if (deps.audit) {
     await recordAuditEvent(
       { audit: deps.audit, clock: deps.clock },

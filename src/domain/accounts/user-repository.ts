@@ -1,3 +1,4 @@
+import type { OutgoingMail } from '../mail/outgoing-mail.ts';
 import type { Role, User, UserWithHash } from './user.ts';
 
 /** An admin's change to an account (PATCH /users/{id}); absent fields stay as they are. */
@@ -22,14 +23,23 @@ export interface NewUser {
   createdAt: Date;
 }
 
+/** A self-registration's verification link (API.md 8), stored with the new account. */
+export interface InitialVerification {
+  /** SHA-256 (hex) of the `verify_email` token. */
+  tokenHash: string;
+  expiresAt: Date;
+  mail: readonly OutgoingMail[];
+}
+
 /** Storage port for user accounts. SQLite and Postgres both implement it (test/contract). */
 export interface UserRepository {
   /**
    * Inserts a user. Uniqueness of the normalised email is enforced by the store itself
    * (a unique index), so of concurrent inserts of one address exactly one succeeds; the
-   * others throw GatehouseError `email_taken`.
+   * others throw GatehouseError `email_taken`. With `verification`, the `verify_email` token
+   * and its mail (outbox) are stored in the same transaction: both or neither.
    */
-  create(user: NewUser): Promise<User>;
+  create(user: NewUser, verification?: InitialVerification): Promise<User>;
 
   /** The user with this normalised email, hash included, or undefined. */
   findByEmailForLogin(normalizedEmail: string): Promise<UserWithHash | undefined>;

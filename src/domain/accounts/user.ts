@@ -6,6 +6,8 @@ export interface User {
   email: string;
   role: Role;
   disabled: boolean;
+  /** API.md 8: the user proved they read mail at `email` (a link was followed). */
+  emailVerified: boolean;
   createdAt: Date;
 }
 
@@ -20,6 +22,7 @@ export interface PublicUser {
   email: string;
   role: Role;
   disabled: boolean;
+  email_verified: boolean;
   created_at: string;
 }
 
@@ -29,6 +32,7 @@ export function toPublicUser(user: User): PublicUser {
     email: user.email,
     role: user.role,
     disabled: user.disabled,
+    email_verified: user.emailVerified,
     created_at: user.createdAt.toISOString(),
   };
 }

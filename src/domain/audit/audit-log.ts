@@ -18,6 +18,13 @@ export const AUDIT_EVENT_TYPES = [
   'user.deleted',
   'client.created',
   'client.deleted',
+  // API.md 8: every step of the mail flows.
+  'email.verification_requested',
+  'email.verified',
+  'email.change_requested',
+  'email.changed',
+  'password.reset_requested',
+  'password.reset',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -25,6 +25,8 @@ export interface PasswordGrantDeps {
   throttle: LoginThrottle;
   /** Seconds a session (and its refresh token) lives without a refresh. */
   sessionTtlSeconds: number;
+  /** GATEHOUSE_REQUIRE_VERIFIED_EMAIL (API.md 8): unverified users get no session. */
+  requireVerifiedEmail?: boolean;
 }
 
 function invalidCredentials(): GatehouseError {
@@ -74,6 +76,11 @@ export async function passwordGrant(
     throw invalidCredentials();
   }
   await deps.throttle.clearFailures(input.username);
+  // API.md 8: told only once the password is proven, so it reveals nothing to a guesser.
+  if (deps.requireVerifiedEmail && !user.emailVerified) {
+    await loginFailed('email_not_verified', user.id);
+    throw new GatehouseError('email_not_verified', 'Email not verified');
+  }
   // Checked only once the password is proven, so the answer reveals nothing about the role
   // of an account one can't log in to.
   let scope: string;

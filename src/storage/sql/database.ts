@@ -14,6 +14,8 @@ export interface UsersTable {
   role: string;
   created_at: DbTime;
   disabled_at: DbTime | null;
+  /** Migration 0011; SQLite stores 0/1. */
+  email_verified: Generated<boolean | number>;
 }
 
 export interface SessionsTable {
@@ -124,6 +126,18 @@ export interface MailOutboxTable {
   sent_at: DbTime | null;
 }
 
+/** Single-use mail tokens (migration 0011), stored only as SHA-256 (hex). */
+export interface EmailTokensTable {
+  token_hash: string;
+  user_id: number;
+  purpose: string;
+  /** The address the link went to: the new one for an email change. */
+  email: string;
+  created_at: DbTime;
+  expires_at: DbTime;
+  used_at: DbTime | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -135,6 +149,7 @@ export interface Database {
   api_clients: ApiClientsTable;
   signing_keys: SigningKeysTable;
   mail_outbox: MailOutboxTable;
+  email_tokens: EmailTokensTable;
 }
 
 export function toDate(value: DbTime): Date {

@@ -94,6 +94,7 @@ function prepareSessionQueries(db: Kysely<Database>) {
           'users.role',
           'users.created_at',
           'users.disabled_at',
+          'users.email_verified',
           'sessions.last_used_at',
           'sessions.scope',
         ])
@@ -178,7 +179,7 @@ function prepareSessionQueries(db: Kysely<Database>) {
 
 type RefreshTokenRow = Pick<
   Selectable<UsersTable>,
-  'id' | 'email' | 'role' | 'created_at' | 'disabled_at'
+  'id' | 'email' | 'role' | 'created_at' | 'disabled_at' | 'email_verified'
 > &
   Pick<Selectable<SessionsTable>, 'last_used_at' | 'scope'> &
   Pick<Selectable<RefreshTokensTable>, 'used_at' | 'sealed_child'> & {
@@ -188,7 +189,7 @@ type RefreshTokenRow = Pick<
 
 type FindActiveRow = Pick<
   Selectable<UsersTable>,
-  'id' | 'email' | 'role' | 'created_at' | 'disabled_at'
+  'id' | 'email' | 'role' | 'created_at' | 'disabled_at' | 'email_verified'
 > &
   Pick<Selectable<SessionsTable>, 'last_used_at' | 'scope'>;
 

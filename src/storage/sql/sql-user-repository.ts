@@ -5,6 +5,7 @@ import type {
   AccessChangeResult,
   AccessChanges,
   DeleteUserResult,
+  InitialVerification,
   NewUser,
   UserRepository,
 } from '../../domain/accounts/user-repository.ts';
@@ -15,6 +16,7 @@ import { kyselyRunner, type QueryRunner } from './run-query.ts';
 import { prepareQuery } from './prepared-query.ts';
 import { changeAccess, deleteUser } from './user-access-changes.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
+import { inWriteTransaction, queueMail } from './write-transaction.ts';
 
 // users.id is a 32-bit integer on Postgres (serial), where a larger parameter is an error
 // rather than no match; SQLite would simply find nothing. Such ids are unknown on both.
@@ -40,6 +42,22 @@ type UserRowWithHash = Pick<
   (typeof USER_COLUMNS)[number] | 'password_hash'
 >;
 
+async function insertUser(db: Kysely<Database>, user: NewUser): Promise<User> {
+  const row = await db
+    .insertInto('users')
+    .values({
+      email: user.email,
+      email_normalized: normalizeEmail(user.email),
+      password_hash: user.passwordHash,
+      role: user.role,
+      created_at: toDbTime(user.createdAt),
+      disabled_at: null,
+    })
+    .returning(USER_COLUMNS)
+    .executeTakeFirstOrThrow();
+  return toUser(row);
+}
+
 export class SqlUserRepository implements UserRepository {
   readonly #db: Kysely<Database>;
   readonly #run: QueryRunner;
@@ -51,21 +69,26 @@ export class SqlUserRepository implements UserRepository {
     this.#findByEmail = prepareFindByEmail(db);
   }
 
-  async create(user: NewUser): Promise<User> {
+  async create(user: NewUser, verification?: InitialVerification): Promise<User> {
     try {
-      const row = await this.#db
-        .insertInto('users')
-        .values({
-          email: user.email,
-          email_normalized: normalizeEmail(user.email),
-          password_hash: user.passwordHash,
-          role: user.role,
-          created_at: toDbTime(user.createdAt),
-          disabled_at: null,
-        })
-        .returning(USER_COLUMNS)
-        .executeTakeFirstOrThrow();
-      return toUser(row);
+      if (!verification) return await insertUser(this.#db, user);
+      return await inWriteTransaction(this.#db, async (trx) => {
+        const created = await insertUser(trx, user);
+        await trx
+          .insertInto('email_tokens')
+          .values({
+            token_hash: verification.tokenHash,
+            user_id: created.id,
+            purpose: 'verify_email',
+            email: created.email,
+            created_at: toDbTime(user.createdAt),
+            expires_at: toDbTime(verification.expiresAt),
+            used_at: null,
+          })
+          .execute();
+        await queueMail(trx, verification.mail, user.createdAt);
+        return created;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new GatehouseError('email_taken', 'Email already registered', { cause: error });

@@ -2,7 +2,14 @@ import type { Selectable } from 'kysely';
 import { ROLES, type Role, type User } from '../../domain/accounts/user.ts';
 import { toDate, type UsersTable } from './database.ts';
 
-export const USER_COLUMNS = ['id', 'email', 'role', 'created_at', 'disabled_at'] as const;
+export const USER_COLUMNS = [
+  'id',
+  'email',
+  'role',
+  'created_at',
+  'disabled_at',
+  'email_verified',
+] as const;
 
 type UserRow = Pick<Selectable<UsersTable>, (typeof USER_COLUMNS)[number]>;
 
@@ -17,6 +24,8 @@ export function toUser(row: UserRow): User {
     email: row.email,
     role: toRole(row.role),
     disabled: row.disabled_at !== null,
+    // SQLite answers 0/1, Postgres a boolean.
+    emailVerified: Boolean(row.email_verified),
     createdAt: toDate(row.created_at),
   };
 }

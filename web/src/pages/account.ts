@@ -2,6 +2,8 @@ import {
   ApiError,
   changePassword,
   endSession,
+  requestEmailChange,
+  requestVerification,
   sessions,
   signOut,
   type SessionItem,
@@ -52,6 +54,91 @@ function passwordForm(): HTMLElement {
     h('h2', { id: 'password-title' }, 'Change password'),
     current.wrapper,
     next.wrapper,
+    submit,
+  );
+}
+
+/** API.md 8: an unverified address, with a way to get a new link. */
+function unverifiedBanner(user: User): HTMLElement | null {
+  if (user.email_verified) return null;
+  const resend = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      async onClick() {
+        resend.setAttribute('disabled', '');
+        try {
+          await requestVerification();
+          say(`We sent a new confirmation link to ${user.email}.`, 'success');
+        } catch (error) {
+          say((error as Error).message, 'error');
+        } finally {
+          resend.removeAttribute('disabled');
+        }
+      },
+    },
+    'Resend confirmation link',
+  );
+  return h(
+    'section',
+    {
+      class: 'card banner',
+      role: 'region',
+      'aria-labelledby': 'unverified-title',
+      'data-testid': 'unverified-banner',
+    },
+    h('h2', { id: 'unverified-title' }, 'Please confirm your email address'),
+    h('p', {}, `Follow the link we sent to ${user.email}.`),
+    resend,
+  );
+}
+
+/** API.md 8: a confirmation link goes to the new address; the address changes when it is used. */
+function emailForm(): HTMLElement {
+  const next = field('New email', {
+    name: 'new_email',
+    type: 'email',
+    autocomplete: 'email',
+    required: true,
+  });
+  // Not "Current password": that label belongs to the password form on the same page.
+  const current = field('Your password', {
+    name: 'current_password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  const submit = h('button', { type: 'submit' }, 'Change email');
+  return h(
+    'form',
+    {
+      'aria-labelledby': 'email-title',
+      async onSubmit(event: Event) {
+        event.preventDefault();
+        next.setError(null);
+        current.setError(null);
+        submit.setAttribute('disabled', '');
+        try {
+          await requestEmailChange(next.input.value, current.input.value);
+          say(`Check ${next.input.value} for a link to confirm the change.`, 'success');
+          next.input.value = '';
+          current.input.value = '';
+        } catch (error) {
+          const apiError = error instanceof ApiError ? error : undefined;
+          if (apiError?.fields.new_email) next.setError(apiError.fields.new_email);
+          if (apiError?.status === 400) {
+            (apiError.message === 'Incorrect password' ? current : next).setError(apiError.message);
+          }
+          say((error as Error).message, 'error');
+        } finally {
+          submit.removeAttribute('disabled');
+        }
+      },
+    },
+    h('h2', { id: 'email-title' }, 'Change email'),
+    next.wrapper,
+    current.wrapper,
     submit,
   );
 }
@@ -118,6 +205,7 @@ export async function accountPage(user: User): Promise<HTMLElement> {
   return h(
     'div',
     { class: 'stack' },
+    unverifiedBanner(user),
     h(
       'section',
       { class: 'card' },
@@ -127,6 +215,8 @@ export async function accountPage(user: User): Promise<HTMLElement> {
         { class: 'facts' },
         h('dt', {}, 'Email'),
         h('dd', { 'data-testid': 'account-email' }, user.email),
+        h('dt', {}, 'Email confirmed'),
+        h('dd', { 'data-testid': 'account-verified' }, user.email_verified ? 'Yes' : 'No'),
         h('dt', {}, 'Role'),
         h('dd', { 'data-testid': 'account-role' }, user.role),
         h('dt', {}, 'Created'),
@@ -134,6 +224,7 @@ export async function accountPage(user: User): Promise<HTMLElement> {
       ),
     ),
     h('section', { class: 'card' }, passwordForm()),
+    h('section', { class: 'card' }, emailForm()),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'sessions-title' },

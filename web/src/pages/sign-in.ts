@@ -49,6 +49,7 @@ export function signInPage(): HTMLElement {
     { class: 'card narrow' },
     h('h1', { id: 'signin-title' }, 'Sign in'),
     form,
+    h('p', {}, h('a', { href: '#/forgot-password' }, 'Forgot password?')),
     h('p', {}, 'No account yet? ', h('a', { href: '#/signup' }, 'Create one')),
   );
 }

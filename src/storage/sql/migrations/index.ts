@@ -9,6 +9,7 @@ import * as auditChain from './0007-audit-chain.ts';
 import * as signingKeys from './0008-signing-keys.ts';
 import * as apiClients from './0009-api-clients.ts';
 import * as mailOutbox from './0010-mail-outbox.ts';
+import * as emailTokens from './0011-email-tokens.ts';
 
 /** Forward-only migrations, in order. Add a module `NNNN-what.ts` and list it here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-signing-keys': signingKeys,
   '0009-api-clients': apiClients,
   '0010-mail-outbox': mailOutbox,
+  '0011-email-tokens': emailTokens,
 };
 
 export const migrationProvider: MigrationProvider = {

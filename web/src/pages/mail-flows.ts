@@ -1,0 +1,135 @@
+import { ApiError, confirmEmailToken, confirmPasswordReset, requestPasswordReset } from '../api.ts';
+import { field, h, say } from '../dom.ts';
+import { currentParams, navigate } from '../router.ts';
+
+/**
+ * The token of a link from a message, taken out of the address bar at once (history, screen
+ * sharing, a bookmark). It arrives in the fragment, which no server or Referer ever sees.
+ */
+function takeToken(page: string): string {
+  const token = currentParams().token ?? '';
+  if (token) history.replaceState(null, '', page);
+  return token;
+}
+
+/** "Forgot password?": asks for a reset link; the answer is the same for any address. */
+export function forgotPasswordPage(): HTMLElement {
+  const email = field('Email', {
+    name: 'email',
+    type: 'email',
+    autocomplete: 'email',
+    required: true,
+  });
+  const submit = h('button', { type: 'submit' }, 'Send reset link');
+  const form = h(
+    'form',
+    {
+      'aria-labelledby': 'forgot-title',
+      async onSubmit(event: Event) {
+        event.preventDefault();
+        email.setError(null);
+        submit.setAttribute('disabled', '');
+        try {
+          const { detail } = await requestPasswordReset(email.input.value);
+          say(`${detail}. Check your inbox.`, 'success');
+        } catch (error) {
+          email.setError((error as Error).message);
+          say((error as Error).message, 'error');
+        } finally {
+          submit.removeAttribute('disabled');
+        }
+      },
+    },
+    email.wrapper,
+    submit,
+  );
+  return h(
+    'section',
+    { class: 'card narrow' },
+    h('h1', { id: 'forgot-title' }, 'Forgot your password?'),
+    h(
+      'p',
+      {},
+      'Enter the address you registered with and we will send you a link to set a new password.',
+    ),
+    form,
+    h('p', {}, h('a', { href: '#/signin' }, 'Back to sign in')),
+  );
+}
+
+/** The page a reset link opens: a new password, then sign in again (every session ended). */
+export function resetPasswordPage(): HTMLElement {
+  const token = takeToken('#/reset-password');
+  const password = field(
+    'New password',
+    { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true },
+    'At least 8 characters. Long passphrases are welcome; common passwords are refused.',
+  );
+  const submit = h('button', { type: 'submit' }, 'Set new password');
+  const form = h(
+    'form',
+    {
+      'aria-labelledby': 'reset-title',
+      async onSubmit(event: Event) {
+        event.preventDefault();
+        password.setError(null);
+        submit.setAttribute('disabled', '');
+        try {
+          await confirmPasswordReset(token, password.input.value);
+          say(
+            'Password changed. Every session was signed out; sign in with the new password.',
+            'success',
+          );
+          navigate('#/signin');
+        } catch (error) {
+          const apiError = error instanceof ApiError ? error : undefined;
+          if (apiError?.fields.new_password) password.setError(apiError.fields.new_password);
+          const message =
+            apiError?.status === 400
+              ? 'This link is invalid or has expired. Ask for a new one.'
+              : (error as Error).message;
+          say(message, 'error');
+        } finally {
+          submit.removeAttribute('disabled');
+        }
+      },
+    },
+    password.wrapper,
+    submit,
+  );
+  return h(
+    'section',
+    { class: 'card narrow' },
+    h('h1', { id: 'reset-title' }, 'Set a new password'),
+    token ? form : h('p', {}, 'This page needs the link from the reset message.'),
+    h('p', {}, h('a', { href: '#/forgot-password' }, 'Ask for a new link')),
+  );
+}
+
+/** The page a verification or email-change link opens; confirms on load. */
+export async function verifyEmailPage(): Promise<HTMLElement> {
+  const token = takeToken('#/verify-email');
+  const result = h('p', { 'data-testid': 'verify-result' });
+  try {
+    if (!token) throw new ApiError(400, 'This page needs the link from the message.');
+    await confirmEmailToken(token);
+    result.textContent = 'Your email address is confirmed.';
+    say('Email address confirmed.', 'success');
+  } catch (error) {
+    const message =
+      error instanceof ApiError &&
+      error.status === 400 &&
+      error.message !== 'Email already registered'
+        ? 'This link is invalid or has expired.'
+        : (error as Error).message;
+    result.textContent = message;
+    say(message, 'error');
+  }
+  return h(
+    'section',
+    { class: 'card narrow' },
+    h('h1', {}, 'Confirm your email address'),
+    result,
+    h('p', {}, h('a', { href: '#/account' }, 'Go to your account')),
+  );
+}
