@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ManualClock } from '../../src/domain/clock.ts';
+import type { MailSenderLog } from '../../src/mail/mail-sender.ts';
+import { requestToken } from '../support/admins.ts';
+import { sharedStoreUrl } from '../support/raw-sql.ts';
+import { TestSmtpServer } from '../support/smtp-server.ts';
+import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
+import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
+
+// Issue 14: "stop the SMTP server, request a reset (202), start it again: the message arrives;
+// with two Gatehouse instances [on one store] it arrives exactly once." Both instances run
+// their sender the whole time, as `gatehouse serve` does.
+
+const PUBLIC_URL = 'https://id.example.com';
+const RESET_SUBJECT = 'Reset your password';
+const quiet: MailSenderLog = { info: () => {}, warn: () => {}, error: () => {} };
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+for (const backend of STORAGE_BACKENDS) {
+  describe(
+    `a password reset across an SMTP outage, two instances on one ${backend.name} store`,
+    {
+      skip: backend.skip,
+    },
+    () => {
+      let smtp: TestSmtpServer;
+      const instances: TestApp[] = [];
+      const clock = new ManualClock(new Date('2030-01-01T00:00:00Z'));
+      before(async () => {
+        smtp = await TestSmtpServer.start();
+        const url = await sharedStoreUrl(backend);
+        for (let i = 0; i < 2; i++) {
+          instances.push(
+            await createTestApp({
+              clock,
+              env: {
+                GATEHOUSE_DATABASE_URL: url,
+                GATEHOUSE_SMTP_URL: smtp.url,
+                GATEHOUSE_PUBLIC_URL: PUBLIC_URL,
+              },
+              mailSender: { pollIntervalMs: 10, batchSize: 5 },
+            }),
+          );
+        }
+        for (const instance of instances) instance.services.mailSender!.start(quiet);
+      });
+      after(async () => {
+        for (const instance of instances) await instance.close();
+        await smtp?.stop();
+      });
+
+      it('answers 202 while SMTP is down, then delivers the link exactly once, and the link works', async () => {
+        const [a, b] = instances as [TestApp, TestApp];
+        const email = uniqueEmail('outage');
+        await a.services.registerUser({ email, password: STRONG_PASSWORD });
+        await smtp.stop();
+
+        const requested = await a.app.inject({
+          method: 'POST',
+          url: '/password-reset',
+          payload: { email },
+        });
+        assert.equal(requested.statusCode, 202, requested.body);
+        const resetMail = async () =>
+          (await a.services.listMail({ to: email, limit: 10 })).find(
+            (m) => m.kind === 'password_reset',
+          );
+        // Both senders are running; the message is tried and put back while the server is down.
+        await until(
+          async () => ((await resetMail())?.attempts ?? 0) >= 1,
+          'the reset mail was tried',
+        );
+        assert.ok(
+          ['queued', 'sending'].includes((await resetMail())?.status ?? ''),
+          'still waiting',
+        );
+        assert.equal(smtp.received.length, 0);
+
+        await smtp.start();
+        clock.advance(120); // past the first backoff (5 s doubling), well inside the 30 min the link lives
+        await until(
+          async () => smtp.received.some((m) => m.header('subject') === RESET_SUBJECT),
+          'the reset mail arrives',
+        );
+        await until(
+          async () => (await resetMail())?.status === 'sent',
+          'the reset mail is marked sent',
+        );
+        // Stopping waits for any attempt in hand, so a duplicate in flight would have arrived.
+        for (const instance of instances) await instance.services.mailSender!.stop();
+
+        const resets = smtp.received.filter(
+          (m) => m.envelope.to.includes(email) && m.header('subject') === RESET_SUBJECT,
+        );
+        assert.equal(resets.length, 1, 'exactly one reset message');
+
+        const link = /(https:\/\/\S+\?token=[A-Za-z0-9_-]+)/.exec(resets[0]!.text ?? '')?.[1];
+        assert.ok(link, 'a link in the message');
+        const token = new URL(link.replace('#/', '')).searchParams.get('token')!;
+        const newPassword = 'after the outage passphrase';
+        const confirmed = await b.app.inject({
+          method: 'POST',
+          url: '/password-reset/confirm',
+          payload: { token, new_password: newPassword },
+        });
+        assert.equal(confirmed.statusCode, 204, confirmed.body);
+        assert.equal(
+          (await requestToken(a.app, { username: email, password: newPassword })).statusCode,
+          200,
+        );
+      });
+    },
+  );
+}
