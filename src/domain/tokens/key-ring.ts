@@ -31,15 +31,25 @@ export interface KeyRingDeps {
 /** A token naming a kid this process does not know re-reads the store at most this often. */
 export const UNKNOWN_KID_RELOAD_SECONDS = 5;
 /**
- * Signing re-reads the keys when they are older than this, so every instance signs with a key
- * rotated elsewhere within this time, and never signs with a retired key for longer.
+ * A signature follows the check that found its key active (KeyRing.signer) by at most this
+ * long, so a key signs for at most this long after its retirement, and a retired key stays
+ * published this much longer than a token can live. It covers the moments between the check's
+ * read and the signature (milliseconds), the time between a rotation taking its timestamp and
+ * committing, and the fallback when a check fails (the cached key signs only if a check
+ * confirmed it within this time).
  */
-export const SIGNER_REFRESH_SECONDS = 60;
+export const SIGNING_CHECK_MARGIN_SECONDS = 5;
 // Our kids are RFC 7638 thumbprints (43 base64url characters). Anything else is never one of
 // ours, so it causes no store read at all (a flood of junk kids costs nothing).
 const PLAUSIBLE_KID = /^[A-Za-z0-9_-]{43}$/;
 // Keys past their JWKS window stay listed (as expired) this long before housekeeping deletes them.
 const KEEP_EXPIRED_SECONDS = 86_400;
+
+/** What a check of the active kid found, and when its read started. */
+interface KidCheck {
+  readonly kid: string | undefined;
+  readonly startedAtMs: number;
+}
 
 interface LoadedKey {
   readonly stored: StoredSigningKey;
@@ -73,9 +83,11 @@ export interface SigningKeyInfo {
 /**
  * The asymmetric signing keys of API.md 7, read from the store that every instance shares.
  * Keys are imported once (a KeyObject to sign, a CryptoKey for jose to verify), never per
- * request. The store is re-read (a) when a token names a kid not loaded yet, at most once per
- * UNKNOWN_KID_RELOAD_SECONDS, (b) before signing when the set is older than
- * SIGNER_REFRESH_SECONDS; concurrent callers share one read in flight.
+ * request. Before each signature one indexed single-row read asks the store which kid is
+ * active (shared by concurrent signers), so a rotation made anywhere signs the very next token
+ * (API.md 7: "active at once on every instance"); the key set is re-read only when that kid
+ * differs. It is also re-read when a token names a kid not loaded yet, at most once per
+ * UNKNOWN_KID_RELOAD_SECONDS; concurrent callers share one read in flight.
  */
 export class KeyRing implements TokenKeys {
   readonly #deps: KeyRingDeps;
@@ -85,6 +97,10 @@ export class KeyRing implements TokenKeys {
   #loadedAtMs = -Infinity;
   #loading: Promise<void> | undefined;
   #storeReads = 0;
+  /** When a read that started then found #active to be the store's active key. */
+  #confirmedAtMs = -Infinity;
+  #checkInFlight: Promise<KidCheck> | undefined;
+  #nextCheck: Promise<KidCheck> | undefined;
 
   private constructor(deps: KeyRingDeps, settings: KeyRingSettings) {
     this.#deps = deps;
@@ -112,20 +128,48 @@ export class KeyRing implements TokenKeys {
   }
 
   /**
-   * How long a retired key stays published: a token it signed lives at most the access token
-   * TTL plus the clock tolerance, and an instance may sign with it for up to
-   * SIGNER_REFRESH_SECONDS after its retirement before it re-reads the keys.
+   * How long a retired key stays published: exactly as long as a token it signed can live,
+   * i.e. the access token TTL plus the clock tolerance, after the last moment it may sign
+   * (at most SIGNING_CHECK_MARGIN_SECONDS after its retirement, see signer()).
    */
   get publishedAfterRetirementSeconds(): number {
     return (
       this.#settings.accessTokenTtlSeconds +
       this.#settings.clockToleranceSeconds +
-      SIGNER_REFRESH_SECONDS
+      SIGNING_CHECK_MARGIN_SECONDS
     );
   }
 
+  /**
+   * The active key, checked against the store first: one single-row read of the active kid
+   * (SigningKeyRepository.activeKid), and a re-read of the key set only when it differs (a
+   * rotation elsewhere: another instance, or `gatehouse keys rotate` in another process).
+   */
   async signer(): Promise<TokenSigner> {
-    await this.#reloadIfOlderThan(SIGNER_REFRESH_SECONDS);
+    let check: KidCheck;
+    try {
+      check = await this.#checkActiveKid();
+    } catch (error) {
+      // The check failed (store_unavailable). Availability first: the grant has just written
+      // to the store, so this is a blip, and failing it would turn the blip into a 503 for a
+      // login that can safely succeed. Safe only while the cached key was confirmed active
+      // within SIGNING_CHECK_MARGIN_SECONDS: even if it was retired since, the JWKS keeps it
+      // until every token it signs now has expired (publishedAfterRetirementSeconds), so the
+      // token verifies everywhere for its whole life (RFC 8725 3.1: the kid still names one of
+      // our published keys). Past that, a token might outlive its key's publication: the
+      // grant fails like any other store failure (503 + Retry-After).
+      const sinceConfirmed = this.#deps.clock.now().getTime() - this.#confirmedAtMs;
+      if (sinceConfirmed <= SIGNING_CHECK_MARGIN_SECONDS * 1000) return this.#active!.signer;
+      throw error;
+    }
+    if (check.kid === this.#active!.kid) {
+      this.#confirmedAtMs = Math.max(this.#confirmedAtMs, check.startedAtMs);
+      return this.#active!.signer;
+    }
+    // Another key is active now: never sign with this one, known to be retired. Read the set
+    // afresh (a read in flight may predate the rotation); if that read fails, so does the grant.
+    await this.#loading?.catch(() => {});
+    if (this.#active!.kid !== check.kid) await this.#reloadIfOlderThan(0);
     return this.#active!.signer;
   }
 
@@ -195,11 +239,14 @@ export class KeyRing implements TokenKeys {
   }
 
   async #rotateFrom(expectedKid: string): Promise<boolean> {
-    const candidate = await newSigningKey(
+    const generated = await newSigningKey(
       this.#settings.alg,
       this.#deps.clock.now(),
       this.#deps.encryption,
     );
+    // Stamped after generating (an RSA key may take a second): the old key's retirement time,
+    // from which its JWKS window counts, then precedes the commit only by the write itself.
+    const candidate = { ...generated, activatedAt: this.#deps.clock.now() };
     const rotated = await this.#deps.repository.rotate(expectedKid, candidate);
     // A read already in flight may predate the rotation: let it end, then read afresh.
     await this.#loading?.catch(() => {});
@@ -211,6 +258,40 @@ export class KeyRing implements TokenKeys {
     if (stored.retiredAt === null) return 'active';
     const end = stored.retiredAt.getTime() + this.publishedAfterRetirementSeconds * 1000;
     return nowMs < end ? 'retired' : 'expired';
+  }
+
+  /**
+   * The store's active kid, from a read that starts no earlier than this call, shared by the
+   * callers that arrive together. A read already in flight may have been answered before a
+   * rotation that committed just before this call, so a caller arriving during one waits for
+   * it and shares the next: at most one read in flight and one queued, whatever the load.
+   */
+  #checkActiveKid(): Promise<KidCheck> {
+    if (this.#nextCheck) return this.#nextCheck;
+    if (!this.#checkInFlight) return this.#startCheck();
+    const next = this.#checkInFlight
+      .then(
+        () => {},
+        () => {},
+      )
+      .then(() => {
+        this.#nextCheck = undefined;
+        return this.#startCheck();
+      });
+    this.#nextCheck = next;
+    return next;
+  }
+
+  #startCheck(): Promise<KidCheck> {
+    const startedAtMs = this.#deps.clock.now().getTime();
+    const read = this.#deps.repository
+      .activeKid(this.#settings.alg)
+      .then((kid) => ({ kid, startedAtMs }))
+      .finally(() => {
+        if (this.#checkInFlight === read) this.#checkInFlight = undefined;
+      });
+    this.#checkInFlight = read;
+    return read;
   }
 
   /** Re-reads the store unless it was read (or tried) within `seconds`; shares a read in flight. */
@@ -265,5 +346,7 @@ export class KeyRing implements TokenKeys {
       };
     }
     this.#keys = keys;
+    // The read started at `now` and found `active` active.
+    this.#confirmedAtMs = Math.max(this.#confirmedAtMs, now.getTime());
   }
 }
