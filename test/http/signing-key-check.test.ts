@@ -108,6 +108,10 @@ for (const backend of STORAGE_BACKENDS) {
 
       down.keySet = true;
       assertStoreUnavailable(await login());
+      // Nor when the check then fails too, however recently the old key was confirmed.
+      down.activeKid = true;
+      assertStoreUnavailable(await login());
+      down.activeKid = false;
       down.keySet = false;
       const fresh = await login();
       assert.equal(fresh.statusCode, 200, fresh.body);

@@ -11,6 +11,7 @@ import {
 } from './key-material.ts';
 import type { AsymmetricAlgorithm } from './signing-algorithm.ts';
 import type { SigningKeyRepository, StoredSigningKey } from './signing-key-repository.ts';
+import { FreshRead } from './fresh-read.ts';
 import { encodeHeader, type TokenKeys, type TokenSigner } from './token-keys.ts';
 
 export interface KeyRingSettings {
@@ -44,12 +45,6 @@ export const SIGNING_CHECK_MARGIN_SECONDS = 5;
 const PLAUSIBLE_KID = /^[A-Za-z0-9_-]{43}$/;
 // Keys past their JWKS window stay listed (as expired) this long before housekeeping deletes them.
 const KEEP_EXPIRED_SECONDS = 86_400;
-
-/** What a check of the active kid found, and when its read started. */
-interface KidCheck {
-  readonly kid: string | undefined;
-  readonly startedAtMs: number;
-}
 
 interface LoadedKey {
   readonly stored: StoredSigningKey;
@@ -99,12 +94,18 @@ export class KeyRing implements TokenKeys {
   #storeReads = 0;
   /** When a read that started then found #active to be the store's active key. */
   #confirmedAtMs = -Infinity;
-  #checkInFlight: Promise<KidCheck> | undefined;
-  #nextCheck: Promise<KidCheck> | undefined;
+  /** The last kid a check found no longer active: the fallback never signs with it. */
+  #supersededKid: string | undefined;
+  /** The store's active kid, from a read no older than the signer asking (fresh-read.ts). */
+  readonly #activeKid: FreshRead<string | undefined>;
 
   private constructor(deps: KeyRingDeps, settings: KeyRingSettings) {
     this.#deps = deps;
     this.#settings = settings;
+    this.#activeKid = new FreshRead(
+      () => deps.repository.activeKid(settings.alg),
+      () => deps.clock.now().getTime(),
+    );
   }
 
   /**
@@ -146,9 +147,9 @@ export class KeyRing implements TokenKeys {
    * rotation elsewhere: another instance, or `gatehouse keys rotate` in another process).
    */
   async signer(): Promise<TokenSigner> {
-    let check: KidCheck;
+    let check: { value: string | undefined; startedAtMs: number };
     try {
-      check = await this.#checkActiveKid();
+      check = await this.#activeKid.get();
     } catch (error) {
       // The check failed (store_unavailable). Availability first: the grant has just written
       // to the store, so this is a blip, and failing it would turn the blip into a 503 for a
@@ -159,17 +160,21 @@ export class KeyRing implements TokenKeys {
       // our published keys). Past that, a token might outlive its key's publication: the
       // grant fails like any other store failure (503 + Retry-After).
       const sinceConfirmed = this.#deps.clock.now().getTime() - this.#confirmedAtMs;
-      if (sinceConfirmed <= SIGNING_CHECK_MARGIN_SECONDS * 1000) return this.#active!.signer;
+      const fresh = sinceConfirmed <= SIGNING_CHECK_MARGIN_SECONDS * 1000;
+      if (fresh && this.#active!.kid !== this.#supersededKid) return this.#active!.signer;
       throw error;
     }
-    if (check.kid === this.#active!.kid) {
+    if (check.value === this.#active!.kid) {
       this.#confirmedAtMs = Math.max(this.#confirmedAtMs, check.startedAtMs);
+      // (A check answered before this instance's own rotation may have marked it wrongly.)
+      if (this.#supersededKid === check.value) this.#supersededKid = undefined;
       return this.#active!.signer;
     }
     // Another key is active now: never sign with this one, known to be retired. Read the set
     // afresh (a read in flight may predate the rotation); if that read fails, so does the grant.
+    this.#supersededKid = this.#active!.kid;
     await this.#loading?.catch(() => {});
-    if (this.#active!.kid !== check.kid) await this.#reloadIfOlderThan(0);
+    if (this.#active!.kid !== check.value) await this.#reloadIfOlderThan(0);
     return this.#active!.signer;
   }
 
@@ -258,40 +263,6 @@ export class KeyRing implements TokenKeys {
     if (stored.retiredAt === null) return 'active';
     const end = stored.retiredAt.getTime() + this.publishedAfterRetirementSeconds * 1000;
     return nowMs < end ? 'retired' : 'expired';
-  }
-
-  /**
-   * The store's active kid, from a read that starts no earlier than this call, shared by the
-   * callers that arrive together. A read already in flight may have been answered before a
-   * rotation that committed just before this call, so a caller arriving during one waits for
-   * it and shares the next: at most one read in flight and one queued, whatever the load.
-   */
-  #checkActiveKid(): Promise<KidCheck> {
-    if (this.#nextCheck) return this.#nextCheck;
-    if (!this.#checkInFlight) return this.#startCheck();
-    const next = this.#checkInFlight
-      .then(
-        () => {},
-        () => {},
-      )
-      .then(() => {
-        this.#nextCheck = undefined;
-        return this.#startCheck();
-      });
-    this.#nextCheck = next;
-    return next;
-  }
-
-  #startCheck(): Promise<KidCheck> {
-    const startedAtMs = this.#deps.clock.now().getTime();
-    const read = this.#deps.repository
-      .activeKid(this.#settings.alg)
-      .then((kid) => ({ kid, startedAtMs }))
-      .finally(() => {
-        if (this.#checkInFlight === read) this.#checkInFlight = undefined;
-      });
-    this.#checkInFlight = read;
-    return read;
   }
 
   /** Re-reads the store unless it was read (or tried) within `seconds`; shares a read in flight. */
