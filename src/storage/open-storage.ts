@@ -221,7 +221,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     mailTokens: new SqlMailTokenRepository(db),
     sessions: new SqlSessionRepository(db, run),
     settings: new SqlSettingsRepository(db),
-    signingKeys: new SqlSigningKeyRepository(db),
+    signingKeys: new SqlSigningKeyRepository(db, run),
     audit: new SqlAuditRepository(db, run),
     loginThrottles: new SqlLoginThrottleRepository(db, run),
     apiClients: new SqlApiClientRepository(db),

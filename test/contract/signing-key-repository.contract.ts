@@ -79,4 +79,22 @@ export function signingKeyRepositoryContract(open: () => Promise<Storage>): void
     );
     assert.equal(all.length, 2);
   });
+
+  it('names the active kid of an algorithm, follows a rotation at once, and none for an algorithm without keys', async () => {
+    const [current] = await active('EdDSA');
+    assert.ok(current);
+    assert.equal(await storage.signingKeys.activeKid('EdDSA'), current.kid);
+    const [es] = await active('ES256');
+    assert.ok(es);
+    assert.equal(await storage.signingKeys.activeKid('ES256'), es.kid);
+    assert.equal(await storage.signingKeys.activeKid('RS256'), undefined);
+    const next = await newSigningKey('EdDSA', at(120), undefined);
+    assert.equal(await storage.signingKeys.rotate(current.kid, next), true);
+    assert.equal(await storage.signingKeys.activeKid('EdDSA'), next.kid, 'the rotated-to key');
+    // Eight at once, as concurrent signers on one instance would ask.
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => storage.signingKeys.activeKid('EdDSA')),
+    );
+    assert.deepEqual(new Set(answers), new Set([next.kid]));
+  });
 }

@@ -13,8 +13,9 @@ import { testConfig } from '../support/test-config.ts';
 
 const TTL = 600;
 const TOLERANCE = 5;
-// key-ring.ts: a retired key stays published for TTL + tolerance + the signer refresh (60 s).
-const PUBLISHED_AFTER_RETIREMENT = TTL + TOLERANCE + 60;
+// key-ring.ts: a retired key stays published exactly as long as a token it signed can live:
+// TTL + tolerance after the last moment it may sign, 5 s after its retirement.
+const PUBLISHED_AFTER_RETIREMENT = TTL + TOLERANCE + 5;
 const KEY = randomBytes(32).toString('base64');
 const OTHER_KEY = randomBytes(32).toString('base64');
 

@@ -44,6 +44,7 @@ describe('KeyRing.rotate', () => {
         await pending?.opened;
         return snapshot;
       },
+      activeKid: (alg) => inner.activeKid(alg),
       listAll: () => inner.listAll(),
       insertIfNoneActive: (candidate) => inner.insertIfNoneActive(candidate),
       rotate: async (kid: string, candidate: StoredSigningKey) => {
@@ -78,5 +79,71 @@ describe('KeyRing.rotate', () => {
     assert.equal((await ring.signer()).kid, kid, 'signs with the new key at once');
     const [active] = (await inner.listAll()).filter((k) => k.retiredAt === null);
     assert.equal(kid, active?.kid);
+  });
+});
+
+describe('KeyRing.signer', () => {
+  const opened: Storage[] = [];
+  after(() => Promise.all(opened.map((s) => s.close())));
+
+  /** A ring on a fresh store whose active-kid checks are counted and can be held back. */
+  async function ringWithCheckGate() {
+    const storage = await openStorage('sqlite::memory:');
+    opened.push(storage);
+    await storage.migrate();
+    const inner = storage.signingKeys;
+    const state = { checks: 0, hold: undefined as Promise<void> | undefined };
+    const repository: SigningKeyRepository = {
+      listUsable: (alg, after) => inner.listUsable(alg, after),
+      // Reads the store first, then waits: an answer taken before whatever happens meanwhile.
+      activeKid: async (alg) => {
+        state.checks += 1;
+        const kid = await inner.activeKid(alg);
+        await state.hold;
+        return kid;
+      },
+      listAll: () => inner.listAll(),
+      insertIfNoneActive: (candidate) => inner.insertIfNoneActive(candidate),
+      rotate: (kid, candidate) => inner.rotate(kid, candidate),
+      deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
+    };
+    const clock = new ManualClock();
+    const ring = await KeyRing.open({ repository, clock, encryption: undefined }, SETTINGS);
+    // Another instance (or the CLI) on the same store.
+    const other = await KeyRing.open({ repository: inner, clock, encryption: undefined }, SETTINGS);
+    return { ring, other, state };
+  }
+
+  it('signs with a key rotated by another instance on its very next signature', async () => {
+    const { ring, other } = await ringWithCheckGate();
+    const oldKid = (await ring.signer()).kid;
+    const readsBefore = ring.storeReads;
+    const { kid: newKid } = await other.rotate();
+    assert.notEqual(newKid, oldKid);
+    assert.equal((await ring.signer()).kid, newKid);
+    assert.equal(ring.storeReads - readsBefore, 1, 'one re-read of the key set');
+    assert.equal((await ring.signer()).kid, newKid);
+    assert.equal(ring.storeReads - readsBefore, 1, 'none while the active kid is unchanged');
+  });
+
+  it('shares one check among concurrent signers, and never hands a later caller an answer read before it came', async () => {
+    const { ring, other, state } = await ringWithCheckGate();
+    const oldKid = (await ring.signer()).kid;
+    const held = gate();
+    state.hold = held.opened;
+    const checksBefore = state.checks;
+    // The first signer's check has read the store and is still in flight...
+    const early = ring.signer();
+    await new Promise((resolve) => setImmediate(resolve));
+    // ...when a rotation commits, and then 20 more signers arrive.
+    const { kid: newKid } = await other.rotate();
+    const late = Array.from({ length: 20 }, () => ring.signer());
+    state.hold = undefined;
+    held.open();
+
+    assert.equal((await early).kid, oldKid, 'its check started before the rotation');
+    const lateKids = new Set((await Promise.all(late)).map((signer) => signer.kid));
+    assert.deepEqual(lateKids, new Set([newKid]), 'every later signer signs with the new key');
+    assert.equal(state.checks - checksBefore, 2, 'the one in flight, and one shared by the 20');
   });
 });

@@ -11,6 +11,7 @@ import {
 } from './key-material.ts';
 import type { AsymmetricAlgorithm } from './signing-algorithm.ts';
 import type { SigningKeyRepository, StoredSigningKey } from './signing-key-repository.ts';
+import { FreshRead } from './fresh-read.ts';
 import { encodeHeader, type TokenKeys, type TokenSigner } from './token-keys.ts';
 
 export interface KeyRingSettings {
@@ -31,10 +32,14 @@ export interface KeyRingDeps {
 /** A token naming a kid this process does not know re-reads the store at most this often. */
 export const UNKNOWN_KID_RELOAD_SECONDS = 5;
 /**
- * Signing re-reads the keys when they are older than this, so every instance signs with a key
- * rotated elsewhere within this time, and never signs with a retired key for longer.
+ * A signature follows the check that found its key active (KeyRing.signer) by at most this
+ * long, so a key signs for at most this long after its retirement, and a retired key stays
+ * published this much longer than a token can live. It covers the moments between the check's
+ * read and the signature (milliseconds), the time between a rotation taking its timestamp and
+ * committing, and the fallback when a check fails (the cached key signs only if a check
+ * confirmed it within this time).
  */
-export const SIGNER_REFRESH_SECONDS = 60;
+export const SIGNING_CHECK_MARGIN_SECONDS = 5;
 // Our kids are RFC 7638 thumbprints (43 base64url characters). Anything else is never one of
 // ours, so it causes no store read at all (a flood of junk kids costs nothing).
 const PLAUSIBLE_KID = /^[A-Za-z0-9_-]{43}$/;
@@ -73,9 +78,11 @@ export interface SigningKeyInfo {
 /**
  * The asymmetric signing keys of API.md 7, read from the store that every instance shares.
  * Keys are imported once (a KeyObject to sign, a CryptoKey for jose to verify), never per
- * request. The store is re-read (a) when a token names a kid not loaded yet, at most once per
- * UNKNOWN_KID_RELOAD_SECONDS, (b) before signing when the set is older than
- * SIGNER_REFRESH_SECONDS; concurrent callers share one read in flight.
+ * request. Before each signature one indexed single-row read asks the store which kid is
+ * active (shared by concurrent signers), so a rotation made anywhere signs the very next token
+ * (API.md 7: "active at once on every instance"); the key set is re-read only when that kid
+ * differs. It is also re-read when a token names a kid not loaded yet, at most once per
+ * UNKNOWN_KID_RELOAD_SECONDS; concurrent callers share one read in flight.
  */
 export class KeyRing implements TokenKeys {
   readonly #deps: KeyRingDeps;
@@ -85,10 +92,20 @@ export class KeyRing implements TokenKeys {
   #loadedAtMs = -Infinity;
   #loading: Promise<void> | undefined;
   #storeReads = 0;
+  /** When a read that started then found #active to be the store's active key. */
+  #confirmedAtMs = -Infinity;
+  /** The last kid a check found no longer active: the fallback never signs with it. */
+  #supersededKid: string | undefined;
+  /** The store's active kid, from a read no older than the signer asking (fresh-read.ts). */
+  readonly #activeKid: FreshRead<string | undefined>;
 
   private constructor(deps: KeyRingDeps, settings: KeyRingSettings) {
     this.#deps = deps;
     this.#settings = settings;
+    this.#activeKid = new FreshRead(
+      () => deps.repository.activeKid(settings.alg),
+      () => deps.clock.now().getTime(),
+    );
   }
 
   /**
@@ -112,20 +129,52 @@ export class KeyRing implements TokenKeys {
   }
 
   /**
-   * How long a retired key stays published: a token it signed lives at most the access token
-   * TTL plus the clock tolerance, and an instance may sign with it for up to
-   * SIGNER_REFRESH_SECONDS after its retirement before it re-reads the keys.
+   * How long a retired key stays published: exactly as long as a token it signed can live,
+   * i.e. the access token TTL plus the clock tolerance, after the last moment it may sign
+   * (at most SIGNING_CHECK_MARGIN_SECONDS after its retirement, see signer()).
    */
   get publishedAfterRetirementSeconds(): number {
     return (
       this.#settings.accessTokenTtlSeconds +
       this.#settings.clockToleranceSeconds +
-      SIGNER_REFRESH_SECONDS
+      SIGNING_CHECK_MARGIN_SECONDS
     );
   }
 
+  /**
+   * The active key, checked against the store first: one single-row read of the active kid
+   * (SigningKeyRepository.activeKid), and a re-read of the key set only when it differs (a
+   * rotation elsewhere: another instance, or `gatehouse keys rotate` in another process).
+   */
   async signer(): Promise<TokenSigner> {
-    await this.#reloadIfOlderThan(SIGNER_REFRESH_SECONDS);
+    let check: { value: string | undefined; startedAtMs: number };
+    try {
+      check = await this.#activeKid.get();
+    } catch (error) {
+      // The check failed (store_unavailable). Availability first: the grant has just written
+      // to the store, so this is a blip, and failing it would turn the blip into a 503 for a
+      // login that can safely succeed. Safe only while the cached key was confirmed active
+      // within SIGNING_CHECK_MARGIN_SECONDS: even if it was retired since, the JWKS keeps it
+      // until every token it signs now has expired (publishedAfterRetirementSeconds), so the
+      // token verifies everywhere for its whole life (RFC 8725 3.1: the kid still names one of
+      // our published keys). Past that, a token might outlive its key's publication: the
+      // grant fails like any other store failure (503 + Retry-After).
+      const sinceConfirmed = this.#deps.clock.now().getTime() - this.#confirmedAtMs;
+      const fresh = sinceConfirmed <= SIGNING_CHECK_MARGIN_SECONDS * 1000;
+      if (fresh && this.#active!.kid !== this.#supersededKid) return this.#active!.signer;
+      throw error;
+    }
+    if (check.value === this.#active!.kid) {
+      this.#confirmedAtMs = Math.max(this.#confirmedAtMs, check.startedAtMs);
+      // (A check answered before this instance's own rotation may have marked it wrongly.)
+      if (this.#supersededKid === check.value) this.#supersededKid = undefined;
+      return this.#active!.signer;
+    }
+    // Another key is active now: never sign with this one, known to be retired. Read the set
+    // afresh (a read in flight may predate the rotation); if that read fails, so does the grant.
+    this.#supersededKid = this.#active!.kid;
+    await this.#loading?.catch(() => {});
+    if (this.#active!.kid !== check.value) await this.#reloadIfOlderThan(0);
     return this.#active!.signer;
   }
 
@@ -195,11 +244,14 @@ export class KeyRing implements TokenKeys {
   }
 
   async #rotateFrom(expectedKid: string): Promise<boolean> {
-    const candidate = await newSigningKey(
+    const generated = await newSigningKey(
       this.#settings.alg,
       this.#deps.clock.now(),
       this.#deps.encryption,
     );
+    // Stamped after generating (an RSA key may take a second): the old key's retirement time,
+    // from which its JWKS window counts, then precedes the commit only by the write itself.
+    const candidate = { ...generated, activatedAt: this.#deps.clock.now() };
     const rotated = await this.#deps.repository.rotate(expectedKid, candidate);
     // A read already in flight may predate the rotation: let it end, then read afresh.
     await this.#loading?.catch(() => {});
@@ -265,5 +317,7 @@ export class KeyRing implements TokenKeys {
       };
     }
     this.#keys = keys;
+    // The read started at `now` and found `active` active.
+    this.#confirmedAtMs = Math.max(this.#confirmedAtMs, now.getTime());
   }
 }

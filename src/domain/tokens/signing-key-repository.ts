@@ -27,6 +27,12 @@ export interface StoredSigningKey {
 export interface SigningKeyRepository {
   /** The keys of `alg` that are active or were retired after `retiredAfter`, oldest first. */
   listUsable(alg: AsymmetricAlgorithm, retiredAfter: Date): Promise<StoredSigningKey[]>;
+  /**
+   * The kid of the active key of `alg`, or undefined when there is none: one single-row read
+   * through the partial unique index signing_keys_one_active (no key material is read). Run
+   * before every signature, so it must stay that cheap (key-ring.ts KeyRing.signer).
+   */
+  activeKid(alg: AsymmetricAlgorithm): Promise<string | undefined>;
   /** Every key of every algorithm, oldest first (for `gatehouse keys list`). */
   listAll(): Promise<StoredSigningKey[]>;
   /**

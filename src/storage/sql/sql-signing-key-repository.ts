@@ -6,6 +6,8 @@ import type {
   StoredSigningKey,
 } from '../../domain/tokens/signing-key-repository.ts';
 import { toDate, toDbTime, type Database, type SigningKeysTable } from './database.ts';
+import { prepareQuery } from './prepared-query.ts';
+import { kyselyRunner, type QueryRunner } from './run-query.ts';
 
 function toKey(row: Selectable<SigningKeysTable>): StoredSigningKey {
   return {
@@ -36,9 +38,27 @@ function toRow(key: StoredSigningKey): SigningKeysTable {
 /** SigningKeyRepository on SQLite and Postgres (migration 0008). */
 export class SqlSigningKeyRepository implements SigningKeyRepository {
   readonly #db: Kysely<Database>;
+  readonly #run: QueryRunner;
+  // Runs before every signature: compiled once, and on SQLite called as a prepared statement
+  // (run-query.ts). `alg = ? and retired_at is null` is exactly the partial unique index
+  // signing_keys_one_active, so it reads one index entry and one row.
+  readonly #activeKid;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
+    this.#run = run;
+    this.#activeKid = prepareQuery<'alg', { kid: string }>((param) =>
+      db
+        .selectFrom('signing_keys')
+        .select('kid')
+        .where('alg', '=', param<string>('alg'))
+        .where('retired_at', 'is', null),
+    );
+  }
+
+  async activeKid(alg: AsymmetricAlgorithm): Promise<string | undefined> {
+    const { rows } = await this.#run(this.#activeKid({ alg }));
+    return rows[0]?.kid;
   }
 
   async listUsable(alg: AsymmetricAlgorithm, retiredAfter: Date): Promise<StoredSigningKey[]> {
