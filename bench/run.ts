@@ -367,6 +367,10 @@ async function main(): Promise<void> {
       login: (url) => scenario.login(url),
       warmUp,
       keep,
+      hs256: { floor, gatehouse: gatehouse.server },
+      users,
+      // More than AccessTokens' 10,000 cached tokens, so every request verifies a signature.
+      tokenPoolSize: smoke ? 200 : 12_000,
       rounds,
       duration,
     });
