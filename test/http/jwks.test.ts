@@ -131,7 +131,11 @@ describe('RFC 8414 metadata', () => {
           jwks_uri: 'https://auth.example.com/.well-known/jwks.json',
           revocation_endpoint: 'https://auth.example.com/revoke',
           introspection_endpoint: 'https://auth.example.com/introspect',
-          grant_types_supported: ['password', 'refresh_token'],
+          grant_types_supported: [
+            'password',
+            'refresh_token',
+            'urn:gatehouse:params:oauth:grant-type:mfa-otp',
+          ],
           response_types_supported: [],
           scopes_supported: ['me', 'admin'],
           token_endpoint_auth_methods_supported: ['none'],

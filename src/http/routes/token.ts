@@ -8,6 +8,23 @@ import { clientInfo } from '../client-info.ts';
 import { readRefreshCookie, wantsRefreshCookie, type RefreshCookies } from '../refresh-cookie.ts';
 import { requireContentType } from '../content-type.ts';
 import { ErrorSchema } from '../schemas.ts';
+
+/** API.md 9: the second step of a password grant for a user with a second factor. */
+export const MFA_OTP_GRANT = 'urn:gatehouse:params:oauth:grant-type:mfa-otp';
+
+// API.md 9: the password was right and the user has a second factor.
+const MfaRequiredSchema = Type.Object({
+  detail: Type.Unknown(),
+  code: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String()),
+  error_description: Type.Optional(Type.String()),
+  mfa_token: Type.Optional(
+    Type.String({
+      description:
+        'With `error: mfa_required`: single use, valid 5 minutes; send it with `otp` to grant_type=urn:gatehouse:params:oauth:grant-type:mfa-otp',
+    }),
+  ),
+});
 import { missingFields } from '../validation.ts';
 
 // OAuth2PasswordRequestForm's fields (FastAPI), plus the refresh grant of RFC 6749 6.
@@ -22,6 +39,12 @@ const TokenForm = Type.Object({
     }),
   ),
   refresh_token: Type.Optional(Type.String()),
+  mfa_token: Type.Optional(
+    Type.String({ description: 'mfa-otp grant: the `mfa_token` of the 403 `mfa_required`' }),
+  ),
+  otp: Type.Optional(
+    Type.String({ description: 'mfa-otp grant: a 6-digit TOTP code or a recovery code' }),
+  ),
   client_id: Type.Optional(Type.String()),
   client_secret: Type.Optional(Type.String()),
 });
@@ -82,9 +105,9 @@ export function tokenRoutes(
         config: { oauthErrors: true },
         preValidation: requireContentType('form'),
         schema: {
-          summary: 'OAuth2 token endpoint: password and refresh_token grants',
+          summary: 'OAuth2 token endpoint: password, refresh_token and mfa-otp grants',
           description:
-            "Form fields of FastAPI's OAuth2PasswordRequestForm. `grant_type=refresh_token` with `refresh_token` rotates the refresh token.",
+            'Form fields of FastAPI\'s OAuth2PasswordRequestForm. `grant_type=refresh_token` with `refresh_token` rotates the refresh token. A user with a second factor gets 403 `{"error":"mfa_required","mfa_token"}` from the password grant; then `grant_type=urn:gatehouse:params:oauth:grant-type:mfa-otp` with `mfa_token` and `otp` (a TOTP code or a recovery code) gives the token response. `mfa_token`: single use, 5 minutes, at most 5 codes; a wrong code is 400 `invalid_grant`.',
           tags: ['auth'],
           consumes: ['application/x-www-form-urlencoded'],
           body: TokenForm,
@@ -92,6 +115,7 @@ export function tokenRoutes(
             200: TokenResponse,
             400: ErrorSchema,
             401: ErrorSchema,
+            403: MfaRequiredSchema,
             413: ErrorSchema,
             422: ErrorSchema,
             429: ErrorSchema,
@@ -115,6 +139,22 @@ export function tokenRoutes(
               username: form.username ?? '',
               password: form.password ?? '',
               scope: form.scope,
+              client: clientInfo(request),
+            }),
+          );
+        }
+        if (grantType === MFA_OTP_GRANT) {
+          const missing = (['mfa_token', 'otp'] as const).filter((f) => form[f] === undefined);
+          if (missing.length > 0) throw missingFields('body', missing);
+          // API.md 9: in cookie mode the refresh cookie is set here, after the second factor,
+          // never by the password grant's 403.
+          return tokenResponse(
+            cookies,
+            request,
+            reply,
+            await services.mfaOtpGrant({
+              mfaToken: form.mfa_token ?? '',
+              otp: form.otp ?? '',
               client: clientInfo(request),
             }),
           );

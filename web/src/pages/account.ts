@@ -11,6 +11,7 @@ import {
 } from '../api.ts';
 import { field, formatTime, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
+import { mfaSection } from './account-mfa.ts';
 
 function passwordForm(): HTMLElement {
   const current = field('Current password', {
@@ -184,7 +185,7 @@ function sessionRow(item: SessionItem): HTMLElement {
 }
 
 export async function accountPage(user: User): Promise<HTMLElement> {
-  const { items } = await sessions();
+  const [{ items }, mfa] = await Promise.all([sessions(), mfaSection()]);
   const everywhere = h(
     'button',
     {
@@ -224,6 +225,7 @@ export async function accountPage(user: User): Promise<HTMLElement> {
       ),
     ),
     h('section', { class: 'card' }, passwordForm()),
+    mfa,
     h('section', { class: 'card' }, emailForm()),
     h(
       'section',
