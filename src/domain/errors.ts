@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'mail_unavailable', // production without GATEHOUSE_SMTP_URL: mail-sending endpoints can't work
   'invalid_mail_token', // a verification, reset or email-change link that is unknown, used or expired
   'email_not_verified', // GATEHOUSE_REQUIRE_VERIFIED_EMAIL and the password grant of an unverified user
+  'invalid_passkey', // a WebAuthn registration that failed verification or reused a challenge
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

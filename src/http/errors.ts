@@ -132,6 +132,7 @@ export const ERROR_RESPONSES = {
     bodyCode: 'invalid_token',
   },
   email_not_verified: { status: 403, detail: 'Email not verified', oauthError: 'invalid_grant' },
+  invalid_passkey: { status: 400 },
 } as const satisfies Record<ErrorCode, ErrorResponse>;
 
 function sendGatehouseError(

@@ -25,6 +25,9 @@ export const AUDIT_EVENT_TYPES = [
   'email.changed',
   'password.reset_requested',
   'password.reset',
+  // API.md 9: passkeys enrolled and removed (their use is login.succeeded / login.failed).
+  'passkey.registered',
+  'passkey.deleted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

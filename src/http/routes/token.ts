@@ -22,6 +22,12 @@ const TokenForm = Type.Object({
     }),
   ),
   refresh_token: Type.Optional(Type.String()),
+  credential: Type.Optional(
+    Type.String({
+      description:
+        'grant_type=urn:gatehouse:params:oauth:grant-type:webauthn: the passkey assertion (PublicKeyCredential JSON)',
+    }),
+  ),
   client_id: Type.Optional(Type.String()),
   client_secret: Type.Optional(Type.String()),
 });
@@ -69,6 +75,9 @@ function presentedRefreshToken(
   return cookie;
 }
 
+/** API.md 9: the passwordless passkey grant (RFC 6749 4.5 extension grant). */
+export const WEBAUTHN_GRANT = 'urn:gatehouse:params:oauth:grant-type:webauthn';
+
 /** POST /token: the OAuth2 token endpoint, password and refresh_token grants (API.md 1, 2). */
 export function tokenRoutes(
   services: Services,
@@ -84,7 +93,7 @@ export function tokenRoutes(
         schema: {
           summary: 'OAuth2 token endpoint: password and refresh_token grants',
           description:
-            "Form fields of FastAPI's OAuth2PasswordRequestForm. `grant_type=refresh_token` with `refresh_token` rotates the refresh token.",
+            "Form fields of FastAPI's OAuth2PasswordRequestForm. `grant_type=refresh_token` with `refresh_token` rotates the refresh token. `grant_type=urn:gatehouse:params:oauth:grant-type:webauthn` with `credential` (a passkey assertion made with the options of POST /webauthn/authentication/options) signs in without a password; a refused assertion is 400 `invalid_grant`.",
           tags: ['auth'],
           consumes: ['application/x-www-form-urlencoded'],
           body: TokenForm,
@@ -126,6 +135,19 @@ export function tokenRoutes(
             request,
             reply,
             await services.rotateRefreshToken(refreshToken, clientInfo(request)),
+          );
+        }
+        if (grantType === WEBAUTHN_GRANT) {
+          if (form.credential === undefined) throw missingFields('body', ['credential']);
+          return tokenResponse(
+            cookies,
+            request,
+            reply,
+            await services.passkeyGrant({
+              credential: form.credential,
+              scope: form.scope,
+              client: clientInfo(request),
+            }),
           );
         }
         throw new GatehouseError(

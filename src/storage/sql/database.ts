@@ -138,6 +138,33 @@ export interface EmailTokensTable {
   used_at: DbTime | null;
 }
 
+/** Migration 0013: WebAuthn credentials (API.md 9). */
+export interface PasskeysTable {
+  id: string;
+  user_id: number;
+  credential_id: string;
+  public_key: string;
+  /** bigint: Postgres reads it back as a string. */
+  sign_count: number | string;
+  /** JSON array of transport names. */
+  transports: string;
+  device_type: string;
+  /** SQLite stores 0/1. */
+  backed_up: boolean | number;
+  name: string;
+  created_at: DbTime;
+  last_used_at: DbTime | null;
+}
+
+export interface WebauthnChallengesTable {
+  challenge: string;
+  purpose: string;
+  user_id: number | null;
+  created_at: DbTime;
+  expires_at: DbTime;
+  used_at: DbTime | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -150,6 +177,8 @@ export interface Database {
   signing_keys: SigningKeysTable;
   mail_outbox: MailOutboxTable;
   email_tokens: EmailTokensTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }
 
 export function toDate(value: DbTime): Date {
