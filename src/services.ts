@@ -403,6 +403,7 @@ export async function createServices(
           throttle,
           sessionTtlSeconds: config.refreshTokenTtl,
           requireVerifiedEmail: config.mailFlows.requireVerifiedEmail,
+          mfa: storage.mfa,
         },
         input,
       ),

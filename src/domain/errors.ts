@@ -27,6 +27,10 @@ export const ERROR_CODES = [
   'mail_unavailable', // production without GATEHOUSE_SMTP_URL: mail-sending endpoints can't work
   'invalid_mail_token', // a verification, reset or email-change link that is unknown, used or expired
   'email_not_verified', // GATEHOUSE_REQUIRE_VERIFIED_EMAIL and the password grant of an unverified user
+  'mfa_required', // API.md 9: the password was right; the second factor is asked with `mfaToken`
+  'invalid_mfa_code', // a wrong, replayed or used TOTP or recovery code (mfa-otp grant: invalid_grant)
+  'mfa_already_enabled', // TOTP enrolment while a confirmed factor exists
+  'mfa_not_pending', // TOTP confirmation without an enrolment in progress
   'invalid_passkey', // a WebAuthn registration that failed verification or reused a challenge
 ] as const;
 
@@ -38,12 +42,15 @@ export interface GatehouseErrorOptions {
   field?: string;
   /** Seconds a client should wait before retrying (rate limits, lockouts, overload). */
   retryAfterSeconds?: number;
+  /** For `mfa_required`: the single-use `mfa_token` the client sends to the mfa-otp grant. */
+  mfaToken?: string;
 }
 
 export class GatehouseError extends Error {
   readonly code: ErrorCode;
   readonly field: string | undefined;
   readonly retryAfterSeconds: number | undefined;
+  readonly mfaToken: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: GatehouseErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -51,6 +58,7 @@ export class GatehouseError extends Error {
     this.code = code;
     this.field = options.field;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.mfaToken = options.mfaToken;
   }
 }
 

@@ -132,6 +132,15 @@ export const ERROR_RESPONSES = {
     bodyCode: 'invalid_token',
   },
   email_not_verified: { status: 403, detail: 'Email not verified', oauthError: 'invalid_grant' },
+  // API.md 9: the body also carries the `mfa_token` (sendGatehouseError).
+  mfa_required: {
+    status: 403,
+    detail: 'Multi-factor authentication required',
+    oauthError: 'mfa_required',
+  },
+  invalid_mfa_code: { status: 400, detail: 'Invalid code', oauthError: 'invalid_grant' },
+  mfa_already_enabled: { status: 409, detail: 'Two-factor authentication is already enabled' },
+  mfa_not_pending: { status: 409, detail: 'No two-factor enrolment in progress' },
   invalid_passkey: { status: 400 },
 } as const satisfies Record<ErrorCode, ErrorResponse>;
 
@@ -158,6 +167,8 @@ function sendGatehouseError(
   const body = mapping.oauthError
     ? { ...oauthFields(mapping.status, detail, mapping.oauthError), detail, code }
     : { detail, code };
+  // API.md 9: the only secret an error may carry, and only to the client that proved the password.
+  if (error.mfaToken !== undefined) Object.assign(body, { mfa_token: error.mfaToken });
   return sendError(request, reply, mapping.status, body);
 }
 

@@ -7,6 +7,7 @@ export const PublicUserSchema = Type.Object({
   role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
   disabled: Type.Boolean(),
   email_verified: Type.Boolean(),
+  mfa_enabled: Type.Boolean(),
   created_at: Type.String({ format: 'date-time' }),
 });
 

@@ -13,6 +13,7 @@ import type { AuditLog } from '../domain/audit/audit-log.ts';
 import type { ApiClientRepository } from '../domain/clients/api-client-repository.ts';
 import type { MailOutbox } from '../domain/mail/mail-outbox.ts';
 import type { MailTokenRepository } from '../domain/email/mail-token-repository.ts';
+import type { MfaRepository } from '../domain/mfa/mfa-repository.ts';
 import type { PasskeyRepository } from '../domain/passkeys/passkey-repository.ts';
 import type { LoginThrottleRepository } from '../domain/sessions/login-throttle-repository.ts';
 import type { SessionRepository } from '../domain/sessions/session-repository.ts';
@@ -30,6 +31,7 @@ import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
 import { SqlMailOutbox } from './sql/sql-mail-outbox.ts';
 import { SqlMailTokenRepository } from './sql/sql-mail-token-repository.ts';
+import { SqlMfaRepository } from './sql/sql-mfa-repository.ts';
 import { SqlPasskeyRepository } from './sql/sql-passkey-repository.ts';
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
 import { SqlSettingsRepository } from './sql/sql-settings-repository.ts';
@@ -55,6 +57,8 @@ export interface Storage {
   readonly mailOutbox: MailOutbox;
   /** Single-use mail tokens and the changes they authorise (API.md 8). */
   readonly mailTokens: MailTokenRepository;
+  /** Second factors and the MFA step of the password grant (API.md 9). */
+  readonly mfa: MfaRepository;
   /** WebAuthn credentials and ceremony challenges (API.md 9). */
   readonly passkeys: PasskeyRepository;
   /** Applies pending migrations; returns the names applied now. */
@@ -223,6 +227,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     durability,
     users: new SqlUserRepository(db, run),
     mailTokens: new SqlMailTokenRepository(db),
+    mfa: new SqlMfaRepository(db),
     passkeys: new SqlPasskeyRepository(db),
     sessions: new SqlSessionRepository(db, run),
     settings: new SqlSettingsRepository(db),

@@ -8,6 +8,8 @@ export interface User {
   disabled: boolean;
   /** API.md 8: the user proved they read mail at `email` (a link was followed). */
   emailVerified: boolean;
+  /** API.md 9: the user has a second factor (TOTP or, with migration 0013, a passkey). */
+  mfaEnabled: boolean;
   createdAt: Date;
 }
 
@@ -23,6 +25,7 @@ export interface PublicUser {
   role: Role;
   disabled: boolean;
   email_verified: boolean;
+  mfa_enabled: boolean;
   created_at: string;
 }
 
@@ -33,6 +36,7 @@ export function toPublicUser(user: User): PublicUser {
     role: user.role,
     disabled: user.disabled,
     email_verified: user.emailVerified,
+    mfa_enabled: user.mfaEnabled,
     created_at: user.createdAt.toISOString(),
   };
 }

@@ -25,6 +25,16 @@ export const AUDIT_EVENT_TYPES = [
   'email.changed',
   'password.reset_requested',
   'password.reset',
+  // API.md 9: second factors.
+  'mfa.required', // a password grant proved the password and asked for the second factor
+  'mfa.totp_started',
+  'mfa.totp_enabled',
+  'mfa.totp_disabled',
+  'mfa.succeeded', // the mfa-otp grant opened a session (details.method: totp | recovery_code)
+  'mfa.failed',
+  'mfa.recovery_code_used',
+  'mfa.recovery_codes_regenerated',
+  'mfa.reset', // an admin reset a user's second factors
   // API.md 9: passkeys enrolled and removed (their use is login.succeeded / login.failed).
   'passkey.registered',
   'passkey.deleted',

@@ -7,6 +7,8 @@ import { usernameForAudit } from '../audit/username-for-audit.ts';
 import { grantScope, sessionScopeFor } from '../authz/scopes.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
+import { issueMfaChallenge, mfaRequired } from '../mfa/mfa-challenge.ts';
+import type { MfaRepository } from '../mfa/mfa-repository.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
 import { issueTokens, type TokenGrant } from './issue-tokens.ts';
@@ -27,6 +29,8 @@ export interface PasswordGrantDeps {
   sessionTtlSeconds: number;
   /** GATEHOUSE_REQUIRE_VERIFIED_EMAIL (API.md 8): unverified users get no session. */
   requireVerifiedEmail?: boolean;
+  /** Second factors (API.md 9): a user with one gets `mfa_required`, never tokens, here. */
+  mfa: MfaRepository;
 }
 
 function invalidCredentials(): GatehouseError {
@@ -89,6 +93,23 @@ export async function passwordGrant(
   } catch (error) {
     await loginFailed('invalid_scope', user.id);
     throw error;
+  }
+  // API.md 9 / ASVS 2.8: asked only once the password is proven (and the email verified, when
+  // required), so unknown users and wrong passwords answer exactly as before: no MFA oracle.
+  if (await deps.mfa.hasSecondFactor(user.id)) {
+    const mfaToken = await issueMfaChallenge(deps, {
+      userId: user.id,
+      scope,
+      sessionScope: sessionScopeFor(input.scope, scope),
+      passwordHash: user.passwordHash,
+    });
+    await recordAuditEvent(
+      deps,
+      'mfa.required',
+      { actorId: user.id, subjectId: user.id, email: user.email },
+      input.client,
+    );
+    throw mfaRequired(mfaToken);
   }
 
   const now = deps.clock.now();

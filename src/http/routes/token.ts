@@ -8,6 +8,20 @@ import { clientInfo } from '../client-info.ts';
 import { readRefreshCookie, wantsRefreshCookie, type RefreshCookies } from '../refresh-cookie.ts';
 import { requireContentType } from '../content-type.ts';
 import { ErrorSchema } from '../schemas.ts';
+
+// API.md 9: the password was right and the user has a second factor.
+const MfaRequiredSchema = Type.Object({
+  detail: Type.Unknown(),
+  code: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String()),
+  error_description: Type.Optional(Type.String()),
+  mfa_token: Type.Optional(
+    Type.String({
+      description:
+        'With `error: mfa_required`: single use, valid 5 minutes; send it with `otp` to grant_type=urn:gatehouse:params:oauth:grant-type:mfa-otp',
+    }),
+  ),
+});
 import { missingFields } from '../validation.ts';
 
 // OAuth2PasswordRequestForm's fields (FastAPI), plus the refresh grant of RFC 6749 6.
@@ -101,6 +115,7 @@ export function tokenRoutes(
             200: TokenResponse,
             400: ErrorSchema,
             401: ErrorSchema,
+            403: MfaRequiredSchema,
             413: ErrorSchema,
             422: ErrorSchema,
             429: ErrorSchema,

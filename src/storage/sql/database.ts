@@ -16,6 +16,8 @@ export interface UsersTable {
   disabled_at: DbTime | null;
   /** Migration 0011; SQLite stores 0/1. */
   email_verified: Generated<boolean | number>;
+  /** Migration 0012: a cache of "has a second factor", kept by sql-mfa-repository.ts. */
+  mfa_enabled: Generated<boolean | number>;
 }
 
 export interface SessionsTable {
@@ -138,6 +140,38 @@ export interface EmailTokensTable {
   used_at: DbTime | null;
 }
 
+/** TOTP factors (migration 0012; API.md 9). */
+export interface TotpFactorsTable {
+  user_id: number;
+  secret: string;
+  secret_encryption: string;
+  created_at: DbTime;
+  confirmed_at: DbTime | null;
+  /** bigint: Postgres reads it back as a string. */
+  last_used_step: Generated<number | string>;
+}
+
+/** Single-use recovery codes (migration 0012), stored only as SHA-256 (hex). */
+export interface RecoveryCodesTable {
+  user_id: number;
+  code_hash: string;
+  created_at: DbTime;
+  used_at: DbTime | null;
+}
+
+/** Pending MFA steps of password grants (migration 0012): `mfa_token` as SHA-256 (hex). */
+export interface MfaChallengesTable {
+  token_hash: string;
+  user_id: number;
+  scope: string;
+  session_scope: string;
+  password_digest: string;
+  created_at: DbTime;
+  expires_at: DbTime;
+  used_at: DbTime | null;
+  attempts: Generated<number>;
+}
+
 /** Migration 0013: WebAuthn credentials (API.md 9). */
 export interface PasskeysTable {
   id: string;
@@ -177,6 +211,9 @@ export interface Database {
   signing_keys: SigningKeysTable;
   mail_outbox: MailOutboxTable;
   email_tokens: EmailTokensTable;
+  totp_factors: TotpFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
   passkeys: PasskeysTable;
   webauthn_challenges: WebauthnChallengesTable;
 }

@@ -95,6 +95,7 @@ function prepareSessionQueries(db: Kysely<Database>) {
           'users.created_at',
           'users.disabled_at',
           'users.email_verified',
+          'users.mfa_enabled',
           'sessions.last_used_at',
           'sessions.scope',
         ])
@@ -179,7 +180,7 @@ function prepareSessionQueries(db: Kysely<Database>) {
 
 type RefreshTokenRow = Pick<
   Selectable<UsersTable>,
-  'id' | 'email' | 'role' | 'created_at' | 'disabled_at' | 'email_verified'
+  'id' | 'email' | 'role' | 'created_at' | 'disabled_at' | 'email_verified' | 'mfa_enabled'
 > &
   Pick<Selectable<SessionsTable>, 'last_used_at' | 'scope'> &
   Pick<Selectable<RefreshTokensTable>, 'used_at' | 'sealed_child'> & {
@@ -189,7 +190,7 @@ type RefreshTokenRow = Pick<
 
 type FindActiveRow = Pick<
   Selectable<UsersTable>,
-  'id' | 'email' | 'role' | 'created_at' | 'disabled_at' | 'email_verified'
+  'id' | 'email' | 'role' | 'created_at' | 'disabled_at' | 'email_verified' | 'mfa_enabled'
 > &
   Pick<Selectable<SessionsTable>, 'last_used_at' | 'scope'>;
 

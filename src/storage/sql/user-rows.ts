@@ -9,6 +9,7 @@ export const USER_COLUMNS = [
   'created_at',
   'disabled_at',
   'email_verified',
+  'mfa_enabled',
 ] as const;
 
 type UserRow = Pick<Selectable<UsersTable>, (typeof USER_COLUMNS)[number]>;
@@ -26,6 +27,7 @@ export function toUser(row: UserRow): User {
     disabled: row.disabled_at !== null,
     // SQLite answers 0/1, Postgres a boolean.
     emailVerified: Boolean(row.email_verified),
+    mfaEnabled: Boolean(row.mfa_enabled),
     createdAt: toDate(row.created_at),
   };
 }
