@@ -72,6 +72,7 @@ import {
   renamePasskey,
 } from './domain/passkeys/manage-passkeys.ts';
 import { passkeyAuthenticationOptions, passkeyGrant } from './domain/passkeys/passkey-grant.ts';
+import { mfaPasskeyGrant, mfaPasskeyOptions } from './domain/passkeys/mfa-passkey.ts';
 import type {
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
@@ -195,7 +196,14 @@ export interface Services {
   listPasskeys(userId: number): Promise<Passkey[]>;
   renamePasskey(input: { userId: number; id: string; name: string }): Promise<Passkey>;
   deletePasskey(input: { userId: number; id: string; client?: ClientInfo }): Promise<void>;
-  passkeyAuthenticationOptions(): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  /** Passwordless options; with an `mfa_token`, options bound to that password grant's user. */
+  passkeyAuthenticationOptions(mfaToken?: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  /** The MFA step with a passkey (`urn:gatehouse:params:oauth:grant-type:mfa-webauthn`). */
+  mfaPasskeyGrant(input: {
+    mfaToken: string;
+    credential: unknown;
+    client: ClientInfo;
+  }): Promise<TokenGrant>;
   /** The passwordless grant (`urn:gatehouse:params:oauth:grant-type:webauthn`). */
   passkeyGrant(input: {
     credential: unknown;
@@ -484,7 +492,11 @@ export async function createServices(
     listPasskeys: (userId) => listPasskeys(passkeyDeps, userId),
     renamePasskey: (input) => renamePasskey(passkeyDeps, input),
     deletePasskey: (input) => deletePasskey(passkeyDeps, input),
-    passkeyAuthenticationOptions: () => passkeyAuthenticationOptions(passkeyGrantDeps),
+    passkeyAuthenticationOptions: (mfaToken) =>
+      mfaToken === undefined
+        ? passkeyAuthenticationOptions(passkeyGrantDeps)
+        : mfaPasskeyOptions({ ...passkeyGrantDeps, mfa: storage.mfa }, mfaToken),
+    mfaPasskeyGrant: (input) => mfaPasskeyGrant({ ...passkeyGrantDeps, mfa: storage.mfa }, input),
     passkeyGrant: (input) => passkeyGrant(passkeyGrantDeps, input),
     purgeEndedSessions: async () => {
       // Used and expired mail tokens go on the same schedule (they open nothing any more).

@@ -16,6 +16,7 @@ function limitedRoutes(config: Config): Record<string, number> {
     'POST /users/': config.rateLimitRegister,
     // API.md 9: unauthenticated, and each call stores a challenge.
     'POST /webauthn/authentication/options': config.rateLimitToken,
+    'POST /webauthn/mfa/options': config.rateLimitToken,
     'POST /password-reset': config.mailFlows.resetRateLimitIp,
   };
 }

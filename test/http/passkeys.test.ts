@@ -334,6 +334,130 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(response.statusCode, 400);
     });
 
+    describe('as the second factor of a password grant', () => {
+      const MFA_WEBAUTHN_GRANT = 'urn:gatehouse:params:oauth:grant-type:mfa-webauthn';
+
+      async function mfaToken(email: string) {
+        const response = await inject({
+          method: 'POST',
+          url: '/token',
+          headers: FORM,
+          payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
+        });
+        assert.equal(response.statusCode, 403, response.body);
+        assert.equal(response.json().error, 'mfa_required');
+        return response.json().mfa_token as string;
+      }
+
+      async function mfaOptions(token: string) {
+        return inject({
+          method: 'POST',
+          url: '/webauthn/mfa/options',
+          payload: { mfa_token: token },
+        });
+      }
+
+      function mfaGrant(token: string, assertion: unknown) {
+        return inject({
+          method: 'POST',
+          url: '/token',
+          headers: FORM,
+          payload: new URLSearchParams({
+            grant_type: MFA_WEBAUTHN_GRANT,
+            mfa_token: token,
+            credential: JSON.stringify(assertion),
+          }).toString(),
+        });
+      }
+
+      it('a passkey turns MFA on: the password alone gets 403 mfa_required, and mfa_enabled shows it', async () => {
+        const { user } = await userWithPasskey();
+        const profile = await me(suite.t.app, user.accessToken);
+        assert.equal(profile.json().mfa_enabled, true);
+        await mfaToken(user.email);
+      });
+
+      it('finishes the password grant with a passkey assertion bound to that user', async () => {
+        const { user, credential } = await userWithPasskey();
+        const token = await mfaToken(user.email);
+        const options = await mfaOptions(token);
+        assert.equal(options.statusCode, 200, options.body);
+        const opts = options.json().options;
+        assert.equal(opts.allowCredentials.length, 1);
+        const response = await mfaGrant(token, getAssertion(credential, opts, { origin: ORIGIN }));
+        assert.equal(response.statusCode, 200, response.body);
+        const who = await me(suite.t.app, response.json().access_token);
+        assert.equal(who.json().id, user.user.id);
+        const types = (await auditTypes(user.user.id)).map((e) => e.type);
+        assert.ok(types.includes('mfa.succeeded'));
+        // The mfa_token is single use.
+        const again = await mfaOptions(token);
+        assert.equal(again.statusCode, 400);
+      });
+
+      it("refuses another user's passkey, a passwordless challenge and a wrong origin in the MFA step", async () => {
+        const { user } = await userWithPasskey();
+        const other = await userWithPasskey();
+        const token = await mfaToken(user.email);
+        const opts = (await mfaOptions(token)).json().options;
+        const foreign = await mfaGrant(
+          token,
+          getAssertion(other.credential, opts, { origin: ORIGIN }),
+        );
+        assert.equal(foreign.statusCode, 400);
+        assert.equal(foreign.json().error, 'invalid_grant');
+        const token2 = await mfaToken(other.user.email);
+        const passwordless = await authenticationOptions();
+        const unbound = await mfaGrant(
+          token2,
+          getAssertion(other.credential, passwordless, { origin: ORIGIN }),
+        );
+        assert.equal(unbound.statusCode, 400);
+        const opts2 = (await mfaOptions(token2)).json().options;
+        const evil = await mfaGrant(
+          token2,
+          getAssertion(other.credential, opts2, { origin: 'https://evil.example.test' }),
+        );
+        assert.equal(evil.statusCode, 400);
+        const types = (await auditTypes(other.user.user.id)).map((e) => e.type);
+        assert.ok(types.includes('mfa.failed'));
+      });
+
+      it('refuses an unknown mfa_token', async () => {
+        const response = await mfaOptions('not-a-token');
+        assert.equal(response.statusCode, 400);
+        assert.equal(response.json().error, 'invalid_grant');
+      });
+
+      it('deleting the last passkey turns MFA off again', async () => {
+        const { user, passkeyId } = await userWithPasskey();
+        await inject({
+          method: 'DELETE',
+          url: `/users/me/passkeys/${passkeyId}`,
+          headers: bearer(user.accessToken),
+        });
+        assert.equal((await me(suite.t.app, user.accessToken)).json().mfa_enabled, false);
+        const login = await inject({
+          method: 'POST',
+          url: '/token',
+          headers: FORM,
+          payload: new URLSearchParams({
+            username: user.email,
+            password: STRONG_PASSWORD,
+          }).toString(),
+        });
+        assert.equal(login.statusCode, 200);
+      });
+
+      it("an admin's MFA reset removes the passkeys too", async () => {
+        const { user, credential } = await userWithPasskey();
+        assert.equal(await suite.t.storage.mfa.resetFactors(user.user.id), true);
+        assert.deepEqual((await list(user)).json().items, []);
+        assert.equal((await signIn(credential)).statusCode, 400);
+        assert.equal((await me(suite.t.app, user.accessToken)).json().mfa_enabled, false);
+      });
+    });
+
     for (const [why, credential] of [
       ['not JSON', '{not json'],
       ['not a credential', JSON.stringify({ id: 1 })],

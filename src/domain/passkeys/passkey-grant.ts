@@ -85,7 +85,8 @@ export async function verifyPasskeyAssertion(
   const failed = async (reason: string, subjectId: number | null, email: string | null = null) => {
     await recordAuditEvent(
       deps,
-      'login.failed',
+      // The MFA step follows a proven password: its failures are the second factor's.
+      input.forUser === undefined ? 'login.failed' : 'mfa.failed',
       { subjectId, email, details: { reason, method: 'passkey' } },
       input.client,
     );
@@ -157,7 +158,14 @@ export async function passkeyGrant(
 /** Opens the session and issues its tokens once a passkey (or an MFA step) has been verified. */
 export async function openPasskeySession(
   deps: PasskeyGrantDeps,
-  input: { login: UserWithHash; passkey?: Passkey; scope?: string; client: ClientInfo },
+  input: {
+    login: UserWithHash;
+    passkey: Passkey;
+    scope?: string;
+    client: ClientInfo;
+    /** The MFA step: the scopes the password grant decided, kept as they were. */
+    decided?: { scope: string; sessionScope: string };
+  },
 ): Promise<TokenGrant> {
   const { login } = input;
   const failed = async (reason: string) => {
@@ -172,12 +180,14 @@ export async function openPasskeySession(
     await failed('email_not_verified');
     throw new GatehouseError('email_not_verified', 'Email not verified');
   }
-  let scope: string;
-  try {
-    scope = grantScope(input.scope, login.role);
-  } catch (error) {
-    await failed('invalid_scope');
-    throw error;
+  let scope = input.decided?.scope ?? '';
+  if (!input.decided) {
+    try {
+      scope = grantScope(input.scope, login.role);
+    } catch (error) {
+      await failed('invalid_scope');
+      throw error;
+    }
   }
   const now = deps.clock.now();
   const sessionId = randomUUID();
@@ -191,7 +201,7 @@ export async function openPasskeySession(
     revokedAt: null,
     userAgent: input.client.userAgent,
     ip: input.client.ip,
-    scope: sessionScopeFor(input.scope, scope),
+    scope: input.decided?.sessionScope ?? sessionScopeFor(input.scope, scope),
   };
   // ASVS 3.3.3: as for a password login, a disable, deletion or password reset that landed
   // meanwhile wins (SessionRepository.create checks the hash read with the user).
@@ -204,16 +214,13 @@ export async function openPasskeySession(
   }
   await recordAuditEvent(
     deps,
-    'login.succeeded',
+    // As the mfa-otp grant records its success: the password was proven before.
+    input.decided ? 'mfa.succeeded' : 'login.succeeded',
     {
       actorId: login.id,
       subjectId: login.id,
       email: login.email,
-      details: {
-        session_id: sessionId,
-        method: 'passkey',
-        ...(input.passkey ? { passkey_id: input.passkey.id } : {}),
-      },
+      details: { session_id: sessionId, method: 'passkey', passkey_id: input.passkey.id },
     },
     input.client,
   );

@@ -177,5 +177,24 @@ export function passkeyRoutes(services: Services): FastifyPluginAsyncTypebox {
         return { options: await services.passkeyAuthenticationOptions() };
       },
     );
+
+    app.post(
+      '/webauthn/mfa/options',
+      {
+        preValidation: requireContentType('json'),
+        schema: {
+          tags: ['auth'],
+          summary: 'Second step of a password grant with a passkey: request options',
+          description:
+            "For a 403 `mfa_required` of POST /token: options whose challenge (single use, 5 minutes) is bound to that user, listing their passkeys. Send the assertion to POST /token with `grant_type=urn:gatehouse:params:oauth:grant-type:mfa-webauthn`, `mfa_token` and `credential`. Each call counts as one of the token's attempts; a dead token is 400 `invalid_grant`.",
+          body: Type.Object({ mfa_token: Type.String() }),
+          response: { 200: Options, 400: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        reply.header('cache-control', 'no-store');
+        return { options: await services.passkeyAuthenticationOptions(request.body.mfa_token) };
+      },
+    );
   };
 }

@@ -42,6 +42,12 @@ const TokenForm = Type.Object({
         'grant_type=urn:gatehouse:params:oauth:grant-type:webauthn: the passkey assertion (PublicKeyCredential JSON)',
     }),
   ),
+  mfa_token: Type.Optional(
+    Type.String({
+      description:
+        'The MFA step (API.md 9): the `mfa_token` of a 403 `mfa_required`, for the mfa-webauthn grant',
+    }),
+  ),
   client_id: Type.Optional(Type.String()),
   client_secret: Type.Optional(Type.String()),
 });
@@ -91,6 +97,8 @@ function presentedRefreshToken(
 
 /** API.md 9: the passwordless passkey grant (RFC 6749 4.5 extension grant). */
 export const WEBAUTHN_GRANT = 'urn:gatehouse:params:oauth:grant-type:webauthn';
+/** API.md 9: the second step of a password grant answered `mfa_required`, with a passkey. */
+export const MFA_WEBAUTHN_GRANT = 'urn:gatehouse:params:oauth:grant-type:mfa-webauthn';
 
 /** POST /token: the OAuth2 token endpoint, password and refresh_token grants (API.md 1, 2). */
 export function tokenRoutes(
@@ -150,6 +158,22 @@ export function tokenRoutes(
             request,
             reply,
             await services.rotateRefreshToken(refreshToken, clientInfo(request)),
+          );
+        }
+        if (grantType === MFA_WEBAUTHN_GRANT) {
+          const missing = (['mfa_token', 'credential'] as const).filter(
+            (f) => form[f] === undefined,
+          );
+          if (missing.length > 0) throw missingFields('body', missing);
+          return tokenResponse(
+            cookies,
+            request,
+            reply,
+            await services.mfaPasskeyGrant({
+              mfaToken: form.mfa_token ?? '',
+              credential: form.credential,
+              client: clientInfo(request),
+            }),
           );
         }
         if (grantType === WEBAUTHN_GRANT) {

@@ -3,6 +3,8 @@ import type { PasskeyRepository } from '../../domain/passkeys/passkey-repository
 import type { ChallengePurpose, NewChallenge, Passkey } from '../../domain/passkeys/passkey.ts';
 import { toDate, toDbTime, type Database, type PasskeysTable } from './database.ts';
 import { isForeignKeyViolation, isUniqueViolation } from './driver-errors.ts';
+import { refreshMfaEnabled } from './sql-mfa-repository.ts';
+import { inWriteTransaction } from './write-transaction.ts';
 
 // better-sqlite3 can't bind a JS boolean; 1/0 is TRUE/FALSE in both stores' boolean columns.
 const bool = (value: boolean) => sql<boolean>`${sql.raw(value ? 'true' : 'false')}`;
@@ -78,23 +80,27 @@ export class SqlPasskeyRepository implements PasskeyRepository {
 
   async add(passkey: Passkey): Promise<'added' | 'duplicate' | 'no_user'> {
     try {
-      await this.#db
-        .insertInto('passkeys')
-        .values({
-          id: passkey.id,
-          user_id: passkey.userId,
-          credential_id: passkey.credentialId,
-          public_key: passkey.publicKey,
-          sign_count: passkey.signCount,
-          transports: JSON.stringify(passkey.transports),
-          device_type: passkey.deviceType,
-          backed_up: bool(passkey.backedUp),
-          name: passkey.name,
-          created_at: toDbTime(passkey.createdAt),
-          last_used_at: passkey.lastUsedAt && toDbTime(passkey.lastUsedAt),
-        })
-        .execute();
-      return 'added';
+      return await inWriteTransaction(this.#db, async (trx) => {
+        await trx
+          .insertInto('passkeys')
+          .values({
+            id: passkey.id,
+            user_id: passkey.userId,
+            credential_id: passkey.credentialId,
+            public_key: passkey.publicKey,
+            sign_count: passkey.signCount,
+            transports: JSON.stringify(passkey.transports),
+            device_type: passkey.deviceType,
+            backed_up: bool(passkey.backedUp),
+            name: passkey.name,
+            created_at: toDbTime(passkey.createdAt),
+            last_used_at: passkey.lastUsedAt && toDbTime(passkey.lastUsedAt),
+          })
+          .execute();
+        // API.md 9: `mfa_enabled` follows the factor tables, in the same change.
+        await refreshMfaEnabled(trx, passkey.userId);
+        return 'added' as const;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) return 'duplicate';
       if (isForeignKeyViolation(error)) return 'no_user';
@@ -132,21 +138,27 @@ export class SqlPasskeyRepository implements PasskeyRepository {
     return result.numUpdatedRows > 0n;
   }
 
-  async delete(userId: number, id: string): Promise<boolean> {
-    const result = await this.#db
-      .deleteFrom('passkeys')
-      .where('id', '=', id)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    return result.numDeletedRows > 0n;
+  delete(userId: number, id: string): Promise<boolean> {
+    return inWriteTransaction(this.#db, async (trx) => {
+      const result = await trx
+        .deleteFrom('passkeys')
+        .where('id', '=', id)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      await refreshMfaEnabled(trx, userId);
+      return result.numDeletedRows > 0n;
+    });
   }
 
-  async deleteAllForUser(userId: number): Promise<number> {
-    const result = await this.#db
-      .deleteFrom('passkeys')
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  deleteAllForUser(userId: number): Promise<number> {
+    return inWriteTransaction(this.#db, async (trx) => {
+      const result = await trx
+        .deleteFrom('passkeys')
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      await refreshMfaEnabled(trx, userId);
+      return Number(result.numDeletedRows);
+    });
   }
 
   async hasAny(userId: number): Promise<boolean> {
