@@ -49,6 +49,8 @@ export interface AuditEntry {
 export class ApiError extends Error {
   readonly status: number;
   readonly fields: Record<string, string>;
+  /** API.md 9: the `mfa_token` of a 403 `mfa_required` (the password was right). */
+  mfaToken?: string;
   constructor(status: number, message: string, fields: Record<string, string> = {}) {
     super(message);
     this.status = status;
@@ -128,7 +130,10 @@ async function call<T>(method: string, path: string, options: Options = {}): Pro
   }
   if (!response.ok) {
     if (response.status === 401 && options.auth !== false) accessToken = null;
-    throw messageOf(response.status, body, response.headers.get('retry-after'));
+    const error = messageOf(response.status, body, response.headers.get('retry-after'));
+    const mfaToken = (body as { mfa_token?: unknown } | null)?.mfa_token;
+    if (typeof mfaToken === 'string') error.mfaToken = mfaToken;
+    throw error;
   }
   return body as T;
 }
@@ -233,3 +238,40 @@ export const confirmPasswordReset = (token: string, new_password: string) =>
   call<null>('POST', '/password-reset/confirm', { json: { token, new_password }, auth: false });
 export const requestEmailChange = (new_email: string, current_password: string) =>
   call<{ detail: string }>('POST', '/users/me/email', { json: { new_email, current_password } });
+
+// API.md 9: passkeys.
+export interface PasskeyItem {
+  id: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  backed_up: boolean;
+  device_type: 'singleDevice' | 'multiDevice';
+  transports: string[];
+}
+export const passkeyRegistrationOptions = (current_password: string) =>
+  call<{ options: unknown }>('POST', '/users/me/passkeys/registration/options', {
+    json: { current_password },
+  });
+export const addPasskey = (credential: unknown, name?: string) =>
+  call<PasskeyItem>('POST', '/users/me/passkeys', { json: { credential, name } });
+export const listPasskeys = () => call<{ items: PasskeyItem[] }>('GET', '/users/me/passkeys');
+export const deletePasskey = (id: string) =>
+  call<null>('DELETE', `/users/me/passkeys/${encodeURIComponent(id)}`);
+export const passkeySignInOptions = () =>
+  call<{ options: unknown }>('POST', '/webauthn/authentication/options', { auth: false });
+export const passkeyMfaOptions = (mfa_token: string) =>
+  call<{ options: unknown }>('POST', '/webauthn/mfa/options', {
+    json: { mfa_token },
+    auth: false,
+  });
+
+/** POST /token with another grant (passkey, MFA step) in cookie mode, like signIn. */
+export async function grantSignIn(form: Record<string, string>): Promise<void> {
+  const body = await call<TokenResponse>('POST', '/token', {
+    form,
+    headers: COOKIE_MODE,
+    auth: false,
+  });
+  accessToken = body.access_token;
+}

@@ -11,6 +11,7 @@ import {
 } from '../api.ts';
 import { field, formatTime, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
+import { passkeysSection } from './passkeys-section.ts';
 
 function passwordForm(): HTMLElement {
   const current = field('Current password', {
@@ -225,6 +226,7 @@ export async function accountPage(user: User): Promise<HTMLElement> {
     ),
     h('section', { class: 'card' }, passwordForm()),
     h('section', { class: 'card' }, emailForm()),
+    await passkeysSection(),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'sessions-title' },
