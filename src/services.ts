@@ -47,6 +47,23 @@ import {
 import type { TokenGrant } from './domain/sessions/issue-tokens.ts';
 import { LoginThrottle, resolveThrottleKeySecret } from './domain/sessions/login-throttle.ts';
 import { passwordGrant } from './domain/sessions/password-grant.ts';
+import {
+  completeMfaGrant,
+  type MfaGrantDeps,
+  type SecondFactorCheck,
+} from './domain/mfa/complete-mfa-grant.ts';
+import { otpCheck } from './domain/mfa/otp-check.ts';
+import { TotpSecrets } from './domain/mfa/totp.ts';
+import {
+  confirmTotpEnrolment,
+  disableTotp,
+  mfaStatus,
+  regenerateRecoveryCodes,
+  resetUserMfa,
+  startTotpEnrolment,
+  type MfaStatus,
+  type TotpEnrolmentDeps,
+} from './domain/mfa/totp-enrolment.ts';
 import { rotateRefreshToken } from './domain/sessions/rotate-refresh-token.ts';
 import type { ClientInfo, Session } from './domain/sessions/session.ts';
 import { AccessTokens } from './domain/tokens/access-tokens.ts';
@@ -117,6 +134,37 @@ export interface Services {
     newPassword: string;
     client?: ClientInfo;
   }): Promise<void>;
+  // Second factors (API.md 9).
+  /** POST /token grant_type=urn:gatehouse:params:oauth:grant-type:mfa-otp. */
+  mfaOtpGrant(input: { mfaToken: string; otp: string; client: ClientInfo }): Promise<TokenGrant>;
+  /** The MFA step with any proof (passkeys bring their own `check`). */
+  completeMfaGrant(input: {
+    mfaToken: string;
+    client: ClientInfo;
+    check: SecondFactorCheck;
+  }): Promise<TokenGrant>;
+  mfaStatus(userId: number): Promise<MfaStatus>;
+  startTotpEnrolment(input: {
+    userId: number;
+    currentPassword: string;
+    client?: ClientInfo;
+  }): Promise<{ secret: string; otpauthUri: string }>;
+  confirmTotpEnrolment(input: {
+    userId: number;
+    code: string;
+    client?: ClientInfo;
+  }): Promise<string[]>;
+  disableTotp(input: {
+    userId: number;
+    currentPassword: string;
+    client?: ClientInfo;
+  }): Promise<void>;
+  regenerateRecoveryCodes(input: {
+    userId: number;
+    currentPassword: string;
+    client?: ClientInfo;
+  }): Promise<string[]>;
+  resetUserMfa(request: AdminRequest & { userId: number }): Promise<void>;
   // Mail flows (API.md 8).
   requestEmailVerification(userId: number, client?: ClientInfo): Promise<void>;
   /** A verification or email-change token from a link (POST /verify-email). */
@@ -324,6 +372,32 @@ export async function createServices(
     config.loginThrottle,
   );
 
+  // API.md 9: TOTP secrets are sealed under the key that seals signing keys (API.md 7), if set.
+  const totpSecrets = new TotpSecrets(
+    config.keyEncryptionKey && Buffer.from(config.keyEncryptionKey.reveal(), 'hex'),
+  );
+  const mfa = storage.mfa;
+  const mfaGrantDeps: MfaGrantDeps = {
+    users,
+    sessions,
+    tokens,
+    clock,
+    audit,
+    throttle,
+    mfa,
+    sessionTtlSeconds: config.refreshTokenTtl,
+  };
+  const enrolmentDeps: TotpEnrolmentDeps = {
+    users,
+    mfa,
+    hasher,
+    clock,
+    audit,
+    throttle,
+    secrets: totpSecrets,
+    issuer: `Gatehouse (${new URL(mailLinkBase(config)).host})`,
+  };
+
   const mailSender = await createMailSender(config, storage, clock, overrides.mailSender);
   const mailQueued = () => mailSender?.wake();
   const linkBase = mailLinkBase(config);
@@ -439,6 +513,19 @@ export async function createServices(
         { users, sessions, hasher, clock, policy: passwordPolicy, audit, throttle },
         input,
       ),
+    mfaOtpGrant: ({ mfaToken, otp, client }) =>
+      completeMfaGrant(mfaGrantDeps, {
+        mfaToken,
+        client,
+        check: otpCheck({ mfa, clock, audit, secrets: totpSecrets }, otp, client),
+      }),
+    completeMfaGrant: (input) => completeMfaGrant(mfaGrantDeps, input),
+    mfaStatus: (userId) => mfaStatus({ mfa }, userId),
+    startTotpEnrolment: (input) => startTotpEnrolment(enrolmentDeps, input),
+    confirmTotpEnrolment: (input) => confirmTotpEnrolment(enrolmentDeps, input),
+    disableTotp: (input) => disableTotp(enrolmentDeps, input),
+    regenerateRecoveryCodes: (input) => regenerateRecoveryCodes(enrolmentDeps, input),
+    resetUserMfa: (request) => resetUserMfa({ users, mfa, clock, audit }, request),
     requestEmailVerification: (userId, client) =>
       requestEmailVerification(mailFlows, { userId, client }),
     confirmEmailToken: (token, client) => confirmEmailToken(mailFlows, { token, client }),
@@ -501,6 +588,7 @@ export async function createServices(
     purgeEndedSessions: async () => {
       // Used and expired mail tokens go on the same schedule (they open nothing any more).
       await storage.mailTokens.purge(clock.now());
+      await storage.mfa.purgeChallenges(clock.now());
       await storage.passkeys.purgeChallenges(clock.now());
       return purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace });
     },

@@ -15,6 +15,7 @@ import { clientRoutes } from './routes/clients.ts';
 import { healthRoutes } from './routes/health.ts';
 import { revokeIntrospectRoutes } from './routes/revoke-introspect.ts';
 import { mailFlowRoutes } from './routes/mail-flows.ts';
+import { adminMfaRoutes, mfaRoutes } from './routes/mfa.ts';
 import { passkeyRoutes } from './routes/passkeys.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { tokenRoutes } from './routes/token.ts';
@@ -78,6 +79,8 @@ export async function buildServer(
   await app.register(tokenRoutes(services, cookies));
   await app.register(sessionRoutes(services, cookies));
   await app.register(adminRoutes(services));
+  await app.register(mfaRoutes(services));
+  await app.register(adminMfaRoutes(services));
   await app.register(auditRoutes(services));
   await app.register(revokeIntrospectRoutes(services, config));
   await app.register(clientRoutes(services));

@@ -117,6 +117,7 @@ for (const backend of STORAGE_BACKENDS) {
         'email',
         'email_verified',
         'id',
+        'mfa_enabled',
         'role',
       ]);
       assert.equal(response.json().email, other.email);

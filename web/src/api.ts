@@ -10,6 +10,7 @@ export interface User {
   role: 'user' | 'admin';
   disabled: boolean;
   email_verified: boolean;
+  mfa_enabled: boolean;
   created_at: string;
 }
 
@@ -49,8 +50,8 @@ export interface AuditEntry {
 export class ApiError extends Error {
   readonly status: number;
   readonly fields: Record<string, string>;
-  /** API.md 9: the `mfa_token` of a 403 `mfa_required` (the password was right). */
-  mfaToken?: string;
+  /** API.md 9: the password grant's 403 `mfa_required` carries the token of the next step. */
+  mfaToken: string | undefined;
   constructor(status: number, message: string, fields: Record<string, string> = {}) {
     super(message);
     this.status = status;
@@ -183,9 +184,34 @@ export function refresh(): Promise<boolean> {
   return refreshing;
 }
 
-export async function signIn(email: string, password: string): Promise<void> {
+/**
+ * The password grant in cookie mode. For a user with a second factor (API.md 9) the answer is
+ * the `mfa_token` for signInWithCode, and no token or cookie is given yet.
+ */
+export async function signIn(
+  email: string,
+  password: string,
+): Promise<{ mfaToken: string } | undefined> {
+  try {
+    const body = await call<TokenResponse>('POST', '/token', {
+      form: { username: email, password },
+      headers: COOKIE_MODE,
+      auth: false,
+    });
+    accessToken = body.access_token;
+    return undefined;
+  } catch (error) {
+    if (error instanceof ApiError && error.mfaToken) return { mfaToken: error.mfaToken };
+    throw error;
+  }
+}
+
+export const MFA_OTP_GRANT = 'urn:gatehouse:params:oauth:grant-type:mfa-otp';
+
+/** The MFA step: a TOTP code or a recovery code; the refresh cookie is set only now. */
+export async function signInWithCode(mfaToken: string, otp: string): Promise<void> {
   const body = await call<TokenResponse>('POST', '/token', {
-    form: { username: email, password },
+    form: { grant_type: MFA_OTP_GRANT, mfa_token: mfaToken, otp },
     headers: COOKIE_MODE,
     auth: false,
   });
@@ -239,6 +265,25 @@ export const confirmPasswordReset = (token: string, new_password: string) =>
 export const requestEmailChange = (new_email: string, current_password: string) =>
   call<{ detail: string }>('POST', '/users/me/email', { json: { new_email, current_password } });
 
+// API.md 9: second factors.
+export interface MfaStatus {
+  mfa_enabled: boolean;
+  totp: 'enabled' | 'pending' | 'disabled';
+  recovery_codes_left: number;
+}
+export const mfaStatus = () => call<MfaStatus>('GET', '/users/me/mfa');
+export const startTotp = (current_password: string) =>
+  call<{ secret: string; otpauth_uri: string; qr_svg: string }>('POST', '/users/me/mfa/totp', {
+    json: { current_password },
+  });
+export const confirmTotp = (code: string) =>
+  call<{ recovery_codes: string[] }>('POST', '/users/me/mfa/totp/confirm', { json: { code } });
+export const disableTotp = (current_password: string) =>
+  call<null>('DELETE', '/users/me/mfa/totp', { json: { current_password } });
+export const newRecoveryCodes = (current_password: string) =>
+  call<{ recovery_codes: string[] }>('POST', '/users/me/mfa/recovery-codes', {
+    json: { current_password },
+  });
 // API.md 9: passkeys.
 export interface PasskeyItem {
   id: string;

@@ -46,6 +46,7 @@ export class LoginThrottle {
   readonly #clock: Clock;
   readonly #schedule: ThrottleSchedule;
   readonly #keySecret: Buffer;
+  readonly #secondFactorKeySecret: Buffer;
   #lastPurgeMs = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -55,6 +56,11 @@ export class LoginThrottle {
     this.#repository = deps.repository;
     this.#clock = deps.clock;
     this.#keySecret = deps.keySecret;
+    // Its own HMAC key: no username typed at the password grant can land on (and lock, or
+    // clear) an account's second-factor count.
+    this.#secondFactorKeySecret = Buffer.from(
+      hkdfSync('sha256', deps.keySecret, '', 'gatehouse second factor throttle', 32),
+    );
     this.#schedule = {
       failuresBeforeLock: Math.max(1, policy.failuresBeforeLock),
       firstLockMs: policy.firstLockSeconds * 1000,
@@ -68,9 +74,31 @@ export class LoginThrottle {
    * `too_many_attempts` (with the seconds to wait) while the account is locked.
    */
   async beginAttempt(username: string): Promise<LoginAttempt> {
+    return this.#begin(this.#keyOf(username));
+  }
+
+  /**
+   * Counts a second-factor attempt (a TOTP or recovery code, API.md 9) of user `userId`, the
+   * same schedule as passwords but its own count: a correct password does not clear it, so
+   * re-entering the password can't buy more code guesses, and parallel `mfa_token`s share it.
+   */
+  async beginSecondFactorAttempt(userId: number): Promise<LoginAttempt> {
+    return this.#begin(this.#secondFactorKeyOf(userId));
+  }
+
+  /** The second factor was right: its failures are forgotten. */
+  async clearSecondFactorFailures(userId: number): Promise<void> {
+    await this.#repository.clear(this.#secondFactorKeyOf(userId));
+  }
+
+  #secondFactorKeyOf(userId: number): string {
+    return createHmac('sha256', this.#secondFactorKeySecret).update(String(userId)).digest('hex');
+  }
+
+  async #begin(key: string): Promise<LoginAttempt> {
     const now = this.#clock.now();
     await this.#purgeNowAndThen(now);
-    const result = await this.#repository.countAttempt(this.#keyOf(username), now, this.#schedule);
+    const result = await this.#repository.countAttempt(key, now, this.#schedule);
     if (result.outcome === 'locked') {
       const waitMs = result.lockedUntil.getTime() - now.getTime();
       throw new GatehouseError(

@@ -9,6 +9,9 @@ import { readRefreshCookie, wantsRefreshCookie, type RefreshCookies } from '../r
 import { requireContentType } from '../content-type.ts';
 import { ErrorSchema } from '../schemas.ts';
 
+/** API.md 9: the second step of a password grant for a user with a second factor. */
+export const MFA_OTP_GRANT = 'urn:gatehouse:params:oauth:grant-type:mfa-otp';
+
 // API.md 9: the password was right and the user has a second factor.
 const MfaRequiredSchema = Type.Object({
   detail: Type.Unknown(),
@@ -39,14 +42,16 @@ const TokenForm = Type.Object({
   credential: Type.Optional(
     Type.String({
       description:
-        'grant_type=urn:gatehouse:params:oauth:grant-type:webauthn: the passkey assertion (PublicKeyCredential JSON)',
+        'webauthn and mfa-webauthn grants: the passkey assertion (PublicKeyCredential JSON)',
     }),
   ),
   mfa_token: Type.Optional(
     Type.String({
-      description:
-        'The MFA step (API.md 9): the `mfa_token` of a 403 `mfa_required`, for the mfa-webauthn grant',
+      description: 'mfa-otp and mfa-webauthn grants: the `mfa_token` of the 403 `mfa_required`',
     }),
+  ),
+  otp: Type.Optional(
+    Type.String({ description: 'mfa-otp grant: a 6-digit TOTP code or a recovery code' }),
   ),
   client_id: Type.Optional(Type.String()),
   client_secret: Type.Optional(Type.String()),
@@ -113,9 +118,9 @@ export function tokenRoutes(
         config: { oauthErrors: true },
         preValidation: requireContentType('form'),
         schema: {
-          summary: 'OAuth2 token endpoint: password and refresh_token grants',
+          summary: 'OAuth2 token endpoint: password, refresh_token and mfa-otp grants',
           description:
-            "Form fields of FastAPI's OAuth2PasswordRequestForm. `grant_type=refresh_token` with `refresh_token` rotates the refresh token. `grant_type=urn:gatehouse:params:oauth:grant-type:webauthn` with `credential` (a passkey assertion made with the options of POST /webauthn/authentication/options) signs in without a password; a refused assertion is 400 `invalid_grant`.",
+            'Form fields of FastAPI\'s OAuth2PasswordRequestForm. `grant_type=refresh_token` with `refresh_token` rotates the refresh token. A user with a second factor gets 403 `{"error":"mfa_required","mfa_token"}` from the password grant; then `grant_type=urn:gatehouse:params:oauth:grant-type:mfa-otp` with `mfa_token` and `otp` (a TOTP code or a recovery code) gives the token response. `mfa_token`: single use, 5 minutes, at most 5 codes; a wrong code is 400 `invalid_grant`. With a passkey: `grant_type=urn:gatehouse:params:oauth:grant-type:mfa-webauthn` with `mfa_token` and `credential` (an assertion over the options of POST /webauthn/mfa/options). `grant_type=urn:gatehouse:params:oauth:grant-type:webauthn` with `credential` (an assertion over the options of POST /webauthn/authentication/options) signs in without a password; a refused assertion is 400 `invalid_grant`.',
           tags: ['auth'],
           consumes: ['application/x-www-form-urlencoded'],
           body: TokenForm,
@@ -147,6 +152,22 @@ export function tokenRoutes(
               username: form.username ?? '',
               password: form.password ?? '',
               scope: form.scope,
+              client: clientInfo(request),
+            }),
+          );
+        }
+        if (grantType === MFA_OTP_GRANT) {
+          const missing = (['mfa_token', 'otp'] as const).filter((f) => form[f] === undefined);
+          if (missing.length > 0) throw missingFields('body', missing);
+          // API.md 9: in cookie mode the refresh cookie is set here, after the second factor,
+          // never by the password grant's 403.
+          return tokenResponse(
+            cookies,
+            request,
+            reply,
+            await services.mfaOtpGrant({
+              mfaToken: form.mfa_token ?? '',
+              otp: form.otp ?? '',
               client: clientInfo(request),
             }),
           );

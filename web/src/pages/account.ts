@@ -11,6 +11,7 @@ import {
 } from '../api.ts';
 import { field, formatTime, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
+import { mfaSection } from './account-mfa.ts';
 import { passkeysSection } from './passkeys-section.ts';
 
 function passwordForm(): HTMLElement {
@@ -185,7 +186,7 @@ function sessionRow(item: SessionItem): HTMLElement {
 }
 
 export async function accountPage(user: User): Promise<HTMLElement> {
-  const { items } = await sessions();
+  const [{ items }, mfa] = await Promise.all([sessions(), mfaSection()]);
   const everywhere = h(
     'button',
     {
@@ -225,6 +226,7 @@ export async function accountPage(user: User): Promise<HTMLElement> {
       ),
     ),
     h('section', { class: 'card' }, passwordForm()),
+    mfa,
     h('section', { class: 'card' }, emailForm()),
     await passkeysSection(),
     h(

@@ -1,4 +1,4 @@
-import { ApiError, signIn } from '../api.ts';
+import { ApiError, signIn, signInWithCode } from '../api.ts';
 import { field, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
 import { finishWithPasskey, passkeysSupported, signInWithPasskey } from '../passkeys.ts';
@@ -35,6 +35,58 @@ const passkeySignInButton = () => passkeyButton('Use a passkey', signInWithPassk
 const passkeyMfaButton = (mfaToken: string) =>
   passkeyButton('Use your passkey', () => finishWithPasskey(mfaToken));
 
+/** API.md 9: the second step, for a user with two-factor authentication. */
+function codeForm(mfaToken: string, restart: () => void): HTMLElement {
+  const code = field(
+    'Authentication code',
+    {
+      name: 'otp',
+      autocomplete: 'one-time-code',
+      inputmode: 'text',
+      required: true,
+      autofocus: true,
+    },
+    'The 6-digit code from your authenticator app, or one of your recovery codes.',
+  );
+  const submit = h('button', { type: 'submit' }, 'Verify');
+  return h(
+    'form',
+    {
+      'aria-labelledby': 'signin-title',
+      'data-testid': 'mfa-form',
+      async onSubmit(event: Event) {
+        event.preventDefault();
+        submit.setAttribute('disabled', '');
+        code.setError(null);
+        say('Checking the code…');
+        try {
+          await signInWithCode(mfaToken, code.input.value.trim());
+          say('Signed in.', 'success');
+          navigate('#/account');
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 400) {
+            // The token may be dead (5 tries, 5 minutes): then only a new sign-in helps.
+            const dead = /mfa_token/.test(error.message);
+            const message = dead
+              ? 'This sign-in expired. Please sign in again.'
+              : 'That code is not valid. Try the current one.';
+            code.setError(message);
+            say(message, 'error');
+            if (dead) restart();
+          } else {
+            code.setError((error as Error).message);
+            say((error as Error).message, 'error');
+          }
+        } finally {
+          submit.removeAttribute('disabled');
+        }
+      },
+    },
+    code.wrapper,
+    submit,
+  );
+}
+
 export function signInPage(): HTMLElement {
   const mfaStep = h('div', { 'data-testid': 'mfa-step' });
   const email = field('Email', {
@@ -59,16 +111,24 @@ export function signInPage(): HTMLElement {
         submit.setAttribute('disabled', '');
         say('Signing in…');
         try {
-          await signIn(email.input.value, password.input.value);
+          const next = await signIn(email.input.value, password.input.value);
+          if (next) {
+            password.input.value = '';
+            const restart = () => {
+              second.replaceWith(form);
+              mfaStep.replaceChildren();
+            };
+            const second = codeForm(next.mfaToken, restart);
+            form.replaceWith(second);
+            // A passkey finishes the same step (API.md 9), for users who have one.
+            if (passkeysSupported()) mfaStep.replaceChildren(passkeyMfaButton(next.mfaToken));
+            say('Enter the code from your authenticator app, or use your passkey.');
+            second.querySelector('input')?.focus();
+            return;
+          }
           say('Signed in.', 'success');
           navigate('#/account');
         } catch (error) {
-          // API.md 9: the password was right and a second factor is needed.
-          if (error instanceof ApiError && error.mfaToken !== undefined) {
-            mfaStep.replaceChildren(passkeyMfaButton(error.mfaToken));
-            say('Your password was right. Now confirm with your passkey.');
-            return;
-          }
           const message =
             error instanceof ApiError && error.status === 401
               ? 'Incorrect email or password.'

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { normalizeEmail } from '../accounts/email.ts';
+import type { UserRepository } from '../accounts/user-repository.ts';
+import type { UserWithHash } from '../accounts/user.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import type { Clock } from '../clock.ts';
+import { GatehouseError } from '../errors.ts';
+import { issueTokens, type TokenGrant } from '../sessions/issue-tokens.ts';
+import type { LoginThrottle } from '../sessions/login-throttle.ts';
+import type { ClientInfo } from '../sessions/session.ts';
+import type { SessionRepository } from '../sessions/session-repository.ts';
+import type { AccessTokens } from '../tokens/access-tokens.ts';
+import { MFA_TOKEN_MAX_ATTEMPTS, sha256Hex } from './mfa-challenge.ts';
+import type { MfaRepository } from './mfa-repository.ts';
+
+export interface MfaGrantDeps {
+  users: UserRepository;
+  sessions: SessionRepository;
+  tokens: AccessTokens;
+  clock: Clock;
+  audit: AuditLog;
+  throttle: LoginThrottle;
+  mfa: MfaRepository;
+  sessionTtlSeconds: number;
+}
+
+/** How a second factor was proven, for the audit log. */
+export type SecondFactorMethod = 'totp' | 'recovery_code' | 'passkey';
+
+/** A second-factor check: the method when the proof is right (and now spent), else undefined. */
+export type SecondFactorCheck = (user: UserWithHash) => Promise<SecondFactorMethod | undefined>;
+
+function invalidMfaToken(): GatehouseError {
+  return new GatehouseError('invalid_grant', 'Invalid or expired mfa_token');
+}
+
+/**
+ * The second step of a password grant (API.md 9): given the `mfa_token` of a 403
+ * `mfa_required` and a proof checked by `check` (a TOTP or recovery code; passkeys bring their
+ * own check), opens the session exactly as the password grant would have, with the scope it
+ * decided. Every attempt is counted on the token (at most 5, then it is dead) and on the
+ * account (LoginThrottle, ASVS 2.2.1) before the proof is checked; the token is consumed by the
+ * one success. A password change or reset since the password grant voids the token.
+ */
+export async function completeMfaGrant(
+  deps: MfaGrantDeps,
+  input: { mfaToken: string; client: ClientInfo; check: SecondFactorCheck },
+): Promise<TokenGrant> {
+  const tokenHash = sha256Hex(input.mfaToken);
+  const challenge = await deps.mfa.attemptChallenge(
+    tokenHash,
+    deps.clock.now(),
+    MFA_TOKEN_MAX_ATTEMPTS,
+  );
+  if (!challenge) throw invalidMfaToken();
+  const found = await deps.users.findById(challenge.userId);
+  const user = found && (await deps.users.findByEmailForLogin(normalizeEmail(found.email)));
+  // A password change or reset (or a disable) since the password grant: this token is void.
+  if (!user || user.disabled || sha256Hex(user.passwordHash) !== challenge.passwordDigest) {
+    await deps.mfa.consumeChallenge(tokenHash, deps.clock.now());
+    throw invalidMfaToken();
+  }
+  const failed = (reason: string) =>
+    recordAuditEvent(
+      deps,
+      'mfa.failed',
+      {
+        subjectId: user.id,
+        email: user.email,
+        details: { reason, attempts: challenge.attempts },
+      },
+      input.client,
+    );
+  try {
+    await deps.throttle.beginSecondFactorAttempt(user.id);
+  } catch (error) {
+    await failed('locked');
+    throw error;
+  }
+  const method = await input.check(user);
+  if (!method) {
+    await failed('wrong_code');
+    throw new GatehouseError('invalid_mfa_code', 'Invalid code');
+  }
+  await deps.throttle.clearSecondFactorFailures(user.id);
+  // Of concurrent right answers on one token, one session.
+  if (!(await deps.mfa.consumeChallenge(tokenHash, deps.clock.now()))) throw invalidMfaToken();
+
+  const now = deps.clock.now();
+  const sessionId = randomUUID();
+  const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
+  // ASVS 3.3.3: opened only over the password hash just checked (SessionRepository.create).
+  const opened = await deps.sessions.create(
+    {
+      id: sessionId,
+      userId: user.id,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt,
+      revokedAt: null,
+      userAgent: input.client.userAgent,
+      ip: input.client.ip,
+      scope: challenge.sessionScope,
+    },
+    user.passwordHash,
+  );
+  const grant =
+    opened &&
+    (await issueTokens(deps, {
+      userId: user.id,
+      sessionId,
+      scope: challenge.scope,
+      refreshExpiresAt: expiresAt,
+    }));
+  if (!grant) throw invalidMfaToken();
+  await recordAuditEvent(
+    deps,
+    'mfa.succeeded',
+    { actorId: user.id, subjectId: user.id, email: user.email, details: { method } },
+    input.client,
+  );
+  await recordAuditEvent(
+    deps,
+    'login.succeeded',
+    {
+      actorId: user.id,
+      subjectId: user.id,
+      email: user.email,
+      details: { session_id: sessionId, mfa: method },
+    },
+    input.client,
+  );
+  return grant;
+}

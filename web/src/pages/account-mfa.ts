@@ -1,0 +1,220 @@
+import {
+  ApiError,
+  confirmTotp,
+  disableTotp,
+  mfaStatus,
+  newRecoveryCodes,
+  startTotp,
+} from '../api.ts';
+import { field, h, say } from '../dom.ts';
+import { navigate } from '../router.ts';
+
+const TITLE = 'mfa-title';
+
+function passwordField() {
+  // Its own label: "Current password" and "Your password" belong to the other forms.
+  return field('Password for two-factor', {
+    name: 'mfa_password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+}
+
+/** The 10 recovery codes, shown once (API.md 9), to copy or download. */
+function recoveryCodesView(codes: string[]): HTMLElement {
+  const text = `${codes.join('\n')}\n`;
+  const copy = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      async onClick() {
+        try {
+          await navigator.clipboard.writeText(text);
+          say('Recovery codes copied.', 'success');
+        } catch {
+          say('Copying is not allowed here; select the codes and copy them.', 'error');
+        }
+      },
+    },
+    'Copy codes',
+  );
+  const download = h(
+    'a',
+    {
+      class: 'button secondary',
+      href: `data:text/plain;charset=utf-8,${encodeURIComponent(text)}`,
+      download: 'gatehouse-recovery-codes.txt',
+    },
+    'Download codes',
+  );
+  const done = h(
+    'button',
+    { type: 'button', onClick: () => navigate('#/account', { force: true }) },
+    'I saved my codes',
+  );
+  return h(
+    'div',
+    { 'data-testid': 'recovery-codes-view' },
+    h(
+      'p',
+      {},
+      'Save these recovery codes somewhere safe. Each one signs you in once if you lose your ',
+      'authenticator app. They will not be shown again.',
+    ),
+    h(
+      'ol',
+      { class: 'codes', 'data-testid': 'recovery-codes' },
+      ...codes.map((c) => h('li', {}, h('code', {}, c))),
+    ),
+    h('div', { class: 'actions' }, copy, download, done),
+  );
+}
+
+/** Enrolment: the QR code and the key to type, then the first code turns TOTP on. */
+function enrolView(section: HTMLElement, started: { secret: string; qr_svg: string }): HTMLElement {
+  const code = field(
+    'Code from the app',
+    { name: 'totp_code', autocomplete: 'one-time-code', inputmode: 'numeric', required: true },
+    'Enter the 6-digit code your app shows for Gatehouse.',
+  );
+  const submit = h('button', { type: 'submit' }, 'Turn on');
+  const secretInput = h('input', {
+    id: 'totp-secret',
+    readonly: true,
+    value: started.secret,
+    'data-testid': 'totp-secret',
+  });
+  return h(
+    'form',
+    {
+      'aria-labelledby': TITLE,
+      async onSubmit(event: Event) {
+        event.preventDefault();
+        code.setError(null);
+        submit.setAttribute('disabled', '');
+        try {
+          const { recovery_codes } = await confirmTotp(code.input.value.trim());
+          say('Two-factor authentication is on.', 'success');
+          section.replaceChildren(
+            h('h2', { id: TITLE }, 'Two-factor authentication'),
+            recoveryCodesView(recovery_codes),
+          );
+        } catch (error) {
+          code.setError((error as Error).message);
+          say((error as Error).message, 'error');
+        } finally {
+          submit.removeAttribute('disabled');
+        }
+      },
+    },
+    h('p', {}, 'Scan this QR code with your authenticator app, or type the key below.'),
+    // Rendered by the server (no third party sees the secret); an image, never markup.
+    h('img', {
+      class: 'qr',
+      alt: 'QR code for your authenticator app',
+      width: '200',
+      height: '200',
+      src: `data:image/svg+xml;base64,${btoa(started.qr_svg)}`,
+    }),
+    h('div', { class: 'field' }, h('label', { for: 'totp-secret' }, 'Setup key'), secretInput),
+    code.wrapper,
+    submit,
+  );
+}
+
+/** The account page's two-factor section (API.md 9). */
+export async function mfaSection(): Promise<HTMLElement> {
+  const status = await mfaStatus();
+  const section = h('section', {
+    class: 'card',
+    'aria-labelledby': TITLE,
+    'data-testid': 'mfa',
+  });
+  const password = passwordField();
+  const fail = (error: unknown) => {
+    if (error instanceof ApiError && error.status === 400) password.setError(error.message);
+    say((error as Error).message, 'error');
+  };
+  const title = h('h2', { id: TITLE }, 'Two-factor authentication');
+  if (status.totp !== 'enabled') {
+    const start = h('button', { type: 'submit' }, 'Set up two-factor authentication');
+    section.append(
+      title,
+      h(
+        'p',
+        { 'data-testid': 'mfa-status' },
+        'Off. Protect your account with an authenticator app.',
+      ),
+      h(
+        'form',
+        {
+          'aria-labelledby': TITLE,
+          async onSubmit(event: Event) {
+            event.preventDefault();
+            password.setError(null);
+            start.setAttribute('disabled', '');
+            try {
+              const started = await startTotp(password.input.value);
+              section.replaceChildren(title, enrolView(section, started));
+            } catch (error) {
+              fail(error);
+            } finally {
+              start.removeAttribute('disabled');
+            }
+          },
+        },
+        password.wrapper,
+        start,
+      ),
+    );
+    return section;
+  }
+  const regenerate = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      async onClick() {
+        password.setError(null);
+        try {
+          const { recovery_codes } = await newRecoveryCodes(password.input.value);
+          section.replaceChildren(title, recoveryCodesView(recovery_codes));
+        } catch (error) {
+          fail(error);
+        }
+      },
+    },
+    'New recovery codes',
+  );
+  const off = h(
+    'button',
+    {
+      type: 'button',
+      class: 'danger',
+      async onClick() {
+        password.setError(null);
+        try {
+          await disableTotp(password.input.value);
+          say('Two-factor authentication is off.', 'success');
+          navigate('#/account', { force: true });
+        } catch (error) {
+          fail(error);
+        }
+      },
+    },
+    'Turn off two-factor',
+  );
+  section.append(
+    title,
+    h(
+      'p',
+      { 'data-testid': 'mfa-status' },
+      `On (authenticator app). ${status.recovery_codes_left} recovery codes left.`,
+    ),
+    password.wrapper,
+    h('div', { class: 'actions' }, regenerate, off),
+  );
+  return section;
+}
