@@ -47,7 +47,7 @@ function usersCommand(program: Command): Command {
 }
 
 /**
- * `gatehouse users set-role|disable|enable|delete USER` and `gatehouse audit list|verify`
+ * `gatehouse users set-role|disable|enable|delete|reset-mfa USER` and `gatehouse audit list|verify`
  * (API.md 3, 6). USER is an id or an email. They go through the same domain functions as the admin API:
  * the last active admin stays (exit 1 with the reason) and every change is audited.
  */
@@ -93,6 +93,19 @@ export function registerAdminCommands(program: Command, withServices: WithServic
         const user = await findUser(services.storage, ref);
         await services.deleteUser({ actorId: null, client: CLI_CLIENT, userId: user.id });
         printJson({ deleted: user.id, email: user.email });
+      }),
+    );
+
+  // API.md 9: the way back in for a user (the last admin included) who lost their second factor.
+  users
+    .command('reset-mfa')
+    .description("remove a user's second factors (TOTP, recovery codes); audited")
+    .argument('<user>', 'id or email')
+    .action((ref: string) =>
+      withServices(async (services) => {
+        const user = await findUser(services.storage, ref);
+        await services.resetUserMfa({ actorId: null, client: CLI_CLIENT, userId: user.id });
+        printJson({ mfa_reset: user.id, email: user.email });
       }),
     );
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearer, createUser, FORM } from '../support/admins.ts';
+import { hash as bcryptHash } from '@node-rs/bcrypt';
+import { bearer, createUser, FORM, logIn } from '../support/admins.ts';
 import { codeAt, enrolTotp, mfaOtp, mfaToken, passwordLogin } from '../support/mfa.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
@@ -311,6 +312,21 @@ for (const backend of STORAGE_BACKENDS) {
           headers: bearer(admin.accessToken),
         });
         assert.equal(missing.statusCode, 404);
+      });
+
+      it('upgrades an imported bcrypt hash at the password step; the mfa_token stays good', async () => {
+        const { app, services, storage } = suite.t;
+        const imported = await services.importUser({
+          email: `bcrypt-mfa-${Date.now()}@example.com`,
+          passwordHash: await bcryptHash(STRONG_PASSWORD, 4),
+        });
+        const login = await logIn(app, imported);
+        const { secret } = await enrolTotp(app, login.accessToken, suite.clock);
+        tick();
+        const token = await mfaToken(app, imported.email);
+        const stored = await storage.users.findByEmailForLogin(imported.email);
+        assert.match(stored?.passwordHash ?? '', /^\$argon2id\$/);
+        assert.equal((await mfaOtp(app, token, codeAt(secret, suite.clock))).statusCode, 200);
       });
 
       it('answers malformed mfa-otp requests with a 4xx and a detail', async () => {

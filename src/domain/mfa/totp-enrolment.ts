@@ -32,6 +32,8 @@ export interface TotpEnrolmentDeps {
 }
 
 export interface MfaStatus {
+  /** Any second factor (passkeys included once they exist): the password alone won't do. */
+  mfaEnabled: boolean;
   totp: 'enabled' | 'pending' | 'disabled';
   recoveryCodesLeft: number;
 }
@@ -160,6 +162,7 @@ export async function regenerateRecoveryCodes(
 export async function mfaStatus(deps: { mfa: MfaRepository }, userId: number): Promise<MfaStatus> {
   const factor = await deps.mfa.findTotp(userId);
   return {
+    mfaEnabled: await deps.mfa.hasSecondFactor(userId),
     totp: !factor ? 'disabled' : factor.confirmedAt ? 'enabled' : 'pending',
     recoveryCodesLeft: factor?.confirmedAt ? await deps.mfa.countUnusedRecoveryCodes(userId) : 0,
   };

@@ -97,11 +97,20 @@ export async function passwordGrant(
   // API.md 9 / ASVS 2.8: asked only once the password is proven (and the email verified, when
   // required), so unknown users and wrong passwords answer exactly as before: no MFA oracle.
   if (await deps.mfa.hasSecondFactor(user.id)) {
+    // The upgrade of an old hash happens here too (the MFA step never sees the password); the
+    // challenge remembers the hash stored now, which the MFA step checks is still current.
+    let provenHash = user.passwordHash;
+    if (check.needsRehash) {
+      const upgraded = await deps.hasher.hash(input.password);
+      if (await deps.users.updatePasswordHash(user.id, upgraded, user.passwordHash)) {
+        provenHash = upgraded;
+      }
+    }
     const mfaToken = await issueMfaChallenge(deps, {
       userId: user.id,
       scope,
       sessionScope: sessionScopeFor(input.scope, scope),
-      passwordHash: user.passwordHash,
+      passwordHash: provenHash,
     });
     await recordAuditEvent(
       deps,

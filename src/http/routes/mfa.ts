@@ -58,7 +58,7 @@ export function mfaRoutes(services: Services): FastifyPluginAsyncTypebox {
       async (request) => {
         const status = await services.mfaStatus(principalOf(request).user.id);
         return {
-          mfa_enabled: status.totp === 'enabled',
+          mfa_enabled: status.mfaEnabled,
           totp: status.totp,
           recovery_codes_left: status.recoveryCodesLeft,
         };
