@@ -89,7 +89,7 @@ import {
   renamePasskey,
 } from './domain/passkeys/manage-passkeys.ts';
 import { passkeyAuthenticationOptions, passkeyGrant } from './domain/passkeys/passkey-grant.ts';
-import { mfaPasskeyGrant, mfaPasskeyOptions } from './domain/passkeys/mfa-passkey.ts';
+import { mfaPasskeyOptions, passkeyCheck } from './domain/passkeys/mfa-passkey.ts';
 import type {
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
@@ -583,7 +583,12 @@ export async function createServices(
       mfaToken === undefined
         ? passkeyAuthenticationOptions(passkeyGrantDeps)
         : mfaPasskeyOptions({ ...passkeyGrantDeps, mfa: storage.mfa }, mfaToken),
-    mfaPasskeyGrant: (input) => mfaPasskeyGrant({ ...passkeyGrantDeps, mfa: storage.mfa }, input),
+    mfaPasskeyGrant: ({ mfaToken, credential, client }) =>
+      completeMfaGrant(mfaGrantDeps, {
+        mfaToken,
+        client,
+        check: passkeyCheck(passkeyGrantDeps, credential, client),
+      }),
     passkeyGrant: (input) => passkeyGrant(passkeyGrantDeps, input),
     purgeEndedSessions: async () => {
       // Used and expired mail tokens go on the same schedule (they open nothing any more).

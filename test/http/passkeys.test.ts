@@ -449,12 +449,36 @@ for (const backend of STORAGE_BACKENDS) {
         assert.equal(login.statusCode, 200);
       });
 
-      it("an admin's MFA reset removes the passkeys too", async () => {
+      it("an admin's DELETE /users/{id}/mfa removes the passkeys too, audited", async () => {
         const { user, credential } = await userWithPasskey();
-        assert.equal(await suite.t.storage.mfa.resetFactors(user.user.id), true);
+        const admin = await createUser(suite.t, 'admin');
+        const reset = await inject({
+          method: 'DELETE',
+          url: `/users/${user.user.id}/mfa`,
+          headers: bearer(admin.accessToken),
+        });
+        assert.equal(reset.statusCode, 204, reset.body);
         assert.deepEqual((await list(user)).json().items, []);
         assert.equal((await signIn(credential)).statusCode, 400);
         assert.equal((await me(suite.t.app, user.accessToken)).json().mfa_enabled, false);
+        const types = (await auditTypes(user.user.id)).map((e) => e.type);
+        assert.ok(types.includes('mfa.reset'));
+      });
+
+      it('a wrong passkey in the MFA step uses up one of the mfa_token attempts', async () => {
+        const { user } = await userWithPasskey();
+        const stranger = newSoftCredential();
+        const token = await mfaToken(user.email);
+        for (let i = 0; i < 2; i += 1) {
+          const opts = (await mfaOptions(token)).json().options;
+          const response = await mfaGrant(token, getAssertion(stranger, opts, { origin: ORIGIN }));
+          assert.equal(response.statusCode, 400);
+          assert.equal(response.json().error, 'invalid_grant');
+        }
+        // Two options calls and two grants: four of the five attempts; one more options call
+        // is the fifth, and then the token is dead.
+        assert.equal((await mfaOptions(token)).statusCode, 200);
+        assert.equal((await mfaOptions(token)).statusCode, 400);
       });
     });
 

@@ -155,16 +155,14 @@ export async function passkeyGrant(
   return openPasskeySession(deps, { login, passkey, scope: input.scope, client: input.client });
 }
 
-/** Opens the session and issues its tokens once a passkey (or an MFA step) has been verified. */
-export async function openPasskeySession(
+/** Opens the session of a verified passwordless assertion and issues its tokens. */
+async function openPasskeySession(
   deps: PasskeyGrantDeps,
   input: {
     login: UserWithHash;
     passkey: Passkey;
     scope?: string;
     client: ClientInfo;
-    /** The MFA step: the scopes the password grant decided, kept as they were. */
-    decided?: { scope: string; sessionScope: string };
   },
 ): Promise<TokenGrant> {
   const { login } = input;
@@ -180,14 +178,12 @@ export async function openPasskeySession(
     await failed('email_not_verified');
     throw new GatehouseError('email_not_verified', 'Email not verified');
   }
-  let scope = input.decided?.scope ?? '';
-  if (!input.decided) {
-    try {
-      scope = grantScope(input.scope, login.role);
-    } catch (error) {
-      await failed('invalid_scope');
-      throw error;
-    }
+  let scope: string;
+  try {
+    scope = grantScope(input.scope, login.role);
+  } catch (error) {
+    await failed('invalid_scope');
+    throw error;
   }
   const now = deps.clock.now();
   const sessionId = randomUUID();
@@ -201,7 +197,7 @@ export async function openPasskeySession(
     revokedAt: null,
     userAgent: input.client.userAgent,
     ip: input.client.ip,
-    scope: input.decided?.sessionScope ?? sessionScopeFor(input.scope, scope),
+    scope: sessionScopeFor(input.scope, scope),
   };
   // ASVS 3.3.3: as for a password login, a disable, deletion or password reset that landed
   // meanwhile wins (SessionRepository.create checks the hash read with the user).
@@ -214,8 +210,7 @@ export async function openPasskeySession(
   }
   await recordAuditEvent(
     deps,
-    // As the mfa-otp grant records its success: the password was proven before.
-    input.decided ? 'mfa.succeeded' : 'login.succeeded',
+    'login.succeeded',
     {
       actorId: login.id,
       subjectId: login.id,
