@@ -12,8 +12,8 @@ import { inWriteTransaction } from './write-transaction.ts';
 
 /**
  * THE rule "user `userId` has a second factor", as one SQL boolean: a confirmed TOTP factor.
- * Passkeys (migration 0013) add `or exists (select 1 from webauthn_credentials where user_id =
- * ...)` here, and both the password grant's check and the `users.mfa_enabled` cache follow.
+ * Passkeys (migration 0013) count too; both the password grant's check and the
+ * `users.mfa_enabled` cache follow this one expression.
  */
 export function secondFactorExists(userId: number): RawBuilder<SqlBool> {
   // API.md 9: any passkey is a second factor too (migration 0013).
