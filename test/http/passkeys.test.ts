@@ -213,6 +213,18 @@ for (const backend of STORAGE_BACKENDS) {
       assert.deepEqual((await list(user)).json().items, []);
     });
 
+    it('refuses a credential id over 1023 bytes with 400, and keeps only known transports', async () => {
+      const user = await createUser(suite.t);
+      const long = await register(user, newSoftCredential(2000));
+      assert.equal(long.statusCode, 400, long.body);
+      assert.equal(long.json().code, 'invalid_passkey');
+      const ok = await register(user, newSoftCredential(), {
+        transports: ['usb', 'x'.repeat(500), 'hybrid', 'usb'],
+      });
+      assert.equal(ok.statusCode, 201, ok.body);
+      assert.deepEqual(ok.json().transports, ['usb', 'hybrid']);
+    });
+
     it('refuses a registration without user verification', async () => {
       const user = await createUser(suite.t);
       const response = await register(user, newSoftCredential(), { uv: false });

@@ -34,6 +34,8 @@ export interface CeremonyOptions {
   /** The challenge to sign; default: the options'. */
   challenge?: string;
   type?: string;
+  /** The transports the client reports (default `['internal']`). */
+  transports?: string[];
 }
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
@@ -53,7 +55,7 @@ function clientData(type: string, challenge: string, origin: string): Buffer {
   return Buffer.from(JSON.stringify({ type, challenge, origin, crossOrigin: false }));
 }
 
-export function newSoftCredential(): SoftCredential {
+export function newSoftCredential(idBytes = 32): SoftCredential {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' });
   const coseKey = isoCBOR.encode(
@@ -65,7 +67,7 @@ export function newSoftCredential(): SoftCredential {
       [-3, Buffer.from(jwk.y ?? '', 'base64url')],
     ]),
   );
-  return { id: randomBytes(32), privateKey, coseKey, userHandle: undefined, counter: 0 };
+  return { id: randomBytes(idBytes), privateKey, coseKey, userHandle: undefined, counter: 0 };
 }
 
 interface CreationOptionsJson {
@@ -114,7 +116,7 @@ export function createCredential(
         clientData(o.type ?? 'webauthn.create', o.challenge ?? options.challenge, o.origin),
       ),
       attestationObject: b64(attestationObject),
-      transports: ['internal'],
+      transports: o.transports ?? ['internal'],
     },
     clientExtensionResults: {},
     authenticatorAttachment: 'platform',

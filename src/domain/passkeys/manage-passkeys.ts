@@ -33,6 +33,18 @@ export interface ManagePasskeysDeps {
   rp: RelyingParty;
 }
 
+const MAX_CREDENTIAL_ID_BYTES = 1023;
+// WebAuthn L3 5.8.4 AuthenticatorTransport, plus `cable`, the older name of `hybrid`.
+const KNOWN_TRANSPORTS = new Set<string>([
+  'usb',
+  'nfc',
+  'ble',
+  'smart-card',
+  'hybrid',
+  'internal',
+  'cable',
+]);
+
 function notFound(): GatehouseError {
   return new GatehouseError('not_found', 'Passkey not found');
 }
@@ -129,13 +141,21 @@ export async function registerPasskey(
       cause: error,
     });
   }
+  // WebAuthn L3 6.1: credential ids are at most 1023 bytes; a longer one is refused (it
+  // would also not fit a unique index entry in every store).
+  if (Buffer.from(info.credential.id, 'base64url').length > MAX_CREDENTIAL_ID_BYTES) {
+    throw new GatehouseError('invalid_passkey', 'The credential id is too long');
+  }
   const passkey: Passkey = {
     id: randomUUID(),
     userId: input.userId,
     credentialId: info.credential.id,
     publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
     signCount: info.credential.counter,
-    transports: (info.credential.transports ?? []).filter((t) => typeof t === 'string'),
+    // Client-reported hints: only the names WebAuthn defines are kept (a bounded list).
+    transports: [...new Set(info.credential.transports ?? [])].filter((t) =>
+      KNOWN_TRANSPORTS.has(t),
+    ),
     deviceType: info.credentialDeviceType,
     backedUp: info.credentialBackedUp,
     name,
