@@ -272,6 +272,14 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(again.json().error, 'invalid_grant');
     });
 
+    it('gives one session for one assertion sent twice at once', async () => {
+      const { credential } = await userWithPasskey();
+      const options = await authenticationOptions();
+      const assertion = getAssertion(credential, options, { origin: ORIGIN });
+      const answers = await Promise.all([grant(assertion), grant(assertion), grant(assertion)]);
+      assert.deepEqual(answers.map((a) => a.statusCode).sort(), [200, 400, 400]);
+    });
+
     it('refuses an expired challenge (5 minutes)', async () => {
       const { credential } = await userWithPasskey();
       const options = await authenticationOptions();
