@@ -67,6 +67,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
         'GATEHOUSE_KEY_ENCRYPTION_KEY is unset: private signing keys are stored unencrypted (development only; generate one with: openssl rand -base64 32)',
       );
     }
+    if (config.env !== 'development' && config.publicUrl === undefined) {
+      // API.md 9 / WebAuthn L2 5.1.3: passkeys are bound to this RP ID and origin for good.
+      app.log.warn(
+        `GATEHOUSE_PUBLIC_URL is unset: passkeys are bound to ${services.relyingParty.origin} (RP ID ${services.relyingParty.id}); browsers reaching Gatehouse at any other address refuse them`,
+      );
+    }
     startMailSender(services, app);
     let closing: Promise<void> | undefined;
     return {

@@ -79,6 +79,21 @@ import { introspectToken, type Introspection } from './domain/sessions/introspec
 import { revokeToken, type TokenTypeHint } from './domain/sessions/revoke-token.ts';
 import { openSigningKeys, type SigningKeys } from './domain/tokens/signing-keys.ts';
 import type { Storage } from './storage/open-storage.ts';
+import type { RelyingParty } from './domain/passkeys/ceremony.ts';
+import type { Passkey } from './domain/passkeys/passkey.ts';
+import {
+  deletePasskey,
+  listPasskeys,
+  passkeyRegistrationOptions,
+  registerPasskey,
+  renamePasskey,
+} from './domain/passkeys/manage-passkeys.ts';
+import { passkeyAuthenticationOptions, passkeyGrant } from './domain/passkeys/passkey-grant.ts';
+import { mfaPasskeyOptions, passkeyCheck } from './domain/passkeys/mfa-passkey.ts';
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
 
 /** The use cases of Gatehouse, wired to concrete parts. The server and the CLI both use this. */
 export interface Services {
@@ -213,6 +228,36 @@ export interface Services {
   listMailCounts(): Promise<Record<MailStatus, number>>;
   /** Queues the test message (template test-message) to `to`, for `gatehouse mail test`. */
   sendTestMail(to: string): Promise<number>;
+  // Passkeys (API.md 9).
+  /** The RP ID and origin passkeys are bound to (from GATEHOUSE_PUBLIC_URL). */
+  readonly relyingParty: RelyingParty;
+  passkeyRegistrationOptions(input: {
+    userId: number;
+    currentPassword: string;
+  }): Promise<PublicKeyCredentialCreationOptionsJSON>;
+  registerPasskey(input: {
+    userId: number;
+    credential: unknown;
+    name?: string;
+    client?: ClientInfo;
+  }): Promise<Passkey>;
+  listPasskeys(userId: number): Promise<Passkey[]>;
+  renamePasskey(input: { userId: number; id: string; name: string }): Promise<Passkey>;
+  deletePasskey(input: { userId: number; id: string; client?: ClientInfo }): Promise<void>;
+  /** Passwordless options; with an `mfa_token`, options bound to that password grant's user. */
+  passkeyAuthenticationOptions(mfaToken?: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  /** The MFA step with a passkey (`urn:gatehouse:params:oauth:grant-type:mfa-webauthn`). */
+  mfaPasskeyGrant(input: {
+    mfaToken: string;
+    credential: unknown;
+    client: ClientInfo;
+  }): Promise<TokenGrant>;
+  /** The passwordless grant (`urn:gatehouse:params:oauth:grant-type:webauthn`). */
+  passkeyGrant(input: {
+    credential: unknown;
+    scope?: string;
+    client: ClientInfo;
+  }): Promise<TokenGrant>;
 }
 
 export interface ServiceOverrides {
@@ -377,6 +422,28 @@ export async function createServices(
     resetTokenTtl: config.mailFlows.resetTokenTtl,
   };
 
+  const rp = relyingParty(config);
+  const passkeyDeps = {
+    users,
+    passkeys: storage.passkeys,
+    hasher,
+    throttle,
+    clock,
+    audit,
+    rp,
+  };
+  const passkeyGrantDeps = {
+    users,
+    passkeys: storage.passkeys,
+    sessions,
+    tokens,
+    clock,
+    audit,
+    rp,
+    sessionTtlSeconds: config.refreshTokenTtl,
+    requireVerifiedEmail: config.mailFlows.requireVerifiedEmail,
+  };
+
   return {
     storage,
     clock,
@@ -506,10 +573,28 @@ export async function createServices(
       mailQueued();
       return id;
     },
+    relyingParty: rp,
+    passkeyRegistrationOptions: (input) => passkeyRegistrationOptions(passkeyDeps, input),
+    registerPasskey: (input) => registerPasskey(passkeyDeps, input),
+    listPasskeys: (userId) => listPasskeys(passkeyDeps, userId),
+    renamePasskey: (input) => renamePasskey(passkeyDeps, input),
+    deletePasskey: (input) => deletePasskey(passkeyDeps, input),
+    passkeyAuthenticationOptions: (mfaToken) =>
+      mfaToken === undefined
+        ? passkeyAuthenticationOptions(passkeyGrantDeps)
+        : mfaPasskeyOptions({ ...passkeyGrantDeps, mfa: storage.mfa }, mfaToken),
+    mfaPasskeyGrant: ({ mfaToken, credential, client }) =>
+      completeMfaGrant(mfaGrantDeps, {
+        mfaToken,
+        client,
+        check: passkeyCheck(passkeyGrantDeps, credential, client),
+      }),
+    passkeyGrant: (input) => passkeyGrant(passkeyGrantDeps, input),
     purgeEndedSessions: async () => {
       // Used and expired mail tokens go on the same schedule (they open nothing any more).
       await storage.mailTokens.purge(clock.now());
       await storage.mfa.purgeChallenges(clock.now());
+      await storage.passkeys.purgeChallenges(clock.now());
       return purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace });
     },
   };
@@ -524,4 +609,14 @@ function mailLinkBase(config: Config): string {
   if (config.publicUrl !== undefined) return config.publicUrl;
   const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+}
+
+/**
+ * WebAuthn L2 5.1.3 / 13.4.9: passkeys are bound to the RP ID, the host name of
+ * GATEHOUSE_PUBLIC_URL (else of where this server listens, `localhost` in development), and
+ * assertions are accepted only from that URL's origin, never one taken from the request.
+ */
+function relyingParty(config: Config): RelyingParty {
+  const url = new URL(mailLinkBase(config));
+  return { id: url.hostname.replace(/^\[|\]$/g, ''), name: 'Gatehouse', origin: url.origin };
 }

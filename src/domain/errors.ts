@@ -31,6 +31,7 @@ export const ERROR_CODES = [
   'invalid_mfa_code', // a wrong, replayed or used TOTP or recovery code (mfa-otp grant: invalid_grant)
   'mfa_already_enabled', // TOTP enrolment while a confirmed factor exists
   'mfa_not_pending', // TOTP confirmation without an enrolment in progress
+  'invalid_passkey', // a WebAuthn registration that failed verification or reused a challenge
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

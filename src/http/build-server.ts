@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.ts';
 import { revokeIntrospectRoutes } from './routes/revoke-introspect.ts';
 import { mailFlowRoutes } from './routes/mail-flows.ts';
 import { adminMfaRoutes, mfaRoutes } from './routes/mfa.ts';
+import { passkeyRoutes } from './routes/passkeys.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { webUiRoutes } from './routes/web-ui.ts';
@@ -85,6 +86,7 @@ export async function buildServer(
   await app.register(clientRoutes(services));
   await app.register(wellKnownRoutes(services, config));
   await app.register(mailFlowRoutes(services, config));
+  await app.register(passkeyRoutes(services));
   await app.register(webUiRoutes());
   return app;
 }

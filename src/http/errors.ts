@@ -141,6 +141,7 @@ export const ERROR_RESPONSES = {
   invalid_mfa_code: { status: 400, detail: 'Invalid code', oauthError: 'invalid_grant' },
   mfa_already_enabled: { status: 409, detail: 'Two-factor authentication is already enabled' },
   mfa_not_pending: { status: 409, detail: 'No two-factor enrolment in progress' },
+  invalid_passkey: { status: 400 },
 } as const satisfies Record<ErrorCode, ErrorResponse>;
 
 function sendGatehouseError(

@@ -14,6 +14,9 @@ function limitedRoutes(config: Config): Record<string, number> {
     // RFC 7009 2.1 lets anyone call it without client authentication; limited as /token is.
     'POST /revoke': config.rateLimitToken,
     'POST /users/': config.rateLimitRegister,
+    // API.md 9: unauthenticated, and each call stores a challenge.
+    'POST /webauthn/authentication/options': config.rateLimitToken,
+    'POST /webauthn/mfa/options': config.rateLimitToken,
     'POST /password-reset': config.mailFlows.resetRateLimitIp,
   };
 }

@@ -14,6 +14,7 @@ import type { ApiClientRepository } from '../domain/clients/api-client-repositor
 import type { MailOutbox } from '../domain/mail/mail-outbox.ts';
 import type { MailTokenRepository } from '../domain/email/mail-token-repository.ts';
 import type { MfaRepository } from '../domain/mfa/mfa-repository.ts';
+import type { PasskeyRepository } from '../domain/passkeys/passkey-repository.ts';
 import type { LoginThrottleRepository } from '../domain/sessions/login-throttle-repository.ts';
 import type { SessionRepository } from '../domain/sessions/session-repository.ts';
 import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
@@ -31,6 +32,7 @@ import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.
 import { SqlMailOutbox } from './sql/sql-mail-outbox.ts';
 import { SqlMailTokenRepository } from './sql/sql-mail-token-repository.ts';
 import { SqlMfaRepository } from './sql/sql-mfa-repository.ts';
+import { SqlPasskeyRepository } from './sql/sql-passkey-repository.ts';
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
 import { SqlSettingsRepository } from './sql/sql-settings-repository.ts';
 import { SqlSigningKeyRepository } from './sql/sql-signing-key-repository.ts';
@@ -57,6 +59,8 @@ export interface Storage {
   readonly mailTokens: MailTokenRepository;
   /** Second factors and the MFA step of the password grant (API.md 9). */
   readonly mfa: MfaRepository;
+  /** WebAuthn credentials and ceremony challenges (API.md 9). */
+  readonly passkeys: PasskeyRepository;
   /** Applies pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   /** Resolves when the store answers a trivial query within `timeoutMs` (for /readyz). */
@@ -224,6 +228,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     users: new SqlUserRepository(db, run),
     mailTokens: new SqlMailTokenRepository(db),
     mfa: new SqlMfaRepository(db),
+    passkeys: new SqlPasskeyRepository(db),
     sessions: new SqlSessionRepository(db, run),
     settings: new SqlSettingsRepository(db),
     signingKeys: new SqlSigningKeyRepository(db, run),

@@ -78,6 +78,20 @@ describe('gatehouse serve and the key encryption key', () => {
     assert.ok(!wrong.out.includes('Server listening'));
   });
 
+  it('warns in production without GATEHOUSE_PUBLIC_URL, which passkeys are bound to (API.md 9)', async () => {
+    const warning = 'GATEHOUSE_PUBLIC_URL is unset: passkeys are bound to http://';
+    const production = {
+      GATEHOUSE_ENV: 'production',
+      GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'passkeys.db')}`,
+      GATEHOUSE_KEY_ENCRYPTION_KEY: key,
+    };
+    const unset = await serve(production);
+    assert.ok(unset.out.includes(warning), unset.out);
+    const set = await serve({ ...production, GATEHOUSE_PUBLIC_URL: 'https://auth.example.com' });
+    assert.ok(set.out.includes('Server listening'), set.out);
+    assert.ok(!set.out.includes('GATEHOUSE_PUBLIC_URL is unset'), set.out);
+  });
+
   it('refuses production without the key, saying how to make one', async () => {
     const run = await serve({
       GATEHOUSE_ENV: 'production',

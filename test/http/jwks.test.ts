@@ -135,6 +135,8 @@ describe('RFC 8414 metadata', () => {
             'password',
             'refresh_token',
             'urn:gatehouse:params:oauth:grant-type:mfa-otp',
+            'urn:gatehouse:params:oauth:grant-type:webauthn',
+            'urn:gatehouse:params:oauth:grant-type:mfa-webauthn',
           ],
           response_types_supported: [],
           scopes_supported: ['me', 'admin'],

@@ -94,6 +94,25 @@ describe('per-IP rate limits', () => {
     assertRateLimited(garbage);
   });
 
+  it('limits the unauthenticated passkey options like POST /token (API.md 9)', async () => {
+    t = await createTestApp({ env: LIMITS });
+    for (const url of ['/webauthn/authentication/options', '/webauthn/mfa/options']) {
+      const send = () =>
+        t.app.inject({
+          method: 'POST',
+          url,
+          remoteAddress: '203.0.113.10',
+          payload: { mfa_token: 'unknown' },
+        });
+      const allowed = await statuses(3, send);
+      assert.ok(
+        allowed.every((s) => s !== 429),
+        `${url}: ${allowed.join(',')}`,
+      );
+      assertRateLimited(await send());
+    }
+  });
+
   it('counts each client address on its own', async () => {
     t = await createTestApp({ env: LIMITS });
     await statuses(3, () => tokenRequest(t.app, { remoteAddress: '198.51.100.1' }));

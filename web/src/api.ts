@@ -284,3 +284,39 @@ export const newRecoveryCodes = (current_password: string) =>
   call<{ recovery_codes: string[] }>('POST', '/users/me/mfa/recovery-codes', {
     json: { current_password },
   });
+// API.md 9: passkeys.
+export interface PasskeyItem {
+  id: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  backed_up: boolean;
+  device_type: 'singleDevice' | 'multiDevice';
+  transports: string[];
+}
+export const passkeyRegistrationOptions = (current_password: string) =>
+  call<{ options: unknown }>('POST', '/users/me/passkeys/registration/options', {
+    json: { current_password },
+  });
+export const addPasskey = (credential: unknown, name?: string) =>
+  call<PasskeyItem>('POST', '/users/me/passkeys', { json: { credential, name } });
+export const listPasskeys = () => call<{ items: PasskeyItem[] }>('GET', '/users/me/passkeys');
+export const deletePasskey = (id: string) =>
+  call<null>('DELETE', `/users/me/passkeys/${encodeURIComponent(id)}`);
+export const passkeySignInOptions = () =>
+  call<{ options: unknown }>('POST', '/webauthn/authentication/options', { auth: false });
+export const passkeyMfaOptions = (mfa_token: string) =>
+  call<{ options: unknown }>('POST', '/webauthn/mfa/options', {
+    json: { mfa_token },
+    auth: false,
+  });
+
+/** POST /token with another grant (passkey, MFA step) in cookie mode, like signIn. */
+export async function grantSignIn(form: Record<string, string>): Promise<void> {
+  const body = await call<TokenResponse>('POST', '/token', {
+    form,
+    headers: COOKIE_MODE,
+    auth: false,
+  });
+  accessToken = body.access_token;
+}

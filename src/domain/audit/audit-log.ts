@@ -35,6 +35,9 @@ export const AUDIT_EVENT_TYPES = [
   'mfa.recovery_code_used',
   'mfa.recovery_codes_regenerated',
   'mfa.reset', // an admin reset a user's second factors
+  // API.md 9: passkeys enrolled and removed (their use is login.succeeded / login.failed).
+  'passkey.registered',
+  'passkey.deleted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -43,14 +43,14 @@ export interface LiveMfaChallenge {
  * Every "use" is one conditional UPDATE, so of concurrent callers exactly one wins, on every
  * instance. test/contract/mfa-repository.contract.ts checks each store.
  *
- * Extension point for passkeys (migration 0013, `webauthn_credentials`): `hasSecondFactor`,
- * the `users.mfa_enabled` cache and `resetFactors` are the places that must also count and
- * delete passkeys. In SQL they all go through `secondFactorExists` in sql-mfa-repository.ts.
+ * Passkeys (migration 0013, table `passkeys`) are second factors too: `hasSecondFactor`, the
+ * `users.mfa_enabled` cache and `resetFactors` count and delete them. In SQL they all go
+ * through `secondFactorExists` in sql-mfa-repository.ts.
  */
 export interface MfaRepository {
   /**
-   * True when the user has any confirmed second factor: a confirmed TOTP factor (and, once
-   * migration 0013 adds them, any passkey). Read from the factor tables, never from a cache:
+   * True when the user has any confirmed second factor: a confirmed TOTP factor or any
+   * passkey. Read from the factor tables, never from a cache:
    * this is what the password grant asks before it gives tokens.
    */
   hasSecondFactor(userId: number): Promise<boolean>;
@@ -101,7 +101,7 @@ export interface MfaRepository {
 
   /**
    * Admin reset (DELETE /users/{id}/mfa): every second factor of the user, and its pending
-   * challenges. True when anything was deleted. Passkeys (0013) extend it.
+   * challenges, passkeys included. True when anything was deleted.
    */
   resetFactors(userId: number): Promise<boolean>;
 

@@ -170,7 +170,7 @@ export function adminMfaRoutes(services: Services): FastifyPluginAsyncTypebox {
           security: securityFor('users:manage'),
           summary: "Reset a user's second factors (audited)",
           description:
-            'Deletes the TOTP factor, recovery codes and pending mfa_tokens; the user signs in with the password alone until they enrol again.',
+            'Deletes the TOTP factor, recovery codes, passkeys and pending mfa_tokens; the user signs in with the password alone until they enrol again.',
           params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) }),
           response: {
             204: NoContent,

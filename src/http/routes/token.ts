@@ -39,8 +39,16 @@ const TokenForm = Type.Object({
     }),
   ),
   refresh_token: Type.Optional(Type.String()),
+  credential: Type.Optional(
+    Type.String({
+      description:
+        'webauthn and mfa-webauthn grants: the passkey assertion (PublicKeyCredential JSON)',
+    }),
+  ),
   mfa_token: Type.Optional(
-    Type.String({ description: 'mfa-otp grant: the `mfa_token` of the 403 `mfa_required`' }),
+    Type.String({
+      description: 'mfa-otp and mfa-webauthn grants: the `mfa_token` of the 403 `mfa_required`',
+    }),
   ),
   otp: Type.Optional(
     Type.String({ description: 'mfa-otp grant: a 6-digit TOTP code or a recovery code' }),
@@ -92,6 +100,11 @@ function presentedRefreshToken(
   return cookie;
 }
 
+/** API.md 9: the passwordless passkey grant (RFC 6749 4.5 extension grant). */
+export const WEBAUTHN_GRANT = 'urn:gatehouse:params:oauth:grant-type:webauthn';
+/** API.md 9: the second step of a password grant answered `mfa_required`, with a passkey. */
+export const MFA_WEBAUTHN_GRANT = 'urn:gatehouse:params:oauth:grant-type:mfa-webauthn';
+
 /** POST /token: the OAuth2 token endpoint, password and refresh_token grants (API.md 1, 2). */
 export function tokenRoutes(
   services: Services,
@@ -107,7 +120,7 @@ export function tokenRoutes(
         schema: {
           summary: 'OAuth2 token endpoint: password, refresh_token and mfa-otp grants',
           description:
-            'Form fields of FastAPI\'s OAuth2PasswordRequestForm. `grant_type=refresh_token` with `refresh_token` rotates the refresh token. A user with a second factor gets 403 `{"error":"mfa_required","mfa_token"}` from the password grant; then `grant_type=urn:gatehouse:params:oauth:grant-type:mfa-otp` with `mfa_token` and `otp` (a TOTP code or a recovery code) gives the token response. `mfa_token`: single use, 5 minutes, at most 5 codes; a wrong code is 400 `invalid_grant`.',
+            'Form fields of FastAPI\'s OAuth2PasswordRequestForm. `grant_type=refresh_token` with `refresh_token` rotates the refresh token. A user with a second factor gets 403 `{"error":"mfa_required","mfa_token"}` from the password grant; then `grant_type=urn:gatehouse:params:oauth:grant-type:mfa-otp` with `mfa_token` and `otp` (a TOTP code or a recovery code) gives the token response. `mfa_token`: single use, 5 minutes, at most 5 codes; a wrong code is 400 `invalid_grant`. With a passkey: `grant_type=urn:gatehouse:params:oauth:grant-type:mfa-webauthn` with `mfa_token` and `credential` (an assertion over the options of POST /webauthn/mfa/options). `grant_type=urn:gatehouse:params:oauth:grant-type:webauthn` with `credential` (an assertion over the options of POST /webauthn/authentication/options) signs in without a password; a refused assertion is 400 `invalid_grant`.',
           tags: ['auth'],
           consumes: ['application/x-www-form-urlencoded'],
           body: TokenForm,
@@ -166,6 +179,35 @@ export function tokenRoutes(
             request,
             reply,
             await services.rotateRefreshToken(refreshToken, clientInfo(request)),
+          );
+        }
+        if (grantType === MFA_WEBAUTHN_GRANT) {
+          const missing = (['mfa_token', 'credential'] as const).filter(
+            (f) => form[f] === undefined,
+          );
+          if (missing.length > 0) throw missingFields('body', missing);
+          return tokenResponse(
+            cookies,
+            request,
+            reply,
+            await services.mfaPasskeyGrant({
+              mfaToken: form.mfa_token ?? '',
+              credential: form.credential,
+              client: clientInfo(request),
+            }),
+          );
+        }
+        if (grantType === WEBAUTHN_GRANT) {
+          if (form.credential === undefined) throw missingFields('body', ['credential']);
+          return tokenResponse(
+            cookies,
+            request,
+            reply,
+            await services.passkeyGrant({
+              credential: form.credential,
+              scope: form.scope,
+              client: clientInfo(request),
+            }),
           );
         }
         throw new GatehouseError(

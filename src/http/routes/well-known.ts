@@ -1,4 +1,4 @@
-import { MFA_OTP_GRANT } from './token.ts';
+import { MFA_OTP_GRANT, MFA_WEBAUTHN_GRANT, WEBAUTHN_GRANT } from './token.ts';
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import type { Config } from '../../config/config.ts';
 import { listenUrl } from '../../config/load-config.ts';
@@ -65,7 +65,13 @@ function metadataOf(config: Config): Static<typeof Metadata> {
     jwks_uri: `${base}/.well-known/jwks.json`,
     revocation_endpoint: `${base}/revoke`,
     introspection_endpoint: `${base}/introspect`,
-    grant_types_supported: ['password', 'refresh_token', MFA_OTP_GRANT],
+    grant_types_supported: [
+      'password',
+      'refresh_token',
+      MFA_OTP_GRANT,
+      WEBAUTHN_GRANT,
+      MFA_WEBAUTHN_GRANT,
+    ],
     response_types_supported: [],
     scopes_supported: [...new Set(Object.values(SCOPES_BY_ROLE).flat())],
     token_endpoint_auth_methods_supported: ['none'],

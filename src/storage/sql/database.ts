@@ -172,6 +172,33 @@ export interface MfaChallengesTable {
   attempts: Generated<number>;
 }
 
+/** Migration 0013: WebAuthn credentials (API.md 9). */
+export interface PasskeysTable {
+  id: string;
+  user_id: number;
+  credential_id: string;
+  public_key: string;
+  /** bigint: Postgres reads it back as a string. */
+  sign_count: number | string;
+  /** JSON array of transport names. */
+  transports: string;
+  device_type: string;
+  /** SQLite stores 0/1. */
+  backed_up: boolean | number;
+  name: string;
+  created_at: DbTime;
+  last_used_at: DbTime | null;
+}
+
+export interface WebauthnChallengesTable {
+  challenge: string;
+  purpose: string;
+  user_id: number | null;
+  created_at: DbTime;
+  expires_at: DbTime;
+  used_at: DbTime | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -187,6 +214,8 @@ export interface Database {
   totp_factors: TotpFactorsTable;
   recovery_codes: RecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }
 
 export function toDate(value: DbTime): Date {

@@ -12,11 +12,12 @@ import { inWriteTransaction } from './write-transaction.ts';
 
 /**
  * THE rule "user `userId` has a second factor", as one SQL boolean: a confirmed TOTP factor.
- * Passkeys (migration 0013) add `or exists (select 1 from webauthn_credentials where user_id =
- * ...)` here, and both the password grant's check and the `users.mfa_enabled` cache follow.
+ * Passkeys (migration 0013) count too; both the password grant's check and the
+ * `users.mfa_enabled` cache follow this one expression.
  */
 export function secondFactorExists(userId: number): RawBuilder<SqlBool> {
-  return sql<SqlBool>`exists (select 1 from totp_factors where totp_factors.user_id = ${userId} and totp_factors.confirmed_at is not null)`;
+  // API.md 9: any passkey is a second factor too (migration 0013).
+  return sql<SqlBool>`(exists (select 1 from totp_factors where totp_factors.user_id = ${userId} and totp_factors.confirmed_at is not null) or exists (select 1 from passkeys where passkeys.user_id = ${userId}))`;
 }
 
 /** Rewrites the `users.mfa_enabled` cache from the factor tables, inside the caller's change. */
@@ -187,8 +188,19 @@ export class SqlMfaRepository implements MfaRepository {
         .where('user_id', '=', userId)
         .executeTakeFirst();
       await trx.deleteFrom('mfa_challenges').where('user_id', '=', userId).execute();
+      // Passkeys are second factors too (API.md 9), and their pending challenges go with them.
+      const passkeys = await trx
+        .deleteFrom('passkeys')
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      await trx.deleteFrom('webauthn_challenges').where('user_id', '=', userId).execute();
       await refreshMfaEnabled(trx, userId);
-      return Number(deleted.numDeletedRows) + Number(codes.numDeletedRows) > 0;
+      return (
+        Number(deleted.numDeletedRows) +
+          Number(codes.numDeletedRows) +
+          Number(passkeys.numDeletedRows) >
+        0
+      );
     });
   }
 

@@ -12,6 +12,7 @@ import {
 import { field, formatTime, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
 import { mfaSection } from './account-mfa.ts';
+import { passkeysSection } from './passkeys-section.ts';
 
 function passwordForm(): HTMLElement {
   const current = field('Current password', {
@@ -227,6 +228,7 @@ export async function accountPage(user: User): Promise<HTMLElement> {
     h('section', { class: 'card' }, passwordForm()),
     mfa,
     h('section', { class: 'card' }, emailForm()),
+    await passkeysSection(),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'sessions-title' },

@@ -1,6 +1,39 @@
 import { ApiError, signIn, signInWithCode } from '../api.ts';
 import { field, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
+import { finishWithPasskey, passkeysSupported, signInWithPasskey } from '../passkeys.ts';
+
+/** Runs a passkey ceremony from a button, then goes to the account page. */
+function passkeyButton(label: string, run: () => Promise<void>): HTMLElement {
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      async onClick() {
+        button.setAttribute('disabled', '');
+        say('Follow your browser’s prompt to use your passkey…');
+        try {
+          await run();
+          say('Signed in.', 'success');
+          navigate('#/account');
+        } catch (error) {
+          say((error as Error).message, 'error');
+        } finally {
+          button.removeAttribute('disabled');
+        }
+      },
+    },
+    label,
+  );
+  return button;
+}
+
+// API.md 9: passwordless, with a discoverable passkey. Its name holds no "Sign in", which
+// names the password form's button.
+const passkeySignInButton = () => passkeyButton('Use a passkey', signInWithPasskey);
+const passkeyMfaButton = (mfaToken: string) =>
+  passkeyButton('Use your passkey', () => finishWithPasskey(mfaToken));
 
 /** API.md 9: the second step, for a user with two-factor authentication. */
 function codeForm(mfaToken: string, restart: () => void): HTMLElement {
@@ -55,6 +88,7 @@ function codeForm(mfaToken: string, restart: () => void): HTMLElement {
 }
 
 export function signInPage(): HTMLElement {
+  const mfaStep = h('div', { 'data-testid': 'mfa-step' });
   const email = field('Email', {
     name: 'username',
     type: 'email',
@@ -82,10 +116,13 @@ export function signInPage(): HTMLElement {
             password.input.value = '';
             const restart = () => {
               second.replaceWith(form);
+              mfaStep.replaceChildren();
             };
             const second = codeForm(next.mfaToken, restart);
             form.replaceWith(second);
-            say('Enter the code from your authenticator app.');
+            // A passkey finishes the same step (API.md 9), for users who have one.
+            if (passkeysSupported()) mfaStep.replaceChildren(passkeyMfaButton(next.mfaToken));
+            say('Enter the code from your authenticator app, or use your passkey.');
             second.querySelector('input')?.focus();
             return;
           }
@@ -112,6 +149,8 @@ export function signInPage(): HTMLElement {
     { class: 'card narrow' },
     h('h1', { id: 'signin-title' }, 'Sign in'),
     form,
+    mfaStep,
+    passkeysSupported() ? passkeySignInButton() : null,
     h('p', {}, h('a', { href: '#/forgot-password' }, 'Forgot password?')),
     h('p', {}, 'No account yet? ', h('a', { href: '#/signup' }, 'Create one')),
   );

@@ -11,6 +11,7 @@ import * as apiClients from './0009-api-clients.ts';
 import * as mailOutbox from './0010-mail-outbox.ts';
 import * as emailTokens from './0011-email-tokens.ts';
 import * as mfa from './0012-mfa.ts';
+import * as passkeys from './0013-passkeys.ts';
 
 /** Forward-only migrations, in order. Add a module `NNNN-what.ts` and list it here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-mail-outbox': mailOutbox,
   '0011-email-tokens': emailTokens,
   '0012-mfa': mfa,
+  '0013-passkeys': passkeys,
 };
 
 export const migrationProvider: MigrationProvider = {

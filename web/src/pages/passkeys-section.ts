@@ -1,0 +1,119 @@
+import { ApiError, deletePasskey, listPasskeys, type PasskeyItem } from '../api.ts';
+import { field, formatTime, h, say } from '../dom.ts';
+import { createPasskey, passkeysSupported } from '../passkeys.ts';
+import { navigate } from '../router.ts';
+
+function passkeyRow(item: PasskeyItem): HTMLElement {
+  const remove = h(
+    'button',
+    {
+      type: 'button',
+      class: 'danger',
+      'aria-label': `Delete the passkey ${item.name}`,
+      async onClick() {
+        if (!window.confirm(`Delete the passkey “${item.name}”?`)) return;
+        try {
+          await deletePasskey(item.id);
+          say('Passkey deleted.', 'success');
+          navigate('#/account', { force: true });
+        } catch (error) {
+          say((error as Error).message, 'error');
+        }
+      },
+    },
+    'Delete',
+  );
+  return h(
+    'tr',
+    {},
+    h('td', { 'data-label': 'Name' }, item.name),
+    h('td', { 'data-label': 'Synced' }, item.device_type === 'multiDevice' ? 'Yes' : 'No'),
+    h('td', { 'data-label': 'Added' }, formatTime(item.created_at)),
+    h('td', { 'data-label': 'Last used' }, item.last_used_at ? formatTime(item.last_used_at) : '—'),
+    h('td', {}, remove),
+  );
+}
+
+function addForm(): HTMLElement {
+  const name = field(
+    'Passkey name',
+    { name: 'passkey_name', maxlength: '64' },
+    'Optional, e.g. “Laptop”.',
+  );
+  // Not "Current password": that label belongs to the password form on the same page.
+  const password = field('Password to add a passkey', {
+    name: 'passkey_password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  const submit = h('button', { type: 'submit' }, 'Add a passkey');
+  return h(
+    'form',
+    {
+      'aria-label': 'Add a passkey',
+      async onSubmit(event: Event) {
+        event.preventDefault();
+        password.setError(null);
+        submit.setAttribute('disabled', '');
+        say('Follow your browser’s prompt to create the passkey…');
+        try {
+          await createPasskey(password.input.value, name.input.value || undefined);
+          say(
+            'Passkey added. Signing in now needs the passkey (or your second factor).',
+            'success',
+          );
+          navigate('#/account', { force: true });
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 400) password.setError(error.message);
+          say((error as Error).message, 'error');
+        } finally {
+          submit.removeAttribute('disabled');
+        }
+      },
+    },
+    name.wrapper,
+    password.wrapper,
+    submit,
+  );
+}
+
+/** API.md 9: the account page's passkeys: list, delete, add. */
+export async function passkeysSection(): Promise<HTMLElement> {
+  const { items } = await listPasskeys();
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'passkeys-title' },
+    h('h2', { id: 'passkeys-title' }, `Passkeys (${items.length})`),
+    h(
+      'p',
+      {},
+      'A passkey signs you in without a password, and once you have one, your password alone no longer does.',
+    ),
+    items.length === 0
+      ? null
+      : h(
+          'div',
+          { class: 'table-wrap' },
+          h(
+            'table',
+            { 'data-testid': 'passkeys' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ...['Name', 'Synced', 'Added', 'Last used', ''].map((t) =>
+                  h('th', { scope: 'col' }, t),
+                ),
+              ),
+            ),
+            h('tbody', {}, ...items.map(passkeyRow)),
+          ),
+        ),
+    passkeysSupported()
+      ? addForm()
+      : h('p', {}, 'This browser can’t use passkeys here (it needs HTTPS and WebAuthn).'),
+  );
+}
