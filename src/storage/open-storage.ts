@@ -12,6 +12,7 @@ import type { UserRepository } from '../domain/accounts/user-repository.ts';
 import type { AuditLog } from '../domain/audit/audit-log.ts';
 import type { ApiClientRepository } from '../domain/clients/api-client-repository.ts';
 import type { MailOutbox } from '../domain/mail/mail-outbox.ts';
+import type { UserTransferRepository } from '../domain/accounts/user-transfer.ts';
 import type { MailTokenRepository } from '../domain/email/mail-token-repository.ts';
 import type { LoginThrottleRepository } from '../domain/sessions/login-throttle-repository.ts';
 import type { SessionRepository } from '../domain/sessions/session-repository.ts';
@@ -28,6 +29,7 @@ import { SqlApiClientRepository } from './sql/sql-api-client-repository.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
 import { SqlMailOutbox } from './sql/sql-mail-outbox.ts';
+import { SqlUserTransfer } from './sql/sql-user-transfer.ts';
 import { SqlMailTokenRepository } from './sql/sql-mail-token-repository.ts';
 import { SqlSessionRepository } from './sql/sql-session-repository.ts';
 import { SqlSettingsRepository } from './sql/sql-settings-repository.ts';
@@ -51,6 +53,8 @@ export interface Storage {
   readonly apiClients: ApiClientRepository;
   /** Mail waiting for delivery (API.md 8). */
   readonly mailOutbox: MailOutbox;
+  /** Bulk import and export of users (API.md 10). */
+  readonly userTransfer: UserTransferRepository;
   /** Single-use mail tokens and the changes they authorise (API.md 8). */
   readonly mailTokens: MailTokenRepository;
   /** Applies pending migrations; returns the names applied now. */
@@ -226,6 +230,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     loginThrottles: new SqlLoginThrottleRepository(db, run),
     apiClients: new SqlApiClientRepository(db),
     mailOutbox: new SqlMailOutbox(db),
+    userTransfer: new SqlUserTransfer(db),
     async migrate() {
       // Kysely looks for its bookkeeping tables by name in every schema; pinning them to the
       // schema of the search_path keeps two Gatehouse schemas in one database apart.

@@ -25,6 +25,8 @@ export const AUDIT_EVENT_TYPES = [
   'email.changed',
   'password.reset_requested',
   'password.reset',
+  // API.md 10: one entry per `gatehouse import` that wrote users.
+  'users.imported',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
