@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import SqliteDatabase from 'better-sqlite3';
 import { openStorage } from '../src/storage/open-storage.ts';
-import { STORAGE_BACKENDS } from '../test/support/storage-backends.ts';
+import pg from 'pg';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,7 +25,6 @@ const USERS = Number(args.users);
 const EXPORT_USERS = Number(args['export-users']);
 const POSTGRES_URL =
   process.env.GATEHOUSE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-process.env.GATEHOUSE_TEST_POSTGRES_URL ??= POSTGRES_URL;
 // One real passlib bcrypt hash for every user: the import checks its format, never computes it.
 const HASH = '$2b$10$PJiuevypiL4QiEjuUBAwx.J1wa.iAiYe5EZPPM/Wmvo1u0zeo7CPu';
 const BIN = join(import.meta.dirname, '..', 'bin', 'gatehouse.js');
@@ -101,9 +100,29 @@ function writeFastapiDb(path: string, count: number): void {
   db.close();
 }
 
+const schemas: string[] = [];
+
+/** Runs one statement on the bench's Postgres. */
+async function postgres(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh store: a new SQLite file, or a new Postgres schema (dropped at the end). */
 async function freshUrl(store: 'sqlite' | 'postgres', dir: string): Promise<string> {
-  if (store === 'sqlite') return `sqlite:${join(dir, `gatehouse-${Date.now()}.db`)}`;
-  return STORAGE_BACKENDS[1]!.freshUrl();
+  if (store === 'sqlite')
+    return `sqlite:${join(dir, `gatehouse-${schemas.length}-${Date.now()}.db`)}`;
+  const schema = `gh_bench_import_${process.pid}_${schemas.length}`;
+  schemas.push(schema);
+  await postgres(`create schema ${schema}`);
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
 }
 
 /** `count` users straight into the table, in batches (the export's seed, not measured). */
@@ -163,4 +182,5 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  for (const schema of schemas) await postgres(`drop schema ${schema} cascade`);
 }
