@@ -158,6 +158,8 @@ try {
   for (const store of stores) {
     const url = await freshUrl(store, dir);
     await gatehouse(url, ['migrate']);
+    // A fresh store makes its first signing key on the first command: not the import's cost.
+    await gatehouse(url, ['users', 'list', '--limit', '1']);
     const fromFile = await gatehouse(url, ['import', jsonl]);
     const fromApp = await gatehouse(url, ['import', '--from-fastapi', `sqlite:${fastapiDb}`]);
     const rerun = await gatehouse(url, ['import', jsonl]);
@@ -170,6 +172,7 @@ try {
     );
     const exportUrl = await freshUrl(store, dir);
     await seed(exportUrl, EXPORT_USERS);
+    await gatehouse(exportUrl, ['users', 'list', '--limit', '1']);
     const out = join(dir, `export-${store}.jsonl`);
     const exported = await gatehouse(exportUrl, ['export', '--out', out]);
     console.log(

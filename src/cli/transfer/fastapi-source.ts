@@ -35,7 +35,7 @@ function quote(name: string, what: string): string {
 
 export class FastapiSourceError extends Error {}
 
-function plan(table: FastapiTable, columns: ReadonlySet<string>): { sql: string; names: string[] } {
+function plan(table: FastapiTable, columns: ReadonlySet<string>): { sql: string } {
   const missing = [table.email, table.hash, table.active, table.createdAt, table.admin].filter(
     (c): c is string => c !== undefined && !columns.has(c),
   );
@@ -53,10 +53,7 @@ function plan(table: FastapiTable, columns: ReadonlySet<string>): { sql: string;
     createdAt ? `${quote(createdAt, 'created column')} as created_at` : 'null as created_at',
     table.admin ? `${quote(table.admin, 'admin column')} as is_admin` : 'null as is_admin',
   ];
-  return {
-    sql: `select ${selected.join(', ')} from ${quote(table.table, 'table')}`,
-    names: [],
-  };
+  return { sql: `select ${selected.join(', ')} from ${quote(table.table, 'table')}` };
 }
 
 interface FastapiRow {
