@@ -160,6 +160,9 @@ try {
     await gatehouse(url, ['migrate']);
     // A fresh store makes its first signing key on the first command: not the import's cost.
     await gatehouse(url, ['users', 'list', '--limit', '1']);
+    // The fixed cost of any command (start, open, migrate check), for reading the rates below.
+    const idle = await gatehouse(url, ['users', 'list', '--limit', '1']);
+    console.log(`${store}: a command that does nothing takes ${idle.seconds.toFixed(1)} s`);
     const fromFile = await gatehouse(url, ['import', jsonl]);
     const fromApp = await gatehouse(url, ['import', '--from-fastapi', `sqlite:${fastapiDb}`]);
     const rerun = await gatehouse(url, ['import', jsonl]);
