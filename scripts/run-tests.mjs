@@ -51,6 +51,16 @@ if (python.status === 0) {
   );
 }
 
+// The import suite's FastAPI-app database is made by Debian's SQLAlchemy and passlib.
+const importPython = spawnSync('/usr/bin/python3', ['-c', 'import sqlalchemy, passlib, bcrypt'], {
+  stdio: 'ignore',
+});
+if (importPython.status !== 0) {
+  console.log(
+    'run-tests: import --from-fastapi tests SKIPPED: apt-get install python3-sqlalchemy python3-passlib python3-bcrypt to run them',
+  );
+}
+
 const result = spawnSync(
   process.execPath,
   ['--test', '--import', 'tsx', '--test-concurrency=2', '--test-timeout=120000', ...files],

@@ -13,6 +13,7 @@ import { registerKeyCommands } from './key-commands.ts';
 import { registerClientCommands } from './clients.ts';
 import { registerMailCommands } from './mail-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
+import { registerTransferCommands } from './transfer-commands.ts';
 import { registerUserCommands, type WithServices } from './users.ts';
 
 /**
@@ -56,6 +57,7 @@ registerAdminCommands(program, withServices);
 registerKeyCommands(program, withServices);
 registerClientCommands(program, withServices);
 registerMailCommands(program, withServices);
+registerTransferCommands(program, withServices);
 
 try {
   await program.parseAsync(process.argv);

@@ -74,7 +74,7 @@ export function registerUserCommands(program: Command, withServices: WithService
     .addOption(
       new Option(
         '--password-hash <hash>',
-        'an existing hash to import: argon2id ($argon2id$...) or bcrypt ($2a$, $2b$, $2y$); upgraded to argon2id at the first login',
+        'an existing hash to import: argon2 ($argon2id$...), bcrypt ($2a$, $2b$, $2y$), passlib $pbkdf2-sha256$ or Django pbkdf2_sha256$; upgraded to argon2id at the first login',
       ),
     )
     .addOption(new Option('--role <role>', 'the role').choices(ROLES).default('user'))

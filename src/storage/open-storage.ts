@@ -12,6 +12,7 @@ import type { UserRepository } from '../domain/accounts/user-repository.ts';
 import type { AuditLog } from '../domain/audit/audit-log.ts';
 import type { ApiClientRepository } from '../domain/clients/api-client-repository.ts';
 import type { MailOutbox } from '../domain/mail/mail-outbox.ts';
+import type { UserTransferRepository } from '../domain/accounts/user-transfer.ts';
 import type { MailTokenRepository } from '../domain/email/mail-token-repository.ts';
 import type { MfaRepository } from '../domain/mfa/mfa-repository.ts';
 import type { PasskeyRepository } from '../domain/passkeys/passkey-repository.ts';
@@ -30,6 +31,7 @@ import { SqlApiClientRepository } from './sql/sql-api-client-repository.ts';
 import { SqlAuditRepository } from './sql/sql-audit-repository.ts';
 import { SqlLoginThrottleRepository } from './sql/sql-login-throttle-repository.ts';
 import { SqlMailOutbox } from './sql/sql-mail-outbox.ts';
+import { SqlUserTransfer } from './sql/sql-user-transfer.ts';
 import { SqlMailTokenRepository } from './sql/sql-mail-token-repository.ts';
 import { SqlMfaRepository } from './sql/sql-mfa-repository.ts';
 import { SqlPasskeyRepository } from './sql/sql-passkey-repository.ts';
@@ -55,6 +57,8 @@ export interface Storage {
   readonly apiClients: ApiClientRepository;
   /** Mail waiting for delivery (API.md 8). */
   readonly mailOutbox: MailOutbox;
+  /** Bulk import and export of users (API.md 10). */
+  readonly userTransfer: UserTransferRepository;
   /** Single-use mail tokens and the changes they authorise (API.md 8). */
   readonly mailTokens: MailTokenRepository;
   /** Second factors and the MFA step of the password grant (API.md 9). */
@@ -236,6 +240,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     loginThrottles: new SqlLoginThrottleRepository(db, run),
     apiClients: new SqlApiClientRepository(db),
     mailOutbox: new SqlMailOutbox(db),
+    userTransfer: new SqlUserTransfer(db),
     async migrate() {
       // Kysely looks for its bookkeeping tables by name in every schema; pinning them to the
       // schema of the search_path keeps two Gatehouse schemas in one database apart.

@@ -8,6 +8,7 @@ import { sessionRepositoryContract } from './session-repository.contract.ts';
 import { settingsRepositoryContract } from './settings-repository.contract.ts';
 import { signingKeyRepositoryContract } from './signing-key-repository.contract.ts';
 import { userRepositoryContract } from './user-repository.contract.ts';
+import { userTransferContract } from './user-transfer.contract.ts';
 
 // One suite per port, written once, run unchanged against every store (STYLE.md).
 for (const backend of STORAGE_BACKENDS) {
@@ -62,5 +63,8 @@ for (const backend of STORAGE_BACKENDS) {
   );
   describe(`SigningKeyRepository contract (${backend.name})`, { skip: backend.skip }, () =>
     signingKeyRepositoryContract(open),
+  );
+  describe(`UserTransferRepository contract (${backend.name})`, { skip: backend.skip }, () =>
+    userTransferContract(open),
   );
 }

@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
+import { ACCEPTED_HASH_FORMATS, parseStoredHash } from '../passwords/hash-formats.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from '../passwords/password-policy.ts';
 import type { ClientInfo } from '../sessions/session.ts';
@@ -115,24 +116,27 @@ async function storeNewUser(
   return user;
 }
 
-// Whole hashes, not just their prefixes: a truncated or mangled hash would import "fine" and
-// lock its user out for good. bcrypt: cost 04-31, 22 salt + 31 hash characters (bcrypt's
-// base64). argon2id: the PHC string format with version, m, t, p, salt and hash.
-const IMPORTABLE_HASH =
-  /^(\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}|\$argon2id\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,})$/;
+/**
+ * Refuses a hash Gatehouse could not verify, or could only at an unbounded cost: a truncated or
+ * mangled hash would import "fine" and lock its user out for good (hash-formats.ts).
+ */
+export function checkImportableHash(passwordHash: string): void {
+  const parsed = parseStoredHash(passwordHash);
+  if (!parsed.ok) {
+    throw new GatehouseError(
+      'invalid_input',
+      `password hash refused: ${parsed.reason}; accepted: ${ACCEPTED_HASH_FORMATS}`,
+      { field: 'password_hash' },
+    );
+  }
+}
 
-/** Creates a user from a hash made elsewhere (argon2id or bcrypt), e.g. a migration from passlib. */
+/** Creates a user from a hash made elsewhere (hash-formats.ts), e.g. a migration from passlib. */
 export async function importUser(
   deps: Pick<RegisterUserDeps, 'users' | 'clock' | 'audit'>,
   input: { email: string; passwordHash: string; role?: Role },
 ): Promise<User> {
-  if (!IMPORTABLE_HASH.test(input.passwordHash)) {
-    throw new GatehouseError(
-      'invalid_input',
-      'password hash must be a complete argon2id ($argon2id$v=19$m=...) or bcrypt ($2a$, $2b$, $2y$) hash',
-      { field: 'password_hash' },
-    );
-  }
+  checkImportableHash(input.passwordHash);
   return storeNewUser(deps, {
     email: parseEmail(input.email),
     passwordHash: input.passwordHash,

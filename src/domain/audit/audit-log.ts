@@ -38,6 +38,8 @@ export const AUDIT_EVENT_TYPES = [
   // API.md 9: passkeys enrolled and removed (their use is login.succeeded / login.failed).
   'passkey.registered',
   'passkey.deleted',
+  // API.md 10: one entry per `gatehouse import` that wrote users.
+  'users.imported',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

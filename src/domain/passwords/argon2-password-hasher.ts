@@ -2,7 +2,9 @@ import { hash as argon2Hash, verify as argon2Verify, type Algorithm } from '@nod
 import type * as BcryptModule from '@node-rs/bcrypt';
 import { performance } from 'node:perf_hooks';
 import { FailureTimingFloor } from './failure-timing-floor.ts';
+import { parseStoredHash } from './hash-formats.ts';
 import type { PasswordCheck, PasswordHasher } from './password-hasher.ts';
+import { verifyPbkdf2Sha256 } from './pbkdf2-verify.ts';
 import type { WorkLimiter } from './work-limiter.ts';
 
 export interface Argon2Parameters {
@@ -25,11 +27,8 @@ function loadBcrypt(): Promise<typeof BcryptModule> {
   return bcrypt;
 }
 
-// Hashes written by passlib, PHP and most bcrypt libraries.
 // `Algorithm.Argon2id` of @node-rs/argon2: a const enum, which verbatimModuleSyntax cannot import.
 const ARGON2ID = 2 as Algorithm;
-const BCRYPT_PREFIX = /^\$2[aby]\$(\d\d)\$/;
-const ARGON2ID_PARAMS = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
 
 /**
  * A corrupt stored hash is a failed login, never a crash. The catch sits inside the limited
@@ -45,8 +44,9 @@ async function verifyOrFalse(verify: () => Promise<boolean>): Promise<boolean> {
 }
 
 /**
- * argon2id for new hashes (OWASP ASVS 2.4.1 / 2.4.4); bcrypt hashes imported from other
- * systems still verify and are flagged for rehash, so they upgrade on the next login.
+ * argon2id for new hashes (OWASP ASVS 2.4.1 / 2.4.4); hashes imported from other systems
+ * (bcrypt, argon2, PBKDF2: hash-formats.ts) still verify and are flagged for rehash, so
+ * they upgrade on the next login.
  * The native libraries run on libuv's thread pool, off the event loop; the limiter
  * bounds how much of that work may be in flight or waiting.
  */
@@ -79,28 +79,31 @@ export class Argon2PasswordHasher implements PasswordHasher {
   }
 
   async #check(storedHash: string, password: string): Promise<PasswordCheck> {
-    const bcryptCost = BCRYPT_PREFIX.exec(storedHash)?.[1];
-    if (bcryptCost !== undefined) {
-      // @node-rs/bcrypt reads $2a$/$2b$ only; $2y$ (PHP, passlib's ident option) is the same algorithm.
-      const normalized = storedHash.replace(/^\$2y\$/, '$2b$');
-      const valid = await this.#limiter.run(() =>
-        this.#timing.measure(`bcrypt-${bcryptCost}`, () =>
-          verifyOrFalse(async () => (await loadBcrypt()).verify(password, normalized)),
-        ),
-      );
-      return { valid, needsRehash: valid };
-    }
-    const match = ARGON2ID_PARAMS.exec(storedHash);
-    if (!match && !storedHash.startsWith('$argon2')) return { valid: false, needsRehash: false };
-    const kind = match ? `argon2id-${match[1]}-${match[2]}-${match[3]}` : 'argon2-other';
+    // An unknown, malformed or over-bound hash (hash-formats.ts) is a failed login, at no cost.
+    const parsed = parseStoredHash(storedHash);
+    if (!parsed.ok) return { valid: false, needsRehash: false };
+    const { hash } = parsed;
     const valid = await this.#limiter.run(() =>
-      this.#timing.measure(kind, () => verifyOrFalse(() => argon2Verify(storedHash, password))),
+      this.#timing.measure(hash.kind, () =>
+        verifyOrFalse(async () => {
+          switch (hash.scheme) {
+            case 'bcrypt':
+              // @node-rs/bcrypt reads $2a$/$2b$ only; $2y$ (PHP, passlib's ident option) is the same algorithm.
+              return (await loadBcrypt()).verify(password, storedHash.replace(/^\$2y\$/, '$2b$'));
+            case 'pbkdf2-sha256':
+              return verifyPbkdf2Sha256(password, hash.salt, hash.iterations, hash.derivedKey);
+            case 'argon2':
+              return argon2Verify(storedHash, password);
+          }
+        }),
+      ),
     );
     const current =
-      match !== null &&
-      Number(match[1]) === this.#params.memoryCost &&
-      Number(match[2]) === this.#params.timeCost &&
-      Number(match[3]) === this.#params.parallelism;
+      hash.scheme === 'argon2' &&
+      hash.variant === 'argon2id' &&
+      hash.memoryKiB === this.#params.memoryCost &&
+      hash.time === this.#params.timeCost &&
+      hash.parallelism === this.#params.parallelism;
     return { valid, needsRehash: valid && !current };
   }
 
