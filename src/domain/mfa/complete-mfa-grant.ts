@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { UserWithHash } from '../accounts/user.ts';
@@ -8,7 +7,7 @@ import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import { issueTokens, type TokenGrant } from '../sessions/issue-tokens.ts';
 import type { LoginThrottle } from '../sessions/login-throttle.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import { newSession, type ClientInfo } from '../sessions/session.ts';
 import type { SessionRepository } from '../sessions/session-repository.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
 import { MFA_TOKEN_MAX_ATTEMPTS, sha256Hex } from './mfa-challenge.ts';
@@ -87,24 +86,16 @@ export async function completeMfaGrant(
   // Of concurrent right answers on one token, one session.
   if (!(await deps.mfa.consumeChallenge(tokenHash, deps.clock.now()))) throw invalidMfaToken();
 
-  const now = deps.clock.now();
-  const sessionId = randomUUID();
-  const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
+  const session = newSession({
+    userId: user.id,
+    client: input.client,
+    scope: challenge.sessionScope,
+    now: deps.clock.now(),
+    ttlSeconds: deps.sessionTtlSeconds,
+  });
+  const { id: sessionId, expiresAt } = session;
   // ASVS 3.3.3: opened only over the password hash just checked (SessionRepository.create).
-  const opened = await deps.sessions.create(
-    {
-      id: sessionId,
-      userId: user.id,
-      createdAt: now,
-      lastUsedAt: now,
-      expiresAt,
-      revokedAt: null,
-      userAgent: input.client.userAgent,
-      ip: input.client.ip,
-      scope: challenge.sessionScope,
-    },
-    user.passwordHash,
-  );
+  const opened = await deps.sessions.create(session, user.passwordHash);
   const grant =
     opened &&
     (await issueTokens(deps, {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   generateAuthenticationOptions,
   verifyAuthenticationResponse,
@@ -14,7 +13,7 @@ import { grantScope, sessionScopeFor } from '../authz/scopes.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import { issueTokens, type TokenGrant } from '../sessions/issue-tokens.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import { newSession, type ClientInfo } from '../sessions/session.ts';
 import type { SessionRepository } from '../sessions/session-repository.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
 import {
@@ -185,20 +184,14 @@ async function openPasskeySession(
     await failed('invalid_scope');
     throw error;
   }
-  const now = deps.clock.now();
-  const sessionId = randomUUID();
-  const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
-  const session = {
-    id: sessionId,
+  const session = newSession({
     userId: login.id,
-    createdAt: now,
-    lastUsedAt: now,
-    expiresAt,
-    revokedAt: null,
-    userAgent: input.client.userAgent,
-    ip: input.client.ip,
+    client: input.client,
     scope: sessionScopeFor(input.scope, scope),
-  };
+    now: deps.clock.now(),
+    ttlSeconds: deps.sessionTtlSeconds,
+  });
+  const { id: sessionId, expiresAt } = session;
   // ASVS 3.3.3: as for a password login, a disable, deletion or password reset that landed
   // meanwhile wins (SessionRepository.create checks the hash read with the user).
   const grant =

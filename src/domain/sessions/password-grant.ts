@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -13,7 +12,7 @@ import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
 import { issueTokens, type TokenGrant } from './issue-tokens.ts';
 import type { LoginThrottle } from './login-throttle.ts';
-import type { ClientInfo } from './session.ts';
+import { newSession, type ClientInfo } from './session.ts';
 import type { SessionRepository } from './session-repository.ts';
 
 export interface PasswordGrantDeps {
@@ -121,20 +120,14 @@ export async function passwordGrant(
     throw mfaRequired(mfaToken);
   }
 
-  const now = deps.clock.now();
-  const sessionId = randomUUID();
-  const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
-  const session = {
-    id: sessionId,
+  const session = newSession({
     userId: user.id,
-    createdAt: now,
-    lastUsedAt: now,
-    expiresAt,
-    revokedAt: null,
-    userAgent: input.client.userAgent,
-    ip: input.client.ip,
+    client: input.client,
     scope: sessionScopeFor(input.scope, scope),
-  };
+    now: deps.clock.now(),
+    ttlSeconds: deps.sessionTtlSeconds,
+  });
+  const { id: sessionId, expiresAt } = session;
   // ASVS 3.3.3: opened only while the hash just verified is still the stored one, so a password
   // change (or a disable or deletion) that landed while this login was hashing wins: the login
   // answers like a wrong password, and no session of the old password outlives the change.

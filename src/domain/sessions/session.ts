@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 export interface Session {
   id: string;
   userId: number;
@@ -17,4 +19,29 @@ export interface Session {
 export interface ClientInfo {
   userAgent: string | null;
   ip: string | null;
+}
+
+/**
+ * The session a grant opens once the caller has proved who they are: it ends `ttlSeconds`
+ * after `now` unless a refresh extends it (API.md 2). The password, passkey and MFA grants all
+ * open their sessions through this one shape.
+ */
+export function newSession(input: {
+  userId: number;
+  client: ClientInfo;
+  scope: string;
+  now: Date;
+  ttlSeconds: number;
+}): Session {
+  return {
+    id: randomUUID(),
+    userId: input.userId,
+    createdAt: input.now,
+    lastUsedAt: input.now,
+    expiresAt: new Date(input.now.getTime() + input.ttlSeconds * 1000),
+    revokedAt: null,
+    userAgent: input.client.userAgent,
+    ip: input.client.ip,
+    scope: input.scope,
+  };
 }
