@@ -1,69 +1,29 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { normalizeEmail } from '../../src/domain/accounts/email.ts';
 import { FORM, bearer } from '../support/admins.ts';
+import { runGatehouse, type CliRun } from '../support/cli-run.ts';
 import { passwordLogin } from '../support/sessions.ts';
 import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'gatehouse.js');
 // passlib's bcrypt of STRONG_PASSWORD (the fixture of the hasher's unit tests).
 const PASSLIB_BCRYPT = '$2b$10$PJiuevypiL4QiEjuUBAwx.J1wa.iAiYe5EZPPM/Wmvo1u0zeo7CPu';
-const RUN_TIMEOUT_MS = 60_000;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment without the caller's Gatehouse settings, plus `env`. */
-function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const kept = Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_'));
-  return { ...Object.fromEntries(kept), ...env };
-}
-
-/** Runs `node bin/gatehouse.js ...args` to its end (killed past RUN_TIMEOUT_MS). */
-function gatehouse(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  return gatehouseWithInput(env, undefined, ...args);
-}
+/** Runs `node bin/gatehouse.js ...args` to its end. */
+const gatehouse = (env: Record<string, string>, ...args: string[]): Promise<CliRun> =>
+  runGatehouse(env, args);
 
 /** The same, with `input` on its standard input (empty when undefined). */
-function gatehouseWithInput(
+const gatehouseWithInput = (
   env: Record<string, string>,
   input: string | undefined,
   ...args: string[]
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: cleanEnv(env),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    child.stdin.end(input ?? '');
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`gatehouse ${args.join(' ')}: no exit within ${RUN_TIMEOUT_MS} ms`));
-    }, RUN_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+): Promise<CliRun> => runGatehouse(env, args, input);
 
 /** An expected failure: exit 1, one `error:` line, never a stack trace. */
-function assertCleanFailure(run: Run, message: RegExp): void {
+function assertCleanFailure(run: CliRun, message: RegExp): void {
   assert.equal(run.code, 1, `exit code; stderr: ${run.stderr}`);
   assert.match(run.stderr, message);
   assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace');

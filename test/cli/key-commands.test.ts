@@ -1,46 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'gatehouse.js');
-const RUN_TIMEOUT_MS = 60_000;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { runGatehouse, type CliRun } from '../support/cli-run.ts';
 
 /** `node bin/gatehouse.js ...args` with only `env`'s Gatehouse settings. */
-function gatehouse(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  const kept = Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...Object.fromEntries(kept), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`gatehouse ${args.join(' ')}: no exit within ${RUN_TIMEOUT_MS} ms`));
-    }, RUN_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const gatehouse = (env: Record<string, string>, ...args: string[]): Promise<CliRun> =>
+  runGatehouse(env, args);
 
 const jsonLines = (stdout: string) =>
   stdout

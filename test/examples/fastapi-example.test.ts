@@ -11,11 +11,11 @@ import { freePort } from '../support/free-port.ts';
 import {
   ROOT,
   cleanEnv,
-  runGatehouse,
   startGatehouse,
   startProcess,
   type RunningProcess,
 } from '../support/gatehouse-process.ts';
+import { runGatehouse } from '../support/cli-run.ts';
 import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
 import { STRONG_PASSWORD, uniqueEmail } from '../support/test-app.ts';
 
@@ -146,14 +146,8 @@ function exampleSuite(backend: StorageBackend): void {
     assert.equal(register.status, 200);
     const created = await runGatehouse(
       env,
+      ['users', 'create', '--email', adminEmail, '--password-stdin', '--role', 'admin'],
       `${STRONG_PASSWORD}\n`,
-      'users',
-      'create',
-      '--email',
-      adminEmail,
-      '--password-stdin',
-      '--role',
-      'admin',
     );
     assert.equal(created.code, 0, created.stderr);
 
@@ -264,7 +258,7 @@ function exampleSuite(backend: StorageBackend): void {
     const kidsBefore = await publishedKids();
     const oldKid = parts(userToken).header.kid;
     assert.ok(kidsBefore.includes(oldKid as string));
-    const rotated = await runGatehouse(env, '', 'keys', 'rotate');
+    const rotated = await runGatehouse(env, ['keys', 'rotate']);
     assert.equal(rotated.code, 0, rotated.stderr);
     const newKid = rotated.stdout.trim();
     assert.notEqual(newKid, oldKid);

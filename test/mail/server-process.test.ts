@@ -3,19 +3,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { startArgs } from '../../bench/start-args.ts';
+import { cleanEnv, ROOT } from '../support/cli-run.ts';
 import { freePort } from '../support/free-port.ts';
 import { TestSmtpServer } from '../support/smtp-server.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const JWT_SECRET = 'mail-process-test-secret-0123456789abcdefghijk';
-
-function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const kept = Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_'));
-  return { ...Object.fromEntries(kept), ...env };
-}
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'gatehouse.js');
+export const BIN = join(ROOT, 'bin', 'gatehouse.js');
 const RUN_TIMEOUT_MS = 120_000;
 
 export interface CliRun {
@@ -12,17 +12,25 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `node bin/gatehouse.js ...args` with only `env`'s Gatehouse settings, to its end. */
+/** The environment without the caller's Gatehouse settings, plus `env`. */
+export function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const kept = Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_'));
+  return { ...Object.fromEntries(kept), ...env };
+}
+
+/**
+ * Runs `node bin/gatehouse.js ...args` with only `env`'s Gatehouse settings, to its end, with
+ * `input` on its standard input. The one CLI runner of the tests.
+ */
 export function runGatehouse(
   env: Record<string, string>,
   args: readonly string[],
   input?: string | Buffer,
 ): Promise<CliRun> {
-  const kept = Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_'));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
-      env: { ...Object.fromEntries(kept), ...env },
+      env: cleanEnv(env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     child.stdin.end(input ?? '');

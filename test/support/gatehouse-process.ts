@@ -1,18 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BIN, cleanEnv, ROOT } from './cli-run.ts';
 import { freePort } from './free-port.ts';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'gatehouse.js');
-const START_TIMEOUT_MS = 45_000;
-const RUN_TIMEOUT_MS = 60_000;
+export { cleanEnv, ROOT };
 
-/** The environment without the caller's Gatehouse settings, plus `env`. */
-export function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const kept = Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_'));
-  return { ...Object.fromEntries(kept), ...env };
-}
+const START_TIMEOUT_MS = 45_000;
 
 /** Polls `check` until it returns true; fails after `timeoutMs`. */
 export async function waitFor(
@@ -91,40 +83,5 @@ export async function startGatehouse(env: Record<string, string>): Promise<Runni
     port,
     readyPath: '/healthz',
     env: cleanEnv({ GATEHOUSE_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env }),
-  });
-}
-
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `gatehouse ...args` to its end with `input` on its standard input. */
-export function runGatehouse(
-  env: Record<string, string>,
-  input: string,
-  ...args: string[]
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: cleanEnv(env),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    child.stdin.end(input);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`gatehouse ${args.join(' ')}: no exit within ${RUN_TIMEOUT_MS} ms`));
-    }, RUN_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
   });
 }
