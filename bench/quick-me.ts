@@ -1,0 +1,80 @@
+// Quick interleaved check of issue 21 (`npx tsx bench/quick-me.ts`, DUR= and ROUNDS= env):
+// floor, ceiling, GET /users/me/ with a valid and a forged token, on one SQLite Gatehouse.
+// GH_NODE_ARGS adds Node flags to the server (e.g. --cpu-prof). Prints ratios, never asserts.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import { freePort } from '../test/support/free-port.ts';
+import { childPids, cpuSeconds, peakRssMb, startProcess } from './processes.ts';
+import * as scenario from './scenarios.ts';
+import { BENCH_ARGON2, BENCH_SECRET, benchGatehouseEnv } from './gatehouse-env.ts';
+import { seedUsers } from './seed.ts';
+import { startArgs } from './start-args.ts';
+
+process.chdir('/work/wt-perf');
+execFileSync(process.execPath, ['scripts/build-server.mjs'], { stdio: 'ignore' });
+const dur = Number(process.env.DUR ?? 3),
+  rounds = Number(process.env.ROUNDS ?? 3);
+const work = mkdtempSync(join(tmpdir(), 'perfq-'));
+const db = `sqlite:${join(work, 'g.db')}`;
+await seedUsers(db, 100, BENCH_ARGON2);
+const extra = process.env.GH_NODE_ARGS ? process.env.GH_NODE_ARGS.split(' ') : [];
+const gh = await startProcess(
+  [...extra, ...startArgs()],
+  { ...benchGatehouseEnv(db), GATEHOUSE_WORKERS: '1' },
+  await freePort(),
+);
+const floor = await startProcess(
+  ['--import', 'tsx', 'bench/floor-server.ts'],
+  { FLOOR_SECRET: BENCH_SECRET },
+  await freePort(),
+  '/',
+);
+const ceil = await startProcess(
+  ['--import', 'tsx', 'bench/ceiling-server.ts'],
+  { FLOOR_SECRET: BENCH_SECRET, CEILING_DB: join(work, 'c.db'), CEILING_USERS: '100' },
+  await freePort(),
+  '/',
+);
+const jwt = await new SignJWT({ sid: 's1' })
+  .setProtectedHeader({ alg: 'HS256' })
+  .setSubject('1')
+  .setExpirationTime('1h')
+  .sign(new TextEncoder().encode(BENCH_SECRET));
+const { access } = await scenario.login(gh.url);
+const invalid = `${access.slice(0, -8)}AAAAAAAA`;
+const runs: [string, typeof gh, string][] = [
+  ['floor', floor, jwt],
+  ['ceiling', ceil, jwt],
+  ['me', gh, access],
+  ['invalid', gh, invalid],
+];
+for (const [, s, t] of runs) await scenario.me(s.url, t, 32, 1);
+const tot: Record<string, { req: number; sec: number; cpu: number; p99: number[] }> = {};
+for (let r = 0; r < rounds; r++)
+  for (const [name, s, t] of runs) {
+    const pid = s.child.pid!;
+    const b = cpuSeconds(pid, childPids(pid));
+    const res = await scenario.me(s.url, t, 32, dur);
+    const cpu = cpuSeconds(pid, childPids(pid)) - b;
+    const x = (tot[name] ??= { req: 0, sec: 0, cpu: 0, p99: [] });
+    x.req += res.requests.total;
+    x.sec += res.duration;
+    x.cpu += cpu;
+    x.p99.push(res.latency.p99);
+    if (name === 'invalid' && res.non2xx !== res.requests.total)
+      console.log('invalid non-401s?', res.non2xx, res.requests.total);
+    if (name === 'me' && res.non2xx) console.log('me non2xx', res.non2xx);
+  }
+const rps = (n: string) => tot[n]!.req / tot[n]!.sec,
+  cpu = (n: string) => (tot[n]!.cpu * 1000) / tot[n]!.req;
+for (const n of Object.keys(tot))
+  console.log(
+    `${n.padEnd(8)} ${rps(n).toFixed(0).padStart(6)} req/s  cpu ${cpu(n).toFixed(3)} ms/req  p99 ${tot[n]!.p99.join(',')}`,
+  );
+console.log(
+  `me/floor ${(rps('me') / rps('floor')).toFixed(2)} (cpu ${(cpu('floor') / cpu('me')).toFixed(2)})  me/ceiling ${(rps('me') / rps('ceiling')).toFixed(2)} (cpu ${(cpu('ceiling') / cpu('me')).toFixed(2)})  ceiling/floor ${(rps('ceiling') / rps('floor')).toFixed(2)}  invalid/valid cpu ${(cpu('invalid') / cpu('me')).toFixed(2)}  rss ${peakRssMb(gh.child.pid!).toFixed(0)} MB  load ${loadavg()[0]!.toFixed(1)}`,
+);
+for (const s of [gh, floor, ceil]) await s.stop();
