@@ -26,6 +26,21 @@ const gh = await startProcess(
   { ...benchGatehouseEnv(db), GATEHOUSE_WORKERS: '1' },
   await freePort(),
 );
+// A second Gatehouse for A/B runs, on its own copy of the database: B_DIST (a saved dist/
+// main.js) and/or B_FLAGS (Node flags instead of npm start's).
+const useB = Boolean(process.env.B_DIST ?? process.env.B_FLAGS);
+const bArgs = startArgs().filter((a) => !process.env.B_FLAGS || !a.startsWith('--'));
+if (process.env.B_FLAGS) bArgs.unshift(...process.env.B_FLAGS.split(' ').filter(Boolean));
+if (process.env.B_DIST) bArgs[bArgs.length - 1] = process.env.B_DIST;
+const dbB = `sqlite:${join(work, 'b.db')}`;
+if (useB) await seedUsers(dbB, 100, BENCH_ARGON2);
+const ghB = useB
+  ? await startProcess(
+      [...extra, ...bArgs],
+      { ...benchGatehouseEnv(dbB), GATEHOUSE_WORKERS: '1' },
+      await freePort(),
+    )
+  : gh;
 const floor = await startProcess(
   ['--import', 'tsx', 'bench/floor-server.ts'],
   { FLOOR_SECRET: BENCH_SECRET },
@@ -45,11 +60,18 @@ const jwt = await new SignJWT({ sid: 's1' })
   .sign(new TextEncoder().encode(BENCH_SECRET));
 const { access } = await scenario.login(gh.url);
 const invalid = `${access.slice(0, -8)}AAAAAAAA`;
+const accessB = useB ? (await scenario.login(ghB.url)).access : access;
 const all: [string, typeof gh, string][] = [
   ['floor', floor, jwt],
   ['ceiling', ceil, jwt],
   ['me', gh, access],
   ['invalid', gh, invalid],
+  ...(useB
+    ? ([
+        ['meB', ghB, accessB],
+        ['invalidB', ghB, `${accessB.slice(0, -8)}AAAAAAAA`],
+      ] as [string, typeof gh, string][])
+    : []),
 ];
 // ONLY=me,invalid measures just those.
 const runs = all.filter(([n]) => !process.env.ONLY || process.env.ONLY.split(',').includes(n));
@@ -84,4 +106,12 @@ if (!process.env.ONLY)
   console.log(
     `me/floor ${(rps('me') / rps('floor')).toFixed(2)} (cpu ${(cpu('floor') / cpu('me')).toFixed(2)})  me/ceiling ${(rps('me') / rps('ceiling')).toFixed(2)} (cpu ${(cpu('ceiling') / cpu('me')).toFixed(2)})  ceiling/floor ${(rps('ceiling') / rps('floor')).toFixed(2)}  invalid/valid cpu ${(cpu('invalid') / cpu('me')).toFixed(2)}  rss ${peakRssMb(gh.child.pid!).toFixed(0)} MB  load ${loadavg()[0]!.toFixed(1)}`,
   );
-for (const s of [gh, floor, ceil]) await s.stop();
+if (tot.me && tot.meB)
+  console.log(
+    `A/B: me ${(rps('me') / rps('meB')).toFixed(2)} by req/s, ${(cpu('meB') / cpu('me')).toFixed(2)} by CPU; B rss ${peakRssMb(ghB.child.pid!).toFixed(0)} MB`,
+  );
+if (tot.invalid && tot.invalidB)
+  console.log(
+    `A/B: invalid ${(rps('invalid') / rps('invalidB')).toFixed(2)} by req/s, ${(cpu('invalidB') / cpu('invalid')).toFixed(2)} by CPU`,
+  );
+for (const s of new Set([gh, ghB, floor, ceil])) await s.stop();
