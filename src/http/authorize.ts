@@ -1,7 +1,7 @@
 import type { onRequestAsyncHookHandler } from 'fastify';
 import { assertPermission, scopeOf, type Permission } from '../domain/authz/permissions.ts';
 import type { Services } from '../services.ts';
-import { principalOf, requireUser } from './authenticate.ts';
+import { bearerToken, principalOf } from './authenticate.ts';
 
 /** Checks the permission (role from the store and scope from the token) of the authenticated caller. */
 export function requirePermission(permission: Permission): onRequestAsyncHookHandler {
@@ -17,8 +17,16 @@ export function requirePermission(permission: Permission): onRequestAsyncHookHan
 export function guard(
   services: Services,
   permission: Permission,
-): { onRequest: onRequestAsyncHookHandler[] } {
-  return { onRequest: [requireUser(services), requirePermission(permission)] };
+): { onRequest: onRequestAsyncHookHandler } {
+  // requireUser and requirePermission in one hook: one promise and one hook step per request
+  // instead of two (issue 21). The same order: no or a bad token is 401 before any 403.
+  return {
+    onRequest: async (request) => {
+      const principal = await services.authenticate(bearerToken(request));
+      request.principal = principal;
+      assertPermission(principal, permission);
+    },
+  };
 }
 
 /** The OpenAPI security requirement of a route guarded by `permission`, scopes listed. */

@@ -24,6 +24,7 @@ describe('npm run bench:smoke', () => {
       const names = new Set(report.results.map((r) => `${r.name}@${r.connections}`));
       for (const expected of [
         'floor: node:http + HS256@32',
+        'ceiling: Fastify route + HS256 + SQLite read@32',
         'me (valid token)@32',
         'me (valid token)@128',
         'me (invalid token)@32',
@@ -47,6 +48,12 @@ describe('npm run bench:smoke', () => {
       ]) {
         assert.ok(names.has(expected), `missing ${expected}`);
       }
+      // Issue 21: the ceiling accepts its token (its session read finds the row); the forged
+      // token is refused every time.
+      const ceiling = report.results.find((r) => r.name.startsWith('ceiling'))!;
+      assert.equal(ceiling.non2xx + ceiling.errors, 0, 'the ceiling accepts its token');
+      const forged = report.results.find((r) => r.name === 'me (invalid token)')!;
+      assert.equal(forged.non2xx, forged.requests, 'every forged token answers 401');
       const flood = report.results.find((r) => r.name === 'me (unknown-kid flood)')!;
       assert.equal(flood.non2xx, flood.requests, 'every unknown kid answers 401');
       for (const result of report.results) {
@@ -65,7 +72,7 @@ describe('npm run bench:smoke', () => {
       assert.ok(report.argon2LimitPerSecond > 0 && report.argon2CpuMsPerVerification > 0);
       assert.ok(report.peakRssMb > 0);
       assert.deepEqual(report.notes, [], 'the smoke skips nothing');
-      assert.equal(report.targets.length, 14, 'every target of issues 7 and 13 has a verdict');
+      assert.equal(report.targets.length, 17, 'every target of issues 7, 13 and 21 has a verdict');
       assert.match(
         readFileSync(join(out, 'bench-smoke.md'), 'utf8'),
         /\| target \| measured \| \|/,

@@ -16,6 +16,7 @@ import {
   MAX_ACCESS_TOKEN_LENGTH,
   type AccessTokenSettings,
 } from './access-tokens.ts';
+import { HmacKeys } from './token-keys.ts';
 
 const SECRET = 'unit-test-secret-unit-test-secret-0123456789';
 const SECRET_BYTES = new TextEncoder().encode(SECRET);
@@ -424,5 +425,31 @@ describe('AccessTokens: tokens that already verified', () => {
       (e) => e instanceof GatehouseError && e.code === 'invalid_token',
     );
     assert.equal((await tokens.verify(token)).userId, SUBJECT.userId);
+  });
+});
+
+describe('HmacKeys.forged: the early rejection of issue 21', () => {
+  it('flags a wrong signature and passes the one its key makes, so it never rejects our tokens', async () => {
+    const keys = new HmacKeys(createSecretKey(Buffer.from(SECRET, 'utf8')));
+    const { token } = await setup().tokens.issue(SUBJECT);
+    const at = token.lastIndexOf('.');
+    const [input, signature] = [token.slice(0, at), token.slice(at + 1)];
+    assert.equal(keys.forged(input, signature), false);
+    assert.equal(keys.forged(input, `${signature.slice(0, -4)}AAAA`), true);
+    assert.equal(keys.forged(`${input}x`, signature), true);
+    assert.equal(keys.forged(input, signature.slice(0, 10)), true);
+    assert.equal(keys.forged(input, ''), true);
+  });
+
+  it('answers the same shared invalid_token for every forged token, without a cause', async () => {
+    const { tokens } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    const forged = `${token.slice(0, -8)}AAAAAAAA`;
+    const first = await tokens.verify(forged).catch((error: unknown) => error);
+    const second = await tokens.verify(`${token.slice(0, -8)}BBBBBBBB`).catch((e: unknown) => e);
+    assert.ok(first instanceof GatehouseError);
+    assert.equal(first.code, 'invalid_token');
+    assert.equal(first.cause, undefined);
+    assert.equal(second, first);
   });
 });
