@@ -510,7 +510,16 @@ export async function createServices(
       endAllSessions({ sessions, clock, audit }, userId, except, client),
     changePassword: (input) =>
       changePassword(
-        { users, sessions, hasher, clock, policy: passwordPolicy, audit, throttle },
+        {
+          users,
+          sessions,
+          hasher,
+          clock,
+          policy: passwordPolicy,
+          audit,
+          throttle,
+          mailTokens: storage.mailTokens,
+        },
         input,
       ),
     mfaOtpGrant: ({ mfaToken, otp, client }) =>

@@ -100,6 +100,19 @@ export function mailTokenRepositoryContract(open: () => Promise<Storage>): void 
     assert.ok(await storage.mailTokens.findLive(verify, 'verify_email', T0));
   });
 
+  it('voids the unused tokens of one user and purpose, not other purposes or users', async () => {
+    const user = await newUser();
+    const other = await newUser();
+    const reset = await issue(user, 'password_reset');
+    const verify = await issue(user, 'verify_email');
+    const othersReset = await issue(other, 'password_reset');
+    assert.equal(await storage.mailTokens.voidUnused(user.id, 'password_reset', T0), 1);
+    assert.equal(await storage.mailTokens.findLive(reset, 'password_reset', T0), undefined);
+    assert.ok(await storage.mailTokens.findLive(verify, 'verify_email', T0));
+    assert.ok(await storage.mailTokens.findLive(othersReset, 'password_reset', T0));
+    assert.equal(await storage.mailTokens.voidUnused(user.id, 'password_reset', T0), 0);
+  });
+
   it('leaves exactly one live token of concurrent issues for one user and purpose', async () => {
     const user = await newUser();
     const hashes = await Promise.all(

@@ -240,7 +240,7 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(entry.actor_id, id);
       assert.equal(entry.email, email);
       assert.equal(entry.ip, IP);
-      assert.deepEqual(entry.details, { other_sessions_ended: 0 });
+      assert.deepEqual(entry.details, { other_sessions_ended: 0, reset_links_voided: 0 });
       assert.doesNotMatch(JSON.stringify(entry), /passphrase/);
     });
 

@@ -162,6 +162,21 @@ for (const backend of STORAGE_BACKENDS) {
         assert.equal(await canLogIn(email, STRONG_PASSWORD), true);
       });
 
+      it('refuses a link asked for before the user changed the password', async () => {
+        const email = await newUser();
+        const { token } = await resetLink(email);
+        const login = await passwordLogin(suite.t.app, email, STRONG_PASSWORD);
+        const changed = await suite.t.app.inject({
+          method: 'PUT',
+          url: '/users/me/password',
+          headers: { authorization: `Bearer ${login.accessToken}` },
+          payload: { current_password: STRONG_PASSWORD, new_password: 'changed in the meantime' },
+        });
+        assert.equal(changed.statusCode, 204, changed.body);
+        await assertRefused(email, token);
+        assert.equal(await canLogIn(email, 'changed in the meantime'), true);
+      });
+
       it('refuses the token of an older request once a newer one was made', async () => {
         const email = await newUser();
         const older = await resetLink(email);

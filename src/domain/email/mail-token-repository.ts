@@ -73,6 +73,13 @@ export interface MailTokenRepository {
    */
   changeEmail(hash: string, now: Date): Promise<EmailChangeResult>;
 
+  /**
+   * Voids every unused token of the user for `purpose` (marks it used at `now`), in one UPDATE;
+   * returns how many. A password change voids pending reset links with it (OWASP Forgot
+   * Password Cheat Sheet: a reset token must not outlive the password it would replace).
+   */
+  voidUnused(userId: number, purpose: MailTokenPurpose, now: Date): Promise<number>;
+
   /** Deletes tokens that expired or were used before `before`; returns how many. */
   purge(before: Date): Promise<number>;
 }

@@ -2,6 +2,7 @@ import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { UserWithHash } from '../accounts/user.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { MailTokenRepository } from '../email/mail-token-repository.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError, isGatehouseError } from '../errors.ts';
@@ -19,6 +20,7 @@ export interface ChangePasswordDeps {
   policy: PasswordPolicy;
   audit: AuditLog;
   throttle: LoginThrottle;
+  mailTokens: Pick<MailTokenRepository, 'voidUnused'>;
 }
 
 /**
@@ -59,6 +61,13 @@ export async function changePassword(
   // Only now that the new hash is stored: every login still opening a session with the old
   // one either finished before (ended here) or is refused (SessionRepository.create).
   const ended = await deps.sessions.revokeAllForUser(login.id, deps.clock.now(), input.sessionId);
+  // OWASP Forgot Password Cheat Sheet: a reset link asked for before this change would set a
+  // password over the one the user just chose; it is void now.
+  const resetLinksVoided = await deps.mailTokens.voidUnused(
+    login.id,
+    'password_reset',
+    deps.clock.now(),
+  );
   await recordAuditEvent(
     deps,
     'password.changed',
@@ -66,7 +75,7 @@ export async function changePassword(
       actorId: login.id,
       subjectId: login.id,
       email: login.email,
-      details: { other_sessions_ended: ended },
+      details: { other_sessions_ended: ended, reset_links_voided: resetLinksVoided },
     },
     input.client,
   );

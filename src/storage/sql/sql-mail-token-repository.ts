@@ -173,6 +173,17 @@ export class SqlMailTokenRepository implements MailTokenRepository {
     }
   }
 
+  async voidUnused(userId: number, purpose: MailTokenPurpose, now: Date): Promise<number> {
+    const result = await this.#db
+      .updateTable('email_tokens')
+      .set({ used_at: toDbTime(now) })
+      .where('user_id', '=', userId)
+      .where('purpose', '=', purpose)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async purge(before: Date): Promise<number> {
     const result = await this.#db
       .deleteFrom('email_tokens')
