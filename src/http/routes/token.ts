@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { GatehouseError } from '../../domain/errors.ts';
 import type { TokenGrant } from '../../domain/sessions/issue-tokens.ts';
 import type { Services } from '../../services.ts';
@@ -66,6 +66,21 @@ const TokenResponse = Type.Object({
   ),
   scope: Type.String(),
 });
+
+type TokenFormBody = Static<typeof TokenForm>;
+
+/**
+ * The fields a grant needs, all sent; any missing is the 422 `detail` list of FastAPI's form
+ * (API.md 1), with RFC 6749 5.2's `invalid_request`.
+ */
+function requireFields<K extends keyof TokenFormBody>(
+  form: TokenFormBody,
+  names: readonly K[],
+): Required<Pick<TokenFormBody, K>> {
+  const missing = names.filter((name) => form[name] === undefined);
+  if (missing.length > 0) throw missingFields('body', missing);
+  return form as Required<Pick<TokenFormBody, K>>;
+}
 
 function tokenResponse(
   cookies: RefreshCookies,
@@ -142,23 +157,21 @@ export function tokenRoutes(
         reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
         const grantType = form.grant_type ?? 'password';
         if (grantType === 'password') {
-          const missing = (['username', 'password'] as const).filter((f) => form[f] === undefined);
-          if (missing.length > 0) throw missingFields('body', missing);
+          const { username, password } = requireFields(form, ['username', 'password']);
           return tokenResponse(
             cookies,
             request,
             reply,
             await services.passwordGrant({
-              username: form.username ?? '',
-              password: form.password ?? '',
+              username,
+              password,
               scope: form.scope,
               client: clientInfo(request),
             }),
           );
         }
         if (grantType === MFA_OTP_GRANT) {
-          const missing = (['mfa_token', 'otp'] as const).filter((f) => form[f] === undefined);
-          if (missing.length > 0) throw missingFields('body', missing);
+          const { mfa_token: mfaToken, otp } = requireFields(form, ['mfa_token', 'otp']);
           // API.md 9: in cookie mode the refresh cookie is set here, after the second factor,
           // never by the password grant's 403.
           return tokenResponse(
@@ -166,8 +179,8 @@ export function tokenRoutes(
             request,
             reply,
             await services.mfaOtpGrant({
-              mfaToken: form.mfa_token ?? '',
-              otp: form.otp ?? '',
+              mfaToken,
+              otp,
               client: clientInfo(request),
             }),
           );
@@ -182,29 +195,29 @@ export function tokenRoutes(
           );
         }
         if (grantType === MFA_WEBAUTHN_GRANT) {
-          const missing = (['mfa_token', 'credential'] as const).filter(
-            (f) => form[f] === undefined,
-          );
-          if (missing.length > 0) throw missingFields('body', missing);
+          const { mfa_token: mfaToken, credential } = requireFields(form, [
+            'mfa_token',
+            'credential',
+          ]);
           return tokenResponse(
             cookies,
             request,
             reply,
             await services.mfaPasskeyGrant({
-              mfaToken: form.mfa_token ?? '',
-              credential: form.credential,
+              mfaToken,
+              credential,
               client: clientInfo(request),
             }),
           );
         }
         if (grantType === WEBAUTHN_GRANT) {
-          if (form.credential === undefined) throw missingFields('body', ['credential']);
+          const { credential } = requireFields(form, ['credential']);
           return tokenResponse(
             cookies,
             request,
             reply,
             await services.passkeyGrant({
-              credential: form.credential,
+              credential,
               scope: form.scope,
               client: clientInfo(request),
             }),
