@@ -1,4 +1,5 @@
 import type { Config } from './config/config.ts';
+import { listenUrl } from './config/load-config.ts';
 import {
   changeUserAccess,
   deleteUser,
@@ -616,8 +617,9 @@ export async function createServices(
  */
 function mailLinkBase(config: Config): string {
   if (config.publicUrl !== undefined) return config.publicUrl;
+  // A wildcard listen address is no host a mail reader's browser can open.
   const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+  return listenUrl(host, config.port);
 }
 
 /**
