@@ -185,6 +185,8 @@ export interface Services {
     afterId?: number;
     emailPrefix?: string;
   }): Promise<{ items: User[]; nextAfterId: number | undefined }>;
+  /** How many users match `emailPrefix` (GET /users/ `total`). */
+  countUsers(filter: { emailPrefix?: string }): Promise<number>;
   changeUserAccess(
     request: AdminRequest & { userId: number; changes: AccessChanges },
   ): Promise<User>;
@@ -545,6 +547,7 @@ export async function createServices(
     requestEmailChange: (input) => requestEmailChange(mailFlows, input),
     getUser: (id) => getUser({ users }, id),
     listUsers: (page) => listUsers({ users }, page),
+    countUsers: (filter) => users.count(filter),
     changeUserAccess: (request) => changeUserAccess({ users, sessions, audit, clock }, request),
     deleteUser: (request) => deleteUser({ users, sessions, audit, clock }, request),
     listAuditEvents: (filters, page) => listAuditEvents({ audit }, filters, page),

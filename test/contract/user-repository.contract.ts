@@ -144,6 +144,17 @@ export function userRepositoryContract(open: () => Promise<Storage>): void {
     assert.deepEqual(await ids('%'), []);
   });
 
+  it('counts the users an email prefix lists, with the same literal matching, and everyone', async () => {
+    await storage.users.create(newUser({ email: 'cnt_a1@example.com' }));
+    await storage.users.create(newUser({ email: 'CNT_A2@example.com' }));
+    await storage.users.create(newUser({ email: 'cntxa3@example.com' }));
+    assert.equal(await storage.users.count({ emailPrefix: 'cnt_a' }), 2);
+    assert.equal(await storage.users.count({ emailPrefix: 'CNT' }), 3);
+    assert.equal(await storage.users.count({ emailPrefix: 'cnt%' }), 0);
+    const everyone = await storage.users.list({ limit: 100 });
+    assert.equal(await storage.users.count({}), everyone.length);
+  });
+
   it('treats ids beyond any stored id as unknown rather than failing', async () => {
     for (const id of [999_999, 2 ** 31, 2 ** 40, -(2 ** 40)]) {
       assert.equal(await storage.users.findById(id), undefined);

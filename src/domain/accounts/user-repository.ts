@@ -59,6 +59,9 @@ export interface UserRepository {
   /** Users ordered by id, after `afterId` when given. */
   list(options: { limit: number; afterId?: number; emailPrefix?: string }): Promise<User[]>;
 
+  /** How many users `list` would page through with this `emailPrefix` (one COUNT). */
+  count(options: { emailPrefix?: string }): Promise<number>;
+
   countAdmins(): Promise<number>;
 
   /**

@@ -65,11 +65,21 @@ export interface AuditEntry extends Omit<AuditEvent, 'type'> {
   id: number;
   /** An AuditEventType, or a type a newer version of Gatehouse recorded (rolling upgrades). */
   type: string;
+  /** The actor's email as the account holds it now; null with no actor or once it is deleted. */
+  actorEmail: string | null;
+  /** The subject's email as the account holds it now; null once it is deleted. */
+  subjectEmail: string | null;
 }
 
 export interface AuditFilters {
   /** Entries where this user is the subject or the actor. */
   userId?: number;
+  /**
+   * Entries where the account holding this email now is the subject or the actor, or whose
+   * recorded `email` is this one in any letter case (a failed login with it, a deleted
+   * account's history). An email nobody holds matches only the latter: an empty list at worst.
+   */
+  userEmail?: string;
   type?: AuditEventType;
   /** created_at >= since */
   since?: Date;

@@ -27,6 +27,7 @@ const UserPage = Type.Object({
   next_cursor: Type.Union([Type.String(), Type.Null()], {
     description: 'Pass as `cursor` for the next page; null on the last page',
   }),
+  total: Type.Integer({ description: 'How many users match `email_prefix`, on every page' }),
 });
 
 // Unknown fields are refused (422): a typo such as `"disable": true` must not pass silently
@@ -64,12 +65,16 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const { limit = 50, cursor, email_prefix: emailPrefix } = request.query;
-        const page = await services.listUsers({
-          limit,
-          afterId: cursor === undefined ? undefined : decodeCursor(USERS_CURSOR, cursor),
-          emailPrefix,
-        });
+        const [page, total] = await Promise.all([
+          services.listUsers({
+            limit,
+            afterId: cursor === undefined ? undefined : decodeCursor(USERS_CURSOR, cursor),
+            emailPrefix,
+          }),
+          services.countUsers({ emailPrefix }),
+        ]);
         return {
+          total,
           items: page.items.map(toPublicUser),
           next_cursor:
             page.nextAfterId === undefined ? null : encodeCursor(USERS_CURSOR, page.nextAfterId),

@@ -9,6 +9,7 @@ import type {
   AuditFilters,
   AuditLog,
 } from '../../domain/audit/audit-log.ts';
+import { normalizeEmail } from '../../domain/accounts/email.ts';
 import { auditAppend, type AuditAppend } from './audit-chain-append.ts';
 import { toDate, toDbTime, type AuditEventsTable, type Database } from './database.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';
@@ -33,7 +34,9 @@ function toStoredContent(row: Selectable<AuditEventsTable>): StoredAuditContent 
   };
 }
 
-function toEntry(row: Selectable<AuditEventsTable>): AuditEntry {
+function toEntry(
+  row: Selectable<AuditEventsTable>,
+): Omit<AuditEntry, 'actorEmail' | 'subjectEmail'> {
   return {
     id: Number(row.id),
     type: row.type,
@@ -121,22 +124,44 @@ export class SqlAuditRepository implements AuditLog {
     filters: AuditFilters,
     page: { limit: number; beforeId?: number },
   ): Promise<AuditEntry[]> {
+    // The emails the actor and subject accounts hold now: null once an account is deleted
+    // (the entry's own `email` keeps what was recorded then).
     let query = this.#db
       .selectFrom('audit_events')
-      .selectAll()
-      .orderBy('id', 'desc')
+      .leftJoin('users as actor', 'actor.id', 'audit_events.actor_id')
+      .leftJoin('users as subject', 'subject.id', 'audit_events.subject_id')
+      .selectAll('audit_events')
+      .select(['actor.email as actor_email', 'subject.email as subject_email'])
+      .orderBy('audit_events.id', 'desc')
       .limit(page.limit);
-    if (page.beforeId !== undefined) query = query.where('id', '<', page.beforeId);
-    const { userId, type, since, until } = filters;
+    if (page.beforeId !== undefined) query = query.where('audit_events.id', '<', page.beforeId);
+    const { userId, userEmail, type, since, until } = filters;
     if (userId !== undefined) {
       query = query.where((eb) =>
-        eb.or([eb('subject_id', '=', userId), eb('actor_id', '=', userId)]),
+        eb.or([
+          eb('audit_events.subject_id', '=', userId),
+          eb('audit_events.actor_id', '=', userId),
+        ]),
       );
     }
-    if (type !== undefined) query = query.where('type', '=', type);
+    if (userEmail !== undefined) {
+      const email = normalizeEmail(userEmail);
+      query = query.where((eb) =>
+        eb.or([
+          eb('subject.email_normalized', '=', email),
+          eb('actor.email_normalized', '=', email),
+          eb(eb.fn('lower', ['audit_events.email']), '=', email),
+        ]),
+      );
+    }
+    if (type !== undefined) query = query.where('audit_events.type', '=', type);
     // Times are ISO 8601 UTC text on SQLite (ordered as strings) and timestamptz on Postgres.
-    if (since !== undefined) query = query.where('created_at', '>=', toDbTime(since));
-    if (until !== undefined) query = query.where('created_at', '<', toDbTime(until));
-    return (await query.execute()).map(toEntry);
+    if (since !== undefined) query = query.where('audit_events.created_at', '>=', toDbTime(since));
+    if (until !== undefined) query = query.where('audit_events.created_at', '<', toDbTime(until));
+    return (await query.execute()).map((row) => ({
+      ...toEntry(row),
+      actorEmail: row.actor_email,
+      subjectEmail: row.subject_email,
+    }));
   }
 }

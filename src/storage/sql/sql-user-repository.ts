@@ -58,6 +58,13 @@ async function insertUser(db: Kysely<Database>, user: NewUser): Promise<User> {
   return toUser(row);
 }
 
+/** `email_prefix` of GET /users/, case-insensitive; `list` and `count` agree on it. */
+function emailStartsWith(prefix: string) {
+  const pattern = `${escapeLike(normalizeEmail(prefix))}%`;
+  // ESCAPE makes `%` and `_` in the prefix literal, in SQLite and Postgres alike.
+  return sql<boolean>`email_normalized like ${pattern} escape '\\'`;
+}
+
 export class SqlUserRepository implements UserRepository {
   readonly #db: Kysely<Database>;
   readonly #run: QueryRunner;
@@ -137,12 +144,14 @@ export class SqlUserRepository implements UserRepository {
       .orderBy('id')
       .limit(options.limit);
     if (options.afterId !== undefined) query = query.where('id', '>', options.afterId);
-    if (options.emailPrefix) {
-      const pattern = `${escapeLike(normalizeEmail(options.emailPrefix))}%`;
-      // ESCAPE makes `%` and `_` in the prefix literal, in SQLite and Postgres alike.
-      query = query.where(sql<boolean>`email_normalized like ${pattern} escape '\\'`);
-    }
+    if (options.emailPrefix) query = query.where(emailStartsWith(options.emailPrefix));
     return (await query.execute()).map(toUser);
+  }
+
+  async count(options: { emailPrefix?: string }): Promise<number> {
+    let query = this.#db.selectFrom('users').select((eb) => eb.fn.countAll().as('n'));
+    if (options.emailPrefix) query = query.where(emailStartsWith(options.emailPrefix));
+    return Number((await query.executeTakeFirstOrThrow()).n);
   }
 
   async countAdmins(): Promise<number> {
