@@ -3,6 +3,7 @@ import { listenUrl } from './config/load-config.ts';
 import {
   changeUserAccess,
   deleteUser,
+  endUserSessions,
   getUser,
   listUsers,
   type AdminRequest,
@@ -191,6 +192,8 @@ export interface Services {
     request: AdminRequest & { userId: number; changes: AccessChanges },
   ): Promise<User>;
   deleteUser(request: AdminRequest & { userId: number }): Promise<void>;
+  /** An admin ends every session of a user; how many ended. */
+  endUserSessions(request: AdminRequest & { userId: number }): Promise<number>;
   listAuditEvents(
     filters: AuditFilters,
     page: { limit: number; beforeId?: number },
@@ -550,6 +553,7 @@ export async function createServices(
     countUsers: (filter) => users.count(filter),
     changeUserAccess: (request) => changeUserAccess({ users, sessions, audit, clock }, request),
     deleteUser: (request) => deleteUser({ users, sessions, audit, clock }, request),
+    endUserSessions: (request) => endUserSessions({ users, sessions, audit, clock }, request),
     listAuditEvents: (filters, page) => listAuditEvents({ audit }, filters, page),
     verifyAuditChain: () => verifyAuditChain({ audit }),
     revokeToken: (token, hint, client) =>

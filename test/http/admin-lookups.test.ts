@@ -139,6 +139,56 @@ for (const backend of STORAGE_BACKENDS) {
       }
     });
 
+    it('DELETE /users/{id}/sessions signs the user out everywhere, audited with the admin as actor', async () => {
+      const target = await createUser(t);
+      const second = await createUser(t, 'user', uniqueEmail('second'));
+      const response = await t.app.inject({
+        method: 'DELETE',
+        url: `/users/${target.user.id}/sessions`,
+        headers: bearer(admin.accessToken),
+      });
+      assert.equal(response.statusCode, 204, response.body);
+      assert.equal((await get('/users/me/', target.accessToken)).statusCode, 401);
+      const refreshed = await t.app.inject({
+        method: 'POST',
+        url: '/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: target.refreshToken,
+        }).toString(),
+      });
+      assert.equal(refreshed.statusCode, 400, refreshed.body);
+      assert.equal(
+        (await get('/users/me/', second.accessToken)).statusCode,
+        200,
+        'others keep theirs',
+      );
+      // The account itself is untouched: a new login works.
+      assert.equal((await requestToken(t.app, { username: target.email })).statusCode, 200);
+
+      const [entry] = await audit(`user_id=${target.user.id}&type=session.logout`);
+      assert.ok(entry);
+      assert.equal(entry.actor_id, admin.user.id);
+      assert.equal(entry.subject_id, target.user.id);
+      assert.equal(entry.details?.all, true);
+      assert.equal(entry.details?.ended, 1);
+
+      const missing = await t.app.inject({
+        method: 'DELETE',
+        url: '/users/999999/sessions',
+        headers: bearer(admin.accessToken),
+      });
+      assert.equal(missing.statusCode, 404);
+      const denied = await t.app.inject({
+        method: 'DELETE',
+        url: `/users/${admin.user.id}/sessions`,
+        headers: bearer(second.accessToken),
+      });
+      assert.equal(denied.statusCode, 403);
+      assert.equal((await get('/users/me/')).statusCode, 200, 'the admin is still signed in');
+    });
+
     it('GET /users/ gives the total matching email_prefix on every page', async () => {
       const prefix = `total-${Date.now()}`;
       await insertUsers(

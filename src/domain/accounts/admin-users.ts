@@ -96,6 +96,32 @@ export async function deleteUser(
   );
 }
 
+/**
+ * DELETE /users/{id}/sessions: an admin signs a user out everywhere (a lost laptop, a
+ * suspected takeover; ASVS 3.3.4 lets the user, and here an admin, end every session). The
+ * account stays as it is; its next request with an old access token fails because each
+ * request reads the session from the store. Returns how many sessions ended.
+ */
+export async function endUserSessions(
+  deps: AdminUsersDeps,
+  request: AdminRequest & { userId: number },
+): Promise<number> {
+  const user = await getUser(deps, request.userId);
+  const ended = await deps.sessions.revokeAllForUser(user.id, deps.clock.now());
+  await recordAuditEvent(
+    deps,
+    'session.logout',
+    {
+      actorId: request.actorId,
+      subjectId: user.id,
+      email: user.email,
+      details: { all: true, ended },
+    },
+    request.client,
+  );
+  return ended;
+}
+
 /** GET /users/: a page of users in id order, after `afterId`; one extra row tells if more follow. */
 export async function listUsers(
   deps: Pick<AdminUsersDeps, 'users'>,

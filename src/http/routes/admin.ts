@@ -130,6 +130,29 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
     );
 
     app.delete(
+      '/users/:id/sessions',
+      {
+        ...guarded,
+        schema: {
+          ...secured,
+          summary: 'Sign a user out everywhere: end every session of the user',
+          description:
+            'The account stays as it is; its refresh tokens stop working and its access tokens fail at once.',
+          params: UserIdParams,
+          response: { 204: NoContent, ...denied, 404: ErrorSchema, 422: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        await services.endUserSessions({
+          actorId: principalOf(request).user.id,
+          client: clientInfo(request),
+          userId: request.params.id,
+        });
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.delete(
       '/users/:id',
       {
         ...guarded,
