@@ -42,8 +42,12 @@ export interface AuditEntry {
   actor_id: number | null;
   subject_id: number | null;
   email?: string | null;
+  /** The emails the actor and subject accounts hold now; null once deleted. */
+  actor_email?: string | null;
+  subject_email?: string | null;
   ip: string | null;
   user_agent?: string | null;
+  details?: Record<string, unknown> | null;
 }
 
 /** An API failure, with a message fit to show and, for 422s, the message of each field. */
@@ -243,7 +247,9 @@ function query(params: Record<string, string | undefined>): string {
 }
 
 export const listUsers = (params: { email_prefix?: string; cursor?: string; limit?: string }) =>
-  call<Page<User>>('GET', `/users/${query(params)}`);
+  call<Page<User> & { total: number }>('GET', `/users/${query(params)}`);
+export const endUserSessions = (id: number) => call<null>('DELETE', `/users/${id}/sessions`);
+export const auditTypes = () => call<{ items: string[] }>('GET', '/audit/types');
 export const updateUser = (id: number, changes: { role?: string; disabled?: boolean }) =>
   call<User>('PATCH', `/users/${id}`, { json: changes });
 export const deleteUser = (id: number) => call<null>('DELETE', `/users/${id}`);

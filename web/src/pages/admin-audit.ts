@@ -1,8 +1,9 @@
-import { listAudit, type AuditEntry } from '../api.ts';
+import { ApiError, auditTypes, listAudit, type AuditEntry, type Page } from '../api.ts';
 import { field, formatTime, h } from '../dom.ts';
 import { currentParams, navigate } from '../router.ts';
 
-const FILTERS = ['user_id', 'type', 'since', 'until'] as const;
+const FILTERS = ['user_id', 'user_email', 'type', 'since', 'until'] as const;
+const PAGE_SIZE = 25;
 
 function go(params: Record<string, string | undefined>): void {
   const search = new URLSearchParams();
@@ -10,10 +11,35 @@ function go(params: Record<string, string | undefined>): void {
   navigate(`#/admin/audit?${search.toString()}`, { force: true });
 }
 
+/** datetime-local (the browser's time zone) → ISO 8601 UTC for the API. */
 function toIso(local: string): string | undefined {
   if (!local) return undefined;
   const date = new Date(local);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+/** ISO 8601 from the URL → the datetime-local value showing the same instant, or ''. */
+function toLocal(iso: string | undefined): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  const seconds = date.getSeconds() ? `:${pad(date.getSeconds())}` : '';
+  return `${day}T${pad(date.getHours())}:${pad(date.getMinutes())}${seconds}`;
+}
+
+/** "alice@example.com (#3)", the id alone once the account is gone, or "—". */
+function who(email: string | null | undefined, id: number | null): string {
+  if (id === null) return email ?? '—';
+  return email ? `${email} (#${id})` : `#${id}`;
+}
+
+function describeDetails(details: Record<string, unknown> | null | undefined): string {
+  if (!details) return '—';
+  return Object.entries(details)
+    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(', ');
 }
 
 function row(entry: AuditEntry): HTMLElement {
@@ -22,32 +48,80 @@ function row(entry: AuditEntry): HTMLElement {
     {},
     h('td', { 'data-label': 'Time' }, formatTime(entry.created_at)),
     h('td', { 'data-label': 'Event' }, entry.type),
-    h('td', { 'data-label': 'Actor' }, entry.actor_id === null ? '—' : String(entry.actor_id)),
-    h(
-      'td',
-      { 'data-label': 'Subject' },
-      entry.subject_id === null ? '—' : String(entry.subject_id),
-    ),
-    h('td', { 'data-label': 'Email' }, entry.email ?? '—'),
-    h('td', { 'data-label': 'IP' }, entry.ip ?? '—'),
+    h('td', { 'data-label': 'Actor' }, who(entry.actor_email, entry.actor_id)),
+    // The subject's email now, else the one recorded (a deleted account, an unknown email tried).
+    h('td', { 'data-label': 'Subject' }, who(entry.subject_email ?? entry.email, entry.subject_id)),
+    h('td', { 'data-label': 'Details' }, describeDetails(entry.details)),
+    h('td', { 'data-label': 'IP', class: 'nowrap' }, entry.ip ?? '—'),
   );
+}
+
+/** A user typed as an id or an email: the query parameter it becomes. */
+function userFilter(value: string): { user_id?: string; user_email?: string } {
+  const trimmed = value.trim();
+  if (!trimmed) return {};
+  return /^\d+$/.test(trimmed) ? { user_id: trimmed } : { user_email: trimmed };
 }
 
 export async function adminAuditPage(): Promise<HTMLElement> {
   const params = currentParams();
-  const page = await listAudit({
-    ...Object.fromEntries(FILTERS.map((f) => [f, params[f]])),
-    cursor: params.cursor,
-    limit: '25',
+  const filterValues = Object.fromEntries(FILTERS.map((f) => [f, params[f]]));
+  const [types, result] = await Promise.all([
+    auditTypes(),
+    listAudit({ ...filterValues, cursor: params.cursor, limit: String(PAGE_SIZE) }).then(
+      (page): Page<AuditEntry> | ApiError => page,
+      (error: unknown) => {
+        if (error instanceof ApiError && error.status !== 401) return error;
+        throw error;
+      },
+    ),
+  ]);
+
+  const user = field(
+    'User id or email',
+    { name: 'user', value: params.user_id ?? params.user_email ?? '', autocomplete: 'off' },
+    'Events the user did or that concern them',
+  );
+  // The types come from the server (GET /audit/types), never a copy kept here. A type in the
+  // URL that the server doesn't know stays selected, so its error shows at this field.
+  const typeId = `f-type-${Date.now()}`;
+  const typeError = h('small', { id: `${typeId}-error`, class: 'error', hidden: true });
+  const typeOptions = [...types.items];
+  if (params.type && !typeOptions.includes(params.type)) typeOptions.unshift(params.type);
+  const type = h(
+    'select',
+    { id: typeId, name: 'type', 'aria-describedby': `${typeId}-error` },
+    h('option', { value: '' }, 'Any type'),
+    ...typeOptions.map((t) => h('option', { value: t, selected: t === params.type }, t)),
+  ) as HTMLSelectElement;
+  const typeField = {
+    wrapper: h(
+      'div',
+      { class: 'field' },
+      h('label', { for: typeId }, 'Event type'),
+      type,
+      typeError,
+    ),
+    setError(message: string | null) {
+      typeError.textContent = message ?? '';
+      typeError.hidden = message === null;
+      if (message === null) type.removeAttribute('aria-invalid');
+      else type.setAttribute('aria-invalid', 'true');
+    },
+  };
+  const since = field('Since', {
+    name: 'since',
+    type: 'datetime-local',
+    step: '1',
+    value: toLocal(params.since),
   });
-  const userId = field('User id', {
-    name: 'user_id',
-    inputmode: 'numeric',
-    value: params.user_id ?? '',
+  const until = field('Until', {
+    name: 'until',
+    type: 'datetime-local',
+    step: '1',
+    value: toLocal(params.until),
   });
-  const type = field('Event type', { name: 'type', value: params.type ?? '' }, 'e.g. login_failed');
-  const since = field('Since', { name: 'since', type: 'datetime-local' });
-  const until = field('Until', { name: 'until', type: 'datetime-local' });
+
   const filters = h(
     'form',
     {
@@ -56,25 +130,55 @@ export async function adminAuditPage(): Promise<HTMLElement> {
       onSubmit(event: Event) {
         event.preventDefault();
         go({
-          user_id: userId.input.value.trim(),
-          type: type.input.value.trim(),
+          ...userFilter(user.input.value),
+          type: type.value,
           since: toIso(since.input.value),
           until: toIso(until.input.value),
         });
       },
     },
-    userId.wrapper,
-    type.wrapper,
+    user.wrapper,
+    typeField.wrapper,
     since.wrapper,
     until.wrapper,
     h('button', { type: 'submit' }, 'Filter'),
+    h('button', { type: 'button', class: 'secondary', onClick: () => go({}) }, 'Clear filters'),
   );
-  const base = Object.fromEntries(FILTERS.map((f) => [f, params[f]]));
+
+  // A refused filter shows its message at its field and no rows at all: rows under a filtered
+  // URL must be rows that match it.
+  let problem: HTMLElement | null = null;
+  const entries = result instanceof ApiError ? [] : result.items;
+  if (result instanceof ApiError) {
+    const at: Record<string, (message: string) => void> = {
+      user_id: (m) => user.setError(m),
+      user_email: (m) => user.setError(m),
+      type: (m) => typeField.setError(m),
+      since: (m) => since.setError(`“${params.since ?? ''}”: ${m}`),
+      until: (m) => until.setError(`“${params.until ?? ''}”: ${m}`),
+    };
+    let placed = false;
+    for (const [name, message] of Object.entries(result.fields)) {
+      const show = at[name];
+      if (show) {
+        show(message);
+        placed = true;
+      }
+    }
+    problem = h(
+      'p',
+      { class: 'error', role: 'alert', 'data-testid': 'audit-error' },
+      placed ? 'Fix the filter marked above; no events are shown.' : result.message,
+    );
+  }
+
+  const page = result instanceof ApiError ? undefined : result;
   return h(
     'section',
     { class: 'card' },
-    h('h1', {}, 'Audit log'),
+    h('h1', { tabindex: '-1' }, 'Audit log'),
     filters,
+    problem,
     h(
       'div',
       { class: 'table-wrap' },
@@ -87,27 +191,31 @@ export async function adminAuditPage(): Promise<HTMLElement> {
           h(
             'tr',
             {},
-            ...['Time', 'Event', 'Actor', 'Subject', 'Email', 'IP'].map((t) =>
+            ...['Time', 'Event', 'Actor', 'Subject', 'Details', 'IP'].map((t) =>
               h('th', { scope: 'col' }, t),
             ),
           ),
         ),
-        h('tbody', {}, ...page.items.map(row)),
+        h('tbody', {}, ...entries.map(row)),
       ),
     ),
-    page.items.length === 0 ? h('p', {}, 'No events match.') : null,
+    page && entries.length === 0 ? h('p', {}, 'No events match.') : null,
     h(
       'nav',
       { class: 'paging', 'aria-label': 'Pages of the audit log' },
       params.cursor
-        ? h('button', { type: 'button', class: 'secondary', onClick: () => go(base) }, 'Newest')
+        ? h(
+            'button',
+            { type: 'button', class: 'secondary', onClick: () => go(filterValues) },
+            'Newest',
+          )
         : null,
-      page.next_cursor
+      page?.next_cursor
         ? h(
             'button',
             {
               type: 'button',
-              onClick: () => go({ ...base, cursor: page.next_cursor ?? undefined }),
+              onClick: () => go({ ...filterValues, cursor: page.next_cursor ?? undefined }),
             },
             'Older',
           )

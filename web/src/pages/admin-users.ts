@@ -1,108 +1,226 @@
-import { deleteUser, listUsers, updateUser, type User } from '../api.ts';
+import { deleteUser, endUserSessions, listUsers, updateUser, type User } from '../api.ts';
+import { confirmAction } from '../confirm.ts';
 import { field, formatTime, h, say } from '../dom.ts';
 import { currentParams, navigate } from '../router.ts';
 
-function refresh(params: Record<string, string | undefined>): void {
+const PAGE_SIZE = 20;
+
+function go(params: Record<string, string | undefined>): void {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value) search.set(key, value);
   navigate(`#/admin/users?${search.toString()}`, { force: true });
 }
 
-async function act(work: () => Promise<unknown>, done: string): Promise<void> {
-  try {
-    await work();
-    say(done, 'success');
-    refresh(currentParams());
-  } catch (error) {
-    // e.g. 409: the last active admin can't be demoted, disabled or deleted. Redraw, so the
-    // controls show what the server holds rather than what was attempted.
-    say((error as Error).message, 'error');
-    refresh(currentParams());
+/**
+ * The cursors of the pages seen so far for one search ('' is the first page), so "Previous
+ * page" can go back: the API's cursors only go forward. Lost on reload; then only "First page".
+ */
+let trail = { prefix: '', cursors: [''], fromFirst: true };
+
+/** The page's index in the trail, or undefined when it was reached some other way (a link). */
+function placeInTrail(prefix: string, cursor: string): number | undefined {
+  if (trail.prefix !== prefix) trail = { prefix, cursors: [''], fromFirst: true };
+  const index = trail.cursors.indexOf(cursor);
+  if (index >= 0) {
+    trail.cursors.length = index + 1;
+    return index;
   }
+  trail =
+    cursor === ''
+      ? { prefix, cursors: [''], fromFirst: true }
+      : { prefix, cursors: [cursor], fromFirst: false };
+  return cursor === '' ? 0 : undefined;
 }
 
-function userRow(user: User, self: User): HTMLElement {
-  const role = h(
-    'select',
-    {
-      'aria-label': `Role of ${user.email}`,
-      onChange: (event: Event) => {
-        const value = (event.target as HTMLSelectElement).value;
-        void act(() => updateUser(user.id, { role: value }), `${user.email} is now ${value}.`);
+/** One row; `onRemoved` keeps the page's count right after a delete. */
+function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement {
+  let user = initial;
+  const tr = h('tr', { 'data-user-id': String(user.id) });
+
+  /** Redraws the row from `user` and puts focus back on the control named (WCAG 2.4.3). */
+  function redraw(focus: string): void {
+    const cells = draw();
+    tr.replaceChildren(...cells);
+    const target = tr.querySelector<HTMLElement>(`[data-control="${focus}"]`);
+    (target ?? tr.querySelector<HTMLElement>('select, button, a'))?.focus();
+  }
+
+  async function act(focus: string, work: () => Promise<User | null>, done: string): Promise<void> {
+    try {
+      const changed = await work();
+      if (changed) user = changed;
+      say(done, 'success');
+    } catch (error) {
+      // e.g. 409: the last active admin can't be demoted, disabled or deleted. The row is
+      // redrawn from what the server holds, not from what was attempted.
+      say((error as Error).message, 'error');
+    }
+    redraw(focus);
+  }
+
+  function draw(): HTMLElement[] {
+    const role = h(
+      'select',
+      { 'aria-label': `Role of ${user.email}`, 'data-control': 'role' },
+      h('option', { value: 'user', selected: user.role === 'user' }, 'user'),
+      h('option', { value: 'admin', selected: user.role === 'admin' }, 'admin'),
+    ) as HTMLSelectElement;
+    // Choosing a role only chooses it: nothing is saved until Save (an arrow key on a focused
+    // select changes its value, and once promoted a user that way).
+    const save = h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        'data-control': 'save',
+        'aria-label': `Save role of ${user.email}`,
+        disabled: true,
       },
-    },
-    h('option', { value: 'user', selected: user.role === 'user' }, 'user'),
-    h('option', { value: 'admin', selected: user.role === 'admin' }, 'admin'),
-  );
-  const toggle = h(
-    'button',
-    {
-      type: 'button',
-      class: 'secondary',
-      onClick: () =>
-        act(
-          () => updateUser(user.id, { disabled: !user.disabled }),
-          `${user.email} ${user.disabled ? 'enabled' : 'disabled'}.`,
-        ),
-    },
-    user.disabled ? 'Enable' : 'Disable',
-  );
-  const actions = h('td', { class: 'actions' }, toggle);
-  const remove = h(
-    'button',
-    {
-      type: 'button',
-      class: 'danger',
-      onClick() {
-        // A second, explicit click confirms: no native dialog, keyboard and screen-reader friendly.
-        const confirm = h(
-          'button',
-          {
-            type: 'button',
-            class: 'danger',
-            onClick: () => act(() => deleteUser(user.id), `${user.email} deleted.`),
-          },
-          `Confirm delete ${user.email}`,
-        );
-        const cancel = h(
-          'button',
-          { type: 'button', class: 'secondary', onClick: () => refresh(currentParams()) },
-          'Cancel',
-        );
-        remove.replaceWith(confirm, cancel);
-        confirm.focus();
+      'Save',
+    ) as HTMLButtonElement;
+    role.addEventListener('change', () => {
+      save.disabled = role.value === user.role;
+    });
+    save.addEventListener('click', async () => {
+      const value = role.value as User['role'];
+      if (value === user.role) return;
+      if (value === 'admin') {
+        const ok = await confirmAction({
+          title: `Make ${user.email} an admin?`,
+          body: 'Admins can change, disable and delete every account, and read the audit log.',
+          confirm: 'Make admin',
+        });
+        if (!ok) {
+          role.value = user.role;
+          save.disabled = true;
+          role.focus();
+          return;
+        }
+      }
+      await act(
+        'role',
+        () => updateUser(user.id, { role: value }),
+        `${user.email} is now ${value}.`,
+      );
+    });
+
+    const toggle = h(
+      'button',
+      { type: 'button', class: 'secondary', 'data-control': 'toggle' },
+      user.disabled ? 'Enable' : 'Disable',
+    );
+    toggle.addEventListener('click', async () => {
+      if (!user.disabled) {
+        const ok = await confirmAction({
+          title: `Disable ${user.email}?`,
+          body: 'They are signed out everywhere at once and cannot sign in until enabled again.',
+          confirm: 'Disable',
+          danger: true,
+        });
+        if (!ok) return toggle.focus();
+      }
+      await act(
+        'toggle',
+        () => updateUser(user.id, { disabled: !user.disabled }),
+        `${user.email} ${user.disabled ? 'enabled' : 'disabled'}.`,
+      );
+    });
+
+    const signOut = h(
+      'button',
+      { type: 'button', class: 'secondary', 'data-control': 'sign-out' },
+      'Sign out everywhere',
+    );
+    signOut.addEventListener('click', async () => {
+      const ok = await confirmAction({
+        title: `Sign ${user.email} out everywhere?`,
+        body: 'Every session of this account ends now; the account itself stays as it is.',
+        confirm: 'Sign out everywhere',
+        danger: true,
+      });
+      if (!ok) return signOut.focus();
+      await act(
+        'sign-out',
+        async () => (await endUserSessions(user.id), null),
+        `${user.email} is signed out everywhere.`,
+      );
+    });
+
+    const remove = h(
+      'button',
+      { type: 'button', class: 'danger', 'data-control': 'delete' },
+      'Delete',
+    );
+    remove.addEventListener('click', async () => {
+      const ok = await confirmAction({
+        title: `Delete ${user.email}?`,
+        body: 'The account and all of its sessions are removed. Its audit history stays.',
+        confirm: 'Delete',
+        danger: true,
+      });
+      if (!ok) return remove.focus();
+      try {
+        await deleteUser(user.id);
+        say(`${user.email} deleted.`, 'success');
+        // Focus moves to the next row (or the previous one, or the heading), not to nowhere.
+        const next = (tr.nextElementSibling ?? tr.previousElementSibling) as HTMLElement | null;
+        tr.remove();
+        onRemoved();
+        (
+          next?.querySelector<HTMLElement>('select') ?? document.querySelector<HTMLElement>('h1')
+        )?.focus();
+      } catch (error) {
+        say((error as Error).message, 'error');
+        redraw('delete');
+      }
+    });
+
+    const activity = h(
+      'a',
+      {
+        href: `#/admin/audit?user_id=${user.id}`,
+        'aria-label': `View activity of ${user.email}`,
       },
-    },
-    'Delete',
-  );
-  actions.append(remove);
-  return h(
-    'tr',
-    {},
-    h(
-      'td',
-      { 'data-label': 'Email' },
-      user.email,
-      user.id === self.id ? h('span', { class: 'badge' }, 'you') : null,
-    ),
-    h('td', { 'data-label': 'Role' }, role),
-    h('td', { 'data-label': 'Status' }, user.disabled ? 'disabled' : 'active'),
-    h('td', { 'data-label': 'Created' }, formatTime(user.created_at)),
-    actions,
-  );
+      'View activity',
+    );
+    return [
+      h('td', { 'data-label': 'ID' }, String(user.id)),
+      h(
+        'td',
+        { 'data-label': 'Email' },
+        user.email,
+        user.id === self.id ? h('span', { class: 'badge' }, 'you') : null,
+      ),
+      h('td', { 'data-label': 'Role' }, h('div', { class: 'role-edit' }, role, save)),
+      h('td', { 'data-label': 'Status' }, user.disabled ? 'disabled' : 'active'),
+      h('td', { 'data-label': 'Created' }, formatTime(user.created_at)),
+      h(
+        'td',
+        { 'data-label': 'Actions' },
+        h('div', { class: 'actions' }, toggle, signOut, remove, activity),
+      ),
+    ];
+  }
+
+  tr.replaceChildren(...draw());
+  return tr;
 }
 
 export async function adminUsersPage(self: User): Promise<HTMLElement> {
   const params = currentParams();
+  const prefixValue = params.email_prefix ?? '';
   const page = await listUsers({
     email_prefix: params.email_prefix,
     cursor: params.cursor,
-    limit: '20',
+    limit: String(PAGE_SIZE),
   });
+  const index = placeInTrail(prefixValue, params.cursor ?? '');
+  let total = page.total;
+
   const prefix = field('Email starts with', {
     name: 'email_prefix',
     type: 'search',
-    value: params.email_prefix ?? '',
+    value: prefixValue,
   });
   const search = h(
     'form',
@@ -111,24 +229,55 @@ export async function adminUsersPage(self: User): Promise<HTMLElement> {
       class: 'inline',
       onSubmit(event: Event) {
         event.preventDefault();
-        refresh({ email_prefix: prefix.input.value.trim() });
+        go({ email_prefix: prefix.input.value.trim() });
       },
     },
     prefix.wrapper,
     h('button', { type: 'submit' }, 'Search'),
   );
+
+  const count = h('p', { 'data-testid': 'users-count' });
+  function showCount(): void {
+    const shown = tbody.children.length;
+    const noun = total === 1 ? 'user' : 'users';
+    if (index === undefined || !trail.fromFirst || shown === 0)
+      count.textContent = `${total} ${noun}`;
+    else {
+      const first = index * PAGE_SIZE + 1;
+      count.textContent = `${first}–${first + shown - 1} of ${total} ${noun}`;
+    }
+  }
+  const tbody = h('tbody');
+  tbody.append(
+    ...page.items.map((u) =>
+      userRow(u, self, () => {
+        total -= 1;
+        showCount();
+      }),
+    ),
+  );
+  showCount();
+
+  const previous = index !== undefined && index > 0 ? trail.cursors[index - 1] : undefined;
   const paging = h(
     'nav',
     { class: 'paging', 'aria-label': 'Pages of users' },
-    params.cursor
+    params.cursor && !trail.fromFirst
+      ? h(
+          'button',
+          { type: 'button', class: 'secondary', onClick: () => go({ email_prefix: prefixValue }) },
+          'First page',
+        )
+      : null,
+    previous !== undefined
       ? h(
           'button',
           {
             type: 'button',
             class: 'secondary',
-            onClick: () => refresh({ email_prefix: params.email_prefix }),
+            onClick: () => go({ email_prefix: prefixValue, cursor: previous }),
           },
-          'First page',
+          'Previous page',
         )
       : null,
     page.next_cursor
@@ -136,8 +285,11 @@ export async function adminUsersPage(self: User): Promise<HTMLElement> {
           'button',
           {
             type: 'button',
-            onClick: () =>
-              refresh({ email_prefix: params.email_prefix, cursor: page.next_cursor ?? undefined }),
+            onClick() {
+              const next = page.next_cursor ?? '';
+              trail.cursors.push(next);
+              go({ email_prefix: prefixValue, cursor: next });
+            },
           },
           'Next page',
         )
@@ -146,8 +298,9 @@ export async function adminUsersPage(self: User): Promise<HTMLElement> {
   return h(
     'section',
     { class: 'card' },
-    h('h1', {}, 'Users'),
+    h('h1', { tabindex: '-1' }, 'Users'),
     search,
+    count,
     h(
       'div',
       { class: 'table-wrap' },
@@ -160,12 +313,12 @@ export async function adminUsersPage(self: User): Promise<HTMLElement> {
           h(
             'tr',
             {},
-            ...['Email', 'Role', 'Status', 'Created', 'Actions'].map((t) =>
+            ...['ID', 'Email', 'Role', 'Status', 'Created', 'Actions'].map((t) =>
               h('th', { scope: 'col' }, t),
             ),
           ),
         ),
-        h('tbody', {}, ...page.items.map((u) => userRow(u, self))),
+        tbody,
       ),
     ),
     page.items.length === 0 ? h('p', {}, 'No users match.') : null,
