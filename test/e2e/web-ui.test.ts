@@ -211,7 +211,10 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     await adminPage.getByLabel('Email starts with').fill('promoted-');
     await adminPage.getByRole('button', { name: 'Search' }).click();
     await adminPage.getByRole('cell', { name: email, exact: true }).waitFor();
-    await adminPage.getByLabel(`Role of ${email}`).selectOption('admin');
+    // Choosing a role saves nothing; Save asks before a promotion (test/e2e/admin-ui.test.ts).
+    await adminPage.getByLabel(`Role of ${email}`, { exact: true }).selectOption('admin');
+    await adminPage.getByRole('button', { name: `Save role of ${email}` }).click();
+    await adminPage.getByRole('dialog').getByRole('button', { name: 'Make admin' }).click();
     await adminPage.getByText(`${email} is now admin.`).waitFor();
     await screenshot(adminPage, 'admin-users');
 
@@ -233,17 +236,19 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     await adminPage.getByRole('cell', { name: email, exact: true }).waitFor();
     const row = adminPage.getByRole('row').filter({ hasText: email });
     await row.getByRole('button', { name: 'Disable' }).click();
+    await adminPage.getByRole('dialog').getByRole('button', { name: 'Disable' }).click();
     await adminPage.getByText(`${email} disabled.`).waitFor();
     await userPage.getByRole('link', { name: 'Account' }).click();
     await userPage.getByRole('heading', { name: 'Sign in' }).waitFor();
 
-    // Deleting asks for a second, explicit click.
+    // Deleting asks first.
     await row.getByRole('button', { name: 'Delete' }).click();
-    await adminPage.getByRole('button', { name: `Confirm delete ${email}` }).click();
+    await adminPage.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await adminPage.getByText(`${email} deleted.`).waitFor();
 
     // The last active admin can't demote itself: the 409 is shown plainly.
-    await adminPage.getByLabel(`Role of ${ADMIN.email}`).selectOption('user');
+    await adminPage.getByLabel(`Role of ${ADMIN.email}`, { exact: true }).selectOption('user');
+    await adminPage.getByRole('button', { name: `Save role of ${ADMIN.email}` }).click();
     await adminPage
       .getByText(/last active admin/i)
       .first()

@@ -184,7 +184,7 @@ function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement 
       'View activity',
     );
     return [
-      h('td', { 'data-label': 'ID' }, String(user.id)),
+      h('td', { 'data-label': 'ID', class: 'nowrap' }, String(user.id)),
       h(
         'td',
         { 'data-label': 'Email' },
