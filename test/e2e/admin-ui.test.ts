@@ -221,6 +221,11 @@ describe('web UI: admin users and audit log in a real browser', { skip: browserS
       .allTextContents();
     assert.deepEqual(actors, [`${ADMIN.email} (#1)`]);
     await screenshot(page, 'admin-audit-user');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'admin-audit-user-phone');
+    await page.goBack();
+    await page.getByTestId('users-count').waitFor();
+    await screenshot(page, 'admin-users-phone');
   });
 
   it('audit log: a type select from the server, field errors without stale rows, kept filters, Clear filters', async () => {

@@ -47,7 +47,7 @@ function row(entry: AuditEntry): HTMLElement {
     'tr',
     {},
     h('td', { 'data-label': 'Time' }, formatTime(entry.created_at)),
-    h('td', { 'data-label': 'Event' }, entry.type),
+    h('td', { 'data-label': 'Event', class: 'nowrap' }, entry.type),
     h('td', { 'data-label': 'Actor' }, who(entry.actor_email, entry.actor_id)),
     // The subject's email now, else the one recorded (a deleted account, an unknown email tried).
     h('td', { 'data-label': 'Subject' }, who(entry.subject_email ?? entry.email, entry.subject_id)),
