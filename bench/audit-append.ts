@@ -18,7 +18,7 @@ import { openStorage, type Storage } from '../src/storage/open-storage.ts';
 import { toDbTime, type Database } from '../src/storage/sql/database.ts';
 import { prepareQuery } from '../src/storage/sql/prepared-query.ts';
 import { kyselyRunner, sqliteRunner, type QueryRunner } from '../src/storage/sql/run-query.ts';
-import { testConfig } from '../test/support/test-config.ts';
+import { benchConfig } from './gatehouse-env.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -126,7 +126,7 @@ async function perOp(count: number, parallel: number, op: () => Promise<unknown>
 
 async function main() {
   const store = await freshUrl();
-  const config = testConfig({ GATEHOUSE_DATABASE_URL: store.url });
+  const config = benchConfig({ GATEHOUSE_DATABASE_URL: store.url });
   const storage: Storage = await openStorage(store.url);
   await storage.migrate();
   const plain = openPlain(store.url);

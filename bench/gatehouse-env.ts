@@ -1,3 +1,6 @@
+import type { Config } from '../src/config/config.ts';
+import { loadConfig } from '../src/config/load-config.ts';
+
 /** The argon2id parameters of the seeded hashes and of the raw baseline, so no login rehashes. */
 export const BENCH_ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
@@ -19,4 +22,18 @@ export function benchGatehouseEnv(databaseUrl: string): Record<string, string> {
     GATEHOUSE_ARGON2_ITERATIONS: String(BENCH_ARGON2.timeCost),
     GATEHOUSE_ARGON2_PARALLELISM: String(BENCH_ARGON2.parallelism),
   };
+}
+
+/**
+ * A Config for the in-process benches (audit-append.ts, signer-check.ts): the server's own
+ * loading, on an in-memory SQLite store unless `env` names another, with no per-IP limits.
+ */
+export function benchConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    GATEHOUSE_DATABASE_URL: 'sqlite::memory:',
+    GATEHOUSE_JWT_SECRET: BENCH_SECRET,
+    GATEHOUSE_RATE_LIMIT_TOKEN: '0',
+    GATEHOUSE_RATE_LIMIT_REGISTER: '0',
+    ...env,
+  });
 }

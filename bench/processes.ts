@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 
 /** CPU seconds (user + system) used so far by a process and, with `children`, its children. */
 export function cpuSeconds(pid: number, children: number[] = []): number {
@@ -35,6 +36,15 @@ export function childPids(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** A TCP port of 127.0.0.1 that was free a moment ago, for a server spawned as a process. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 export interface Started {

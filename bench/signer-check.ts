@@ -13,7 +13,7 @@ import pg from 'pg';
 import type { SigningKeyRepository } from '../src/domain/tokens/signing-key-repository.ts';
 import { createServices, type Services } from '../src/services.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
-import { testConfig } from '../test/support/test-config.ts';
+import { benchConfig } from './gatehouse-env.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -61,7 +61,7 @@ async function perOp(count: number, parallel: number, op: (lane: number) => Prom
 
 async function main() {
   const store = await freshUrl();
-  const config = testConfig({
+  const config = benchConfig({
     GATEHOUSE_DATABASE_URL: store.url,
     GATEHOUSE_JWT_ALG: 'EdDSA',
     GATEHOUSE_JWT_SECRET: '',

@@ -4,8 +4,7 @@
 import { createPublicKey, randomBytes, type JsonWebKey } from 'node:crypto';
 import autocannon from 'autocannon';
 import { decodeProtectedHeader } from 'jose';
-import { freePort } from '../test/support/free-port.ts';
-import { startProcess, type Started } from './processes.ts';
+import { freePort, type Started, startProcess } from './processes.ts';
 import type { Target } from './report.ts';
 import { Rounds } from './rounds.ts';
 import * as scenario from './scenarios.ts';

@@ -1,16 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildIsStale } from '../bin/build-state.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-
-function newestChange(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestChange(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 /**
  * The Node arguments of `npm start` (package.json), so the bench and the tests run the server
@@ -23,9 +15,8 @@ export function startArgs(): string[] {
   };
   const [command, ...args] = packageJson.scripts.start.split(' ');
   if (command !== 'node') throw new Error(`npm start runs ${command}, not node`);
-  const entry = join(ROOT, 'dist/main.js');
-  if (!existsSync(entry) || newestChange(join(ROOT, 'src')) > statSync(entry).mtimeMs) {
+  if (buildIsStale(ROOT, 'dist/main.js')) {
     throw new Error('dist/main.js is missing or older than src/: run `npm run build`');
   }
-  return args.map((arg) => (arg === 'dist/main.js' ? entry : arg));
+  return args.map((arg) => (arg === 'dist/main.js' ? join(ROOT, 'dist/main.js') : arg));
 }

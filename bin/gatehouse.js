@@ -1,30 +1,30 @@
 #!/usr/bin/env node
-// The `gatehouse` command (package.json "bin"). It runs the bundled dist/cli.js that `npm ci`,
-// `npm start` and `npm test` build (scripts/build-server.mjs). When there is no build, or a file
-// in src/ is newer than it, it runs the TypeScript through tsx instead: an edit never runs stale
-// code, and no build step stands between a clone and `npx gatehouse`.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// The `gatehouse` command (package.json "bin"). It runs the bundled dist/cli.js that `npm ci`
+// builds (scripts/prepare.mjs); it never builds. In a checkout where a file of src/ is newer
+// than that build, it runs the TypeScript through tsx (a dev dependency) instead, so an edit
+// never runs stale code. An install without dev dependencies always runs the build.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { buildIsStale } from './build-state.js';
 
-const root = new URL('../', import.meta.url);
-const built = new URL('dist/cli.js', root);
+const root = fileURLToPath(new URL('../', import.meta.url));
 
-function newestChange(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = new URL(entry.name + (entry.isDirectory() ? '/' : ''), dir);
-    newest = Math.max(newest, entry.isDirectory() ? newestChange(path) : statSync(path).mtimeMs);
+async function loadTsx() {
+  try {
+    return await import('tsx/esm/api');
+  } catch {
+    return undefined;
   }
-  return newest;
 }
 
-const source = new URL('src/', root);
-const fresh =
-  existsSync(built) && (!existsSync(source) || newestChange(source) <= statSync(built).mtimeMs);
-if (fresh) {
-  await import(built.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
+const tsx = buildIsStale(root, 'dist/cli.js') ? await loadTsx() : undefined;
+if (tsx) {
+  tsx.register();
   // Imported only after register(): a static import would be resolved before tsx is in place.
   await import('../src/cli/main.ts');
+} else if (existsSync(new URL('../dist/cli.js', import.meta.url))) {
+  await import('../dist/cli.js');
+} else {
+  console.error('gatehouse: dist/cli.js is missing; `npm ci` (or `npm run build`) builds it');
+  process.exit(1);
 }

@@ -4,7 +4,9 @@ import {
   Migrator,
   PostgresDialect,
   sql,
+  SqliteAdapter,
   SqliteDialect,
+  type MigrationLockOptions,
   type SqliteDatabase as SqliteDialectDatabase,
 } from 'kysely';
 import type { Pool } from 'pg';
@@ -157,13 +159,35 @@ function configureSqlite(database: SqliteDatabase.Database, synchronous: 'full' 
   registerAuditLinkFunction(database);
 }
 
+/**
+ * Kysely's SQLite adapter takes no migration lock (it assumes one process), so two servers
+ * started at once on one new file both ran the migrations ("table users already exists").
+ * Migrations run in one transaction; writing the lock row first takes SQLite's write lock
+ * before the applied migrations are read, so the second process waits (busy_timeout) and then
+ * finds them applied. Postgres' adapter takes an advisory lock already.
+ */
+class MigrationLockingSqliteAdapter extends SqliteAdapter {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's own signature
+  override async acquireMigrationLock(db: Kysely<any>, options: MigrationLockOptions) {
+    await sql`update ${sql.table(options.lockTable)} set is_locked = is_locked where id = ${options.lockRowId}`.execute(
+      db,
+    );
+  }
+}
+
+class MigrationLockingSqliteDialect extends SqliteDialect {
+  override createAdapter() {
+    return new MigrationLockingSqliteAdapter();
+  }
+}
+
 function openSqlite(path: string, synchronous: 'full' | 'normal'): OpenedSql {
   const { database, warnings } = openSqliteFile(path, synchronous);
   const prepare = statementCache(database);
   const dialectDatabase: SqliteDialectDatabase = { close: () => void database.close(), prepare };
   const db = new Kysely<Database>({
     dialect: translateUnavailability(
-      new SqliteDialect({ database: dialectDatabase }),
+      new MigrationLockingSqliteDialect({ database: dialectDatabase }),
       `sqlite:${path}`,
     ),
   });

@@ -1,0 +1,2 @@
+export function newestChange(dir: string): number;
+export function buildIsStale(root: string, built: string): boolean;
