@@ -65,7 +65,7 @@ export async function buildServer(
   await app.register(formbody);
   await registerSecurityHeaders(app, config);
   await registerRateLimits(app, config, services.storage.redis?.client);
-  await registerOpenApi(app);
+  await registerOpenApi(app, config);
 
   const metrics = registerMetrics(app, services);
   if (config.metricsEnabled) await app.register(metricsRoute(metrics, config.metricsToken));

@@ -5,6 +5,7 @@ import type { Secret } from '../config/secret.ts';
 import { GatehouseError } from '../domain/errors.ts';
 import type { Services } from '../services.ts';
 import { bearerToken } from './authenticate.ts';
+import { ErrorSchema, MALFORMED_REQUEST } from './schemas.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -158,6 +159,11 @@ function sameToken(presented: string, expected: Secret): boolean {
   return timingSafeEqual(digest(presented), digest(expected.reveal()));
 }
 
+const PROMETHEUS_TEXT = {
+  description: 'Prometheus text exposition format',
+  content: { 'text/plain': { schema: { type: 'string' } } },
+};
+
 /**
  * GET /metrics in Prometheus text format (GATEHOUSE_METRICS; off by default in production).
  * With GATEHOUSE_METRICS_TOKEN set, only `Authorization: Bearer <token>` is answered
@@ -173,7 +179,17 @@ export function metricsRoute(registry: Registry, token: Secret | undefined) {
             throw new GatehouseError('invalid_token', 'Could not validate credentials');
           }
         },
-        schema: { summary: 'Prometheus metrics', tags: ['operations'] },
+        schema: {
+          operationId: 'getMetrics',
+          summary: 'Prometheus metrics',
+          tags: ['operations'],
+          ...(token
+            ? {
+                security: [{ MetricsToken: [] }],
+                response: { 200: PROMETHEUS_TEXT, 401: ErrorSchema },
+              }
+            : { security: [], response: { 200: PROMETHEUS_TEXT, ...MALFORMED_REQUEST } }),
+        },
       },
       async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
     );

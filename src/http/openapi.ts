@@ -1,13 +1,19 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/config.ts';
+import { publicBaseUrl } from '../config/public-base-url.ts';
 
 /**
  * GET /openapi.json and the Swagger UI at /docs (API.md 5). The security scheme is FastAPI's:
  * an OAuth2 password flow whose tokenUrl is `token`, resolved against /openapi.json, so the
  * Authorize button logs in through POST /token.
+ *
+ * Client generators read it (README, "The OpenAPI document"): each route's schema names its
+ * `operationId` and its `security` (`[]` where no credential is needed), and `npm run
+ * lint:openapi` checks the result with Redocly's recommended rules (redocly.yaml).
  */
-export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+export async function registerOpenApi(app: FastifyInstance, config: Config): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -16,7 +22,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         version: '0.1.0',
         description:
           'Self-hostable authentication and user management (OAuth2 password flow with JWT).',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      // Paths are relative to this URL, so a GATEHOUSE_PUBLIC_URL with a path prefix is kept.
+      servers: [{ url: publicBaseUrl(config) }],
       components: {
         securitySchemes: {
           OAuth2PasswordBearer: {
@@ -30,6 +39,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           },
           // POST /introspect: a registered API client's id and secret (RFC 7662 2.1).
           ApiClientBasic: { type: 'http', scheme: 'basic' },
+          // GET /metrics when GATEHOUSE_METRICS_TOKEN is set: that token, not an access token.
+          ...(config.metricsEnabled && config.metricsToken
+            ? { MetricsToken: { type: 'http', scheme: 'bearer' } }
+            : {}),
         },
       },
     },

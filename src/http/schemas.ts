@@ -18,3 +18,16 @@ export const ErrorSchema = Type.Object({
   error: Type.Optional(Type.String()),
   error_description: Type.Optional(Type.String()),
 });
+
+/**
+ * The client errors of an operation that has none of its own: a request Node's HTTP parser
+ * refuses (RFC 9112 malformed syntax: 400; oversized headers: 431) before any route runs,
+ * answered in Fastify's shape. Declared so clients (and Redocly's operation-4xx-response
+ * rule) see every status such an operation can give.
+ */
+export const MALFORMED_REQUEST = {
+  '4xx': Type.Object(
+    { error: Type.String(), message: Type.String(), statusCode: Type.Integer() },
+    { description: "Malformed HTTP request, refused before routing (Fastify's shape)" },
+  ),
+};

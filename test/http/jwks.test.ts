@@ -166,7 +166,7 @@ describe('RFC 8414 metadata', () => {
       };
       for (const path of ['/.well-known/jwks.json', '/.well-known/oauth-authorization-server']) {
         assert.ok(doc.paths[path]?.get, path);
-        assert.equal(doc.paths[path]?.get?.security, undefined);
+        assert.deepEqual(doc.paths[path]?.get?.security, [], `${path}: explicitly no security`);
       }
     } finally {
       await server.close();

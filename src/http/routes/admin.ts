@@ -57,6 +57,7 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...guarded,
         schema: {
+          operationId: 'listUsers',
           ...secured,
           summary: 'List users by id, a page at a time',
           querystring: ListQuery,
@@ -87,6 +88,7 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...guarded,
         schema: {
+          operationId: 'getUser',
           ...secured,
           summary: 'One user',
           params: UserIdParams,
@@ -102,6 +104,7 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
         ...guarded,
         preValidation: requireContentType('json'),
         schema: {
+          operationId: 'updateUser',
           ...secured,
           summary: 'Change the role or disabled state of a user',
           description:
@@ -157,6 +160,7 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...guarded,
         schema: {
+          operationId: 'deleteUser',
           ...secured,
           summary: 'Delete a user and end all of its sessions',
           description: 'Deleting the last active admin is refused with 409.',

@@ -152,6 +152,7 @@ export function auditRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...guard(services, 'audit:read'),
         schema: {
+          operationId: 'listAuditEntries',
           tags: ['admin'],
           security: securityFor('audit:read'),
           summary: 'The audit log, newest first, a page at a time',

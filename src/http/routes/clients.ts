@@ -48,6 +48,7 @@ export function clientRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...guarded,
         schema: {
+          operationId: 'listApiClients',
           ...secured,
           summary: 'List API clients (never their secrets)',
           response: { 200: Type.Object({ items: Type.Array(ApiClientSchema) }), ...denied },
@@ -62,6 +63,7 @@ export function clientRoutes(services: Services): FastifyPluginAsyncTypebox {
         ...guarded,
         preValidation: requireContentType('json'),
         schema: {
+          operationId: 'createApiClient',
           ...secured,
           summary: 'Register an API client; its secret is returned this once',
           body: CreateClientBody,
@@ -85,6 +87,7 @@ export function clientRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...guarded,
         schema: {
+          operationId: 'deleteApiClient',
           ...secured,
           summary: 'Delete an API client: it can no longer introspect, at once',
           params: ClientIdParams,

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import type { Services } from '../../services.ts';
+import { MALFORMED_REQUEST } from '../schemas.ts';
 
 type Check = 'ok' | 'down';
 
@@ -14,12 +16,31 @@ async function check(probe: () => Promise<void>): Promise<{ status: Check; reaso
   }
 }
 
+const CheckSchema = Type.Union([Type.Literal('ok'), Type.Literal('down')]);
+const ChecksSchema = Type.Object({ store: CheckSchema, redis: Type.Optional(CheckSchema) });
+const NotReadySchema = Type.Object({
+  detail: Type.String(),
+  checks: ChecksSchema,
+  store: Type.Object({ location: Type.String(), reason: Type.Optional(Type.String()) }),
+});
+
 /** Liveness and readiness probes (API.md 5). */
 export function healthRoutes(services: Services): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/healthz',
-      { schema: { summary: 'The process is up', tags: ['operations'] } },
+      {
+        schema: {
+          operationId: 'getLiveness',
+          security: [],
+          summary: 'The process is up',
+          tags: ['operations'],
+          response: {
+            200: Type.Object({ status: Type.String({ examples: ['ok'] }) }),
+            ...MALFORMED_REQUEST,
+          },
+        },
+      },
       async () => ({ status: 'ok' }),
     );
 
@@ -27,10 +48,20 @@ export function healthRoutes(services: Services): FastifyPluginAsyncTypebox {
       '/readyz',
       {
         schema: {
+          operationId: 'getReadiness',
+          security: [],
           summary: 'The dependencies answer',
           description:
             "503 while the store is unreachable, with `store.location` (scheme, host, port and database; never a password) and `store.reason` (the driver's). Redis (when configured) only shares rate-limit counters: without it the instance still serves, so Redis down is reported as `degraded` with 200.",
           tags: ['operations'],
+          response: {
+            200: Type.Object({
+              status: Type.String({ description: '`ok`, or `degraded` while Redis is down' }),
+              checks: ChecksSchema,
+            }),
+            503: NotReadySchema,
+            ...MALFORMED_REQUEST,
+          },
         },
       },
       async (request, reply) => {

@@ -46,6 +46,7 @@ export function mailFlowRoutes(services: Services, config: Config): FastifyPlugi
       {
         ...guarded,
         schema: {
+          operationId: 'requestEmailVerification',
           ...secured,
           summary: 'Send a new verification link to your address',
           description: 'Voids earlier links. An address already verified gets no message.',
@@ -64,6 +65,8 @@ export function mailFlowRoutes(services: Services, config: Config): FastifyPlugi
       {
         ...json,
         schema: {
+          operationId: 'verifyEmail',
+          security: [],
           tags: ['email'],
           summary: 'Follow a verification or email-change link',
           description:
@@ -87,6 +90,8 @@ export function mailFlowRoutes(services: Services, config: Config): FastifyPlugi
         ...json,
         ...(perAddress ? { preHandler: perAddress } : {}),
         schema: {
+          operationId: 'requestPasswordReset',
+          security: [],
           tags: ['email'],
           summary: 'Send a password-reset link',
           description:
@@ -108,6 +113,8 @@ export function mailFlowRoutes(services: Services, config: Config): FastifyPlugi
       {
         ...json,
         schema: {
+          operationId: 'confirmPasswordReset',
+          security: [],
           tags: ['email'],
           summary: 'Set a new password with a reset link; ends every session',
           body: ResetConfirmBody,
@@ -130,6 +137,7 @@ export function mailFlowRoutes(services: Services, config: Config): FastifyPlugi
         ...guarded,
         ...json,
         schema: {
+          operationId: 'requestEmailChange',
           ...secured,
           summary: 'Change your address: a confirmation link goes to the new one',
           description:

@@ -50,6 +50,7 @@ export function mfaRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...guarded,
         schema: {
+          operationId: 'getMfaStatus',
           ...secured,
           summary: 'Your second factors',
           response: { 200: Status, 401: ErrorSchema, 403: ErrorSchema },
@@ -70,6 +71,7 @@ export function mfaRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...json,
         schema: {
+          operationId: 'startTotpEnrolment',
           ...secured,
           summary: 'Start TOTP enrolment (RFC 6238)',
           description:
@@ -98,6 +100,7 @@ export function mfaRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...json,
         schema: {
+          operationId: 'confirmTotpEnrolment',
           ...secured,
           summary: 'Turn TOTP on with a first correct code; returns 10 recovery codes',
           description:
@@ -120,6 +123,7 @@ export function mfaRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...json,
         schema: {
+          operationId: 'disableTotp',
           ...secured,
           summary: 'Turn TOTP off (current password); the recovery codes go too',
           body: PasswordBody,
@@ -141,6 +145,7 @@ export function mfaRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...json,
         schema: {
+          operationId: 'regenerateRecoveryCodes',
           ...secured,
           summary: 'Replace your recovery codes with 10 new ones (current password)',
           body: PasswordBody,
@@ -166,6 +171,7 @@ export function adminMfaRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...guard(services, 'users:manage'),
         schema: {
+          operationId: 'resetUserMfa',
           tags: ['admin'],
           security: securityFor('users:manage'),
           summary: "Reset a user's second factors (audited)",

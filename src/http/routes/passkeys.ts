@@ -61,6 +61,7 @@ export function passkeyRoutes(services: Services): FastifyPluginAsyncTypebox {
         ...guarded,
         preValidation: requireContentType('json'),
         schema: {
+          operationId: 'startPasskeyRegistration',
           ...secured,
           summary: 'Start adding a passkey (proves the current password)',
           description:
@@ -83,6 +84,7 @@ export function passkeyRoutes(services: Services): FastifyPluginAsyncTypebox {
         ...guarded,
         preValidation: requireContentType('json'),
         schema: {
+          operationId: 'finishPasskeyRegistration',
           ...secured,
           summary: 'Finish adding a passkey: verify the attestation and store it',
           description:
@@ -107,6 +109,7 @@ export function passkeyRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...guarded,
         schema: {
+          operationId: 'listPasskeys',
           ...secured,
           summary: 'Your passkeys',
           response: { 200: Type.Object({ items: Type.Array(PasskeyItem) }), ...errors },
@@ -123,6 +126,7 @@ export function passkeyRoutes(services: Services): FastifyPluginAsyncTypebox {
         ...guarded,
         preValidation: requireContentType('json'),
         schema: {
+          operationId: 'renamePasskey',
           ...secured,
           summary: "Rename one of your passkeys (another user's id is 404)",
           params: Type.Object({ id: Type.String() }),
@@ -145,6 +149,7 @@ export function passkeyRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...guarded,
         schema: {
+          operationId: 'deletePasskey',
           ...secured,
           summary: "Delete one of your passkeys (another user's id is 404)",
           params: Type.Object({ id: Type.String() }),
@@ -165,6 +170,8 @@ export function passkeyRoutes(services: Services): FastifyPluginAsyncTypebox {
       '/webauthn/authentication/options',
       {
         schema: {
+          operationId: 'startPasskeySignIn',
+          security: [],
           tags: ['auth'],
           summary: 'Start a passwordless sign-in with a passkey',
           description:
@@ -183,6 +190,8 @@ export function passkeyRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         preValidation: requireContentType('json'),
         schema: {
+          operationId: 'startPasskeyMfa',
+          security: [],
           tags: ['auth'],
           summary: 'Second step of a password grant with a passkey: request options',
           description:

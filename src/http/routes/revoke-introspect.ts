@@ -105,6 +105,7 @@ export function revokeIntrospectRoutes(
         // them); HTTP Basic credentials, when sent, must be a registered client's.
         onRequest: async (request) => authenticateClient(request, false),
         schema: {
+          operationId: 'revokeToken',
           summary: 'Revoke a token (RFC 7009): ends the session it belongs to',
           description:
             "Form field `token` (an access token or a refresh token), optional `token_type_hint`. Ends the session the token belongs to, on every instance at once. 200 with an empty body also for an unknown, expired or malformed token. No client authentication needed; HTTP Basic credentials, if sent, must be a registered API client's.",
@@ -132,6 +133,7 @@ export function revokeIntrospectRoutes(
         ...formRoute,
         onRequest: async (request) => authenticateClient(request, true),
         schema: {
+          operationId: 'introspectToken',
           summary: 'Introspect a token (RFC 7662), for resource servers',
           description:
             'HTTP Basic authentication with a registered API client (`gatehouse clients create`). Form field `token`. An access token whose session is live answers `active: true` with its claims; anything else (unknown, expired, revoked, a refresh token) `{"active":false}`.',

@@ -43,6 +43,7 @@ export function sessionRoutes(
       {
         ...signedIn,
         schema: {
+          operationId: 'logout',
           tags: ['sessions'],
           security: BEARER_SECURITY,
           summary: 'End the current session',
@@ -62,6 +63,7 @@ export function sessionRoutes(
       {
         ...guarded,
         schema: {
+          operationId: 'logoutAll',
           ...secured,
           summary: 'End every session of the user',
           response: { 204: NoContent, 401: ErrorSchema, 403: ErrorSchema },
@@ -79,6 +81,7 @@ export function sessionRoutes(
       {
         ...guarded,
         schema: {
+          operationId: 'listSessions',
           ...secured,
           summary: "The caller's active sessions",
           response: {
@@ -109,6 +112,7 @@ export function sessionRoutes(
       {
         ...guarded,
         schema: {
+          operationId: 'endSession',
           ...secured,
           summary: "End one of your sessions (another user's id is 404)",
           params: Type.Object({ id: Type.String() }),
@@ -131,6 +135,7 @@ export function sessionRoutes(
         ...guarded,
         preValidation: requireContentType('json'),
         schema: {
+          operationId: 'changePassword',
           ...secured,
           tags: ['users'],
           summary: 'Change your password; ends your other sessions',

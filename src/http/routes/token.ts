@@ -133,6 +133,8 @@ export function tokenRoutes(
         config: { oauthErrors: true },
         preValidation: requireContentType('form'),
         schema: {
+          operationId: 'issueToken',
+          security: [],
           summary: 'OAuth2 token endpoint: password, refresh_token and mfa-otp grants',
           description:
             'Form fields of FastAPI\'s OAuth2PasswordRequestForm. `grant_type=refresh_token` with `refresh_token` rotates the refresh token. A user with a second factor gets 403 `{"error":"mfa_required","mfa_token"}` from the password grant; then `grant_type=urn:gatehouse:params:oauth:grant-type:mfa-otp` with `mfa_token` and `otp` (a TOTP code or a recovery code) gives the token response. `mfa_token`: single use, 5 minutes, at most 5 codes; a wrong code is 400 `invalid_grant`. With a passkey: `grant_type=urn:gatehouse:params:oauth:grant-type:mfa-webauthn` with `mfa_token` and `credential` (an assertion over the options of POST /webauthn/mfa/options). `grant_type=urn:gatehouse:params:oauth:grant-type:webauthn` with `credential` (an assertion over the options of POST /webauthn/authentication/options) signs in without a password; a refused assertion is 400 `invalid_grant`.',

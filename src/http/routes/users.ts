@@ -24,6 +24,8 @@ export function userRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         preValidation: requireContentType('json'),
         schema: {
+          operationId: 'registerUser',
+          security: [],
           summary: 'Register a user',
           tags: ['users'],
           body: RegisterBody,
@@ -48,6 +50,7 @@ export function userRoutes(services: Services): FastifyPluginAsyncTypebox {
         // for the admin API only (an admin's id is its `sub`; GET /users/{id} reads it).
         ...guard(services, 'account:manage'),
         schema: {
+          operationId: 'getCurrentUser',
           summary: 'The authenticated user',
           tags: ['users'],
           security: securityFor('account:manage'),

@@ -4,6 +4,7 @@ import type { Config } from '../../config/config.ts';
 import { listenUrl } from '../../config/load-config.ts';
 import { SCOPES_BY_ROLE } from '../../domain/authz/scopes.ts';
 import type { Services } from '../../services.ts';
+import { MALFORMED_REQUEST } from '../schemas.ts';
 
 // Verifiers cache the JWKS this long. A rotation signs with the new key at once, so a verifier
 // meets its kid before its cache expires; verifiers re-fetch on an unknown kid (jose's
@@ -89,10 +90,12 @@ export function wellKnownRoutes(services: Services, config: Config): FastifyPlug
       '/.well-known/jwks.json',
       {
         schema: {
+          operationId: 'getJwks',
+          security: [],
           summary: 'The public keys that verify access tokens (RFC 7517)',
           description: `No auth. The active signing key and each retired key until the tokens it signed have expired; never a private or symmetric key (empty \`keys\` under HS256). Cacheable for ${JWKS_MAX_AGE_SECONDS} s; re-fetch when a token names an unknown \`kid\`.`,
           tags: ['keys'],
-          response: { 200: Type.Object({ keys: Type.Array(Jwk) }) },
+          response: { 200: Type.Object({ keys: Type.Array(Jwk) }), ...MALFORMED_REQUEST },
         },
       },
       async (_request, reply) => {
@@ -107,11 +110,13 @@ export function wellKnownRoutes(services: Services, config: Config): FastifyPlug
       '/.well-known/oauth-authorization-server',
       {
         schema: {
+          operationId: 'getAuthorizationServerMetadata',
+          security: [],
           summary: 'Authorization server metadata (RFC 8414)',
           description:
             'No auth. Absolute URLs built from GATEHOUSE_PUBLIC_URL (default http://HOST:PORT); `issuer` equals the `iss` of every token.',
           tags: ['keys'],
-          response: { 200: Metadata },
+          response: { 200: Metadata, ...MALFORMED_REQUEST },
         },
       },
       async (_request, reply) => {
