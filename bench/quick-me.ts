@@ -13,7 +13,8 @@ import { BENCH_ARGON2, BENCH_SECRET, benchGatehouseEnv } from './gatehouse-env.t
 import { seedUsers } from './seed.ts';
 import { startArgs } from './start-args.ts';
 
-process.chdir('/work/wt-perf');
+// This checkout's root, so the build, the server and the floor/ceiling scripts are all its own.
+process.chdir(new URL('..', import.meta.url).pathname);
 execFileSync(process.execPath, ['scripts/build-server.mjs'], { stdio: 'ignore' });
 const dur = Number(process.env.DUR ?? 3),
   rounds = Number(process.env.ROUNDS ?? 3);
