@@ -36,7 +36,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 function plainAuditLog(db: Kysely<Database>, run: QueryRunner): Pick<AuditLog, 'record'> {
   const insert = prepareQuery<
     'type' | 'createdAt' | 'actorId' | 'subjectId' | 'email' | 'ip' | 'userAgent' | 'details'
-  >((param) =>
+  >()((param) =>
     db.insertInto('audit_events').values({
       type: param('type'),
       created_at: param('createdAt'),

@@ -54,6 +54,31 @@ export function userRepositoryContract(open: () => Promise<Storage>): void {
     assert.equal(await storage.users.findById(999_999), undefined);
   });
 
+  it('finds a user by normalised email without the hash, for lookups that are not logins', async () => {
+    const created = await storage.users.create(newUser({ email: 'Look.Up@Example.com' }));
+    const found = await storage.users.findByEmail('look.up@example.com');
+    assert.deepEqual(found, created);
+    assert.equal(found && 'passwordHash' in found, false, 'carries no hash');
+    assert.equal(await storage.users.findByEmail('Look.Up@Example.com'), undefined);
+    assert.equal(await storage.users.findByEmail('nobody@example.com'), undefined);
+  });
+
+  it('finds a user by id with the current hash, in one read', async () => {
+    const created = await storage.users.create(newUser({ passwordHash: OLD, role: 'admin' }));
+    assert.deepEqual(await storage.users.findCredentialsById(created.id), {
+      ...created,
+      passwordHash: OLD,
+    });
+    assert.equal(await storage.users.updatePasswordHash(created.id, '$argon2id$next', OLD), true);
+    assert.equal(
+      (await storage.users.findCredentialsById(created.id))?.passwordHash,
+      '$argon2id$next',
+    );
+    await storage.users.changeAccess(created.id, { disabled: true }, T0);
+    assert.equal((await storage.users.findCredentialsById(created.id))?.disabled, true);
+    assert.equal(await storage.users.findCredentialsById(999_999), undefined);
+  });
+
   it('refuses the same email in another letter case with email_taken', async () => {
     await storage.users.create(newUser({ email: 'taken@example.com' }));
     await assert.rejects(storage.users.create(newUser({ email: 'TAKEN@example.com' })), (error) =>
@@ -158,6 +183,7 @@ export function userRepositoryContract(open: () => Promise<Storage>): void {
   it('treats ids beyond any stored id as unknown rather than failing', async () => {
     for (const id of [999_999, 2 ** 31, 2 ** 40, -(2 ** 40)]) {
       assert.equal(await storage.users.findById(id), undefined);
+      assert.equal(await storage.users.findCredentialsById(id), undefined);
       assert.equal(await storage.users.updatePasswordHash(id, '$argon2id$new', OLD), false);
       assert.deepEqual(await storage.users.changeAccess(id, { disabled: true }, T0), {
         outcome: 'not_found',

@@ -37,9 +37,8 @@ export async function getUser(deps: Pick<AdminUsersDeps, 'users'>, id: number): 
 /** A user named the way an operator types it on the command line: an id, or an email. */
 export async function findUser(deps: Pick<AdminUsersDeps, 'users'>, ref: string): Promise<User> {
   if (/^\d{1,10}$/.test(ref)) return getUser(deps, Number(ref));
-  const found = await deps.users.findByEmailForLogin(normalizeEmail(ref));
-  if (!found) throw userNotFound();
-  const { passwordHash: _hash, ...user } = found;
+  const user = await deps.users.findByEmail(normalizeEmail(ref));
+  if (!user) throw userNotFound();
   return user;
 }
 

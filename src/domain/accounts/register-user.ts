@@ -49,7 +49,7 @@ export async function registerUser(
   const email = parseEmail(input.email);
   checkPasswordPolicy(input.password, deps.policy, email);
   // Cheap early answer for the common duplicate; the unique index still decides races.
-  if (await deps.users.findByEmailForLogin(normalizeEmail(email))) {
+  if (await deps.users.findByEmail(normalizeEmail(email))) {
     throw new GatehouseError('email_taken', 'Email already registered');
   }
   const selfRegistered = input.role === undefined;

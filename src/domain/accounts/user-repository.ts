@@ -41,10 +41,19 @@ export interface UserRepository {
    */
   create(user: NewUser, verification?: InitialVerification): Promise<User>;
 
-  /** The user with this normalised email, hash included, or undefined. */
+  /** The user with this normalised email, or undefined. No hash: for lookups that check none. */
+  findByEmail(normalizedEmail: string): Promise<User | undefined>;
+
+  /** The user with this normalised email, hash included (a password grant), or undefined. */
   findByEmailForLogin(normalizedEmail: string): Promise<UserWithHash | undefined>;
 
   findById(id: number): Promise<User | undefined>;
+
+  /**
+   * The user with this id, hash included, in one read, or undefined: for the steps that check
+   * a signed-in user's password, or the hash a pending grant was issued against.
+   */
+  findCredentialsById(id: number): Promise<UserWithHash | undefined>;
 
   /**
    * Replaces the stored hash (rehash on login, password change), only while it is still

@@ -40,7 +40,7 @@ export async function requestEmailChange(
   // An early answer for the common case. It tells a signed-in user no more than POST /users/
   // tells anyone (API.md 1 answers a taken address with 400), and saves the owner of that
   // address a confirmation they never asked for. The confirmation checks again.
-  if (await deps.users.findByEmailForLogin(normalizeEmail(newEmail))) {
+  if (await deps.users.findByEmail(normalizeEmail(newEmail))) {
     throw new GatehouseError('email_taken', 'Email already registered');
   }
   const now = deps.clock.now();
@@ -92,8 +92,7 @@ export async function requestEmailChange(
 }
 
 async function findLogin(deps: MailFlowDeps, userId: number): Promise<UserWithHash> {
-  const user = await deps.users.findById(userId);
-  const login = user && (await deps.users.findByEmailForLogin(normalizeEmail(user.email)));
+  const login = await deps.users.findCredentialsById(userId);
   if (!login) throw new GatehouseError('not_found', 'User not found');
   return login;
 }

@@ -36,7 +36,7 @@ export async function requestPasswordReset(
 ): Promise<void> {
   const started = performance.now();
   const { token, hash } = newMailToken();
-  const found = await deps.users.findByEmailForLogin(normalizeEmail(input.email));
+  const found = await deps.users.findByEmail(normalizeEmail(input.email));
   const user = found && !found.disabled ? found : undefined;
   const now = deps.clock.now();
   // The same work for every address: render the message and run the issuing transaction. For

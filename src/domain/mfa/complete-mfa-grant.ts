@@ -1,4 +1,3 @@
-import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { UserWithHash } from '../accounts/user.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -53,8 +52,7 @@ export async function completeMfaGrant(
     MFA_TOKEN_MAX_ATTEMPTS,
   );
   if (!challenge) throw invalidMfaToken();
-  const found = await deps.users.findById(challenge.userId);
-  const user = found && (await deps.users.findByEmailForLogin(normalizeEmail(found.email)));
+  const user = await deps.users.findCredentialsById(challenge.userId);
   // A password change or reset (or a disable) since the password grant: this token is void.
   if (!user || user.disabled || sha256Hex(user.passwordHash) !== challenge.passwordDigest) {
     await deps.mfa.consumeChallenge(tokenHash, deps.clock.now());

@@ -1,4 +1,3 @@
-import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { UserWithHash } from '../accounts/user.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -47,8 +46,7 @@ async function proveCurrentPassword(
   userId: number,
   password: string,
 ): Promise<UserWithHash> {
-  const found = await deps.users.findById(userId);
-  const user = found && (await deps.users.findByEmailForLogin(normalizeEmail(found.email)));
+  const user = await deps.users.findCredentialsById(userId);
   if (!user) throw new GatehouseError('not_found', 'User not found');
   await deps.throttle.beginAttempt(user.email);
   if (!(await deps.hasher.verify(user.passwordHash, password)).valid) {

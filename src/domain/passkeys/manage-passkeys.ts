@@ -5,7 +5,6 @@ import {
   type PublicKeyCredentialCreationOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
@@ -74,8 +73,7 @@ export async function passkeyRegistrationOptions(
   deps: ManagePasskeysDeps,
   input: { userId: number; currentPassword: string },
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
-  const user = await deps.users.findById(input.userId);
-  const login = user && (await deps.users.findByEmailForLogin(normalizeEmail(user.email)));
+  const login = await deps.users.findCredentialsById(input.userId);
   if (!login) throw new GatehouseError('not_found', 'User not found');
   await deps.throttle.beginAttempt(login.email);
   if (!(await deps.hasher.verify(login.passwordHash, input.currentPassword)).valid) {

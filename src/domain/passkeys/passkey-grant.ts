@@ -4,7 +4,6 @@ import {
   type AuthenticationResponseJSON,
   type PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
-import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { UserWithHash } from '../accounts/user.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -101,8 +100,7 @@ export async function verifyPasskeyAssertion(
   if (!passkey || (input.forUser !== undefined && passkey.userId !== input.forUser)) {
     throw await failed('passkey_unknown', input.forUser ?? null);
   }
-  const user = await deps.users.findById(passkey.userId);
-  const login = user && (await deps.users.findByEmailForLogin(normalizeEmail(user.email)));
+  const login = await deps.users.findCredentialsById(passkey.userId);
   if (!login) throw await failed('passkey_unknown', null);
   let info;
   try {

@@ -36,12 +36,6 @@ export interface PasskeyRepository {
   /** Deletes the user's passkey; false when the user has none with this id (another's: false). */
   delete(userId: number, id: string): Promise<boolean>;
 
-  /** Deletes every passkey of the user (an admin's MFA reset); how many. */
-  deleteAllForUser(userId: number): Promise<number>;
-
-  /** True when the user has at least one passkey (a second factor). */
-  hasAny(userId: number): Promise<boolean>;
-
   /**
    * Records a verified use: the new counter, the BS flag and the time, only while the stored
    * counter is still `seenCount` (one conditional UPDATE). Of two concurrent uses of one

@@ -1,4 +1,3 @@
-import { normalizeEmail } from '../accounts/email.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { UserWithHash } from '../accounts/user.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -111,8 +110,7 @@ async function storeOverVerifiedHash(
 
 /** The user with their stored hash; `not_found` once deleted (the caller's token dies too). */
 async function findLogin(deps: ChangePasswordDeps, userId: number): Promise<UserWithHash> {
-  const user = await deps.users.findById(userId);
-  const login = user && (await deps.users.findByEmailForLogin(normalizeEmail(user.email)));
+  const login = await deps.users.findCredentialsById(userId);
   if (!login) throw new GatehouseError('not_found', 'User not found');
   return login;
 }

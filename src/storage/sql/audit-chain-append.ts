@@ -42,7 +42,7 @@ type AppendValues =
  * the head within it. The id is the one AUTOINCREMENT would give, so the hash covers it.
  */
 function sqliteAppend(db: Kysely<Database>) {
-  return prepareQuery<AppendValues>((param) => ({
+  return prepareQuery<AppendValues>()((param) => ({
     compile: () =>
       sql`
         insert into audit_events
@@ -70,7 +70,7 @@ function sqliteAppend(db: Kysely<Database>) {
  */
 function postgresAppendBatch(db: Kysely<Database>) {
   // Each named value is an array of the entries' values, in order.
-  const build = prepareQuery<AppendValues>((param) => {
+  const build = prepareQuery<AppendValues>()((param) => {
     const array = (name: AppendValues, type: string) =>
       sql`cast(${param(name)} as ${sql.raw(type)})`;
     return {

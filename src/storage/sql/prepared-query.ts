@@ -6,26 +6,36 @@ const MARK = '\u0000gatehouse-parameter:';
 /** Stands in for the named value while a prepared query is built (see `prepareQuery`). */
 export type Param<Names extends string> = <T>(name: Names) => T;
 
+/** A prepared query: binds the named values and gives the statement to run. */
+export type PreparedQuery<Names extends string, Row> = (
+  values: Readonly<Record<Names, unknown>>,
+) => CompiledQuery<Row>;
+
 /**
  * A query that Kysely builds and compiles once; each run only binds its values. Kysely
  * otherwise rebuilds and recompiles the query object on every call, which cost more than
  * running the statement (a password grant spent ~0.6 ms of its event-loop time building six
  * queries, BENCHMARKS.md). `build` gets `param(name)` for each value that varies; whatever
  * else it puts in the query is fixed once. The result makes the statement to run.
+ *
+ * Curried, `prepareQuery<'id' | 'now'>()((param) => db.selectFrom(...)...)`, so the caller
+ * names the parameters and TypeScript still infers the row type from the builder: rows come
+ * back typed as Kysely would type `execute()`, with no cast.
  */
-export function prepareQuery<Names extends string, Row = unknown>(
-  build: (param: Param<Names>) => Compilable<Row>,
-): (values: Readonly<Record<Names, unknown>>) => CompiledQuery<Row> {
-  const compiled = build((name) => `${MARK}${name}` as never).compile();
-  const slots: Array<[index: number, name: Names]> = [];
-  compiled.parameters.forEach((value, index) => {
-    if (typeof value === 'string' && value.startsWith(MARK)) {
-      slots.push([index, value.slice(MARK.length) as Names]);
-    }
-  });
-  return (values) => {
-    const parameters = [...compiled.parameters];
-    for (const [index, name] of slots) parameters[index] = values[name];
-    return CompiledQuery.raw(compiled.sql, parameters) as CompiledQuery<Row>;
+export function prepareQuery<Names extends string = never>() {
+  return <Row>(build: (param: Param<Names>) => Compilable<Row>): PreparedQuery<Names, Row> => {
+    const compiled = build((name) => `${MARK}${name}` as never).compile();
+    const slots: Array<[index: number, name: Names]> = [];
+    compiled.parameters.forEach((value, index) => {
+      if (typeof value === 'string' && value.startsWith(MARK)) {
+        slots.push([index, value.slice(MARK.length) as Names]);
+      }
+    });
+    return (values) => {
+      const parameters = [...compiled.parameters];
+      for (const [index, name] of slots) parameters[index] = values[name];
+      // The one place a row type is asserted: the statement is `compiled`'s, whose type it is.
+      return CompiledQuery.raw(compiled.sql, parameters) as CompiledQuery<Row>;
+    };
   };
 }

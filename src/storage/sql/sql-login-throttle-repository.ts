@@ -1,4 +1,4 @@
-import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type {
   AttemptOutcome,
   LoginThrottleRepository,
@@ -25,7 +25,7 @@ type CountParameters = 'key' | 'now' | 'staleBefore' | 'firstLockedUntil';
 function prepareCount(db: Kysely<Database>, schedule: ThrottleSchedule) {
   const { failuresBeforeLock, firstLockMs, maxLockMs } = schedule;
   const doubled = (lock: number) => Math.min(lock * 2, maxLockMs);
-  return prepareQuery<CountParameters>((param) => {
+  return prepareQuery<CountParameters>()((param) => {
     const nowMs = param<number>('now');
     // The row as it stands for this attempt: idle past forgetAfterMs means starting over.
     const stale = sql<boolean>`${current('last_attempt_ms')} <= ${bigint(param<number>('staleBefore'))}`;
@@ -63,14 +63,14 @@ export class SqlLoginThrottleRepository implements LoginThrottleRepository {
   readonly #db: Kysely<Database>;
   readonly #run: QueryRunner;
   // Every successful login clears its key: compiled once (prepared-query.ts).
-  readonly #clear: (values: { key: string }) => CompiledQuery;
+  readonly #clear;
   // The count statement of each schedule seen (one per process in practice), compiled once.
-  readonly #counts = new Map<string, (values: Record<CountParameters, unknown>) => CompiledQuery>();
+  readonly #counts = new Map<string, ReturnType<typeof prepareCount>>();
 
   constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
     this.#run = run;
-    this.#clear = prepareQuery<'key'>((param) =>
+    this.#clear = prepareQuery<'key'>()((param) =>
       db.deleteFrom('login_throttles').where('key', '=', param<string>('key')),
     );
   }
@@ -96,7 +96,7 @@ export class SqlLoginThrottleRepository implements LoginThrottleRepository {
           firstLockedUntil: schedule.failuresBeforeLock <= 1 ? nowMs + schedule.firstLockMs : 0,
         }),
       )
-    ).rows[0] as { failures: number | string; locked_until_ms: number | string } | undefined;
+    ).rows[0];
     if (counted) {
       const lockedUntil = Number(counted.locked_until_ms);
       return {

@@ -111,7 +111,7 @@ export class SqlMailTokenRepository implements MailTokenRepository {
       const token = await consume(trx, hash, 'password_reset', now);
       if (!token) return undefined;
       // Postgres: this UPDATE locks the user row against the FOR SHARE of a login opening a
-      // session (sql-session-repository.ts), so each such login either committed its session
+      // session (session-queries.ts), so each such login either committed its session
       // before (ended below, whose statement starts after the lock was granted and so sees
       // it) or re-checks the new hash after this commits and opens nothing.
       const row = await trx

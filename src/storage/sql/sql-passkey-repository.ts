@@ -150,27 +150,6 @@ export class SqlPasskeyRepository implements PasskeyRepository {
     });
   }
 
-  deleteAllForUser(userId: number): Promise<number> {
-    return inWriteTransaction(this.#db, async (trx) => {
-      const result = await trx
-        .deleteFrom('passkeys')
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
-      await refreshMfaEnabled(trx, userId);
-      return Number(result.numDeletedRows);
-    });
-  }
-
-  async hasAny(userId: number): Promise<boolean> {
-    const row = await this.#db
-      .selectFrom('passkeys')
-      .select('id')
-      .where('user_id', '=', userId)
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
   async recordUse(
     id: string,
     seenCount: number,

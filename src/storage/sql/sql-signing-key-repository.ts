@@ -47,7 +47,7 @@ export class SqlSigningKeyRepository implements SigningKeyRepository {
   constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
     this.#run = run;
-    this.#activeKid = prepareQuery<'alg', { kid: string }>((param) =>
+    this.#activeKid = prepareQuery<'alg'>()((param) =>
       db
         .selectFrom('signing_keys')
         .select('kid')

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { normalizeEmail } from '../../domain/accounts/email.ts';
 import type { User, UserWithHash } from '../../domain/accounts/user.ts';
 import type {
@@ -10,11 +10,11 @@ import type {
   UserRepository,
 } from '../../domain/accounts/user-repository.ts';
 import { GatehouseError } from '../../domain/errors.ts';
-import { toDbTime, type Database, type UsersTable } from './database.ts';
+import { toDbTime, type Database } from './database.ts';
 import { isUniqueViolation } from './driver-errors.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';
-import { prepareQuery } from './prepared-query.ts';
 import { changeAccess, deleteUser } from './user-access-changes.ts';
+import { prepareUserQueries } from './user-queries.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
 import { inWriteTransaction, queueMail } from './write-transaction.ts';
 
@@ -26,21 +26,6 @@ const isStorableId = (id: number) => Number.isSafeInteger(id) && Math.abs(id) <=
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
-
-// Every password grant's lookup, compiled once (see prepared-query.ts).
-function prepareFindByEmail(db: Kysely<Database>) {
-  return prepareQuery<'email'>((param) =>
-    db
-      .selectFrom('users')
-      .select([...USER_COLUMNS, 'password_hash'])
-      .where('email_normalized', '=', param<string>('email')),
-  );
-}
-
-type UserRowWithHash = Pick<
-  Selectable<UsersTable>,
-  (typeof USER_COLUMNS)[number] | 'password_hash'
->;
 
 async function insertUser(db: Kysely<Database>, user: NewUser): Promise<User> {
   const row = await db
@@ -68,12 +53,12 @@ function emailStartsWith(prefix: string) {
 export class SqlUserRepository implements UserRepository {
   readonly #db: Kysely<Database>;
   readonly #run: QueryRunner;
-  readonly #findByEmail: ReturnType<typeof prepareFindByEmail>;
+  readonly #prepared: ReturnType<typeof prepareUserQueries>;
 
   constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
     this.#run = run;
-    this.#findByEmail = prepareFindByEmail(db);
+    this.#prepared = prepareUserQueries(db);
   }
 
   async create(user: NewUser, verification?: InitialVerification): Promise<User> {
@@ -104,9 +89,14 @@ export class SqlUserRepository implements UserRepository {
     }
   }
 
+  async findByEmail(normalizedEmail: string): Promise<User | undefined> {
+    const { rows } = await this.#run(this.#prepared.findByEmail({ email: normalizedEmail }));
+    return rows[0] && toUser(rows[0]);
+  }
+
   async findByEmailForLogin(normalizedEmail: string): Promise<UserWithHash | undefined> {
-    const query = this.#findByEmail({ email: normalizedEmail });
-    const row = (await this.#run(query)).rows[0] as UserRowWithHash | undefined;
+    const query = this.#prepared.findCredentialsByEmail({ email: normalizedEmail });
+    const row = (await this.#run(query)).rows[0];
     return row && { ...toUser(row), passwordHash: row.password_hash };
   }
 
@@ -118,6 +108,12 @@ export class SqlUserRepository implements UserRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     return row && toUser(row);
+  }
+
+  async findCredentialsById(id: number): Promise<UserWithHash | undefined> {
+    if (!isStorableId(id)) return undefined;
+    const row = (await this.#run(this.#prepared.findCredentialsById({ id }))).rows[0];
+    return row && { ...toUser(row), passwordHash: row.password_hash };
   }
 
   async updatePasswordHash(
