@@ -59,6 +59,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/audit/types': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The event types the audit log records, for the `type` filter */
+    get: operations['listAuditEventTypes'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/clients': {
     parameters: {
       query?: never;
@@ -337,6 +354,26 @@ export interface paths {
      * @description Deletes the TOTP factor, recovery codes, passkeys and pending mfa_tokens; the user signs in with the password alone until they enrol again.
      */
     delete: operations['resetUserMfa'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/users/{id}/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Sign a user out everywhere: end every session of the user
+     * @description The account stays as it is; its refresh tokens stop working and its access tokens fail at once.
+     */
+    delete: operations['endUserSessions'];
     options?: never;
     head?: never;
     patch?: never;
@@ -757,6 +794,7 @@ export interface operations {
         limit?: number;
         /** @description ISO 8601 time; entries at or after it */
         since?: string;
+        /** @description One of GET /audit/types */
         type?:
           | 'user.registered'
           | 'login.succeeded'
@@ -791,6 +829,8 @@ export interface operations {
           | 'users.imported';
         /** @description ISO 8601 time; entries before it */
         until?: string;
+        /** @description Entries where the account with this email (any letter case) is the subject or the actor, or that recorded this email; an unknown email gives an empty list */
+        user_email?: string;
         /** @description Entries where this user is the subject or the actor */
         user_id?: number;
       };
@@ -808,6 +848,7 @@ export interface operations {
         content: {
           'application/json': {
             items: {
+              actor_email: string | null;
               actor_id: number | null;
               /** Format: date-time */
               created_at: string;
@@ -817,6 +858,7 @@ export interface operations {
               email: string | null;
               id: number;
               ip: string | null;
+              subject_email: string | null;
               subject_id: number | null;
               /** @description user.registered, login.succeeded, login.failed, token.refreshed, token.reuse_detected, session.logout, password.changed, user.role_changed, user.disabled, user.enabled, user.deleted, client.created, client.deleted, email.verification_requested, email.verified, email.change_requested, email.changed, password.reset_requested, password.reset, mfa.required, mfa.totp_started, mfa.totp_enabled, mfa.totp_disabled, mfa.succeeded, mfa.failed, mfa.recovery_code_used, mfa.recovery_codes_regenerated, mfa.reset, passkey.registered, passkey.deleted, users.imported */
               type: string;
@@ -856,6 +898,57 @@ export interface operations {
       };
       /** @description Default Response */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code?: string;
+            detail: unknown;
+            error?: string;
+            error_description?: string;
+          };
+        };
+      };
+    };
+  };
+  listAuditEventTypes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description Every value `type` accepts */
+            items: string[];
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code?: string;
+            detail: unknown;
+            error?: string;
+            error_description?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1820,6 +1913,8 @@ export interface operations {
             }[];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
+            /** @description How many users match `email_prefix`, on every page */
+            total: number;
           };
         };
       };
@@ -2224,6 +2319,82 @@ export interface operations {
     };
   };
   resetUserMfa: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description No content */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code?: string;
+            detail: unknown;
+            error?: string;
+            error_description?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code?: string;
+            detail: unknown;
+            error?: string;
+            error_description?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code?: string;
+            detail: unknown;
+            error?: string;
+            error_description?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code?: string;
+            detail: unknown;
+            error?: string;
+            error_description?: string;
+          };
+        };
+      };
+    };
+  };
+  endUserSessions: {
     parameters: {
       query?: never;
       header?: never;

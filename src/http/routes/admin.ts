@@ -137,6 +137,7 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...guarded,
         schema: {
+          operationId: 'endUserSessions',
           ...secured,
           summary: 'Sign a user out everywhere: end every session of the user',
           description:

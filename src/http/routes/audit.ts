@@ -138,6 +138,7 @@ export function auditRoutes(services: Services): FastifyPluginAsyncTypebox {
       {
         ...guard(services, 'audit:read'),
         schema: {
+          operationId: 'listAuditEventTypes',
           tags: ['admin'],
           security: securityFor('audit:read'),
           summary: 'The event types the audit log records, for the `type` filter',
