@@ -2,10 +2,18 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { bearer, createUser, requestToken } from '../support/admins.ts';
+import {
+  bearer,
+  createUser,
+  passwordLogin,
+  refresh,
+  requestToken,
+  STRONG_PASSWORD,
+  type TokenPair,
+  uniqueEmail,
+} from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { passwordLogin, refresh, type TokenPair } from '../support/sessions.ts';
-import { STRONG_PASSWORD, testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 // Issue 20: requests of an account racing its deletion by an admin. Whatever lands first, each
 // answers as it would before or after the deletion (API.md 1: a 500 is a bug), and nothing of

@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { bearer } from '../support/admins.ts';
-import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { me, passwordLogin, refresh, toPair, userWithTwoSessions } from '../support/sessions.ts';
 import {
-  createTestApp,
+  bearer,
+  me,
+  passwordLogin,
+  refresh,
   registerAndLogin,
   STRONG_PASSWORD,
-  testAppPerSuite,
-} from '../support/test-app.ts';
+  toPair,
+  userWithTwoSessions,
+} from '../support/client.ts';
+import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
+import { createTestApp, testAppPerSuite } from '../support/test-app.ts';
 
 // Issue 3 end to end: logout, logout everywhere, the session list and ending one session.
 // sessions-logout.test.ts has the two-session logout, the list shape and the 404 cases; this

@@ -2,10 +2,19 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
-import { bearer, requestToken } from '../support/admins.ts';
+import {
+  bearer,
+  me,
+  passwordLogin,
+  refresh,
+  requestToken,
+  STRONG_PASSWORD,
+  type TokenPair,
+  toPair,
+  uniqueEmail,
+} from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { me, passwordLogin, refresh, toPair, type TokenPair } from '../support/sessions.ts';
-import { STRONG_PASSWORD, testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 // Issue 20: a password change against logins with the old password that are in flight. Every
 // session those logins open must end with the change (ASVS 3.3.3), each login answers 200 or

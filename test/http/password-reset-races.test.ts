@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { requestToken } from '../support/admins.ts';
+import {
+  me,
+  refresh,
+  requestToken,
+  STRONG_PASSWORD,
+  type TokenPair,
+  toPair,
+  uniqueEmail,
+} from '../support/client.ts';
 import { linkFrom } from '../support/outbox-mail.ts';
-import { me, refresh, toPair, type TokenPair } from '../support/sessions.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { STRONG_PASSWORD, testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 // API.md 8 / ASVS 3.3.3: a reset ends every session, and, as with a password change
 // (password-change-races.test.ts), no session opened by a login with the old password that was

@@ -7,15 +7,19 @@ import { after, before, describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { bearer, FORM } from '../support/admins.ts';
-import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
-import { claimsOf, me, passwordLogin, refresh, toPair } from '../support/sessions.ts';
 import {
-  createTestApp,
+  bearer,
+  claimsOf,
+  FORM,
+  me,
+  passwordLogin,
+  refresh,
   registerAndLogin,
   STRONG_PASSWORD,
-  type TestApp,
-} from '../support/test-app.ts';
+  toPair,
+} from '../support/client.ts';
+import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // Issue 3 end to end: what a refresh token is, how it rotates, reuse detection and expiry under
 // a ManualClock. sessions-refresh.test.ts has the basic chain, reuse-of-the-2nd-token and

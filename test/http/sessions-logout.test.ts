@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearer } from '../support/admins.ts';
+import {
+  bearer,
+  me,
+  passwordLogin,
+  refresh,
+  registerAndLogin,
+  STRONG_PASSWORD,
+} from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { me, passwordLogin, refresh } from '../support/sessions.ts';
-import { registerAndLogin, STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 const NEW_PASSWORD = 'a different long passphrase';
 

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { claimsOf, me, passwordLogin, refresh, toPair } from '../support/sessions.ts';
-import { registerAndLogin, testAppPerSuite } from '../support/test-app.ts';
+import {
+  claimsOf,
+  me,
+  passwordLogin,
+  refresh,
+  registerAndLogin,
+  toPair,
+} from '../support/client.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 for (const backend of STORAGE_BACKENDS) {
   describe(`refresh tokens on ${backend.name}`, { skip: backend.skip }, () => {

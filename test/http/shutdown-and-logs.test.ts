@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { STRONG_PASSWORD, uniqueEmail } from '../support/test-app.ts';
+import { STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { freePort } from '../support/free-port.ts';
 import { startArgs } from '../../bench/start-args.ts';
 

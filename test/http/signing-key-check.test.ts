@@ -11,7 +11,7 @@ import { createServices } from '../../src/services.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { freePort } from '../support/free-port.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { registerAndLogin, STRONG_PASSWORD } from '../support/test-app.ts';
+import { registerAndLogin, STRONG_PASSWORD } from '../support/client.ts';
 import { testConfig } from '../support/test-config.ts';
 
 /**

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { buildServer } from '../../src/http/build-server.ts';
 import type { MailSenderLog } from '../../src/mail/mail-sender.ts';
-import { createTestApp, uniqueEmail } from '../support/test-app.ts';
+import { uniqueEmail } from '../support/client.ts';
+import { createTestApp } from '../support/test-app.ts';
 
 function capturingLog() {
   const lines: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];

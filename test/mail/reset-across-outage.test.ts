@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import type { MailSenderLog } from '../../src/mail/mail-sender.ts';
-import { requestToken } from '../support/admins.ts';
+import { requestToken, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { sharedStoreUrl } from '../support/raw-sql.ts';
 import { TestSmtpServer } from '../support/smtp-server.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // Issue 14: "stop the SMTP server, request a reset (202), start it again: the message arrives;
 // with two Gatehouse instances [on one store] it arrives exactly once." Both instances run

@@ -10,7 +10,7 @@ import { createServices, type Services } from '../../src/services.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { sharedStoreUrl } from '../support/raw-sql.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { registerAndLogin, STRONG_PASSWORD, uniqueEmail } from '../support/test-app.ts';
+import { registerAndLogin, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { testConfig } from '../support/test-config.ts';
 
 interface Instance {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, registerAndLogin, type TestApp } from '../support/test-app.ts';
+import { registerAndLogin } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 function sample(text: string, name: string, labels: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));

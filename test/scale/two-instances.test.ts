@@ -2,12 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import {
-  startTestServer,
-  STRONG_PASSWORD,
-  uniqueEmail,
-  type TestApp,
-} from '../support/test-app.ts';
+import { STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { startTestServer, type TestApp } from '../support/test-app.ts';
 
 const postgres = STORAGE_BACKENDS.find((b) => b.name === 'postgres')!;
 
