@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashMailToken } from '../../src/domain/email/mail-token.ts';
 import {
+  FORM,
   me,
   passwordLogin,
   refresh,
@@ -110,7 +111,7 @@ for (const backend of STORAGE_BACKENDS) {
       const form = await suite.t.app.inject({
         method: 'POST',
         url: '/password-reset/confirm/',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        headers: FORM,
         payload: 'token=x&new_password=y',
       });
       assert.equal(form.statusCode, 422);

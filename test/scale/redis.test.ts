@@ -7,11 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 import { waitFor } from '../support/wait.ts';
+import { FORM } from '../support/client.ts';
 
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS_URL;
 const skip = REDIS_URL ? false : 'set GATEHOUSE_TEST_REDIS_URL to run the Redis suites';
 
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const badLogin = (t: TestApp, n: number) =>
   t.app.inject({
     method: 'POST',
