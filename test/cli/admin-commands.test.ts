@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerAdminCommands } from '../../src/cli/admin-commands.ts';
 import { isGatehouseError } from '../../src/domain/errors.ts';
-import { bearer, createUser } from '../support/admins.ts';
+import { bearer, createUser } from '../support/client.ts';
 import { openRawSql, sharedStoreUrl, type RawSql } from '../support/raw-sql.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';

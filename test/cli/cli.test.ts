@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { normalizeEmail } from '../../src/domain/accounts/email.ts';
-import { FORM, bearer } from '../support/admins.ts';
+import { bearer, FORM, passwordLogin, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { runGatehouse, type CliRun } from '../support/cli-run.ts';
-import { passwordLogin } from '../support/sessions.ts';
-import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // passlib's bcrypt of STRONG_PASSWORD (the fixture of the hasher's unit tests).
 const PASSLIB_BCRYPT = '$2b$10$PJiuevypiL4QiEjuUBAwx.J1wa.iAiYe5EZPPM/Wmvo1u0zeo7CPu';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerClientCommands } from '../../src/cli/clients.ts';
 import { isGatehouseError } from '../../src/domain/errors.ts';
-import { createUser } from '../support/admins.ts';
+import { createUser } from '../support/client.ts';
 import { basicAuthorization, introspect } from '../support/api-clients.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';

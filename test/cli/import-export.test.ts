@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { normalizeEmail } from '../../src/domain/accounts/email.ts';
-import { FORM } from '../support/admins.ts';
+import { FORM } from '../support/client.ts';
 import { ROOT, runGatehouse, type CliRun } from '../support/cli-run.ts';
 import { sharedStoreUrl } from '../support/raw-sql.ts';
 import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';

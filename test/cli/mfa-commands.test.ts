@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerAdminCommands } from '../../src/cli/admin-commands.ts';
-import { createUser } from '../support/admins.ts';
+import { createUser } from '../support/client.ts';
 import { enrolTotp, passwordLogin } from '../support/mfa.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 

@@ -22,7 +22,7 @@ function mail(overrides: Partial<OutgoingMail> = {}): OutgoingMail {
 
 /**
  * The MailOutbox port's contract (API.md 8), written once and run against every store
- * (mail-outbox.test.ts). `open` gives a freshly migrated, empty store per call.
+ * (storage.test.ts). `open` gives a freshly migrated, empty store per call.
  */
 export function mailOutboxContract(open: () => Promise<Storage>): void {
   let storage: Storage;

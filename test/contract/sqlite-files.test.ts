@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStorage } from '../../src/storage/open-storage.ts';
-import { createTestApp, registerAndLogin } from '../support/test-app.ts';
+import { registerAndLogin } from '../support/client.ts';
+import { createTestApp } from '../support/test-app.ts';
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 

@@ -1,48 +1,24 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { startServer, type RunningServer } from '../../src/serve.ts';
-import { testConfig } from '../support/test-config.ts';
-import { browserSkip, launchBrowser, screenshot, watchForeignRequests } from './browser.ts';
+import { describe, it } from 'node:test';
+import { browserSuite, signIn } from '../support/browser-suite.ts';
+import { browserSkip, screenshot, watchForeignRequests } from './browser.ts';
 
 const ADMIN = { email: 'root@example.com', password: 'admin passphrase for e2e' };
 
 describe('web UI: API clients in a real browser', { skip: browserSkip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-clients-'));
-  let server: RunningServer;
-  let browser: Browser;
-  let url: string;
-
-  before(async () => {
-    server = await startServer(
-      testConfig({
-        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
-        PORT: '0',
-        GATEHOUSE_LOG_LEVEL: 'silent',
-        GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-        GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-      }),
-    );
-    url = server.url;
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = browserSuite('clients', () => ({
+    GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+    GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+  }));
 
   /** POST /introspect of the admin's own token with these client credentials; the status. */
   async function introspectStatus(clientId: string, secret: string): Promise<number> {
-    const login = await fetch(`${url}/token`, {
+    const login = await fetch(`${suite.url}/token`, {
       method: 'POST',
       body: new URLSearchParams({ username: ADMIN.email, password: ADMIN.password }),
     });
     const { access_token: token } = (await login.json()) as { access_token: string };
-    const response = await fetch(`${url}/introspect`, {
+    const response = await fetch(`${suite.url}/introspect`, {
       method: 'POST',
       headers: {
         authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
@@ -53,14 +29,11 @@ describe('web UI: API clients in a real browser', { skip: browserSkip }, () => {
   }
 
   it('an admin creates a client, sees its secret once, and deletes it', async () => {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const page = await context.newPage();
-    const foreign = watchForeignRequests(page, url);
+    const foreign = watchForeignRequests(page, suite.url);
     try {
-      await page.goto(`${url}/#/signin`);
-      await page.getByLabel('Email').fill(ADMIN.email);
-      await page.getByLabel('Password').fill(ADMIN.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, suite.url, ADMIN.email, ADMIN.password);
       await page.getByTestId('account-email').waitFor();
       await page.getByRole('link', { name: 'API clients' }).click();
       await page.getByTestId('clients').waitFor();

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
-import type { Browser, Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../src/serve.ts';
-import { testConfig } from '../support/test-config.ts';
-import { browserSkip, launchBrowser, screenshot, watchForeignRequests } from './browser.ts';
+import type { Page } from 'playwright-core';
+import { browserSuite, signIn } from '../support/browser-suite.ts';
+import { browserSkip, screenshot, watchForeignRequests } from './browser.ts';
 
 // API.md 9 in a real browser on a fresh install: TOTP turned on from the account page, then
 // the password alone no longer signs in; a code does, and a recovery code does once.
@@ -25,50 +21,26 @@ function totp(secret: string, offset = 0): string {
   });
 }
 
-async function signInWithPassword(page: Page, url: string, email: string): Promise<void> {
-  await page.goto(`${url}/#/signin`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+const signInWithPassword = (page: Page, url: string, email: string) =>
+  signIn(page, url, email, PASSWORD);
 
 describe('two-factor authentication in the web UI', { skip: browserSkip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-mfa-'));
-  let server: RunningServer;
-  let browser: Browser;
-  let url: string;
-
-  before(async () => {
-    server = await startServer(
-      testConfig({
-        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
-        PORT: '0',
-        GATEHOUSE_LOG_LEVEL: 'silent',
-      }),
-    );
-    url = server.url;
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = browserSuite('mfa');
 
   it('enrols TOTP on the account page; then sign-in needs a code, and a recovery code works once', async () => {
     const email = `mfa-e2e-${process.pid}@example.com`;
-    const registered = await fetch(`${url}/users/`, {
+    const registered = await fetch(`${suite.url}/users/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, password: PASSWORD }),
     });
     assert.equal(registered.status, 200);
 
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const page = await context.newPage();
-    const foreign = watchForeignRequests(page, url);
+    const foreign = watchForeignRequests(page, suite.url);
     try {
-      await signInWithPassword(page, url, email);
+      await signInWithPassword(page, suite.url, email);
       await page.getByTestId('account-email').waitFor();
       await page.getByTestId('mfa-status').getByText('Off').waitFor();
 
@@ -91,7 +63,7 @@ describe('two-factor authentication in the web UI', { skip: browserSkip }, () =>
       // The password alone no longer signs in: the code form comes, and no cookie is set yet.
       await page.getByRole('button', { name: 'Sign out', exact: true }).click();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-      await signInWithPassword(page, url, email);
+      await signInWithPassword(page, suite.url, email);
       await page.getByTestId('mfa-form').waitFor();
       assert.deepEqual(
         (await context.cookies()).filter((c) => c.name === 'gatehouse_refresh'),
@@ -105,7 +77,7 @@ describe('two-factor authentication in the web UI', { skip: browserSkip }, () =>
         true,
         'a reload before the code does not sign in',
       );
-      await signInWithPassword(page, url, email);
+      await signInWithPassword(page, suite.url, email);
       await page.getByLabel('Authentication code').fill('000000');
       await page.getByRole('button', { name: 'Verify' }).click();
       await page.getByText('That code is not valid').first().waitFor();
@@ -120,7 +92,7 @@ describe('two-factor authentication in the web UI', { skip: browserSkip }, () =>
       for (const expected of ['works', 'refused']) {
         await page.getByRole('button', { name: 'Sign out', exact: true }).click();
         await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-        await signInWithPassword(page, url, email);
+        await signInWithPassword(page, suite.url, email);
         await page.getByLabel('Authentication code').fill(codes[0]!);
         await page.getByRole('button', { name: 'Verify' }).click();
         if (expected === 'works') {

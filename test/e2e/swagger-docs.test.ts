@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { startTestServer, STRONG_PASSWORD, type TestApp } from '../support/test-app.ts';
+import { STRONG_PASSWORD } from '../support/client.ts';
+import { startTestServer, type TestApp } from '../support/test-app.ts';
 import { browserSkip, launchBrowser, screenshot } from './browser.ts';
 
 describe('Swagger UI at /docs', { skip: browserSkip }, () => {

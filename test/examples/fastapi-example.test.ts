@@ -17,7 +17,7 @@ import {
 } from '../support/gatehouse-process.ts';
 import { runGatehouse } from '../support/cli-run.ts';
 import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
-import { STRONG_PASSWORD, uniqueEmail } from '../support/test-app.ts';
+import { STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 
 /**
  * examples/fastapi (issue 13): a real Gatehouse (EdDSA, its default without a shared secret)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearer, createUser, logIn } from '../support/admins.ts';
+import { bearer, createUser, logIn } from '../support/client.ts';
 import { basicAuthorization, introspect } from '../support/api-clients.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';

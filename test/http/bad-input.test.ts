@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { FORM, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // API.md conventions: no request, however malformed, gets a 500 or kills the process; every
 // error is JSON with a `detail`; a body that isn't valid JSON / form or has the wrong content
@@ -16,7 +17,6 @@ interface BadCase {
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' };
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 const users = (payload: string | Buffer, headers: Record<string, string> = JSON_TYPE) =>
   ({ method: 'POST', url: '/users/', headers, payload }) as const;

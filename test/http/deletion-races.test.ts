@@ -1,18 +1,23 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { bearer, createUser, requestToken } from '../support/admins.ts';
+import {
+  bearer,
+  createUser,
+  passwordLogin,
+  refresh,
+  requestToken,
+  STRONG_PASSWORD,
+  type TokenPair,
+  uniqueEmail,
+} from '../support/client.ts';
+import { whileInFlight } from '../support/races.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { passwordLogin, refresh, type TokenPair } from '../support/sessions.ts';
-import { STRONG_PASSWORD, testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 // Issue 20: requests of an account racing its deletion by an admin. Whatever lands first, each
 // answers as it would before or after the deletion (API.md 1: a 500 is a bug), and nothing of
 // the account is left behind.
-
-const MAX_REQUESTS = 60;
-const SPACING_MS = 3;
 
 for (const backend of STORAGE_BACKENDS) {
   describe(
@@ -35,19 +40,18 @@ for (const backend of STORAGE_BACKENDS) {
         request: () => Promise<LightMyRequestResponse>,
       ): Promise<LightMyRequestResponse[]> {
         const admin = await createUser(suite.t, 'admin');
-        const answers = [request()];
-        let settled = false;
-        const deletion = suite.t.app
-          .inject({ method: 'DELETE', url: `/users/${userId}`, headers: bearer(admin.accessToken) })
-          .finally(() => {
-            settled = true;
-          });
-        while (!settled && answers.length < MAX_REQUESTS) {
-          answers.push(request());
-          await sleep(SPACING_MS);
-        }
-        assert.equal((await deletion).statusCode, 204);
-        return Promise.all(answers);
+        const { action: deletion, answers } = await whileInFlight(
+          () =>
+            suite.t.app.inject({
+              method: 'DELETE',
+              url: `/users/${userId}`,
+              headers: bearer(admin.accessToken),
+            }),
+          request,
+          { spacingMs: 3, leading: true },
+        );
+        assert.equal(deletion.statusCode, 204);
+        return answers;
       }
 
       const statusesOf = (answers: LightMyRequestResponse[]) =>

@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearer, requestToken } from '../support/admins.ts';
+import {
+  bearer,
+  me,
+  passwordLogin,
+  requestToken,
+  STRONG_PASSWORD,
+  uniqueEmail,
+} from '../support/client.ts';
 import { linkFrom, queuedMail } from '../support/outbox-mail.ts';
-import { me, passwordLogin } from '../support/sessions.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { STRONG_PASSWORD, testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 const PUBLIC_URL = 'https://id.example.com';
 

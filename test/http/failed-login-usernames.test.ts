@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { normalizeEmail } from '../../src/domain/accounts/email.ts';
-import { requestToken } from '../support/admins.ts';
+import { requestToken, uniqueEmail } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 // Issue 20, ASVS 7.1.1 / CWE-532: people type their password into the username field. What a
 // failed login leaves in the store (audit log, login throttle) must not give it away.

@@ -9,7 +9,8 @@ import {
   type Ctx,
 } from '../support/fuzz-requests.ts';
 import { Rng } from '../support/fuzz-rng.ts';
-import { registerAndLogin, startTestServer, type TestApp } from '../support/test-app.ts';
+import { registerAndLogin } from '../support/client.ts';
+import { startTestServer, type TestApp } from '../support/test-app.ts';
 
 // API.md: no request, however malformed, gets a 500 or kills the process. Thousands of random
 // and mutated requests (methods, paths, headers, bodies, encodings, raw bytes) from a seeded

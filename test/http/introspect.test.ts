@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearer, createUser, FORM, logIn } from '../support/admins.ts';
+import { bearer, claimsOf, createUser, FORM, logIn, STRONG_PASSWORD } from '../support/client.ts';
 import { basicAuthorization, introspect, registerClient, revoke } from '../support/api-clients.ts';
-import { claimsOf } from '../support/sessions.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 const INACTIVE = { active: false };
 

@@ -8,7 +8,8 @@ import {
   type JWK,
 } from 'jose';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { registerAndLogin, startTestServer, testAppPerSuite } from '../support/test-app.ts';
+import { registerAndLogin } from '../support/client.ts';
+import { startTestServer, testAppPerSuite } from '../support/test-app.ts';
 
 // API.md 7: what each algorithm publishes, and that a verifier holding only the JWKS accepts
 // our tokens. A private (`d`, `p`, `q`, `dp`, `dq`, `qi`) or symmetric (`k`) member never appears.

@@ -8,7 +8,8 @@ import { createServices } from '../../src/services.ts';
 import { openStorage } from '../../src/storage/open-storage.ts';
 import { openRawSql, sharedStoreUrl } from '../support/raw-sql.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { createTestApp, registerAndLogin, type TestApp } from '../support/test-app.ts';
+import { registerAndLogin } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 import { testConfig } from '../support/test-config.ts';
 
 const TTL = 600;

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FORM } from '../support/admins.ts';
-import {
-  createTestApp,
-  registerAndLogin,
-  STRONG_PASSWORD,
-  type TestApp,
-} from '../support/test-app.ts';
+import { FORM, registerAndLogin, STRONG_PASSWORD } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const FLOOD = 200;
 const QUEUE_LIMIT = 50;

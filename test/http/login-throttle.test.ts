@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { FORM, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // API.md 4 / ASVS 2.2.1: consecutive failed logins of one account slow it down (5 free, then
 // 1 s doubling up to 15 min), answered 429 + Retry-After before any hashing, reset on success,
@@ -26,7 +27,7 @@ function login(
     method: 'POST',
     url: '/token',
     remoteAddress,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: FORM,
     payload: new URLSearchParams({ username, password }).toString(),
   });
 }

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
-import { requestToken } from '../support/admins.ts';
+import { requestToken, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { STRONG_PASSWORD, testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 // API.md 4 / CWE-208: a failed login takes as long for an unknown email as for a wrong password,
 // whatever kind of hash the account holds. An imported bcrypt hash takes many times an argon2id

@@ -1,20 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { bearer } from '../support/admins.ts';
-import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { me, passwordLogin, refresh, toPair, userWithTwoSessions } from '../support/sessions.ts';
 import {
-  createTestApp,
+  bearer,
+  logout,
+  me,
+  passwordLogin,
+  refresh,
   registerAndLogin,
+  requestToken,
   STRONG_PASSWORD,
-  testAppPerSuite,
-} from '../support/test-app.ts';
+  toPair,
+  userWithTwoSessions,
+} from '../support/client.ts';
+import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
+import { createTestApp, testAppPerSuite } from '../support/test-app.ts';
 
-// Issue 3 end to end: logout, logout everywhere, the session list and ending one session.
-// sessions-logout.test.ts has the two-session logout, the list shape and the 404 cases; this
-// file covers what happens around them (refresh tokens of ended sessions, other users, the
-// list's timestamps and IP, trailing slashes, purge of revoked sessions).
+// Logout, logout everywhere, the session list, ending one session and a password change's
+// effect on the other sessions, end to end; and what happens around them (refresh tokens of
+// ended sessions, other users, the list's timestamps and IP, trailing slashes, purges).
+
+const NEW_PASSWORD = 'a different long passphrase';
 
 interface SessionItem {
   id: string;
@@ -42,6 +48,26 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(response.statusCode, 200, response.body);
       return (response.json() as { items: SessionItem[] }).items;
     }
+
+    it('POST /logout ends this session at once and leaves the other one working', async () => {
+      const { a, b } = await userWithTwoSessions(suite.t.app);
+      const ended = await logout(suite.t.app, a.accessToken);
+      assert.equal(ended.statusCode, 204);
+      assert.equal(ended.body, '');
+      assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 401);
+      assert.equal((await refresh(suite.t.app, a.refreshToken)).statusCode, 400);
+      assert.equal((await me(suite.t.app, b.accessToken)).statusCode, 200);
+      assert.equal((await refresh(suite.t.app, b.refreshToken)).statusCode, 200);
+    });
+
+    it('POST /logout/all ends every session of the user', async () => {
+      const { a, b } = await userWithTwoSessions(suite.t.app);
+      assert.equal((await logout(suite.t.app, a.accessToken, 'all')).statusCode, 204);
+      for (const pair of [a, b]) {
+        assert.equal((await me(suite.t.app, pair.accessToken)).statusCode, 401);
+        assert.equal((await refresh(suite.t.app, pair.refreshToken)).statusCode, 400);
+      }
+    });
 
     it('refuses the access token of a logged-out session everywhere, including a second logout', async () => {
       const { a } = await userWithTwoSessions(suite.t.app);
@@ -117,6 +143,16 @@ for (const backend of STORAGE_BACKENDS) {
 
       const items = await sessionsOf(b.accessToken);
       assert.equal(items.length, 3, 'registration login, a and b; not the ended one');
+      for (const item of items) {
+        assert.deepEqual(Object.keys(item).sort(), [
+          'created_at',
+          'current',
+          'id',
+          'ip',
+          'last_used_at',
+          'user_agent',
+        ]);
+      }
       assert.ok(!items.some((i) => i.id === ended.sid));
       const byId = new Map(items.map((i) => [i.id, i]));
       assert.equal(byId.get(a.sid)?.user_agent, 'Phone/3.1');
@@ -158,6 +194,8 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(refused.statusCode, 400);
       assert.equal(refused.json().error, 'invalid_grant');
       assert.ok(!(await sessionsOf(a.accessToken)).some((i) => i.id === b.sid));
+      assert.equal((await me(suite.t.app, b.accessToken)).statusCode, 401);
+      assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 200);
       // Ending it again is a 404, like any session that isn't active.
       const again = await endSession(b.sid, a.accessToken);
       assert.equal(again.statusCode, 404);
@@ -180,8 +218,43 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(foreign.statusCode, 404);
       assert.equal(unknown.statusCode, 404);
       assert.deepEqual(foreign.json(), unknown.json(), 'nothing tells the two apart');
+      const unknownUuid = await endSession('00000000-0000-0000-0000-000000000000', a.accessToken);
+      assert.equal(unknownUuid.statusCode, 404);
       assert.equal((await me(suite.t.app, stranger.a.accessToken)).statusCode, 200);
       assert.equal((await refresh(suite.t.app, stranger.a.refreshToken)).statusCode, 200);
+    });
+
+    it('PUT /users/me/password: 400 for a wrong current, 422 for a weak new, 204 and other sessions end', async () => {
+      const { email, a, b } = await userWithTwoSessions(suite.t.app);
+      const change = (current: string, next: string) =>
+        suite.t.app.inject({
+          method: 'PUT',
+          url: '/users/me/password',
+          headers: bearer(a.accessToken),
+          payload: { current_password: current, new_password: next },
+        });
+
+      const wrong = await change('not my password', NEW_PASSWORD);
+      assert.equal(wrong.statusCode, 400);
+      assert.equal(wrong.json().detail, 'Incorrect password');
+
+      const weak = await change(STRONG_PASSWORD, 'password1');
+      assert.equal(weak.statusCode, 422);
+      assert.deepEqual(weak.json().detail[0].loc, ['body', 'new_password']);
+
+      const done = await change(STRONG_PASSWORD, NEW_PASSWORD);
+      assert.equal(done.statusCode, 204);
+      assert.equal(
+        (await me(suite.t.app, a.accessToken)).statusCode,
+        200,
+        'the caller stays signed in',
+      );
+      assert.equal((await me(suite.t.app, b.accessToken)).statusCode, 401, 'session B ended');
+      assert.equal((await refresh(suite.t.app, b.refreshToken)).statusCode, 400);
+
+      const oldLogin = await requestToken(suite.t.app, { username: email });
+      assert.equal(oldLogin.statusCode, 401);
+      await passwordLogin(suite.t.app, email, NEW_PASSWORD);
     });
 
     it('purges logged-out sessions a day after they ended, not before', async () => {
@@ -195,12 +268,7 @@ for (const backend of STORAGE_BACKENDS) {
         const { email } = await registerAndLogin(own.app);
         const a = await passwordLogin(own.app, email);
         const b = await passwordLogin(own.app, email);
-        const logout = await own.app.inject({
-          method: 'POST',
-          url: '/logout',
-          headers: bearer(b.accessToken),
-        });
-        assert.equal(logout.statusCode, 204);
+        assert.equal((await logout(own.app, b.accessToken)).statusCode, 204);
         ownClock.advance(86_400 - 60);
         assert.equal(await own.services.purgeEndedSessions(), 0, 'kept for a day');
         ownClock.advance(61);
@@ -235,6 +303,18 @@ for (const backend of STORAGE_BACKENDS) {
         }
       }
       assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 200, 'nothing was ended');
+    });
+
+    // Last: it moves the suite's clock past every refresh token's TTL.
+    it('purges expired sessions so they no longer count', async () => {
+      const { email } = await registerAndLogin(suite.t.app);
+      const a = await passwordLogin(suite.t.app, email);
+      suite.clock.advance(suite.t.config.refreshTokenTtl + 1);
+      const deleted = await suite.t.services.purgeEndedSessions();
+      assert.ok(deleted >= 2, `purged ${deleted}`);
+      assert.equal((await refresh(suite.t.app, a.refreshToken)).statusCode, 400);
+      const fresh = await passwordLogin(suite.t.app, email);
+      assert.equal((await sessionsOf(fresh.accessToken)).length, 1);
     });
   });
 }

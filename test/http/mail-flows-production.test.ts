@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer } from '../support/admins.ts';
-import { passwordLogin } from '../support/sessions.ts';
-import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { bearer, passwordLogin, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const UNAVAILABLE = {
   detail: 'Mail delivery is not configured on this server (GATEHOUSE_SMTP_URL is not set)',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { bearer, createUser } from '../support/admins.ts';
+import { bearer, createUser } from '../support/client.ts';
 import { codeAt, enrolTotp, mfaOtp, mfaToken, passwordLogin } from '../support/mfa.ts';
 import { linkFrom } from '../support/outbox-mail.ts';
 import { openRawSql, sharedStoreUrl, type RawSql } from '../support/raw-sql.ts';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
-import { bearer, createUser, FORM, logIn } from '../support/admins.ts';
+import { bearer, createUser, FORM, logIn, STRONG_PASSWORD } from '../support/client.ts';
 import { codeAt, enrolTotp, mfaOtp, mfaToken, passwordLogin } from '../support/mfa.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 for (const backend of STORAGE_BACKENDS) {
   describe(

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { normalizeEmail } from '../../src/domain/accounts/email.ts';
-import { createTestApp, uniqueEmail, type TestApp } from '../support/test-app.ts';
-
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+import { FORM, uniqueEmail } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 describe('operations endpoints (API.md 5)', () => {
   let t: TestApp;

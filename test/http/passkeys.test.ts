@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import type { InjectOptions } from 'fastify';
 import { describe, it } from 'node:test';
-import { bearer, createUser, FORM, type LoggedIn } from '../support/admins.ts';
-import { me } from '../support/sessions.ts';
+import { bearer, createUser, FORM, type LoggedIn, me, STRONG_PASSWORD } from '../support/client.ts';
 import {
   createCredential,
   getAssertion,
@@ -11,7 +10,7 @@ import {
   type SoftCredential,
 } from '../support/soft-authenticator.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 // Issue 15, passkeys (API.md 9): registration, management and the passwordless grant, with a
 // software authenticator that can break each check the server makes (soft-authenticator.ts).

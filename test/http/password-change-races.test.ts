@@ -1,32 +1,29 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
-import { bearer, requestToken } from '../support/admins.ts';
+import {
+  bearer,
+  me,
+  passwordLogin,
+  requestToken,
+  STRONG_PASSWORD,
+  type TokenPair,
+  toPair,
+  uniqueEmail,
+} from '../support/client.ts';
+import { LOGIN_BURST_ENV, liveSessions, whileInFlight } from '../support/races.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { me, passwordLogin, refresh, toPair, type TokenPair } from '../support/sessions.ts';
-import { STRONG_PASSWORD, testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 // Issue 20: a password change against logins with the old password that are in flight. Every
 // session those logins open must end with the change (ASVS 3.3.3), each login answers 200 or
 // 401 (never 500), and no login's rehash may bring the old password back.
 
 const NEW_PASSWORD = 'an entirely new passphrase';
-// Enough to outlast the change; each login costs one (cheap, see below) argon2 verify.
-const MAX_LOGINS = 60;
-const LOGIN_SPACING_MS = 2;
 
 for (const backend of STORAGE_BACKENDS) {
   describe(`password change racing logins on ${backend.name}`, { skip: backend.skip }, () => {
-    const suite = testAppPerSuite(backend, {
-      // The burst is one user's own logins: the per-account throttle must not stop it.
-      GATEHOUSE_LOGIN_FAILURES_BEFORE_LOCK: '1000',
-      // Cheap hashes, one at a time: many logins stay affordable on a busy machine, and they
-      // still wait in the hasher's queue behind the change's new hash, as in production.
-      GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
-      GATEHOUSE_ARGON2_ITERATIONS: '1',
-      GATEHOUSE_HASH_CONCURRENCY: '1',
-    });
+    const suite = testAppPerSuite(backend, LOGIN_BURST_ENV);
 
     const login = (email: string, password: string) =>
       requestToken(suite.t.app, { username: email, password });
@@ -38,25 +35,18 @@ for (const backend of STORAGE_BACKENDS) {
      * the new hash and ended the sessions: exactly the logins in flight that must not survive.
      */
     async function changeDuringLogins(email: string, caller: TokenPair) {
-      let settled = false;
-      const change = suite.t.app
-        .inject({
-          method: 'PUT',
-          url: '/users/me/password',
-          headers: bearer(caller.accessToken),
-          payload: { current_password: STRONG_PASSWORD, new_password: NEW_PASSWORD },
-        })
-        .finally(() => {
-          settled = true;
-        });
-      const logins: ReturnType<typeof login>[] = [];
-      while (!settled && logins.length < MAX_LOGINS) {
-        logins.push(login(email, STRONG_PASSWORD));
-        await sleep(LOGIN_SPACING_MS);
-      }
-      const changed = await change;
+      const { action: changed, answers } = await whileInFlight(
+        () =>
+          suite.t.app.inject({
+            method: 'PUT',
+            url: '/users/me/password',
+            headers: bearer(caller.accessToken),
+            payload: { current_password: STRONG_PASSWORD, new_password: NEW_PASSWORD },
+          }),
+        () => login(email, STRONG_PASSWORD),
+      );
       assert.equal(changed.statusCode, 204, changed.body);
-      return Promise.all(logins);
+      return answers;
     }
 
     /** What must hold after the change, whatever the interleaving was. */
@@ -77,15 +67,8 @@ for (const backend of STORAGE_BACKENDS) {
           granted.push(toPair(answer.json()));
         }
       }
-      const live = { accessTokens: 0, refreshTokens: 0 };
-      for (const pair of granted) {
-        if ((await me(suite.t.app, pair.accessToken)).statusCode !== 401) live.accessTokens += 1;
-        if ((await refresh(suite.t.app, pair.refreshToken)).statusCode !== 400) {
-          live.refreshTokens += 1;
-        }
-      }
       assert.deepEqual(
-        live,
+        await liveSessions(suite.t.app, granted),
         { accessTokens: 0, refreshTokens: 0 },
         `of ${granted.length} sessions opened with the old password`,
       );

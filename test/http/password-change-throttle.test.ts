@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  createTestApp,
-  registerAndLogin,
-  STRONG_PASSWORD,
-  type TestApp,
-} from '../support/test-app.ts';
+import { registerAndLogin, STRONG_PASSWORD } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 describe('PUT /users/me/password under guessing', () => {
   let t: TestApp;

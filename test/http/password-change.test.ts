@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearer, FORM, requestToken } from '../support/admins.ts';
+import {
+  bearer,
+  FORM,
+  me,
+  refresh,
+  requestToken,
+  STRONG_PASSWORD,
+  type TokenPair,
+  toPair,
+  userWithTwoSessions,
+} from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { me, refresh, toPair, type TokenPair, userWithTwoSessions } from '../support/sessions.ts';
-import { STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 // Issue 3 end to end: PUT /users/me/password. sessions-logout.test.ts has the main 400/422/204
 // path; this file checks what each answer leaves behind (sessions, refresh tokens, which

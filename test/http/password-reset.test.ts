@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashMailToken } from '../../src/domain/email/mail-token.ts';
-import { requestToken } from '../support/admins.ts';
+import {
+  FORM,
+  me,
+  passwordLogin,
+  refresh,
+  requestToken,
+  STRONG_PASSWORD,
+  uniqueEmail,
+} from '../support/client.ts';
 import { linkFrom, queuedMail } from '../support/outbox-mail.ts';
-import { me, passwordLogin, refresh } from '../support/sessions.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { STRONG_PASSWORD, testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 const PUBLIC_URL = 'https://id.example.com';
 const NEW_PASSWORD = 'a freshly chosen passphrase';
@@ -104,7 +111,7 @@ for (const backend of STORAGE_BACKENDS) {
       const form = await suite.t.app.inject({
         method: 'POST',
         url: '/password-reset/confirm/',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        headers: FORM,
         payload: 'token=x&new_password=y',
       });
       assert.equal(form.statusCode, 422);

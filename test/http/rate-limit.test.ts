@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
-import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { FORM, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // API.md 4 and 6: POST /token and POST /users/ are limited per client IP and minute (0 = off);
 // over the limit, 429 with Retry-After and a JSON detail. X-Forwarded-For counts only when the
@@ -28,7 +29,7 @@ function tokenRequest(app: FastifyInstance, from: From = {}): Promise<LightMyReq
     method: 'POST',
     url: '/token',
     remoteAddress: from.remoteAddress ?? '203.0.113.10',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...from.headers },
+    headers: { ...FORM, ...from.headers },
     payload: '',
   });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FORM, requestToken } from '../support/admins.ts';
-import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { FORM, requestToken, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const COOKIE_MODE = { ...FORM, 'x-gatehouse-refresh-cookie': '1' };
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { me, refresh, toPair } from '../support/sessions.ts';
-import { registerAndLogin, testAppPerSuite } from '../support/test-app.ts';
+import { me, refresh, registerAndLogin, toPair } from '../support/client.ts';
+import { testAppPerSuite } from '../support/test-app.ts';
 
 // GATEHOUSE_REFRESH_REUSE_GRACE (issue 20): a parent presented again inside the window gets the
 // very child its first presentation got, so concurrent tabs stay signed in without the session

@@ -7,19 +7,23 @@ import { after, before, describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { bearer, FORM } from '../support/admins.ts';
-import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
-import { claimsOf, me, passwordLogin, refresh, toPair } from '../support/sessions.ts';
 import {
-  createTestApp,
+  bearer,
+  claimsOf,
+  FORM,
+  me,
+  passwordLogin,
+  refresh,
   registerAndLogin,
-  STRONG_PASSWORD,
-  type TestApp,
-} from '../support/test-app.ts';
+  requestToken,
+  toPair,
+} from '../support/client.ts';
+import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
-// Issue 3 end to end: what a refresh token is, how it rotates, reuse detection and expiry under
-// a ManualClock. sessions-refresh.test.ts has the basic chain, reuse-of-the-2nd-token and
-// RFC 6750 cases; refresh-reuse-grace.test.ts the grace window; this file covers the rest.
+// Refresh tokens end to end: what one is, how it rotates, reuse detection and expiry under a
+// ManualClock, in strict mode (GATEHOUSE_REFRESH_REUSE_GRACE=0); refresh-reuse-grace.test.ts
+// has the grace window.
 
 /** Every cell of every table of the store, as text: what someone with a copy of the DB sees. */
 async function everyStoredValue(backend: StorageBackend, url: string): Promise<string[]> {
@@ -83,18 +87,14 @@ for (const backend of STORAGE_BACKENDS) {
 
     it('answers a password grant with no-store, expires_in and a 256-bit base64url refresh token', async () => {
       const { email } = await registerAndLogin(t.app);
-      const response = await t.app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: FORM,
-        payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
-      });
+      const response = await requestToken(t.app, { username: email });
       assert.equal(response.statusCode, 200, response.body);
       assert.equal(response.headers['cache-control'], 'no-store');
       assert.equal(response.headers.pragma, 'no-cache');
       const body = response.json() as Record<string, unknown>;
       assert.equal(body.token_type, 'bearer');
       assert.equal(body.expires_in, t.config.accessTokenTtl);
+      assert.equal(body.expires_in, 1800, 'the default of API.md: 30 minutes');
       // 32 random bytes in base64url without padding are 43 characters.
       assert.match(String(body.refresh_token), /^[A-Za-z0-9_-]{43,}$/);
       assert.ok(Buffer.from(String(body.refresh_token), 'base64url').length >= 32);
@@ -122,12 +122,17 @@ for (const backend of STORAGE_BACKENDS) {
       const { body } = await registerAndLogin(t.app);
       let pair = toPair(body);
       const jtis = new Set([claimsOf(pair.accessToken).jti]);
+      const refreshTokens = new Set([pair.refreshToken]);
       for (let i = 0; i < 5; i++) {
         const response = await refresh(t.app, pair.refreshToken);
         assert.equal(response.statusCode, 200, response.body);
         assert.equal(response.headers['cache-control'], 'no-store');
         assert.equal(response.json().expires_in, t.config.accessTokenTtl);
-        pair = toPair(response.json());
+        const next = toPair(response.json());
+        assert.equal(next.sid, pair.sid, 'a refresh keeps the session');
+        assert.ok(!refreshTokens.has(next.refreshToken), 'a new refresh token every time');
+        refreshTokens.add(next.refreshToken);
+        pair = next;
         const claims = claimsOf(pair.accessToken);
         assert.ok(!jtis.has(claims.jti), 'each access token has its own jti');
         jtis.add(claims.jti);
@@ -163,6 +168,40 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal((await me(t.app, fresh.accessToken)).statusCode, 200);
     });
 
+    it('ends the whole chain when its 2nd token is presented again, and only that session', async () => {
+      const { email, body } = await registerAndLogin(t.app);
+      const other = await passwordLogin(t.app, email);
+      const first = toPair(body);
+      const second = toPair((await refresh(t.app, first.refreshToken)).json());
+      let latest = second;
+      for (let i = 0; i < 3; i++)
+        latest = toPair((await refresh(t.app, latest.refreshToken)).json());
+
+      const reuse = await refresh(t.app, second.refreshToken);
+      assert.equal(reuse.statusCode, 400);
+      const error = reuse.json();
+      assert.equal(error.error, 'invalid_grant');
+      assert.equal(typeof error.error_description, 'string');
+      assert.equal(typeof error.detail, 'string');
+
+      assert.equal(
+        (await refresh(t.app, latest.refreshToken)).statusCode,
+        400,
+        'the latest refresh token is dead',
+      );
+      assert.equal(
+        (await me(t.app, latest.accessToken)).statusCode,
+        401,
+        'and so is the latest access token',
+      );
+      assert.equal(
+        (await me(t.app, other.accessToken)).statusCode,
+        200,
+        'the other session lives on',
+      );
+      assert.equal((await refresh(t.app, other.refreshToken)).statusCode, 200);
+    });
+
     it('lets at most one of 10 strict-mode refreshes with one token rotate, and the race ends the session', async () => {
       // With GATEHOUSE_REFRESH_REUSE_GRACE=0 the losers are reuse (RFC 9700 4.14.2), so the
       // session ends whoever won; the grace window below is what keeps concurrent tabs in.
@@ -170,7 +209,7 @@ for (const backend of STORAGE_BACKENDS) {
       const token = String(body.refresh_token);
       const results = await Promise.all(Array.from({ length: 10 }, () => refresh(t.app, token)));
       const wins = results.filter((r) => r.statusCode === 200);
-      // Exactly one wins (sessions-refresh.test.ts); here: whatever the order, the session ends.
+      // Exactly one wins; whatever the order, the session ends.
       assert.equal(wins.length, 1, `${wins.length} refreshes won`);
       for (const loser of results.filter((r) => r.statusCode !== 200)) {
         assert.equal(loser.statusCode, 400);
@@ -286,6 +325,22 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(asRefresh.json().error, 'invalid_grant');
       // Neither attempt spent anything: the real refresh token still rotates.
       assert.equal((await refresh(t.app, pair.refreshToken)).statusCode, 200);
+    });
+
+    it('answers unknown, garbage and empty refresh tokens with 400 invalid_grant, and a missing one with 422', async () => {
+      for (const token of ['x'.repeat(43), 'not a token', '']) {
+        const response = await refresh(t.app, token);
+        assert.equal(response.statusCode, 400, token);
+        assert.equal(response.json().error, 'invalid_grant');
+      }
+      const missing = await t.app.inject({
+        method: 'POST',
+        url: '/token',
+        headers: FORM,
+        payload: 'grant_type=refresh_token',
+      });
+      assert.equal(missing.statusCode, 422);
+      assert.deepEqual(missing.json().detail[0].loc, ['body', 'refresh_token']);
     });
 
     it('answers an unknown grant_type with 400 unsupported_grant_type', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startGatehouse, type RunningProcess } from '../support/gatehouse-process.ts';
-import { STRONG_PASSWORD, uniqueEmail } from '../support/test-app.ts';
+import { STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 
 /**
  * Black-box: a real Gatehouse process signing with EdDSA (its default without a shared

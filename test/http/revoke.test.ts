@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FORM } from '../support/admins.ts';
+import { FORM, me, refresh, userWithTwoSessions } from '../support/client.ts';
 import { basicAuthorization, registerClient, revoke } from '../support/api-clients.ts';
-import { me, refresh, userWithTwoSessions } from '../support/sessions.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
 

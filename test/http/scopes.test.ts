@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { bearer, createUser, logIn, requestToken, type LoggedIn } from '../support/admins.ts';
+import {
+  bearer,
+  createUser,
+  type LoggedIn,
+  logIn,
+  refresh as refreshGrant,
+  requestToken,
+  STRONG_PASSWORD,
+} from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { createTestApp, STRONG_PASSWORD, type TestApp } from '../support/test-app.ts';
-import { refresh as refreshGrant } from '../support/sessions.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 for (const backend of STORAGE_BACKENDS) {
   describe(`OAuth2 scopes and role checks (${backend.name})`, { skip: backend.skip }, () => {

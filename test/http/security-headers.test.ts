@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { FORM } from '../support/client.ts';
 
 // OWASP REST Security Cheat Sheet / ASVS 14.4: API responses carry nosniff, a CSP that allows
 // nothing, no framing and no caching; /docs keeps a CSP that lets Swagger UI run. CORS is off
@@ -62,7 +63,7 @@ describe('security headers', () => {
     const response = await t.app.inject({
       method: 'POST',
       url: '/token',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: FORM,
       payload: 'username=a%40b.co&password=wrong-password',
     });
     assert.equal(response.statusCode, 401);

@@ -3,12 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { FORM, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // API.md 1, row by row: the status codes, `detail` strings and headers a FastAPI
 // "OAuth2 password flow with JWT" client depends on.
 
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const BEARER_CHALLENGE = 'Bearer';
 
 function register(app: FastifyInstance, body: object, url = '/users/') {

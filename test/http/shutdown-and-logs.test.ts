@@ -6,24 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { STRONG_PASSWORD, uniqueEmail } from '../support/test-app.ts';
+import { STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { freePort } from '../support/free-port.ts';
 import { startArgs } from '../../bench/start-args.ts';
+import { waitFor } from '../support/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const JWT_SECRET = 'shutdown-test-secret-0123456789abcdefghijklmnop';
 const START_TIMEOUT_MS = 30_000;
 const STEP_TIMEOUT_MS = 15_000;
-
-/** Polls `check` until it returns true; fails after `timeoutMs`. */
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 /** Resolves with `promise`, or rejects after `timeoutMs`. */
 function within<T>(what: string, promise: Promise<T>, timeoutMs: number): Promise<T> {

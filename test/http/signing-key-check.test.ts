@@ -11,7 +11,7 @@ import { createServices } from '../../src/services.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { freePort } from '../support/free-port.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { registerAndLogin, STRONG_PASSWORD } from '../support/test-app.ts';
+import { FORM, registerAndLogin, STRONG_PASSWORD } from '../support/client.ts';
 import { testConfig } from '../support/test-config.ts';
 
 /**
@@ -63,7 +63,7 @@ for (const backend of STORAGE_BACKENDS) {
       app.inject({
         method: 'POST',
         url: '/token',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        headers: FORM,
         payload: new URLSearchParams(form).toString(),
       });
     const login = () => token({ username: email, password: STRONG_PASSWORD });

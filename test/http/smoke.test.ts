@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, registerAndLogin, type TestApp } from '../support/test-app.ts';
+import { registerAndLogin } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 describe('smoke: register, log in, read me', () => {
   let t: TestApp;

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { FORM, requestToken } from '../support/admins.ts';
+import { FORM, requestToken, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import {
-  createTestApp,
-  STRONG_PASSWORD,
-  testAppPerSuite,
-  uniqueEmail,
-} from '../support/test-app.ts';
+import { createTestApp, testAppPerSuite } from '../support/test-app.ts';
 
 // API.md 1 / RFC 6749 5.2: every error of POST /token carries `error` and `error_description`
 // beside the seed's `detail`, so OAuth2 client libraries (authlib, requests-oauthlib, ...) raise

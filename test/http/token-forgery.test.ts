@@ -12,7 +12,8 @@ import {
   type JWTPayload,
 } from 'jose';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { registerAndLogin, testAppPerSuite, type TestApp } from '../support/test-app.ts';
+import { registerAndLogin } from '../support/client.ts';
+import { testAppPerSuite, type TestApp } from '../support/test-app.ts';
 import { TEST_JWT_SECRET } from '../support/test-config.ts';
 
 // API.md 7 "Bad input", RFC 8725 2.1-2.8: every forgery answers 401 "Could not validate

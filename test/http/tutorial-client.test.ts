@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  startTestServer,
-  STRONG_PASSWORD,
-  uniqueEmail,
-  type TestApp,
-} from '../support/test-app.ts';
+import { STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { startTestServer, type TestApp } from '../support/test-app.ts';
 
 // A client written the way the FastAPI "OAuth2 with Password (and hashing), Bearer with JWT
 // tokens" tutorial's users write one: JSON sign-up, a form-encoded token request, then the

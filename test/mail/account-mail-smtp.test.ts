@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer, requestToken } from '../support/admins.ts';
-import { passwordLogin } from '../support/sessions.ts';
+import {
+  bearer,
+  passwordLogin,
+  requestToken,
+  STRONG_PASSWORD,
+  uniqueEmail,
+} from '../support/client.ts';
 import { TestSmtpServer, type ReceivedMail } from '../support/smtp-server.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // API.md 8 end to end over a real SMTP server in this process: each flow's message is
 // delivered by the sender, parsed (MIME, both parts), and its link followed as a user would.

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { buildServer } from '../../src/http/build-server.ts';
 import type { MailSenderLog } from '../../src/mail/mail-sender.ts';
-import { createTestApp, uniqueEmail } from '../support/test-app.ts';
+import { uniqueEmail } from '../support/client.ts';
+import { createTestApp } from '../support/test-app.ts';
+import { waitFor } from '../support/wait.ts';
 
 function capturingLog() {
   const lines: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
@@ -14,14 +16,6 @@ function capturingLog() {
     };
   const log: MailSenderLog = { info: at('info'), warn: at('warn'), error: at('error') };
   return { log, lines };
-}
-
-async function until(condition: () => Promise<boolean>, what: string) {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('development without SMTP', () => {
@@ -36,7 +30,7 @@ describe('development without SMTP', () => {
       t.services.mailSender?.start(log);
       const to = uniqueEmail('dev');
       const id = await t.services.sendTestMail(to);
-      await until(async () => (await t.services.getMail(id))?.status === 'logged', 'logged');
+      await waitFor('logged', async () => (await t.services.getMail(id))?.status === 'logged');
 
       const line = lines.find((l) => l.level === 'info' && l.message.includes('not sent'));
       const mail = line?.fields.mail as Record<string, unknown> | undefined;

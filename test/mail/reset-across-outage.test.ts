@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import type { MailSenderLog } from '../../src/mail/mail-sender.ts';
-import { requestToken } from '../support/admins.ts';
+import { requestToken, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { sharedStoreUrl } from '../support/raw-sql.ts';
 import { TestSmtpServer } from '../support/smtp-server.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { waitFor } from '../support/wait.ts';
 
 // Issue 14: "stop the SMTP server, request a reset (202), start it again: the message arrives;
 // with two Gatehouse instances [on one store] it arrives exactly once." Both instances run
@@ -15,14 +16,6 @@ import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../su
 const PUBLIC_URL = 'https://id.example.com';
 const RESET_SUBJECT = 'Reset your password';
 const quiet: MailSenderLog = { info: () => {}, warn: () => {}, error: () => {} };
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 for (const backend of STORAGE_BACKENDS) {
   describe(
@@ -76,21 +69,20 @@ for (const backend of STORAGE_BACKENDS) {
         // Both senders are running. Wait for the failed attempt to be put back (queued, due after
         // a backoff on the test clock), not just claimed: an attempt still in hand would finish
         // after the clock moves and set its next try past it.
-        await until(async () => {
+        await waitFor('the reset mail was tried and put back', async () => {
           const mail = await resetMail();
           return mail?.status === 'queued' && mail.attempts >= 1;
-        }, 'the reset mail was tried and put back');
+        });
         assert.equal(smtp.received.length, 0);
 
         await smtp.start();
         clock.advance(120); // past the first backoff (5 s doubling), well inside the 30 min the link lives
-        await until(
-          async () => smtp.received.some((m) => m.header('subject') === RESET_SUBJECT),
-          'the reset mail arrives',
+        await waitFor('the reset mail arrives', () =>
+          smtp.received.some((m) => m.header('subject') === RESET_SUBJECT),
         );
-        await until(
-          async () => (await resetMail())?.status === 'sent',
+        await waitFor(
           'the reset mail is marked sent',
+          async () => (await resetMail())?.status === 'sent',
         );
         // Stopping waits for any attempt in hand, so a duplicate in flight would have arrived.
         for (const instance of instances) await instance.services.mailSender!.stop();

@@ -8,16 +8,9 @@ import { startArgs } from '../../bench/start-args.ts';
 import { cleanEnv, ROOT } from '../support/cli-run.ts';
 import { freePort } from '../support/free-port.ts';
 import { TestSmtpServer } from '../support/smtp-server.ts';
+import { waitFor } from '../support/wait.ts';
 
 const JWT_SECRET = 'mail-process-test-secret-0123456789abcdefghijk';
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** The server as `npm start` runs it, in production, with its output kept. */
 async function startServer(env: Record<string, string>) {
@@ -38,13 +31,17 @@ async function startServer(env: Record<string, string>) {
   child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-  await waitFor('GET /healthz', async () => {
-    if (child.exitCode !== null) throw new Error(`server exited early: ${output.stderr}`);
-    return fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-  });
+  await waitFor(
+    'GET /healthz',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`server exited early: ${output.stderr}`);
+      return fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    },
+    20_000,
+  );
   return { child, output, exited };
 }
 
@@ -98,8 +95,11 @@ describe('the server process and mail (production)', () => {
       const [mail] = await smtp.waitForCount(1, 20_000);
       assert.equal(mail?.header('to'), 'ops@example.com');
       assert.match(mail?.text ?? '', /mail delivery works/);
-      await waitFor('the row marked sent', async () =>
-        (await cli(env, 'mail', 'list', '--status', 'sent')).includes('ops@example.com'),
+      await waitFor(
+        'the row marked sent',
+        async () =>
+          (await cli(env, 'mail', 'list', '--status', 'sent')).includes('ops@example.com'),
+        20_000,
       );
     } finally {
       server.child.kill('SIGTERM');

@@ -3,7 +3,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { renderMailTemplate } from '../../src/mail/mail-templates.ts';
 import { TestSmtpServer } from '../support/smtp-server.ts';
-import { createTestApp, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { uniqueEmail } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const PUBLIC_URL = 'https://id.example.com';
 

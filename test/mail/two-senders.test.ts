@@ -7,17 +7,10 @@ import { sharedStoreUrl } from '../support/raw-sql.ts';
 import { TestSmtpServer } from '../support/smtp-server.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { waitFor } from '../support/wait.ts';
 
 const MESSAGES = 50;
 const quiet: MailSenderLog = { info: () => {}, warn: () => {}, error: () => {} };
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 for (const backend of STORAGE_BACKENDS) {
   describe(`two instances' senders on one ${backend.name} store`, { skip: backend.skip }, () => {
@@ -65,19 +58,19 @@ for (const backend of STORAGE_BACKENDS) {
       for (const instance of instances) instance.services.mailSender?.start(quiet);
       const [a] = instances;
       // Every message tried and put back for later while the server is down.
-      await until(async () => {
+      await waitFor('every message has failed once', async () => {
         const queued = await a!.services.listMail({ status: 'queued', limit: 1000 });
         return queued.length === MESSAGES && queued.every((m) => m.attempts >= 1);
-      }, 'every message has failed once');
+      });
       assert.equal(smtp.received.length, 0);
 
       await smtp.start();
       clock.advance(60);
       await smtp.waitForCount(MESSAGES, 30_000);
-      await until(async () => {
+      await waitFor('every message is marked sent', async () => {
         const sent = await a!.services.listMail({ status: 'sent', limit: 1000 });
         return sent.length === MESSAGES;
-      }, 'every message is marked sent');
+      });
       // Stopping waits for any attempt in hand, so a duplicate in flight would have arrived.
       for (const instance of instances) await instance.services.mailSender?.stop();
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { PACKAGE_ROOT } from '../../src/package-root.ts';
-import { createUser } from '../support/admins.ts';
+import { createUser } from '../support/client.ts';
 import { registerClient } from '../support/api-clients.ts';
 import { freePort } from '../support/free-port.ts';
 import { ensureSdkBuilt } from './built-sdk.ts';

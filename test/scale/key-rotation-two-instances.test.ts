@@ -10,7 +10,7 @@ import { createServices, type Services } from '../../src/services.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { sharedStoreUrl } from '../support/raw-sql.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { registerAndLogin, STRONG_PASSWORD, uniqueEmail } from '../support/test-app.ts';
+import { FORM, registerAndLogin, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { testConfig } from '../support/test-config.ts';
 
 interface Instance {
@@ -58,7 +58,7 @@ async function login(instance: Instance, email: string): Promise<string> {
   const response = await instance.app.inject({
     method: 'POST',
     url: '/token',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: FORM,
     payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
   });
   assert.equal(response.statusCode, 200, response.body);

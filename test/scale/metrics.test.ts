@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, registerAndLogin, type TestApp } from '../support/test-app.ts';
+import { FORM, registerAndLogin } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 function sample(text: string, name: string, labels: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
@@ -16,23 +17,22 @@ describe('GET /metrics', () => {
 
   it('counts requests by route and status, and token grants by outcome', async () => {
     const { email, body } = await registerAndLogin(t.app);
-    const form = { 'content-type': 'application/x-www-form-urlencoded' };
     await t.app.inject({
       method: 'POST',
       url: '/token',
-      headers: form,
+      headers: FORM,
       payload: `username=${email}&password=wrong-password`,
     });
     await t.app.inject({
       method: 'POST',
       url: '/token',
-      headers: form,
+      headers: FORM,
       payload: `grant_type=refresh_token&refresh_token=${String(body.refresh_token)}`,
     });
     await t.app.inject({
       method: 'POST',
       url: '/token',
-      headers: form,
+      headers: FORM,
       payload: `grant_type=refresh_token&refresh_token=${String(body.refresh_token)}`,
     });
 
@@ -83,7 +83,6 @@ describe('GET /metrics', () => {
     });
     try {
       const { email } = await registerAndLogin(limited.app);
-      const form = { 'content-type': 'application/x-www-form-urlencoded' };
       const statuses: number[] = [];
       // 1 login above, then 5 failures lock the account, the 7th is throttled (per account),
       // the 8th is over the per-IP limit of 7 a minute.
@@ -91,7 +90,7 @@ describe('GET /metrics', () => {
         const response = await limited.app.inject({
           method: 'POST',
           url: '/token',
-          headers: form,
+          headers: FORM,
           payload: `username=${email}&password=wrong-password`,
         });
         statuses.push(response.statusCode);

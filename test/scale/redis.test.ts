@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { waitFor } from '../support/wait.ts';
+import { FORM } from '../support/client.ts';
 
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS_URL;
 const skip = REDIS_URL ? false : 'set GATEHOUSE_TEST_REDIS_URL to run the Redis suites';
 
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const badLogin = (t: TestApp, n: number) =>
   t.app.inject({
     method: 'POST',
@@ -19,14 +20,6 @@ const badLogin = (t: TestApp, n: number) =>
     // A different account each time, so only the per-IP limit is at work.
     payload: `username=nobody-${n}@example.com&password=not-the-password`,
   });
-
-async function until(probe: () => Promise<boolean>, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`${what} did not happen within 10 s`);
-}
 
 describe('Redis shared by several instances', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-'));
@@ -87,7 +80,7 @@ describe('Redis shared by several instances', { skip }, () => {
     assert.equal(degraded.json().checks.redis, 'down');
 
     await proxy.restore();
-    await until(async () => (await ready()).json().status === 'ok', 'Redis recovery');
+    await waitFor('Redis recovery', async () => (await ready()).json().status === 'ok', 10_000);
     const statuses: number[] = [];
     for (let n = 20; n < 26; n++) statuses.push((await badLogin(proxied, n)).statusCode);
     assert.ok(statuses.includes(429), `limits apply again after recovery (got ${statuses.join()})`);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
-import { createTestApp, registerAndLogin, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { registerAndLogin, uniqueEmail } from '../support/client.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const postgres = STORAGE_BACKENDS.find((b) => b.name === 'postgres')!;
 

@@ -2,12 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import {
-  startTestServer,
-  STRONG_PASSWORD,
-  uniqueEmail,
-  type TestApp,
-} from '../support/test-app.ts';
+import { FORM, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { startTestServer, type TestApp } from '../support/test-app.ts';
 
 const postgres = STORAGE_BACKENDS.find((b) => b.name === 'postgres')!;
 
@@ -25,7 +21,7 @@ async function call(server: Server, path: string, init: RequestInit = {}) {
 function form(fields: Record<string, string>): RequestInit {
   return {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: FORM,
     body: new URLSearchParams(fields).toString(),
   };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../support/free-port.ts';
 import { startArgs } from '../../bench/start-args.ts';
+import { FORM } from '../support/client.ts';
 
 async function waitForHealth(url: string, deadlineMs: number): Promise<void> {
   while (Date.now() < deadlineMs) {
@@ -59,7 +60,7 @@ describe('GATEHOUSE_WORKERS=2', () => {
     for (let i = 0; i < 6; i++) {
       const login = await fetch(`${url}/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', connection: 'close' },
+        headers: { ...FORM, connection: 'close' },
         body: new URLSearchParams({ username: email, password: 'correct horse battery staple' }),
       });
       assert.equal(login.status, 200);

@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { mutate, type Rng } from './fuzz-rng.ts';
+import { FORM } from './client.ts';
 
 // The request generator of test/http/fuzz.test.ts: valid requests of the contract mutated in one
 // aspect, random requests, and raw mutated bytes, all drawn from a seeded Rng.
@@ -251,7 +252,6 @@ interface Parts {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
-const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' };
 
 /** A valid request of the contract, to mutate in one aspect (or none): grammar-based fuzzing. */
 function validRequest(c: Ctx): Parts {
@@ -271,13 +271,13 @@ function validRequest(c: Ctx): Parts {
     () => ({
       method: 'POST',
       path: '/token',
-      headers: { ...FORM_HEADERS },
+      headers: { ...FORM },
       payload: form({ username: email(c), password: password(c) }),
     }),
     () => ({
       method: 'POST',
       path: '/token',
-      headers: { ...FORM_HEADERS },
+      headers: { ...FORM },
       payload: form({ grant_type: 'refresh_token', refresh_token: c.refreshToken }),
     }),
     () => ({
@@ -289,7 +289,7 @@ function validRequest(c: Ctx): Parts {
     () => ({
       method: 'POST',
       path: '/revoke',
-      headers: { ...FORM_HEADERS },
+      headers: { ...FORM },
       // Garbage only: revoking the context's own tokens would end the session other templates use.
       payload: form({
         token: rng.text(rng.int(200)),
@@ -300,7 +300,7 @@ function validRequest(c: Ctx): Parts {
       method: 'POST',
       path: '/introspect',
       headers: {
-        ...FORM_HEADERS,
+        ...FORM,
         authorization: `Basic ${Buffer.from(`${rng.text(20)}:${rng.text(40)}`).toString('base64')}`,
       },
       payload: form({ token: c.token }),

@@ -1,24 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { BIN, cleanEnv, ROOT } from './cli-run.ts';
 import { freePort } from './free-port.ts';
+import { waitFor } from './wait.ts';
 
 export { cleanEnv, ROOT };
+/** The one poller (wait.ts), exported here for the suites that start processes. */
+export { waitFor };
 
 const START_TIMEOUT_MS = 45_000;
-
-/** Polls `check` until it returns true; fails after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = START_TIMEOUT_MS,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 export interface RunningProcess {
   url: string;
@@ -66,6 +55,7 @@ export async function startProcess(options: {
           () => false,
         );
       },
+      START_TIMEOUT_MS,
     );
   } catch (error) {
     child.kill('SIGKILL');

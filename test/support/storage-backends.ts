@@ -36,3 +36,23 @@ export const STORAGE_BACKENDS: StorageBackend[] = [
     },
   },
 ];
+
+const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS_URL;
+
+/**
+ * Redis when GATEHOUSE_TEST_REDIS_URL is set (CI sets it). `env()` gives the settings of a
+ * Gatehouse that shares it, under a fresh key prefix, so counters of other suites never leak in.
+ */
+export const REDIS_BACKEND = {
+  name: 'redis',
+  skip: REDIS_URL ? false : 'set GATEHOUSE_TEST_REDIS_URL to run the Redis suites',
+  /** The server's URL; throws when the suites are skipped. */
+  get url(): string {
+    if (!REDIS_URL) throw new Error('GATEHOUSE_TEST_REDIS_URL is not set');
+    return REDIS_URL;
+  },
+  freshKeyPrefix: (): string => `gatehouse-test-${randomBytes(6).toString('hex')}:`,
+  env(): Record<string, string> {
+    return { GATEHOUSE_REDIS_URL: this.url, GATEHOUSE_REDIS_KEY_PREFIX: this.freshKeyPrefix() };
+  },
+} as const;

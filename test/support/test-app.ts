@@ -92,35 +92,5 @@ export async function startTestServer(
   return { ...testApp, url };
 }
 
-export const STRONG_PASSWORD = 'correct horse battery staple';
-
-let counter = 0;
-/** A fresh address for each call, so tests never collide. */
-export function uniqueEmail(prefix = 'user'): string {
-  counter += 1;
-  return `${prefix}-${process.pid}-${counter}@example.com`;
-}
-
-/** Registers a user and logs in over inject(); returns the token response body. */
-export async function registerAndLogin(
-  app: FastifyInstance,
-  email = uniqueEmail(),
-  password = STRONG_PASSWORD,
-): Promise<{ email: string; accessToken: string; body: Record<string, unknown> }> {
-  const register = await app.inject({
-    method: 'POST',
-    url: '/users/',
-    payload: { email, password },
-  });
-  if (register.statusCode !== 200)
-    throw new Error(`register failed: ${register.statusCode} ${register.body}`);
-  const login = await app.inject({
-    method: 'POST',
-    url: '/token',
-    payload: new URLSearchParams({ username: email, password }).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  });
-  if (login.statusCode !== 200) throw new Error(`login failed: ${login.statusCode} ${login.body}`);
-  const body = login.json() as Record<string, unknown>;
-  return { email, accessToken: String(body.access_token), body };
-}
+// The fixtures and the register-and-login step live with the test client; here for older imports.
+export { registerAndLogin, STRONG_PASSWORD, uniqueEmail } from './client.ts';
