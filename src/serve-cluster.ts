@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import type { Config } from './config/config.ts';
 import { assertSafeToListen } from './config/listen-safety.ts';
 import { closeOnSignals, startServer } from './serve.ts';
-import { openStorage } from './storage/open-storage.ts';
+import { migrateStore } from './services.ts';
 
 // A worker that dies is replaced, but not faster than this, so a crash loop can't spin.
 const RESTART_DELAY_MS = 1000;
@@ -20,12 +20,7 @@ export async function serveCluster(config: Config): Promise<void> {
     closeOnSignals(await startServer(config));
     return;
   }
-  const storage = await openStorage(config.databaseUrl, { poolSize: 1 });
-  try {
-    await storage.migrate();
-  } finally {
-    await storage.close();
-  }
+  await migrateStore(config, 1);
 
   let stopping = false;
   const fork = () => cluster.fork();

@@ -1,5 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { findUser } from '../domain/accounts/admin-users.ts';
 import { ROLES, toPublicUser, type Role } from '../domain/accounts/user.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../domain/audit/audit-log.ts';
 import type { ClientInfo } from '../domain/sessions/session.ts';
@@ -55,7 +54,7 @@ export function registerAdminCommands(program: Command, withServices: WithServic
   const users = usersCommand(program);
   const change = (ref: string, changes: { role?: Role; disabled?: boolean }) =>
     withServices(async (services) => {
-      const user = await findUser(services.storage, ref);
+      const user = await services.findUser(ref);
       const changed = await services.changeUserAccess({
         actorId: null,
         client: CLI_CLIENT,
@@ -90,7 +89,7 @@ export function registerAdminCommands(program: Command, withServices: WithServic
     .argument('<user>', 'id or email')
     .action((ref: string) =>
       withServices(async (services) => {
-        const user = await findUser(services.storage, ref);
+        const user = await services.findUser(ref);
         await services.deleteUser({ actorId: null, client: CLI_CLIENT, userId: user.id });
         printJson({ deleted: user.id, email: user.email });
       }),
@@ -103,7 +102,7 @@ export function registerAdminCommands(program: Command, withServices: WithServic
     .argument('<user>', 'id or email')
     .action((ref: string) =>
       withServices(async (services) => {
-        const user = await findUser(services.storage, ref);
+        const user = await services.findUser(ref);
         await services.resetUserMfa({ actorId: null, client: CLI_CLIENT, userId: user.id });
         printJson({ mfa_reset: user.id, email: user.email });
       }),
@@ -154,9 +153,7 @@ export function registerAdminCommands(program: Command, withServices: WithServic
       }) =>
         withServices(async (services) => {
           const userId =
-            options.user === undefined
-              ? undefined
-              : (await findUser(services.storage, options.user)).id;
+            options.user === undefined ? undefined : (await services.findUser(options.user)).id;
           let beforeId: number | undefined;
           let remaining = options.limit;
           while (remaining > 0) {

@@ -69,9 +69,10 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      this.set({ state: 'running' }, services.hashLimiter.running);
-      this.set({ state: 'queued' }, services.hashLimiter.queued);
-      this.set({ state: 'limit' }, services.hashLimiter.limit);
+      const { hashing } = services.loadStats();
+      this.set({ state: 'running' }, hashing.running);
+      this.set({ state: 'queued' }, hashing.queued);
+      this.set({ state: 'limit' }, hashing.limit);
     },
   });
   new Gauge({
@@ -80,7 +81,7 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      const stats = services.storage.poolStats();
+      const stats = services.loadStats().pool;
       if (!stats) return;
       this.set({ state: 'total' }, stats.total);
       this.set({ state: 'idle' }, stats.idle);
