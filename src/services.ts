@@ -40,7 +40,7 @@ import {
   purgeEndedSessions,
 } from './domain/sessions/end-sessions.ts';
 import type { TokenGrant } from './domain/sessions/issue-tokens.ts';
-import { LoginThrottle, resolveThrottleKeySecret } from './domain/sessions/login-throttle.ts';
+import { LoginThrottle, resolveThrottleKeySecret } from './domain/throttle/login-throttle.ts';
 import { passwordGrant } from './domain/sessions/password-grant.ts';
 import { completeMfaGrant, type MfaGrantDeps } from './domain/mfa/complete-mfa-grant.ts';
 import { otpCheck } from './domain/mfa/otp-check.ts';

@@ -16,7 +16,7 @@ import type { UserTransferRepository } from '../domain/accounts/user-transfer.ts
 import type { MailTokenRepository } from '../domain/email/mail-token-repository.ts';
 import type { MfaRepository } from '../domain/mfa/mfa-repository.ts';
 import type { PasskeyRepository } from '../domain/passkeys/passkey-repository.ts';
-import type { LoginThrottleRepository } from '../domain/sessions/login-throttle-repository.ts';
+import type { LoginThrottleRepository } from '../domain/throttle/login-throttle-repository.ts';
 import type { SessionRepository } from '../domain/sessions/session-repository.ts';
 import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
 import type { SigningKeyRepository } from '../domain/tokens/signing-key-repository.ts';

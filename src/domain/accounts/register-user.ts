@@ -18,8 +18,8 @@ export interface RegisterUserDeps {
   hasher: PasswordHasher;
   clock: Clock;
   policy: PasswordPolicy;
-  /** Where registrations are recorded (API.md 3); optional for tools that create users offline. */
-  audit?: AuditLog;
+  /** Where registrations are recorded (API.md 3). */
+  audit: AuditLog;
   /**
    * API.md 8: a self-registration gets a verification link, stored with the account in one
    * transaction. Absent for tools that create users offline (CLI, bootstrap).
@@ -68,7 +68,7 @@ export async function registerUser(
   );
 }
 
-/** Inserts the account and records `user.registered` (when the audit log is wired). */
+/** Inserts the account and records `user.registered`. */
 async function storeNewUser(
   deps: Pick<RegisterUserDeps, 'users' | 'clock' | 'audit'>,
   fields: {
@@ -100,19 +100,17 @@ async function storeNewUser(
     verification,
   );
   fields.verification?.mailQueued();
-  if (deps.audit) {
-    await recordAuditEvent(
-      { audit: deps.audit, clock: deps.clock },
-      'user.registered',
-      {
-        actorId: fields.selfRegistered ? user.id : null,
-        subjectId: user.id,
-        email: user.email,
-        details: { role: user.role, ...(fields.imported ? { imported: true } : {}) },
-      },
-      client,
-    );
-  }
+  await recordAuditEvent(
+    deps,
+    'user.registered',
+    {
+      actorId: fields.selfRegistered ? user.id : null,
+      subjectId: user.id,
+      email: user.email,
+      details: { role: user.role, ...(fields.imported ? { imported: true } : {}) },
+    },
+    client,
+  );
   return user;
 }
 

@@ -6,7 +6,7 @@ import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import { issueTokens, type TokenGrant } from '../sessions/issue-tokens.ts';
-import type { LoginThrottle } from '../sessions/login-throttle.ts';
+import type { LoginThrottle } from '../throttle/login-throttle.ts';
 import { newSession, type ClientInfo } from '../sessions/session.ts';
 import type { SessionRepository } from '../sessions/session-repository.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';

@@ -11,7 +11,7 @@ import type { MfaRepository } from '../mfa/mfa-repository.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
 import { issueTokens, type TokenGrant } from './issue-tokens.ts';
-import type { LoginThrottle } from './login-throttle.ts';
+import type { LoginThrottle } from '../throttle/login-throttle.ts';
 import { newSession, type ClientInfo } from './session.ts';
 import type { SessionRepository } from './session-repository.ts';
 
