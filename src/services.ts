@@ -55,7 +55,7 @@ import {
   type TotpEnrolmentDeps,
 } from './domain/mfa/totp-enrolment.ts';
 import { rotateRefreshToken } from './domain/sessions/rotate-refresh-token.ts';
-import type { ClientInfo } from './domain/sessions/session.ts';
+import type { ClientInfo } from './domain/client-info.ts';
 import { AccessTokens } from './domain/tokens/access-tokens.ts';
 import {
   authenticateApiClient,

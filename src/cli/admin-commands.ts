@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { ROLES, toPublicUser, type Role } from '../domain/accounts/user.ts';
+import { ROLES, type Role } from '../domain/accounts/user.ts';
+import { toPublicUser } from '../http/public-user.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../domain/audit/audit-log.ts';
-import type { ClientInfo } from '../domain/sessions/session.ts';
+import type { ClientInfo } from '../domain/client-info.ts';
 import type { Services } from '../services.ts';
 
 /** Runs `work` with services on the configured store, and closes the store afterwards. */

@@ -5,7 +5,7 @@ import { GatehouseError } from '../errors.ts';
 import { ACCEPTED_HASH_FORMATS, parseStoredHash } from '../passwords/hash-formats.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from '../passwords/password-policy.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import type { ClientInfo } from '../client-info.ts';
 import type { RenderMail } from '../email/mail-draft.ts';
 import { verificationMail } from '../email/verify-email.ts';
 import { newMailToken } from '../email/mail-token.ts';

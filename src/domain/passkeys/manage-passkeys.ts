@@ -13,7 +13,7 @@ import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { LoginThrottle } from '../throttle/login-throttle.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import type { ClientInfo } from '../client-info.ts';
 import {
   CHALLENGE_TTL_SECONDS,
   newChallenge,
