@@ -8,7 +8,7 @@ import { migrateStore } from './services.ts';
 const RESTART_DELAY_MS = 1000;
 
 /**
- * `--workers N` / GATEHOUSE_WORKERS=N (issue 5): N processes share the port through
+ * `--workers N` / GATEHOUSE_WORKERS=N: N processes share the port through
  * node:cluster, so one machine's cores all serve. The primary migrates once, then forks; each
  * worker is a complete, stateless instance (sessions, revocation and the signing secret live
  * in the store; rate-limit counters are per process unless Redis is configured).

@@ -91,7 +91,7 @@ function startMailSender(services: Services, app: FastifyInstance): void {
 // Expired and long-revoked sessions (with their refresh tokens) are deleted this often.
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
-/** Keeps the sessions tables bounded (issue 3): once at start, then periodically. */
+/** Keeps the sessions tables bounded: once at start, then periodically. */
 function purgeEndedSessionsPeriodically(services: Services, app: FastifyInstance): () => void {
   const purge = () => {
     services.purgeEndedSessions().then(

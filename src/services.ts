@@ -332,7 +332,7 @@ export async function createServices(
   overrides: ServiceOverrides = {},
 ): Promise<Services> {
   const clock = overrides.clock ?? systemClock;
-  // Reads first (API.md 4, issue 7): while the event loop is saturated, hashing leaves one
+  // Reads first (API.md 4): while the event loop is saturated, hashing leaves one
   // core to it, so a login flood can't take the CPU that serves authenticated requests. The
   // bench measured ELU 0.3-0.6 under logins alone and 0.97-1 when reads and a login flood
   // compete; there /users/me/ p99 went from 3.2-4.75x to 2-3x its unloaded p99 (BENCHMARKS.md).

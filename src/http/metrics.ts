@@ -30,7 +30,7 @@ function throttleReason(request: FastifyRequest): string {
 }
 
 /**
- * Prometheus metrics (issue 5): requests and latency by route and status, token grants by
+ * Prometheus metrics: requests and latency by route and status, token grants by
  * outcome (logins, refreshes, reuse detections, lockouts), rate-limit rejections, password
  * hashing load and store pool usage. One registry per app, so tests can build many apps.
  */
