@@ -38,6 +38,28 @@ export default tseslint.config(
     },
   },
   {
+    // STYLE.md: services.ts is the one facade. Only it (and storage/ itself) sees the store;
+    // everyone else (http/, cli/, serve*.ts, main.ts) calls a named use case. The blocks below
+    // for domain/, http/ and storage/ repeat this rule in their own lists (a later block's
+    // no-restricted-imports replaces an earlier one's for the files both match). Unit tests
+    // under src/ that run domain code against a real store disable it per import, saying why.
+    files: ['src/**/*.ts'],
+    ignores: ['src/services.ts', 'src/storage/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/storage/**'],
+              message: 'only services.ts and storage/ import storage/: call a Services method',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // STYLE.md dependency rule: the domain knows nothing of HTTP, SQL, Redis or configuration.
     files: ['src/domain/**/*.ts'],
     rules: {

@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { closeOnSignals, startServer } from './serve.ts';
 import { serveCluster } from './serve-cluster.ts';
-import { operatorMessage } from './storage/sql/store-failure.ts';
+import { operatorMessage } from './services.ts';
 
 /** `npm start`: serve with the settings of the environment (API.md 6). */
 try {

@@ -2,13 +2,13 @@ import cluster from 'node:cluster';
 import type { Config } from './config/config.ts';
 import { assertSafeToListen } from './config/listen-safety.ts';
 import { closeOnSignals, startServer } from './serve.ts';
-import { openStorage } from './storage/open-storage.ts';
+import { migrateStore } from './services.ts';
 
 // A worker that dies is replaced, but not faster than this, so a crash loop can't spin.
 const RESTART_DELAY_MS = 1000;
 
 /**
- * `--workers N` / GATEHOUSE_WORKERS=N (issue 5): N processes share the port through
+ * `--workers N` / GATEHOUSE_WORKERS=N: N processes share the port through
  * node:cluster, so one machine's cores all serve. The primary migrates once, then forks; each
  * worker is a complete, stateless instance (sessions, revocation and the signing secret live
  * in the store; rate-limit counters are per process unless Redis is configured).
@@ -20,12 +20,7 @@ export async function serveCluster(config: Config): Promise<void> {
     closeOnSignals(await startServer(config));
     return;
   }
-  const storage = await openStorage(config.databaseUrl, { poolSize: 1 });
-  try {
-    await storage.migrate();
-  } finally {
-    await storage.close();
-  }
+  await migrateStore(config, 1);
 
   let stopping = false;
   const fork = () => cluster.fork();

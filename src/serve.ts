@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import { assertSafeToListen } from './config/listen-safety.ts';
 import { buildServer } from './http/build-server.ts';
-import { createServices, type Services } from './services.ts';
-import { openStorage, type StorageOptions } from './storage/open-storage.ts';
+import { openServices, storageOptionsFor, type Services } from './services.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -11,32 +10,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The storage settings of a config: the database, and Redis when GATEHOUSE_REDIS_URL is set. */
-export function storageOptionsFor(
-  config: Config,
-  onRedisUnavailable: (error: Error) => void,
-): StorageOptions {
-  return {
-    poolSize: config.databasePoolSize,
-    sqliteSynchronous: config.sqliteSynchronous,
-    ...(config.redisUrl
-      ? {
-          redis: {
-            url: config.redisUrl,
-            keyPrefix: config.redisKeyPrefix,
-            onUnavailable: onRedisUnavailable,
-          },
-        }
-      : {}),
-  };
-}
-
 /** serve: loadConfig → openStorage → createServices → buildServer → listen (STYLE.md). */
 export async function startServer(config: Config): Promise<RunningServer> {
   assertSafeToListen(config);
   let log: FastifyInstance['log'] | undefined;
-  const storage = await openStorage(
-    config.databaseUrl,
+  const opened = await openServices(
+    config,
     storageOptionsFor(config, (error) =>
       (log ?? console).warn(
         { err: error },
@@ -44,9 +23,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ),
     ),
   );
+  const { services } = opened;
   try {
-    await storage.migrate();
-    const services = await createServices(config, storage);
     if (config.bootstrapAdmin) {
       const created = await services.bootstrapAdmin({
         email: config.bootstrapAdmin.email,
@@ -54,9 +32,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
       });
       if (created) console.error(`gatehouse: created bootstrap admin ${created.email}`);
     }
-    const app = await buildServer(services, config);
+    const app = await buildServer(services, config, { rateLimitRedis: opened.rateLimitRedis });
     log = app.log;
-    for (const warning of storage.warnings) app.log.warn(warning);
+    for (const warning of opened.warnings) app.log.warn(warning);
     const stopPurging = purgeEndedSessionsPeriodically(services, app);
     const url = await app.listen({ host: config.host, port: config.port });
     if (config.env === 'development' && config.jwtAlgorithm === 'HS256' && !config.jwtSecret) {
@@ -84,10 +62,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
         (closing ??= app
           .close()
           .then(() => (stopPurging(), services.mailSender?.stop()))
-          .then(() => storage.close())),
+          .then(() => opened.close())),
     };
   } catch (error) {
-    await storage.close();
+    await opened.close();
     throw error;
   }
 }
@@ -113,7 +91,7 @@ function startMailSender(services: Services, app: FastifyInstance): void {
 // Expired and long-revoked sessions (with their refresh tokens) are deleted this often.
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
-/** Keeps the sessions tables bounded (issue 3): once at start, then periodically. */
+/** Keeps the sessions tables bounded: once at start, then periodically. */
 function purgeEndedSessionsPeriodically(services: Services, app: FastifyInstance): () => void {
   const purge = () => {
     services.purgeEndedSessions().then(

@@ -4,12 +4,11 @@ import {
   changeUserAccess,
   deleteUser,
   endUserSessions,
+  findUser,
   getUser,
   listUsers,
-  type AdminRequest,
 } from './domain/accounts/admin-users.ts';
-import type { AccessChanges } from './domain/accounts/user-repository.ts';
-import type { AuditEntry, AuditFilters } from './domain/audit/audit-log.ts';
+import { importUsers } from './domain/accounts/import-users.ts';
 import { EventLoopLoad } from './event-loop-load.ts';
 import { GatehouseError } from './domain/errors.ts';
 import type { MailStatus, OutboxFilter, OutboxMessage } from './domain/mail/mail-outbox.ts';
@@ -24,21 +23,16 @@ import { confirmPasswordReset, requestPasswordReset } from './domain/email/passw
 import { confirmEmailToken, requestEmailVerification } from './domain/email/verify-email.ts';
 import { FailureTimingFloor } from './domain/passwords/failure-timing-floor.ts';
 import { listAuditEvents } from './domain/audit/list-audit-events.ts';
-import { verifyAuditChain, type AuditChainReport } from './domain/audit/verify-audit-chain.ts';
+import { verifyAuditChain } from './domain/audit/verify-audit-chain.ts';
 import { bootstrapAdmin } from './domain/accounts/bootstrap-admin.ts';
 import { parseEmail } from './domain/accounts/email.ts';
-import {
-  importUser,
-  registerUser,
-  type RegisterUserInput,
-} from './domain/accounts/register-user.ts';
-import type { Role, User } from './domain/accounts/user.ts';
+import { importUser, registerUser } from './domain/accounts/register-user.ts';
+import type { UserWithHash } from './domain/accounts/user.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { Argon2PasswordHasher } from './domain/passwords/argon2-password-hasher.ts';
-import type { PasswordHasher } from './domain/passwords/password-hasher.ts';
 import { MAX_PASSWORD_LENGTH, type PasswordPolicy } from './domain/passwords/password-policy.ts';
 import { WorkLimiter } from './domain/passwords/work-limiter.ts';
-import { authenticate, type Principal } from './domain/sessions/authenticate.ts';
+import { authenticate } from './domain/sessions/authenticate.ts';
 import { changePassword } from './domain/passwords/change-password.ts';
 import {
   endAllSessions,
@@ -47,13 +41,9 @@ import {
   purgeEndedSessions,
 } from './domain/sessions/end-sessions.ts';
 import type { TokenGrant } from './domain/sessions/issue-tokens.ts';
-import { LoginThrottle, resolveThrottleKeySecret } from './domain/sessions/login-throttle.ts';
+import { LoginThrottle, resolveThrottleKeySecret } from './domain/throttle/login-throttle.ts';
 import { passwordGrant } from './domain/sessions/password-grant.ts';
-import {
-  completeMfaGrant,
-  type MfaGrantDeps,
-  type SecondFactorCheck,
-} from './domain/mfa/complete-mfa-grant.ts';
+import { completeMfaGrant, type MfaGrantDeps } from './domain/mfa/complete-mfa-grant.ts';
 import { otpCheck } from './domain/mfa/otp-check.ts';
 import { TotpSecrets } from './domain/mfa/totp.ts';
 import {
@@ -63,26 +53,22 @@ import {
   regenerateRecoveryCodes,
   resetUserMfa,
   startTotpEnrolment,
-  type MfaStatus,
   type TotpEnrolmentDeps,
 } from './domain/mfa/totp-enrolment.ts';
 import { rotateRefreshToken } from './domain/sessions/rotate-refresh-token.ts';
-import type { ClientInfo, Session } from './domain/sessions/session.ts';
+import type { ClientInfo } from './domain/client-info.ts';
 import { AccessTokens } from './domain/tokens/access-tokens.ts';
-import type { ApiClient } from './domain/clients/api-client.ts';
 import {
   authenticateApiClient,
   createApiClient,
   deleteApiClient,
   listApiClients,
-  type ClientAdminRequest,
 } from './domain/clients/api-clients.ts';
-import { introspectToken, type Introspection } from './domain/sessions/introspect-token.ts';
-import { revokeToken, type TokenTypeHint } from './domain/sessions/revoke-token.ts';
+import { introspectToken } from './domain/sessions/introspect-token.ts';
+import { revokeToken } from './domain/sessions/revoke-token.ts';
 import { openSigningKeys, type SigningKeys } from './domain/tokens/signing-keys.ts';
-import type { Storage } from './storage/open-storage.ts';
+import { openStorage, type Storage, type StorageOptions } from './storage/open-storage.ts';
 import type { RelyingParty } from './domain/passkeys/ceremony.ts';
-import type { Passkey } from './domain/passkeys/passkey.ts';
 import {
   deletePasskey,
   listPasskeys,
@@ -92,18 +78,15 @@ import {
 } from './domain/passkeys/manage-passkeys.ts';
 import { passkeyAuthenticationOptions, passkeyGrant } from './domain/passkeys/passkey-grant.ts';
 import { mfaPasskeyOptions, passkeyCheck } from './domain/passkeys/mfa-passkey.ts';
-import type {
-  PublicKeyCredentialCreationOptionsJSON,
-  PublicKeyCredentialRequestOptionsJSON,
-} from '@simplewebauthn/server';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { Redis } from 'ioredis';
+
+// Expected failures (a store that can't be reached) in words for operators, never a password.
+export { operatorMessage } from './storage/sql/store-failure.ts';
 
 /** The use cases of Gatehouse, wired to concrete parts. The server and the CLI both use this. */
 export interface Services {
-  readonly storage: Storage;
   readonly clock: Clock;
-  readonly hasher: PasswordHasher;
-  readonly hashLimiter: WorkLimiter;
-  readonly tokens: AccessTokens;
   /** The signing keys (API.md 7): JWKS, rotation, `gatehouse keys`. */
   readonly signingKeys: SigningKeys;
   readonly passwordPolicy: PasswordPolicy;
@@ -112,106 +95,71 @@ export interface Services {
    * delivered; start-up warns). serve.ts starts and stops it.
    */
   readonly mailSender: MailSender | undefined;
-  registerUser(input: RegisterUserInput): Promise<User>;
+  // Operations (API.md 5): what probes and /metrics read.
+  /** GET /readyz: whether the store (and Redis, when configured) answers, and where the store is. */
+  readiness(): Promise<Readiness>;
+  /** Password hashing jobs and the store's connection pool, read by /metrics. */
+  loadStats(): LoadStats;
+  registerUser: UseCase<typeof registerUser>;
   /** Creates a user from an argon2id or bcrypt hash made elsewhere (CLI import). */
-  importUser(input: { email: string; passwordHash: string; role?: Role }): Promise<User>;
+  importUser: UseCase<typeof importUser>;
   /** Creates the configured first admin when the store has none; undefined when not needed. */
-  bootstrapAdmin(admin: { email: string; password: string }): Promise<User | undefined>;
-  passwordGrant(input: {
-    username: string;
-    password: string;
-    /** RFC 6749 3.3: the scopes asked for, space-separated; absent = all the role allows. */
-    scope?: string;
-    client: ClientInfo;
-  }): Promise<TokenGrant>;
-  authenticate(accessToken: string): Promise<Principal>;
-  rotateRefreshToken(refreshToken: string, client?: ClientInfo): Promise<TokenGrant>;
-  listSessions(userId: number): Promise<Session[]>;
-  endSession(userId: number, sessionId: string, client?: ClientInfo): Promise<void>;
-  endAllSessions(userId: number, exceptSessionId?: string, client?: ClientInfo): Promise<number>;
-  changePassword(input: {
-    userId: number;
-    sessionId: string;
-    currentPassword: string;
-    newPassword: string;
-    client?: ClientInfo;
-  }): Promise<void>;
+  bootstrapAdmin: UseCase<typeof bootstrapAdmin>;
+  /** The password grant (RFC 6749 4.3); `scope` absent = all the role allows (RFC 6749 3.3). */
+  passwordGrant: UseCase<typeof passwordGrant>;
+  authenticate: UseCase<typeof authenticate>;
+  rotateRefreshToken: UseCase<typeof rotateRefreshToken>;
+  listSessions: UseCase<typeof listSessions>;
+  endSession: UseCase<typeof endSession>;
+  endAllSessions: UseCase<typeof endAllSessions>;
+  changePassword: UseCase<typeof changePassword>;
   // Second factors (API.md 9).
   /** POST /token grant_type=urn:gatehouse:params:oauth:grant-type:mfa-otp. */
   mfaOtpGrant(input: { mfaToken: string; otp: string; client: ClientInfo }): Promise<TokenGrant>;
   /** The MFA step with any proof (passkeys bring their own `check`). */
-  completeMfaGrant(input: {
-    mfaToken: string;
-    client: ClientInfo;
-    check: SecondFactorCheck;
-  }): Promise<TokenGrant>;
-  mfaStatus(userId: number): Promise<MfaStatus>;
-  startTotpEnrolment(input: {
-    userId: number;
-    currentPassword: string;
-    client?: ClientInfo;
-  }): Promise<{ secret: string; otpauthUri: string }>;
-  confirmTotpEnrolment(input: {
-    userId: number;
-    code: string;
-    client?: ClientInfo;
-  }): Promise<string[]>;
-  disableTotp(input: {
-    userId: number;
-    currentPassword: string;
-    client?: ClientInfo;
-  }): Promise<void>;
-  regenerateRecoveryCodes(input: {
-    userId: number;
-    currentPassword: string;
-    client?: ClientInfo;
-  }): Promise<string[]>;
-  resetUserMfa(request: AdminRequest & { userId: number }): Promise<void>;
+  completeMfaGrant: UseCase<typeof completeMfaGrant>;
+  mfaStatus: UseCase<typeof mfaStatus>;
+  startTotpEnrolment: UseCase<typeof startTotpEnrolment>;
+  confirmTotpEnrolment: UseCase<typeof confirmTotpEnrolment>;
+  disableTotp: UseCase<typeof disableTotp>;
+  regenerateRecoveryCodes: UseCase<typeof regenerateRecoveryCodes>;
+  resetUserMfa: UseCase<typeof resetUserMfa>;
   // Mail flows (API.md 8).
   requestEmailVerification(userId: number, client?: ClientInfo): Promise<void>;
   /** A verification or email-change token from a link (POST /verify-email). */
   confirmEmailToken(token: string, client?: ClientInfo): Promise<void>;
   requestPasswordReset(email: string, client?: ClientInfo): Promise<void>;
   confirmPasswordReset(token: string, newPassword: string, client?: ClientInfo): Promise<void>;
-  requestEmailChange(input: {
-    userId: number;
-    newEmail: string;
-    currentPassword: string;
-    client?: ClientInfo;
-  }): Promise<void>;
+  requestEmailChange: UseCase<typeof requestEmailChange>;
   // Admin API (API.md 3): callers check the permission first (http/authorize.ts).
-  getUser(id: number): Promise<User>;
-  listUsers(page: {
-    limit: number;
-    afterId?: number;
-    emailPrefix?: string;
-  }): Promise<{ items: User[]; nextAfterId: number | undefined }>;
+  getUser: UseCase<typeof getUser>;
+  /** A user named the way an operator types it on the command line: an id, or an email. */
+  findUser: UseCase<typeof findUser>;
+  listUsers: UseCase<typeof listUsers>;
   /** How many users match `emailPrefix` (GET /users/ `total`). */
   countUsers(filter: { emailPrefix?: string }): Promise<number>;
-  changeUserAccess(
-    request: AdminRequest & { userId: number; changes: AccessChanges },
-  ): Promise<User>;
-  deleteUser(request: AdminRequest & { userId: number }): Promise<void>;
+  changeUserAccess: UseCase<typeof changeUserAccess>;
+  deleteUser: UseCase<typeof deleteUser>;
   /** An admin ends every session of a user; how many ended. */
-  endUserSessions(request: AdminRequest & { userId: number }): Promise<number>;
-  listAuditEvents(
-    filters: AuditFilters,
-    page: { limit: number; beforeId?: number },
-  ): Promise<{ items: AuditEntry[]; nextBeforeId: number | undefined }>;
+  endUserSessions: UseCase<typeof endUserSessions>;
+  listAuditEvents: UseCase<typeof listAuditEvents>;
   /** Walks the audit log's hash chain; the first broken entry, or the head to record. */
-  verifyAuditChain(): Promise<AuditChainReport>;
+  verifyAuditChain: UseCase<typeof verifyAuditChain>;
+  // Moving users in and out (API.md 10).
+  /** `gatehouse import`: checks every row, then (unless a dry run or a bad row) imports. */
+  importUsers: UseCase<typeof importUsers>;
+  /** `gatehouse export`: every user, password hash included, `pageSize` rows per read. */
+  exportUsers(pageSize: number): AsyncIterable<UserWithHash>;
   purgeEndedSessions(): Promise<number>;
   // RFC 7009 revocation, RFC 7662 introspection and the API clients that may introspect.
   /** Ends the session of the token, if it is one of ours; false for anything else (no error). */
-  revokeToken(token: string, hint?: TokenTypeHint, client?: ClientInfo): Promise<boolean>;
-  introspectToken(token: string): Promise<Introspection>;
+  revokeToken: UseCase<typeof revokeToken>;
+  introspectToken: UseCase<typeof introspectToken>;
   /** The registered client these credentials belong to, or `invalid_client`. */
-  authenticateApiClient(clientId: string, secret: string): Promise<ApiClient>;
-  createApiClient(
-    request: ClientAdminRequest & { name: string },
-  ): Promise<{ client: ApiClient; secret: string }>;
-  listApiClients(): Promise<ApiClient[]>;
-  deleteApiClient(request: ClientAdminRequest & { id: number }): Promise<void>;
+  authenticateApiClient: UseCase<typeof authenticateApiClient>;
+  createApiClient: UseCase<typeof createApiClient>;
+  listApiClients: UseCase<typeof listApiClients>;
+  deleteApiClient: UseCase<typeof deleteApiClient>;
   /**
    * API.md 8: throws `mail_unavailable` (503, detail naming GATEHOUSE_SMTP_URL) when mail can't
    * be delivered: production without SMTP. Endpoints whose point is a message call it first.
@@ -237,19 +185,11 @@ export interface Services {
   // Passkeys (API.md 9).
   /** The RP ID and origin passkeys are bound to (from GATEHOUSE_PUBLIC_URL). */
   readonly relyingParty: RelyingParty;
-  passkeyRegistrationOptions(input: {
-    userId: number;
-    currentPassword: string;
-  }): Promise<PublicKeyCredentialCreationOptionsJSON>;
-  registerPasskey(input: {
-    userId: number;
-    credential: unknown;
-    name?: string;
-    client?: ClientInfo;
-  }): Promise<Passkey>;
-  listPasskeys(userId: number): Promise<Passkey[]>;
-  renamePasskey(input: { userId: number; id: string; name: string }): Promise<Passkey>;
-  deletePasskey(input: { userId: number; id: string; client?: ClientInfo }): Promise<void>;
+  passkeyRegistrationOptions: UseCase<typeof passkeyRegistrationOptions>;
+  registerPasskey: UseCase<typeof registerPasskey>;
+  listPasskeys: UseCase<typeof listPasskeys>;
+  renamePasskey: UseCase<typeof renamePasskey>;
+  deletePasskey: UseCase<typeof deletePasskey>;
   /** Passwordless options; with an `mfa_token`, options bound to that password grant's user. */
   passkeyAuthenticationOptions(mfaToken?: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
   /** The MFA step with a passkey (`urn:gatehouse:params:oauth:grant-type:mfa-webauthn`). */
@@ -259,17 +199,94 @@ export interface Services {
     client: ClientInfo;
   }): Promise<TokenGrant>;
   /** The passwordless grant (`urn:gatehouse:params:oauth:grant-type:webauthn`). */
-  passkeyGrant(input: {
-    credential: unknown;
-    scope?: string;
-    client: ClientInfo;
-  }): Promise<TokenGrant>;
+  passkeyGrant: UseCase<typeof passkeyGrant>;
+}
+
+/** A use case as callers see it: the domain function with its dependencies already given. */
+type UseCase<F> = F extends (deps: never, ...args: infer A) => infer R ? (...args: A) => R : never;
+
+/** GET /readyz's checks: each dependency `ok`, or `down` with the driver's reason. */
+export interface Readiness {
+  store: Probe;
+  /** Absent without GATEHOUSE_REDIS_URL. */
+  redis?: Probe;
+  /** Scheme, host, port and database of the store; never a password (CWE-532). */
+  storeLocation: string;
+}
+
+export interface Probe {
+  status: 'ok' | 'down';
+  reason?: string;
+}
+
+export interface LoadStats {
+  hashing: { running: number; queued: number; limit: number };
+  /** Postgres only: total, idle and waiting clients. */
+  pool: { total: number; idle: number; waiting: number } | undefined;
 }
 
 export interface ServiceOverrides {
   clock?: Clock;
   /** Tests: a faster poll, a short lease, a fixed jitter. */
   mailSender?: Pick<MailSenderSettings, 'pollIntervalMs' | 'batchSize' | 'leaseMs' | 'random'>;
+}
+
+/** Services on an open store, for a composition root (serve.ts, cli/main.ts), which closes it. */
+export interface OpenedServices {
+  readonly services: Services;
+  /** GATEHOUSE_REDIS_URL's client, for buildServer's shared rate-limit counters. */
+  readonly rateLimitRedis: Redis | undefined;
+  /** What the store found worth a warning at open (e.g. a SQLite file others may read). */
+  readonly warnings: readonly string[];
+  /** Closes the store (and Redis). serve.ts stops the HTTP server and mail sender first. */
+  close(): Promise<void>;
+}
+
+/** The storage settings of a config: the database, and Redis when GATEHOUSE_REDIS_URL is set. */
+export function storageOptionsFor(
+  config: Config,
+  onRedisUnavailable: (error: Error) => void,
+): StorageOptions {
+  return {
+    poolSize: config.databasePoolSize,
+    sqliteSynchronous: config.sqliteSynchronous,
+    ...(config.redisUrl
+      ? { redis: { url: config.redisUrl, onUnavailable: onRedisUnavailable } }
+      : {}),
+  };
+}
+
+/**
+ * Opens the configured store, migrates it (so a fresh database works at once) and wires the
+ * services on it. The CLI passes only a pool size: it needs no Redis.
+ */
+export async function openServices(
+  config: Config,
+  storageOptions: StorageOptions,
+): Promise<OpenedServices> {
+  const storage = await openStorage(config.databaseUrl, storageOptions);
+  try {
+    await storage.migrate();
+    return {
+      services: await createServices(config, storage),
+      rateLimitRedis: storage.redis?.client,
+      warnings: storage.warnings,
+      close: () => storage.close(),
+    };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+
+/** `gatehouse migrate` and the cluster primary: applies pending migrations; their names. */
+export async function migrateStore(config: Config, poolSize: number): Promise<string[]> {
+  const storage = await openStorage(config.databaseUrl, { poolSize });
+  try {
+    return await storage.migrate();
+  } finally {
+    await storage.close();
+  }
 }
 
 /** Production without SMTP can't deliver; development logs messages instead (API.md 8). */
@@ -320,7 +337,7 @@ export async function createServices(
   overrides: ServiceOverrides = {},
 ): Promise<Services> {
   const clock = overrides.clock ?? systemClock;
-  // Reads first (API.md 4, issue 7): while the event loop is saturated, hashing leaves one
+  // Reads first (API.md 4): while the event loop is saturated, hashing leaves one
   // core to it, so a login flood can't take the CPU that serves authenticated requests. The
   // bench measured ELU 0.3-0.6 under logins alone and 0.97-1 when reads and a login flood
   // compete; there /users/me/ p99 went from 3.2-4.75x to 2-3x its unloaded p99 (BENCHMARKS.md).
@@ -451,11 +468,7 @@ export async function createServices(
   };
 
   return {
-    storage,
     clock,
-    hasher,
-    hashLimiter,
-    tokens,
     signingKeys,
     passwordPolicy,
     mailSender,
@@ -476,6 +489,21 @@ export async function createServices(
         },
         input,
       ),
+    readiness: async () => {
+      const [store, redis] = await Promise.all([
+        probe(() => storage.ping()),
+        storage.redis && probe(() => storage.redis!.ping()),
+      ]);
+      return { store, ...(redis && { redis }), storeLocation: storage.location };
+    },
+    loadStats: () => ({
+      hashing: {
+        running: hashLimiter.running,
+        queued: hashLimiter.queued,
+        limit: hashLimiter.limit,
+      },
+      pool: storage.poolStats(),
+    }),
     importUser: (input) => importUser({ users, clock, audit }, input),
     bootstrapAdmin: (admin) =>
       bootstrapAdmin({ users, hasher, clock, policy: passwordPolicy, audit }, admin),
@@ -549,6 +577,7 @@ export async function createServices(
       confirmPasswordReset(mailFlows, { token, newPassword, client }),
     requestEmailChange: (input) => requestEmailChange(mailFlows, input),
     getUser: (id) => getUser({ users }, id),
+    findUser: (ref) => findUser({ users }, ref),
     listUsers: (page) => listUsers({ users }, page),
     countUsers: (filter) => users.count(filter),
     changeUserAccess: (request) => changeUserAccess({ users, sessions, audit, clock }, request),
@@ -556,6 +585,9 @@ export async function createServices(
     endUserSessions: (request) => endUserSessions({ users, sessions, audit, clock }, request),
     listAuditEvents: (filters, page) => listAuditEvents({ audit }, filters, page),
     verifyAuditChain: () => verifyAuditChain({ audit }),
+    importUsers: (rows, options) =>
+      importUsers({ transfer: storage.userTransfer, clock, audit }, rows, options),
+    exportUsers: (pageSize) => storage.userTransfer.exportAll(pageSize),
     revokeToken: (token, hint, client) =>
       revokeToken({ tokens, sessions, clock, audit }, token, hint, client),
     introspectToken: (token) => introspectToken({ tokens, sessions, clock }, token),
@@ -615,6 +647,17 @@ export async function createServices(
       return purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace });
     },
   };
+}
+
+/** The probe's outcome and, when it failed, why: the cause storage gave its error, if any. */
+async function probe(ping: () => Promise<void>): Promise<Probe> {
+  try {
+    await ping();
+    return { status: 'ok' };
+  } catch (error) {
+    const cause = error instanceof Error ? (error.cause ?? error) : error;
+    return { status: 'down', reason: cause instanceof Error ? cause.message : String(cause) };
+  }
 }
 
 /**

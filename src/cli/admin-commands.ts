@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { findUser } from '../domain/accounts/admin-users.ts';
-import { ROLES, toPublicUser, type Role } from '../domain/accounts/user.ts';
+import { ROLES, type Role } from '../domain/accounts/user.ts';
+import { toPublicUser } from '../http/public-user.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../domain/audit/audit-log.ts';
-import type { ClientInfo } from '../domain/sessions/session.ts';
+import type { ClientInfo } from '../domain/client-info.ts';
 import type { Services } from '../services.ts';
 
 /** Runs `work` with services on the configured store, and closes the store afterwards. */
@@ -55,7 +55,7 @@ export function registerAdminCommands(program: Command, withServices: WithServic
   const users = usersCommand(program);
   const change = (ref: string, changes: { role?: Role; disabled?: boolean }) =>
     withServices(async (services) => {
-      const user = await findUser(services.storage, ref);
+      const user = await services.findUser(ref);
       const changed = await services.changeUserAccess({
         actorId: null,
         client: CLI_CLIENT,
@@ -90,7 +90,7 @@ export function registerAdminCommands(program: Command, withServices: WithServic
     .argument('<user>', 'id or email')
     .action((ref: string) =>
       withServices(async (services) => {
-        const user = await findUser(services.storage, ref);
+        const user = await services.findUser(ref);
         await services.deleteUser({ actorId: null, client: CLI_CLIENT, userId: user.id });
         printJson({ deleted: user.id, email: user.email });
       }),
@@ -103,7 +103,7 @@ export function registerAdminCommands(program: Command, withServices: WithServic
     .argument('<user>', 'id or email')
     .action((ref: string) =>
       withServices(async (services) => {
-        const user = await findUser(services.storage, ref);
+        const user = await services.findUser(ref);
         await services.resetUserMfa({ actorId: null, client: CLI_CLIENT, userId: user.id });
         printJson({ mfa_reset: user.id, email: user.email });
       }),
@@ -154,9 +154,7 @@ export function registerAdminCommands(program: Command, withServices: WithServic
       }) =>
         withServices(async (services) => {
           const userId =
-            options.user === undefined
-              ? undefined
-              : (await findUser(services.storage, options.user)).id;
+            options.user === undefined ? undefined : (await services.findUser(options.user)).id;
           let beforeId: number | undefined;
           let remaining = options.limit;
           while (remaining > 0) {

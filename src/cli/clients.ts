@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { toPublicApiClient } from '../domain/clients/api-client.ts';
-import type { ClientInfo } from '../domain/sessions/session.ts';
+import type { ClientInfo } from '../domain/client-info.ts';
 import type { WithServices } from './users.ts';
 
 // Audit entries of CLI changes: no actor (whoever has shell access), marked by the agent.

@@ -4,10 +4,8 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { GatehouseError } from '../domain/errors.ts';
 import { SigningKeyUnavailableError } from '../domain/tokens/key-material.ts';
-import { createServices } from '../services.ts';
+import { openServices, operatorMessage } from '../services.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
-import { openStorage } from '../storage/open-storage.ts';
-import { operatorMessage } from '../storage/sql/store-failure.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerKeyCommands } from './key-commands.ts';
 import { registerClientCommands } from './clients.ts';
@@ -25,12 +23,11 @@ import { registerUserCommands, type WithServices } from './users.ts';
 /** Services on the configured store, migrated first, so a fresh database works at once. */
 const withServices: WithServices = async (work) => {
   const config = loadConfig(process.env);
-  const storage = await openStorage(config.databaseUrl, { poolSize: config.databasePoolSize });
+  const opened = await openServices(config, { poolSize: config.databasePoolSize });
   try {
-    await storage.migrate();
-    return await work(await createServices(config, storage));
+    return await work(opened.services);
   } finally {
-    await storage.close();
+    await opened.close();
   }
 };
 

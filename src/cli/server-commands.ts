@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.ts';
 import { closeOnSignals, startServer } from '../serve.ts';
 import { serveCluster } from '../serve-cluster.ts';
-import { openStorage } from '../storage/open-storage.ts';
+import { migrateStore } from '../services.ts';
 
 /** The environment with the command line's settings laid over it (unset options change nothing). */
 function withOverrides(
@@ -39,19 +39,12 @@ export function registerServerCommands(program: Command): void {
     .description('apply pending database migrations; prints the names of those applied')
     .action(async () => {
       const config = loadConfig(process.env);
-      const storage = await openStorage(config.databaseUrl, {
-        poolSize: config.databasePoolSize,
-      });
-      try {
-        const applied = await storage.migrate();
-        for (const name of applied) console.log(name);
-        console.error(
-          applied.length === 0
-            ? 'gatehouse: the database is up to date'
-            : `gatehouse: applied ${applied.length} migration(s)`,
-        );
-      } finally {
-        await storage.close();
-      }
+      const applied = await migrateStore(config, config.databasePoolSize);
+      for (const name of applied) console.log(name);
+      console.error(
+        applied.length === 0
+          ? 'gatehouse: the database is up to date'
+          : `gatehouse: applied ${applied.length} migration(s)`,
+      );
     });
 }

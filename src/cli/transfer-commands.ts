@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { toExportRecord } from '../domain/accounts/export-users.ts';
-import { importUsers, type ImportReport, type SourceRow } from '../domain/accounts/import-users.ts';
+import type { ImportReport, SourceRow } from '../domain/accounts/import-users.ts';
 import { csvRows, jsonlRows } from './transfer/file-sources.ts';
 import {
   FASTAPI_DEFAULTS,
@@ -166,21 +166,13 @@ export function registerTransferCommands(program: Command, withServices: WithSer
       let report: ImportReport;
       try {
         report = await withServices((services) =>
-          importUsers(
-            {
-              transfer: services.storage.userTransfer,
-              clock: services.clock,
-              audit: services.storage.audit,
-            },
-            source.rows,
-            {
-              dryRun: options.dryRun ?? false,
-              dropMfa: options.dropMfa ?? false,
-              batchSize: options.batchSize,
-              onProgress: progress,
-              sourceKind: source.kind,
-            },
-          ),
+          services.importUsers(source.rows, {
+            dryRun: options.dryRun ?? false,
+            dropMfa: options.dropMfa ?? false,
+            batchSize: options.batchSize,
+            onProgress: progress,
+            sourceKind: source.kind,
+          }),
         );
       } catch (error) {
         if (error instanceof FastapiSourceError) command.error(`error: ${error.message}`);
@@ -209,7 +201,7 @@ export function registerTransferCommands(program: Command, withServices: WithSer
       try {
         await withServices(async (services) => {
           let chunk = '';
-          for await (const user of services.storage.userTransfer.exportAll(EXPORT_PAGE)) {
+          for await (const user of services.exportUsers(EXPORT_PAGE)) {
             chunk += `${JSON.stringify(toExportRecord(user))}\n`;
             if (++count % EXPORT_PAGE === 0) {
               await writeChunk(target, chunk);

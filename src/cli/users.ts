@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ROLES, toPublicUser, type Role, type User } from '../domain/accounts/user.ts';
-import type { ClientInfo } from '../domain/sessions/session.ts';
+import { ROLES, type Role, type User } from '../domain/accounts/user.ts';
+import { toPublicUser } from '../http/public-user.ts';
+import type { ClientInfo } from '../domain/client-info.ts';
 import type { Services } from '../services.ts';
 import { PasswordInputError, readPasswordFromStdin } from './password-stdin.ts';
 

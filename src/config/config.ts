@@ -1,4 +1,6 @@
+import type { Argon2Parameters } from '../domain/passwords/argon2-parameters.ts';
 import type { SigningAlgorithm } from '../domain/tokens/signing-algorithm.ts';
+import type { LoginThrottlePolicy } from '../domain/throttle/login-throttle.ts';
 import type { MailConfig } from './mail-config.ts';
 import type { Secret } from './secret.ts';
 
@@ -32,11 +34,7 @@ export interface Config {
   readonly rateLimitToken: number;
   readonly rateLimitRegister: number;
   readonly passwordMinLength: number;
-  readonly argon2: {
-    readonly memoryCost: number;
-    readonly timeCost: number;
-    readonly parallelism: number;
-  };
+  readonly argon2: Readonly<Argon2Parameters>;
   readonly hashConcurrency: number;
   readonly hashQueueLimit: number;
   readonly bodyLimit: number;
@@ -59,12 +57,7 @@ export interface Config {
   /** Prefix of every Redis key, so deployments (or test runs) can share one Redis. */
   readonly redisKeyPrefix: string;
   /** Per-account login throttling (ASVS 2.2.1), in seconds. */
-  readonly loginThrottle: {
-    readonly failuresBeforeLock: number;
-    readonly firstLockSeconds: number;
-    readonly maxLockSeconds: number;
-    readonly forgetAfterSeconds: number;
-  };
+  readonly loginThrottle: Readonly<LoginThrottlePolicy>;
   /** API.md 8: verification, password reset and email change by mail. */
   readonly mailFlows: {
     /** GATEHOUSE_REQUIRE_VERIFIED_EMAIL: the password grant refuses unverified users (403). */

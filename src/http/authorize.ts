@@ -19,7 +19,7 @@ export function guard(
   permission: Permission,
 ): { onRequest: onRequestAsyncHookHandler } {
   // requireUser and requirePermission in one hook: one promise and one hook step per request
-  // instead of two (issue 21). The same order: no or a bad token is 401 before any 403.
+  // instead of two. The same order: no or a bad token is 401 before any 403.
   return {
     onRequest: async (request) => {
       const principal = await services.authenticate(bearerToken(request));

@@ -1,6 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
 import type { Services } from '../services.ts';
 import { useStrictUtf8Json } from './content-type.ts';
@@ -28,6 +29,8 @@ import { validatorCompiler } from './validation.ts';
 export interface ServerOptions {
   /** pino logging; off in tests unless asked for. */
   logger?: boolean;
+  /** GATEHOUSE_REDIS_URL's client: rate-limit counters every instance shares (else in memory). */
+  rateLimitRedis?: Redis;
 }
 
 // API.md: no log line ever holds a password, a token or a key. Bodies are never logged;
@@ -64,7 +67,7 @@ export async function buildServer(
   useStrictUtf8Json(app);
   await app.register(formbody);
   await registerSecurityHeaders(app, config);
-  await registerRateLimits(app, config, services.storage.redis?.client);
+  await registerRateLimits(app, config, options.rateLimitRedis);
   await registerOpenApi(app, config);
 
   const metrics = registerMetrics(app, services);

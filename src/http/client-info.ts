@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ClientInfo } from '../domain/sessions/session.ts';
+import type { ClientInfo } from '../domain/client-info.ts';
 
 const MAX_USER_AGENT_LENGTH = 512;
 

@@ -31,7 +31,7 @@ function throttleReason(request: FastifyRequest): string {
 }
 
 /**
- * Prometheus metrics (issue 5): requests and latency by route and status, token grants by
+ * Prometheus metrics: requests and latency by route and status, token grants by
  * outcome (logins, refreshes, reuse detections, lockouts), rate-limit rejections, password
  * hashing load and store pool usage. One registry per app, so tests can build many apps.
  */
@@ -70,9 +70,10 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      this.set({ state: 'running' }, services.hashLimiter.running);
-      this.set({ state: 'queued' }, services.hashLimiter.queued);
-      this.set({ state: 'limit' }, services.hashLimiter.limit);
+      const { hashing } = services.loadStats();
+      this.set({ state: 'running' }, hashing.running);
+      this.set({ state: 'queued' }, hashing.queued);
+      this.set({ state: 'limit' }, hashing.limit);
     },
   });
   new Gauge({
@@ -81,7 +82,7 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      const stats = services.storage.poolStats();
+      const stats = services.loadStats().pool;
       if (!stats) return;
       this.set({ state: 'total' }, stats.total);
       this.set({ state: 'idle' }, stats.idle);

@@ -18,7 +18,7 @@ import type { UserTransferRepository } from '../domain/accounts/user-transfer.ts
 import type { MailTokenRepository } from '../domain/email/mail-token-repository.ts';
 import type { MfaRepository } from '../domain/mfa/mfa-repository.ts';
 import type { PasskeyRepository } from '../domain/passkeys/passkey-repository.ts';
-import type { LoginThrottleRepository } from '../domain/sessions/login-throttle-repository.ts';
+import type { LoginThrottleRepository } from '../domain/throttle/login-throttle-repository.ts';
 import type { SessionRepository } from '../domain/sessions/session-repository.ts';
 import type { SettingsRepository } from '../domain/tokens/signing-key.ts';
 import type { SigningKeyRepository } from '../domain/tokens/signing-key-repository.ts';
@@ -91,7 +91,7 @@ export interface StorageOptions {
   /** SQLite's `synchronous` pragma (default `full`: a commit survives a power loss). */
   sqliteSynchronous?: 'full' | 'normal';
   /** GATEHOUSE_REDIS_URL: shared counters for many instances (optional). */
-  redis?: { url: string; keyPrefix: string; onUnavailable: (error: Error) => void };
+  redis?: { url: string; onUnavailable: (error: Error) => void };
 }
 
 // Distinct query shapes are few (SQL text holds placeholders, never values); the bound only
@@ -230,7 +230,7 @@ async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
 /** Loaded only when configured, like pg: ioredis is ~10 MB the SQLite default doesn't need. */
 async function connectRedis(redis: NonNullable<StorageOptions['redis']>): Promise<RedisConnection> {
   const { openRedis } = await import('./redis/open-redis.ts');
-  return openRedis(redis.url, redis.keyPrefix, redis.onUnavailable);
+  return openRedis(redis.url, redis.onUnavailable);
 }
 
 /** Parses `sqlite:PATH`, `sqlite::memory:` or `postgres://...` (API.md 6). */

@@ -3,7 +3,7 @@ import { after, before, it } from 'node:test';
 import type {
   AttemptOutcome,
   ThrottleSchedule,
-} from '../../src/domain/sessions/login-throttle-repository.ts';
+} from '../../src/domain/throttle/login-throttle-repository.ts';
 import type { Storage } from '../../src/storage/open-storage.ts';
 
 const SCHEDULE: ThrottleSchedule = {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { ManualClock } from '../../src/domain/clock.ts';
+import { WorkLimiter } from '../../src/domain/passwords/work-limiter.ts';
 import { FORM, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -80,7 +81,7 @@ describe('per-account login throttling', () => {
   it('refuses a locked account before any password hashing', async (c) => {
     const email = await register(t.app);
     await failTimes(t.app, email, 5);
-    const hashJobs = c.mock.method(t.services.hashLimiter, 'run');
+    const hashJobs = c.mock.method(WorkLimiter.prototype, 'run');
     for (let i = 0; i < 10; i++) assertLocked(await login(t.app, email, STRONG_PASSWORD), 1);
     assert.equal(hashJobs.mock.callCount(), 0);
     // The counter does see hashing: once the lock is over, the login verifies the password.

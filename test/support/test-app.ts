@@ -3,8 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../src/config/config.ts';
 import { ManualClock, type Clock } from '../../src/domain/clock.ts';
 import { buildServer } from '../../src/http/build-server.ts';
-import { createServices, type ServiceOverrides, type Services } from '../../src/services.ts';
-import { storageOptionsFor } from '../../src/serve.ts';
+import {
+  createServices,
+  storageOptionsFor,
+  type ServiceOverrides,
+  type Services,
+} from '../../src/services.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import type { StorageBackend } from './storage-backends.ts';
 import { testConfig } from './test-config.ts';
@@ -41,7 +45,10 @@ export async function createTestApp(
     clock,
     mailSender: options.mailSender,
   });
-  const app = await buildServer(services, config, { logger: false });
+  const app = await buildServer(services, config, {
+    logger: false,
+    rateLimitRedis: storage.redis?.client,
+  });
   await app.ready();
   return {
     app,

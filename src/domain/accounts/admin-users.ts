@@ -2,7 +2,7 @@ import { recordAuditEvent, type AuditDeps } from '../audit/record-audit-event.ts
 import { GatehouseError } from '../errors.ts';
 import { normalizeEmail } from './email.ts';
 import type { SessionRepository } from '../sessions/session-repository.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import type { ClientInfo } from '../client-info.ts';
 import type { User } from './user.ts';
 import type { AccessChanges, UserRepository } from './user-repository.ts';
 

@@ -5,7 +5,7 @@ import { GatehouseError } from '../errors.ts';
 import { ACCEPTED_HASH_FORMATS, parseStoredHash } from '../passwords/hash-formats.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from '../passwords/password-policy.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import type { ClientInfo } from '../client-info.ts';
 import type { RenderMail } from '../email/mail-draft.ts';
 import { verificationMail } from '../email/verify-email.ts';
 import { newMailToken } from '../email/mail-token.ts';
@@ -18,8 +18,8 @@ export interface RegisterUserDeps {
   hasher: PasswordHasher;
   clock: Clock;
   policy: PasswordPolicy;
-  /** Where registrations are recorded (API.md 3); optional for tools that create users offline. */
-  audit?: AuditLog;
+  /** Where registrations are recorded (API.md 3). */
+  audit: AuditLog;
   /**
    * API.md 8: a self-registration gets a verification link, stored with the account in one
    * transaction. Absent for tools that create users offline (CLI, bootstrap).
@@ -68,7 +68,7 @@ export async function registerUser(
   );
 }
 
-/** Inserts the account and records `user.registered` (when the audit log is wired). */
+/** Inserts the account and records `user.registered`. */
 async function storeNewUser(
   deps: Pick<RegisterUserDeps, 'users' | 'clock' | 'audit'>,
   fields: {
@@ -100,19 +100,17 @@ async function storeNewUser(
     verification,
   );
   fields.verification?.mailQueued();
-  if (deps.audit) {
-    await recordAuditEvent(
-      { audit: deps.audit, clock: deps.clock },
-      'user.registered',
-      {
-        actorId: fields.selfRegistered ? user.id : null,
-        subjectId: user.id,
-        email: user.email,
-        details: { role: user.role, ...(fields.imported ? { imported: true } : {}) },
-      },
-      client,
-    );
-  }
+  await recordAuditEvent(
+    deps,
+    'user.registered',
+    {
+      actorId: fields.selfRegistered ? user.id : null,
+      subjectId: user.id,
+      email: user.email,
+      details: { role: user.role, ...(fields.imported ? { imported: true } : {}) },
+    },
+    client,
+  );
   return user;
 }
 

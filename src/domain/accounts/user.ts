@@ -17,26 +17,3 @@ export interface User {
 export interface UserWithHash extends User {
   passwordHash: string;
 }
-
-/** The public view of a user, as every endpoint returns it (no hash, ever). */
-export interface PublicUser {
-  id: number;
-  email: string;
-  role: Role;
-  disabled: boolean;
-  email_verified: boolean;
-  mfa_enabled: boolean;
-  created_at: string;
-}
-
-export function toPublicUser(user: User): PublicUser {
-  return {
-    id: user.id,
-    email: user.email,
-    role: user.role,
-    disabled: user.disabled,
-    email_verified: user.emailVerified,
-    mfa_enabled: user.mfaEnabled,
-    created_at: user.createdAt.toISOString(),
-  };
-}

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import type { ClientInfo } from '../client-info.ts';
 import type { AuditDetails, AuditEventType, AuditLog } from './audit-log.ts';
 
 export interface AuditDeps {

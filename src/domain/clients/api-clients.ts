@@ -1,6 +1,6 @@
 import { recordAuditEvent, type AuditDeps } from '../audit/record-audit-event.ts';
 import { GatehouseError } from '../errors.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import type { ClientInfo } from '../client-info.ts';
 import {
   generateClientId,
   generateClientSecret,

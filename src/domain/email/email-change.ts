@@ -2,7 +2,7 @@ import { normalizeEmail, parseEmail } from '../accounts/email.ts';
 import type { UserWithHash } from '../accounts/user.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { GatehouseError, isGatehouseError } from '../errors.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import type { ClientInfo } from '../client-info.ts';
 import { mailLink } from './mail-draft.ts';
 import { expiresIn, type MailFlowDeps } from './mail-flow-deps.ts';
 import { newMailToken } from './mail-token.ts';

@@ -5,7 +5,7 @@ import { GatehouseError } from '../errors.ts';
 import type { FailureTimingFloor } from '../passwords/failure-timing-floor.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { PasswordPolicy } from '../passwords/password-policy.ts';
-import type { LoginThrottle } from '../sessions/login-throttle.ts';
+import type { LoginThrottle } from '../throttle/login-throttle.ts';
 import type { RenderMail } from './mail-draft.ts';
 import type { MailTokenRepository } from './mail-token-repository.ts';
 

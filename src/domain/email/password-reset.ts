@@ -5,7 +5,7 @@ import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { usernameForAudit } from '../audit/username-for-audit.ts';
 import { GatehouseError, isGatehouseError } from '../errors.ts';
 import { checkPasswordPolicy } from '../passwords/password-policy.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import type { ClientInfo } from '../client-info.ts';
 import { mailLink } from './mail-draft.ts';
 import { expiresIn, invalidMailToken, type MailFlowDeps } from './mail-flow-deps.ts';
 import { hashMailToken, isMailTokenShape, newMailToken } from './mail-token.ts';

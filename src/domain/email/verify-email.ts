@@ -1,6 +1,6 @@
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { GatehouseError } from '../errors.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import type { ClientInfo } from '../client-info.ts';
 import { mailLink, type MailDraft } from './mail-draft.ts';
 import { expiresIn, invalidMailToken, type MailFlowDeps } from './mail-flow-deps.ts';
 import { hashMailToken, isMailTokenShape, newMailToken } from './mail-token.ts';

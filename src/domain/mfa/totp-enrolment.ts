@@ -5,8 +5,8 @@ import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
-import type { LoginThrottle } from '../sessions/login-throttle.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import type { LoginThrottle } from '../throttle/login-throttle.ts';
+import type { ClientInfo } from '../client-info.ts';
 import type { MfaRepository } from './mfa-repository.ts';
 import {
   asTotpCode,

@@ -12,7 +12,8 @@ import { grantScope, sessionScopeFor } from '../authz/scopes.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import { issueTokens, type TokenGrant } from '../sessions/issue-tokens.ts';
-import { newSession, type ClientInfo } from '../sessions/session.ts';
+import type { ClientInfo } from '../client-info.ts';
+import { newSession } from '../sessions/session.ts';
 import type { SessionRepository } from '../sessions/session-repository.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
 import {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GatehouseError } from '../errors.ts';
-import { Argon2PasswordHasher, OWASP_ARGON2_PARAMETERS } from './argon2-password-hasher.ts';
+import { OWASP_ARGON2_PARAMETERS } from './argon2-parameters.ts';
+import { Argon2PasswordHasher } from './argon2-password-hasher.ts';
 import { WorkLimiter } from './work-limiter.ts';
 
 const PASSWORD = 'correct horse battery staple';

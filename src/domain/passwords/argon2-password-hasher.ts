@@ -1,24 +1,12 @@
 import { hash as argon2Hash, verify as argon2Verify, type Algorithm } from '@node-rs/argon2';
 import type * as BcryptModule from '@node-rs/bcrypt';
 import { performance } from 'node:perf_hooks';
+import type { Argon2Parameters } from './argon2-parameters.ts';
 import { FailureTimingFloor } from './failure-timing-floor.ts';
 import { parseStoredHash } from './hash-formats.ts';
 import type { PasswordCheck, PasswordHasher } from './password-hasher.ts';
 import { verifyPbkdf2Sha256 } from './pbkdf2-verify.ts';
 import type { WorkLimiter } from './work-limiter.ts';
-
-export interface Argon2Parameters {
-  /** KiB. OWASP Password Storage Cheat Sheet: argon2id m=19456 KiB, t=2, p=1. */
-  memoryCost: number;
-  timeCost: number;
-  parallelism: number;
-}
-
-export const OWASP_ARGON2_PARAMETERS: Argon2Parameters = Object.freeze({
-  memoryCost: 19456,
-  timeCost: 2,
-  parallelism: 1,
-});
 
 // bcrypt is only for hashes imported from other systems: loaded on the first one seen.
 let bcrypt: Promise<typeof BcryptModule> | undefined;

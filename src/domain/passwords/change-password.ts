@@ -5,9 +5,9 @@ import type { MailTokenRepository } from '../email/mail-token-repository.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError, isGatehouseError } from '../errors.ts';
-import type { LoginThrottle } from '../sessions/login-throttle.ts';
+import type { LoginThrottle } from '../throttle/login-throttle.ts';
 import type { SessionRepository } from '../sessions/session-repository.ts';
-import type { ClientInfo } from '../sessions/session.ts';
+import type { ClientInfo } from '../client-info.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.ts';
 

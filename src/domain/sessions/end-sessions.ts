@@ -2,7 +2,8 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
-import type { ClientInfo, Session } from './session.ts';
+import type { ClientInfo } from '../client-info.ts';
+import type { Session } from './session.ts';
 import type { SessionRepository } from './session-repository.ts';
 
 export interface EndSessionsDeps {

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts';
 import { isGatehouseError } from '../errors.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
 import { hashRefreshToken } from './refresh-token.ts';
-import type { ClientInfo } from './session.ts';
+import type { ClientInfo } from '../client-info.ts';
 import type { SessionRepository } from './session-repository.ts';
 
 export interface RevokeTokenDeps {

@@ -11,7 +11,7 @@ import {
   openSealedChild,
   sealChild,
 } from './refresh-token.ts';
-import type { ClientInfo } from './session.ts';
+import type { ClientInfo } from '../client-info.ts';
 import type { SessionRepository } from './session-repository.ts';
 
 export interface RotateRefreshTokenDeps {

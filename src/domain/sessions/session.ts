@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ClientInfo } from '../client-info.ts';
 
 export interface Session {
   id: string;
@@ -13,12 +14,6 @@ export interface Session {
   ip: string | null;
   /** The OAuth2 scopes granted at login; refreshes keep them. */
   scope: string;
-}
-
-/** Where a request came from; recorded on sessions and audit entries. */
-export interface ClientInfo {
-  userAgent: string | null;
-  ip: string | null;
 }
 
 /**

@@ -79,10 +79,6 @@ export class AccessTokens {
     return this.#keys.algorithm;
   }
 
-  get ttlSeconds(): number {
-    return this.#settings.ttlSeconds;
-  }
-
   async issue(subject: {
     userId: number;
     sessionId: string;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { toPublicUser } from '../../domain/accounts/user.ts';
+import { toPublicUser } from '../public-user.ts';
 import type { Services } from '../../services.ts';
 import { principalOf } from '../authenticate.ts';
 import { guard, securityFor } from '../authorize.ts';

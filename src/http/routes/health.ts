@@ -3,19 +3,6 @@ import { Type } from 'typebox';
 import type { Services } from '../../services.ts';
 import { MALFORMED_REQUEST } from '../schemas.ts';
 
-type Check = 'ok' | 'down';
-
-/** The probe's outcome and, when it failed, why: the cause storage gave its error, if any. */
-async function check(probe: () => Promise<void>): Promise<{ status: Check; reason?: string }> {
-  try {
-    await probe();
-    return { status: 'ok' };
-  } catch (error) {
-    const cause = error instanceof Error ? (error.cause ?? error) : error;
-    return { status: 'down', reason: cause instanceof Error ? cause.message : String(cause) };
-  }
-}
-
 const CheckSchema = Type.Union([Type.Literal('ok'), Type.Literal('down')]);
 const ChecksSchema = Type.Object({ store: CheckSchema, redis: Type.Optional(CheckSchema) });
 const NotReadySchema = Type.Object({
@@ -65,18 +52,14 @@ export function healthRoutes(services: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const { storage } = services;
-        const [store, redis] = await Promise.all([
-          check(() => storage.ping()),
-          storage.redis ? check(() => storage.redis!.ping()) : Promise.resolve(undefined),
-        ]);
+        const { store, redis, storeLocation } = await services.readiness();
         const checks = {
           store: store.status,
           ...(redis === undefined ? {} : { redis: redis.status }),
         };
         if (store.status === 'down') {
           // Which store and why, so an operator can act on the probe alone.
-          const details = { location: storage.location, reason: store.reason };
+          const details = { location: storeLocation, reason: store.reason };
           request.log.warn({ checks, store: details }, 'not ready: store unreachable');
           return reply.code(503).send({ detail: 'Store unreachable', checks, store: details });
         }

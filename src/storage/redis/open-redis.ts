@@ -3,8 +3,6 @@ import { Redis } from 'ioredis';
 /** The shared Redis of a multi-instance deployment: rate-limit counters every instance sees. */
 export interface RedisConnection {
   readonly client: Redis;
-  /** Keys of this deployment start with this (GATEHOUSE_REDIS_KEY_PREFIX). */
-  readonly keyPrefix: string;
   /** Resolves when Redis answers PING within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -18,7 +16,6 @@ export interface RedisConnection {
  */
 export async function openRedis(
   url: string,
-  keyPrefix: string,
   onUnavailable: (error: Error) => void,
 ): Promise<RedisConnection> {
   const client = new Redis(url, {
@@ -42,7 +39,6 @@ export async function openRedis(
   }
   return {
     client,
-    keyPrefix,
     async ping(timeoutMs = 1000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {

@@ -3,7 +3,7 @@ import type {
   AttemptOutcome,
   LoginThrottleRepository,
   ThrottleSchedule,
-} from '../../domain/sessions/login-throttle-repository.ts';
+} from '../../domain/throttle/login-throttle-repository.ts';
 import type { Database } from './database.ts';
 import { prepareQuery } from './prepared-query.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';

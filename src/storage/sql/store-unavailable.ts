@@ -51,7 +51,7 @@ export function translate(error: unknown, url: string): unknown {
 /**
  * Wraps a Kysely dialect so that every repository, on either store, reports an unreachable
  * store as GatehouseError `store_unavailable` (503 + Retry-After) instead of a driver error
- * and a 500 (issue 5). Other errors, unique violations included, pass through untouched.
+ * and a 500. Other errors, unique violations included, pass through untouched.
  */
 export function translateUnavailability(dialect: Dialect, url: string): Dialect {
   return {

@@ -17,15 +17,6 @@ export interface LoginThrottlePolicy {
   forgetAfterSeconds: number;
 }
 
-// ASVS 2.2.1 / NIST 800-63B 5.2.2: a handful of tries, then delays that double, capped so an
-// attacker holds a victim's account for at most 15 minutes after each guess.
-export const DEFAULT_LOGIN_THROTTLE: LoginThrottlePolicy = {
-  failuresBeforeLock: 5,
-  firstLockSeconds: 1,
-  maxLockSeconds: 15 * 60,
-  forgetAfterSeconds: 24 * 60 * 60,
-};
-
 /** A counted attempt. */
 export interface LoginAttempt {
   /** Seconds the account is now locked for if this attempt fails (a success lifts it). */

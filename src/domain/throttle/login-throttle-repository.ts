@@ -22,7 +22,7 @@ export type AttemptOutcome =
  * Storage port for per-account login throttling (ASVS 2.2.1). Shared by every instance on one
  * store, so a lock holds whichever instance an attacker reaches. Keys are opaque (a keyed hash of
  * the normalised username), so the table never lists the usernames that were tried.
- * test/contract/login-throttle.test.ts checks each store.
+ * test/contract/login-throttle-repository.test.ts checks each store.
  */
 export interface LoginThrottleRepository {
   /**
