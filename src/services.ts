@@ -126,7 +126,13 @@ export interface Services {
   authenticate(accessToken: string): Promise<Principal>;
   rotateRefreshToken(refreshToken: string, client?: ClientInfo): Promise<TokenGrant>;
   listSessions(userId: number): Promise<Session[]>;
-  endSession(userId: number, sessionId: string, client?: ClientInfo): Promise<void>;
+  /** `callerSessionId`: the session asking (ending itself is a sign-out). */
+  endSession(
+    userId: number,
+    sessionId: string,
+    client?: ClientInfo,
+    callerSessionId?: string,
+  ): Promise<void>;
   endAllSessions(userId: number, exceptSessionId?: string, client?: ClientInfo): Promise<number>;
   changePassword(input: {
     userId: number;
@@ -505,8 +511,8 @@ export async function createServices(
         client,
       ),
     listSessions: (userId) => listSessions({ sessions, clock }, userId),
-    endSession: (userId, sessionId, client) =>
-      endSession({ sessions, clock, audit }, userId, sessionId, client),
+    endSession: (userId, sessionId, client, callerSessionId) =>
+      endSession({ sessions, clock, audit }, userId, sessionId, client, callerSessionId),
     endAllSessions: (userId, except, client) =>
       endAllSessions({ sessions, clock, audit }, userId, except, client),
     changePassword: (input) =>

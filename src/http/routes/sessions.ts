@@ -51,7 +51,7 @@ export function sessionRoutes(
       },
       async (request, reply) => {
         const { user, sessionId } = principalOf(request);
-        await services.endSession(user.id, sessionId, clientInfo(request));
+        await services.endSession(user.id, sessionId, clientInfo(request), sessionId);
         cookies.clear(request, reply);
         return reply.code(204).send(null);
       },
@@ -116,11 +116,8 @@ export function sessionRoutes(
         },
       },
       async (request, reply) => {
-        await services.endSession(
-          principalOf(request).user.id,
-          request.params.id,
-          clientInfo(request),
-        );
+        const { user, sessionId } = principalOf(request);
+        await services.endSession(user.id, request.params.id, clientInfo(request), sessionId);
         return reply.code(204).send(null);
       },
     );
