@@ -81,6 +81,24 @@ for (const backend of STORAGE_BACKENDS) {
       );
     });
 
+    it('lists each session with a readable device beside its user_agent', async () => {
+      const { email } = await registerAndLogin(suite.t.app);
+      const chrome =
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+      const a = await passwordLogin(suite.t.app, email, STRONG_PASSWORD, { 'user-agent': chrome });
+      await passwordLogin(suite.t.app, email, STRONG_PASSWORD, { 'user-agent': 'curl/8.4.0' });
+      const list = await suite.t.app.inject({
+        method: 'GET',
+        url: '/users/me/sessions',
+        headers: bearer(a.accessToken),
+      });
+      const items = list.json().items as { user_agent: string; device: string; current: boolean }[];
+      const current = items.find((item) => item.current);
+      assert.equal(current?.device, 'Chrome on Linux');
+      assert.equal(current?.user_agent, chrome);
+      assert.ok(items.some((item) => item.device === 'curl' && item.user_agent === 'curl/8.4.0'));
+    });
+
     it('keeps the plain message for an unknown token', async () => {
       await assertEndedBecause('no-such-token', 'Invalid or expired refresh token');
     });
