@@ -115,7 +115,10 @@ for (const backend of STORAGE_BACKENDS) {
         }
         const locked = await requestToken(suite.t.app, { username: email });
         const body = assertOAuthError(locked, 429, 'temporarily_unavailable');
-        assert.equal(body.detail, 'Too many failed login attempts for this account; try again later');
+        assert.equal(
+          body.detail,
+          'Too many failed login attempts for this account; try again later',
+        );
         assert.equal(body.code, 'too_many_attempts');
         assert.ok(Number(locked.headers['retry-after']) >= 1);
       });
