@@ -538,8 +538,8 @@ export async function createServices(
         client,
       ),
     listSessions: (userId) => listSessions({ sessions, clock }, userId),
-    endSession: (userId, sessionId, client) =>
-      endSession({ sessions, clock, audit }, userId, sessionId, client),
+    endSession: (userId, sessionId, client, callerSessionId) =>
+      endSession({ sessions, clock, audit }, userId, sessionId, client, callerSessionId),
     endAllSessions: (userId, except, client) =>
       endAllSessions({ sessions, clock, audit }, userId, except, client),
     changePassword: (input) =>

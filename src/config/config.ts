@@ -33,6 +33,11 @@ export interface Config {
   readonly refreshReuseGrace: number;
   readonly rateLimitToken: number;
   readonly rateLimitRegister: number;
+  /**
+   * POST /token refresh grants per minute per client IP (0 = off): a budget of their own, so
+   * page loads (each one a cookie refresh) never spend the password-guessing limit.
+   */
+  readonly rateLimitRefresh: number;
   readonly passwordMinLength: number;
   readonly argon2: Readonly<Argon2Parameters>;
   readonly hashConcurrency: number;

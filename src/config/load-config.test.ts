@@ -36,6 +36,7 @@ describe('loadConfig: defaults', () => {
     assert.equal(config.refreshReuseGrace, 0);
     assert.equal(config.rateLimitToken, 20);
     assert.equal(config.rateLimitRegister, 10);
+    assert.equal(config.rateLimitRefresh, 120);
     assert.equal(config.passwordMinLength, 8);
     assert.equal(config.bootstrapAdmin, undefined);
   });
@@ -60,6 +61,7 @@ describe('loadConfig: defaults', () => {
       GATEHOUSE_REFRESH_REUSE_GRACE: '10',
       GATEHOUSE_RATE_LIMIT_TOKEN: '0',
       GATEHOUSE_RATE_LIMIT_REGISTER: '5',
+      GATEHOUSE_RATE_LIMIT_REFRESH: '30',
       GATEHOUSE_PASSWORD_MIN_LENGTH: '12',
       GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: 'root@example.com',
       GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: 'bootstrap-password-1',
@@ -75,6 +77,7 @@ describe('loadConfig: defaults', () => {
     assert.equal(config.refreshReuseGrace, 10);
     assert.equal(config.rateLimitToken, 0);
     assert.equal(config.rateLimitRegister, 5);
+    assert.equal(config.rateLimitRefresh, 30);
     assert.equal(config.passwordMinLength, 12);
     assert.equal(config.bootstrapAdmin?.email, 'root@example.com');
     assert.equal(config.bootstrapAdmin?.password.reveal(), 'bootstrap-password-1');

@@ -304,6 +304,7 @@ export function loadConfig(env: Env): Config {
     refreshReuseGrace: read.integer('GATEHOUSE_REFRESH_REUSE_GRACE', 0, 0, 300),
     rateLimitToken: read.integer('GATEHOUSE_RATE_LIMIT_TOKEN', 20, 0, 1_000_000),
     rateLimitRegister: read.integer('GATEHOUSE_RATE_LIMIT_REGISTER', 10, 0, 1_000_000),
+    rateLimitRefresh: read.integer('GATEHOUSE_RATE_LIMIT_REFRESH', 120, 0, 1_000_000),
     passwordMinLength: read.integer('GATEHOUSE_PASSWORD_MIN_LENGTH', 8, 8, 128),
     argon2: {
       // OWASP Password Storage Cheat Sheet: argon2id, m=19456 KiB, t=2, p=1 (one source: the

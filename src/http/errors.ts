@@ -116,8 +116,13 @@ export const ERROR_RESPONSES = {
   invalid_scope: { status: 400, oauthError: 'invalid_scope' },
   incorrect_password: { status: 400, detail: 'Incorrect password' },
   last_admin: { status: 409 },
-  too_many_attempts: { status: 429, detail: 'Too many failed login attempts; try again later' },
-  rate_limited: { status: 429, detail: 'Too many requests; try again later' },
+  // ASVS 2.2.1: the two 429s say which limit it is: this account's lock (the same for whoever
+  // tries it), or the client address's rate limit (whose message names the budget).
+  too_many_attempts: {
+    status: 429,
+    detail: 'Too many failed login attempts for this account; try again later',
+  },
+  rate_limited: { status: 429 },
   hashing_overloaded: { status: 503 },
   store_unavailable: { status: 503 },
   // API.md 8: production without SMTP; the operator's fix is named, nothing else is said.

@@ -1,16 +1,24 @@
 import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+  preValidationHookHandler,
+} from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
 import { GatehouseError } from '../domain/errors.ts';
 
 const WINDOW_MS = 60_000;
 
+const TOKEN_ROUTE = 'POST /token';
+
 /** The rate-limited routes and their per-minute limit per client IP (API.md 4 and 6). */
 function limitedRoutes(config: Config): Record<string, number> {
   return {
-    'POST /token': config.rateLimitToken,
     // RFC 7009 2.1 lets anyone call it without client authentication; limited as /token is.
     'POST /revoke': config.rateLimitToken,
     'POST /users/': config.rateLimitRegister,
@@ -37,11 +45,20 @@ export async function registerRateLimits(
 ): Promise<void> {
   const limits = limitedRoutes(config);
   const perAddress = config.mailFlows.resetRateLimitAddress;
-  if (Object.values(limits).every((max) => max === 0) && perAddress === 0) return;
+  const tokenLimits = [config.rateLimitToken, config.rateLimitRefresh];
+  if ([...Object.values(limits), ...tokenLimits, perAddress].every((max) => max === 0)) return;
 
+  let tokenLimit: preValidationHookHandler | undefined;
   // Runs before the plugin's own onRoute hook (registered below), which reads this config.
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.some((method) => `${method} ${route.url}` === TOKEN_ROUTE)) {
+      tokenLimit ??= tokenRouteLimit(app, config);
+      const own = route.preValidation ?? [];
+      // First of the route's checks, so a refused content type is counted too.
+      route.preValidation = [tokenLimit, ...(Array.isArray(own) ? own : [own])];
+      return;
+    }
     const max = methods.map((method) => limits[`${method} ${route.url}`]).find(Boolean);
     if (max) route.config = { ...route.config, rateLimit: { max, timeWindow: WINDOW_MS } };
   });
@@ -55,6 +72,82 @@ export async function registerRateLimits(
         retryAfterSeconds: context.ttl / 1000,
       }),
   });
+}
+
+/**
+ * The counter key of a client address: IPv6 clients by their /64 (one subscriber's prefix, as
+ * @fastify/rate-limit does), so rotating addresses inside it buys no extra attempts.
+ */
+export function addressKey(ip: string): string {
+  if (!isIPv6(ip)) return ip.toLowerCase();
+  const lower = ip.toLowerCase().replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  if (mapped) return mapped[1]!;
+  // An embedded dotted quad is the last two groups.
+  const hex = lower.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_m, a, b, c, d) =>
+    [(Number(a) << 8) | Number(b), (Number(c) << 8) | Number(d)]
+      .map((n) => n.toString(16))
+      .join(':'),
+  );
+  const [head = '', tail] = hex.split('::');
+  const front = head ? head.split(':') : [];
+  const back = tail ? tail.split(':') : [];
+  const groups =
+    tail === undefined
+      ? front
+      : [...front, ...Array<string>(8 - front.length - back.length).fill('0'), ...back];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
+}
+
+/** The grant a POST /token asks for (the form is parsed by preValidation). */
+function isRefreshGrant(request: FastifyRequest): boolean {
+  const body = request.body as { grant_type?: unknown } | null | undefined;
+  return typeof body === 'object' && body !== null && body.grant_type === 'refresh_token';
+}
+
+/**
+ * POST /token's two per-IP budgets (API.md 4): refresh grants count on their own
+ * (GATEHOUSE_RATE_LIMIT_REFRESH), every other grant on GATEHOUSE_RATE_LIMIT_TOKEN. The refresh
+ * token is 256 random bits (nothing to guess), and a web UI spends one on every page load: on
+ * the same counter, twenty reloads behind one office NAT would lock every password login from
+ * it out (issue 17). OWASP ASVS 2.2.1 asks the anti-automation of the credential guesses, which
+ * this keeps whole. Counted once the form is parsed, first of the route's preValidation hooks;
+ * a body that can't be parsed at all is refused (422) before any grant runs.
+ */
+function tokenRouteLimit(app: FastifyInstance, config: Config): preValidationHookHandler {
+  const limiter = (max: number, name: string) =>
+    max === 0
+      ? undefined
+      : app.createRateLimit({
+          max,
+          timeWindow: WINDOW_MS,
+          keyGenerator: (request) => `${name}:${addressKey(request.ip)}`,
+        });
+  const password = limiter(config.rateLimitToken, 'token');
+  const refresh = limiter(config.rateLimitRefresh, 'token-refresh');
+  return async function tokenLimit(request: FastifyRequest, reply: FastifyReply) {
+    const refreshGrant = isRefreshGrant(request);
+    const limit = refreshGrant ? refresh : password;
+    if (!limit) return;
+    const result = await limit(request);
+    if (result.isAllowed) return;
+    // The headers @fastify/rate-limit sends on its own routes.
+    reply.header('x-ratelimit-limit', String(result.max));
+    reply.header('x-ratelimit-remaining', String(result.remaining));
+    reply.header('x-ratelimit-reset', String(result.ttlInSeconds));
+    if (result.isExceeded) {
+      throw new GatehouseError(
+        'rate_limited',
+        refreshGrant
+          ? 'Too many session refreshes from this network; try again later'
+          : 'Too many sign-in requests from this network; try again later',
+        { retryAfterSeconds: result.ttlInSeconds },
+      );
+    }
+  };
 }
 
 const HOUR_MS = 3_600_000;

@@ -86,7 +86,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     // As a password change does it: the new hash first, then every session ends.
     const change = (async () => {
       assert.equal(await storage.users.updatePasswordHash(owner.id, '$argon2id$new', HASH), true);
-      await storage.sessions.revokeAllForUser(owner.id, T0);
+      await storage.sessions.revokeAllForUser(owner.id, T0, 'password_changed');
     })();
     await Promise.all([...opens, change]);
     assert.deepEqual(await storage.sessions.listActive(owner.id, T0), []);
@@ -156,14 +156,17 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
   it("revokes one of the user's sessions, never another user's, and only once", async () => {
     const mine = await session();
     const theirs = await session({ userId: other.id });
-    assert.equal(await storage.sessions.revoke(theirs.id, user.id, T0), false);
+    assert.equal(await storage.sessions.revoke(theirs.id, user.id, T0, 'ended_elsewhere'), false);
     assert.ok(await storage.sessions.findActive(theirs.id, other.id, T0));
-    assert.equal(await storage.sessions.revoke(mine.id, user.id, T0), true);
+    assert.equal(await storage.sessions.revoke(mine.id, user.id, T0, 'ended_elsewhere'), true);
     assert.equal(await storage.sessions.findActive(mine.id, user.id, T0), undefined);
-    assert.equal(await storage.sessions.revoke(mine.id, user.id, T0), false);
-    assert.equal(await storage.sessions.revoke(randomUUID(), user.id, T0), false);
+    assert.equal(await storage.sessions.revoke(mine.id, user.id, T0, 'ended_elsewhere'), false);
+    assert.equal(await storage.sessions.revoke(randomUUID(), user.id, T0, 'signed_out'), false);
     const expired = await session({ expiresAt: later(10) });
-    assert.equal(await storage.sessions.revoke(expired.id, user.id, later(10)), false);
+    assert.equal(
+      await storage.sessions.revoke(expired.id, user.id, later(10), 'ended_elsewhere'),
+      false,
+    );
   });
 
   it('lists the active sessions newest first and revokes all but one', async () => {
@@ -184,12 +187,15 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     );
     assert.equal(listed[0]?.userAgent, b.userAgent);
     // Only b was still active besides a: expired and revoked sessions are not counted.
-    assert.equal(await storage.sessions.revokeAllForUser(fresh.id, later(10), a.id), 1);
+    assert.equal(
+      await storage.sessions.revokeAllForUser(fresh.id, later(10), 'password_changed', a.id),
+      1,
+    );
     assert.deepEqual(
       (await storage.sessions.listActive(fresh.id, later(10))).map((s) => s.id),
       [a.id],
     );
-    assert.equal(await storage.sessions.revokeAllForUser(fresh.id, later(10)), 1);
+    assert.equal(await storage.sessions.revokeAllForUser(fresh.id, later(10), 'admin'), 1);
     assert.deepEqual(await storage.sessions.listActive(fresh.id, later(10)), []);
   });
 
@@ -298,7 +304,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
       createdAt: T0,
       expiresAt: later(3600),
     });
-    assert.equal(await storage.sessions.revoke(s.id, user.id, T0), true);
+    assert.equal(await storage.sessions.revoke(s.id, user.id, T0, 'ended_elsewhere'), true);
     assert.deepEqual(await storage.sessions.consumeRefreshToken(`ended-${s.id}`, T0), {
       outcome: 'unknown',
     });
@@ -314,7 +320,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
       await storage.sessions.addRefreshToken({ hash, sessionId: s.id, createdAt: T0, expiresAt });
     }
     await storage.sessions.consumeRefreshToken(`find-used-${s.id}`, T0);
-    const expected = { sessionId: s.id, userId: user.id };
+    const expected = { sessionId: s.id, userId: user.id, endReason: null };
     assert.deepEqual(
       await storage.sessions.findRefreshTokenSession(`find-fresh-${s.id}`),
       expected,
@@ -328,6 +334,58 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     // A read only: the fresh token can still be consumed once.
     const consumed = await storage.sessions.consumeRefreshToken(`find-fresh-${s.id}`, T0);
     assert.equal(consumed.outcome, 'consumed');
+  });
+
+  it('remembers why a session ended, first reason kept, and tells it by any of its refresh tokens', async () => {
+    const reasons = [
+      'signed_out',
+      'ended_elsewhere',
+      'admin',
+      'reuse_detected',
+      'revoked',
+    ] as const;
+    for (const reason of reasons) {
+      const s = await session();
+      await storage.sessions.addRefreshToken({
+        hash: `why-${s.id}`,
+        sessionId: s.id,
+        createdAt: T0,
+        expiresAt: later(3600),
+      });
+      assert.equal(await storage.sessions.revoke(s.id, user.id, T0, reason), true);
+      // Ending it again changes nothing, not even the reason.
+      assert.equal(await storage.sessions.revoke(s.id, user.id, T0, 'password_changed'), false);
+      assert.deepEqual(await storage.sessions.findRefreshTokenSession(`why-${s.id}`), {
+        sessionId: s.id,
+        userId: user.id,
+        endReason: reason,
+      });
+    }
+    const owner = await storage.users.create({
+      email: 'why-all@example.com',
+      passwordHash: HASH,
+      role: 'user',
+      createdAt: T0,
+    });
+    const kept = await session({ userId: owner.id });
+    const ended = await session({ userId: owner.id });
+    for (const s of [kept, ended]) {
+      await storage.sessions.addRefreshToken({
+        hash: `why-all-${s.id}`,
+        sessionId: s.id,
+        createdAt: T0,
+        expiresAt: later(3600),
+      });
+    }
+    await storage.sessions.revokeAllForUser(owner.id, T0, 'password_changed', kept.id);
+    assert.equal(
+      (await storage.sessions.findRefreshTokenSession(`why-all-${ended.id}`))?.endReason,
+      'password_changed',
+    );
+    assert.equal(
+      (await storage.sessions.findRefreshTokenSession(`why-all-${kept.id}`))?.endReason,
+      null,
+    );
   });
 
   it('reports unknown and expired refresh tokens as unknown', async () => {

@@ -16,7 +16,7 @@ import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // Cheap hashing: these tests are about counting, not about argon2's cost.
 const FAST_HASHING = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' };
-const LOCKED = 'Too many failed login attempts; try again later';
+const LOCKED = 'Too many failed login attempts for this account; try again later';
 
 function login(
   app: FastifyInstance,

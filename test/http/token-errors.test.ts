@@ -110,7 +110,10 @@ for (const backend of STORAGE_BACKENDS) {
         }
         const locked = await requestToken(suite.t.app, { username: email });
         const body = assertOAuthError(locked, 429, 'temporarily_unavailable');
-        assert.equal(body.detail, 'Too many failed login attempts; try again later');
+        assert.equal(
+          body.detail,
+          'Too many failed login attempts for this account; try again later',
+        );
         assert.equal(body.code, 'too_many_attempts');
         assert.ok(Number(locked.headers['retry-after']) >= 1);
       });
@@ -124,7 +127,7 @@ describe('POST /token errors without storage in play', () => {
     try {
       await postToken(t.app, '');
       const body = assertOAuthError(await postToken(t.app, ''), 429, 'temporarily_unavailable');
-      assert.equal(body.detail, 'Too many requests; try again later');
+      assert.equal(body.detail, 'Too many sign-in requests from this network; try again later');
     } finally {
       await t.close();
     }

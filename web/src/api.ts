@@ -19,6 +19,8 @@ export interface SessionItem {
   created_at: string;
   last_used_at: string;
   user_agent: string | null;
+  /** A short name the server reads from user_agent ("Chrome on Linux", "curl"). */
+  device?: string | null;
   ip: string | null;
   current: boolean;
 }
@@ -56,6 +58,10 @@ export class ApiError extends Error {
   readonly fields: Record<string, string>;
   /** API.md 9: the password grant's 403 `mfa_required` carries the token of the next step. */
   mfaToken: string | undefined;
+  /** The body's stable `code` (`too_many_attempts`, `rate_limited`, `invalid_grant`, ...). */
+  code: string | undefined;
+  /** Seconds from Retry-After, on a 429 or 503. */
+  retryAfter: number | undefined;
   constructor(status: number, message: string, fields: Record<string, string> = {}) {
     super(message);
     this.status = status;
@@ -65,7 +71,11 @@ export class ApiError extends Error {
 
 const COOKIE_MODE = { 'X-Gatehouse-Refresh-Cookie': '1' };
 let accessToken: string | null = null;
-let refreshing: Promise<boolean> | null = null;
+
+function setAccessToken(token: string): void {
+  accessToken = token;
+  noSession = false;
+}
 
 export function signedIn(): boolean {
   return accessToken !== null;
@@ -79,8 +89,23 @@ interface Options {
 }
 
 function messageOf(status: number, body: unknown, retryAfter: string | null): ApiError {
+  const error = messageFor(status, body, retryAfter);
+  const code = (body as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') error.code = code;
+  const seconds = Number(retryAfter);
+  if (retryAfter !== null && Number.isFinite(seconds)) error.retryAfter = Math.max(1, seconds);
+  return error;
+}
+
+function messageFor(status: number, body: unknown, retryAfter: string | null): ApiError {
   if (status === 429) {
-    return new ApiError(429, `Too many attempts. Try again in ${retryAfter ?? 'a few'} s.`);
+    const code = (body as { code?: unknown } | null)?.code;
+    const wait = `try again in ${retryAfter ?? 'a few'} s`;
+    // The two limits differ: one account's lock (ASVS 2.2.1), or this network's rate limit.
+    if (code === 'too_many_attempts') {
+      return new ApiError(429, `Too many failed attempts for this account; ${wait}.`);
+    }
+    return new ApiError(429, `Too many requests from this network; ${wait}.`);
   }
   if (status >= 500) {
     const detail = (body as { detail?: unknown } | null)?.detail;
@@ -162,30 +187,79 @@ async function oneTabAtATime<T>(task: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * What a silent refresh found: a new access token; no session (`reason` says why, when the
+ * server knows: "You were signed out because your password was changed"); or a server that
+ * can't answer now (429 rate limit, 5xx, network), in which case the session is NOT
+ * forgotten: only a 400 `invalid_grant` (or no cookie at all) means signed out (issue 17).
+ */
+export type RefreshOutcome =
+  | { kind: 'refreshed' }
+  | { kind: 'signed_out'; reason: string | undefined }
+  | { kind: 'unavailable'; retryAfter: number; message: string };
+
+let refreshingOutcome: Promise<RefreshOutcome> | null = null;
+/** This page found no session; a sign-in clears it (setAccessToken). */
+let noSession = false;
+
+/** Why the last silent refresh found no session, for the sign-in page to say once. */
+let signedOutReason: string | undefined;
+
+export function takeSignedOutReason(): string | undefined {
+  const reason = signedOutReason;
+  signedOutReason = undefined;
+  return reason;
+}
+
+/**
  * Gets a new access token from the refresh cookie. Single-flight within the page (parallel
  * callers share one refresh) and one tab at a time across tabs, so the UI never presents the
  * same refresh token twice.
  */
-export function refresh(): Promise<boolean> {
-  refreshing ??= oneTabAtATime(() =>
+export function refreshSession(): Promise<RefreshOutcome> {
+  // Known to have no session since this page loaded: asking again would only spend the
+  // refresh budget of this network (each refresh counts, cookie or not).
+  if (noSession) return Promise.resolve({ kind: 'signed_out', reason: undefined });
+  refreshingOutcome ??= oneTabAtATime(() =>
     call<TokenResponse>('POST', '/token', {
       form: { grant_type: 'refresh_token' },
       headers: COOKIE_MODE,
       auth: false,
     }),
   )
-    .then((body) => {
-      accessToken = body.access_token;
-      return true;
+    .then((body): RefreshOutcome => {
+      setAccessToken(body.access_token);
+      return { kind: 'refreshed' };
     })
-    .catch(() => {
+    .catch((error: unknown): RefreshOutcome => {
+      if (
+        error instanceof ApiError &&
+        (error.status === 0 || error.status === 429 || error.status >= 500)
+      ) {
+        // The cookie was not spent (the limit answers before the grant runs): keep it.
+        return {
+          kind: 'unavailable',
+          retryAfter: error.retryAfter ?? 5,
+          message: error.message,
+        };
+      }
       accessToken = null;
-      return false;
+      noSession = true;
+      const reason =
+        error instanceof ApiError && error.code === 'invalid_grant' && /^You /.test(error.message)
+          ? error.message
+          : undefined;
+      // A later refresh without a cookie (the failed one cleared it) must not erase the why.
+      if (reason) signedOutReason = reason;
+      return { kind: 'signed_out', reason };
     })
     .finally(() => {
-      refreshing = null;
+      refreshingOutcome = null;
     });
-  return refreshing;
+  return refreshingOutcome;
+}
+
+export async function refresh(): Promise<boolean> {
+  return (await refreshSession()).kind === 'refreshed';
 }
 
 /**
@@ -202,7 +276,7 @@ export async function signIn(
       headers: COOKIE_MODE,
       auth: false,
     });
-    accessToken = body.access_token;
+    setAccessToken(body.access_token);
     return undefined;
   } catch (error) {
     if (error instanceof ApiError && error.mfaToken) return { mfaToken: error.mfaToken };
@@ -219,7 +293,7 @@ export async function signInWithCode(mfaToken: string, otp: string): Promise<voi
     headers: COOKIE_MODE,
     auth: false,
   });
-  accessToken = body.access_token;
+  setAccessToken(body.access_token);
 }
 
 export async function signOut(everywhere = false): Promise<void> {
@@ -324,5 +398,5 @@ export async function grantSignIn(form: Record<string, string>): Promise<void> {
     headers: COOKIE_MODE,
     auth: false,
   });
-  accessToken = body.access_token;
+  setAccessToken(body.access_token);
 }

@@ -1,4 +1,12 @@
-import { ApiError, me, refresh, signedIn, signOut, type User } from './api.ts';
+import {
+  ApiError,
+  me,
+  refreshSession,
+  signedIn,
+  signOut,
+  type RefreshOutcome,
+  type User,
+} from './api.ts';
 import { h, say } from './dom.ts';
 import { accountPage } from './pages/account.ts';
 import { adminAuditPage } from './pages/admin-audit.ts';
@@ -60,8 +68,46 @@ function renderNav(user: User | undefined): void {
   );
 }
 
+/** The silent refresh could not be answered now (429, 5xx, offline): the session stands. */
+class SessionCheckPending extends Error {
+  readonly outcome: Extract<RefreshOutcome, { kind: 'unavailable' }>;
+  constructor(outcome: Extract<RefreshOutcome, { kind: 'unavailable' }>) {
+    super(outcome.message);
+    this.outcome = outcome;
+  }
+}
+
+let retryTimer: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * Issue 17: a reload while rate limited (or while the server is down) keeps the session. The
+ * page says so, counts down Retry-After's seconds, then tries again; it never shows Sign in.
+ */
+function retryLater(main: HTMLElement, pending: SessionCheckPending): void {
+  clearInterval(retryTimer);
+  let left = Math.ceil(pending.outcome.retryAfter);
+  const text = h('p', { role: 'status', 'data-testid': 'session-retry' });
+  const update = () => {
+    text.textContent = `The server is busy, so your session can't be checked right now; you have not been signed out. Retrying in ${left} s.`;
+  };
+  update();
+  main.replaceChildren(
+    h('section', { class: 'card narrow' }, h('h1', {}, 'Checking your session'), text),
+  );
+  retryTimer = setInterval(() => {
+    left -= 1;
+    if (left > 0) return update();
+    clearInterval(retryTimer);
+    void render();
+  }, 1000);
+}
+
 async function currentUser(): Promise<User | undefined> {
-  if (!signedIn() && !(await refresh())) return undefined;
+  if (!signedIn()) {
+    const outcome = await refreshSession();
+    if (outcome.kind === 'unavailable') throw new SessionCheckPending(outcome);
+    if (outcome.kind === 'signed_out') return undefined;
+  }
   try {
     return await me();
   } catch (error) {
@@ -76,6 +122,7 @@ async function render(): Promise<void> {
   const main = document.getElementById('main')!;
   // Navigations can overlap (a click during a slow load): only the latest one may draw.
   const ticket = ++latestRender;
+  clearInterval(retryTimer);
   try {
     const user = await currentUser();
     const route = ROUTES[currentPath()];
@@ -95,6 +142,10 @@ async function render(): Promise<void> {
     main.replaceChildren(page);
     main.focus();
   } catch (error) {
+    if (error instanceof SessionCheckPending) {
+      if (ticket === latestRender) retryLater(main, error);
+      return;
+    }
     say((error as Error).message, 'error');
   }
 }

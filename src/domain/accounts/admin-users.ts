@@ -61,7 +61,7 @@ export async function changeUserAccess(
   if (after.disabled !== before.disabled) {
     // On enabling too: a login that read the account just before it was disabled may have
     // opened a session after the revocation; it must not come alive with the account.
-    await deps.sessions.revokeAllForUser(after.id, now);
+    await deps.sessions.revokeAllForUser(after.id, now, 'admin');
   }
   const subject = { actorId: request.actorId, subjectId: after.id, email: after.email };
   if (before.role !== after.role) {
@@ -106,7 +106,7 @@ export async function endUserSessions(
   request: AdminRequest & { userId: number },
 ): Promise<number> {
   const user = await getUser(deps, request.userId);
-  const ended = await deps.sessions.revokeAllForUser(user.id, deps.clock.now());
+  const ended = await deps.sessions.revokeAllForUser(user.id, deps.clock.now(), 'admin');
   await recordAuditEvent(
     deps,
     'session.logout',

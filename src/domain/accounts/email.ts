@@ -11,21 +11,24 @@ const MAX_LOCAL_PART_LENGTH = 64;
 /** Why `email` (already trimmed) is not an address we accept, or undefined when it is one. */
 function emailProblem(email: string): string | undefined {
   const at = email.lastIndexOf('@');
-  if (email.length > MAX_EMAIL_LENGTH) return `at most ${MAX_EMAIL_LENGTH} characters`;
-  if (at > MAX_LOCAL_PART_LENGTH) {
-    return `the part before @ can have at most ${MAX_LOCAL_PART_LENGTH} characters`;
+  if (email.length > MAX_EMAIL_LENGTH) {
+    return `Enter an email address of at most ${MAX_EMAIL_LENGTH} characters`;
   }
-  return EMAIL_PATTERN.test(email) ? undefined : 'an email address like name@example.com';
+  if (at > MAX_LOCAL_PART_LENGTH) {
+    return `Enter an email address with at most ${MAX_LOCAL_PART_LENGTH} characters before the @`;
+  }
+  return EMAIL_PATTERN.test(email) ? undefined : 'Enter an email address like name@example.com';
 }
 
-/** Checks an address given at registration; returns it trimmed, as the user typed it. */
+/**
+ * Checks an address given at registration; returns it trimmed, as the user typed it. The 422
+ * message is in plain words a person can act on (issue 17), not a validator's.
+ */
 export function parseEmail(raw: string): string {
   const email = raw.trim();
   const problem = emailProblem(email);
   if (problem !== undefined) {
-    throw new GatehouseError('invalid_input', `value is not a valid email address: ${problem}`, {
-      field: 'email',
-    });
+    throw new GatehouseError('invalid_input', problem, { field: 'email' });
   }
   return email;
 }

@@ -59,7 +59,12 @@ export async function changePassword(
   );
   // Only now that the new hash is stored: every login still opening a session with the old
   // one either finished before (ended here) or is refused (SessionRepository.create).
-  const ended = await deps.sessions.revokeAllForUser(login.id, deps.clock.now(), input.sessionId);
+  const ended = await deps.sessions.revokeAllForUser(
+    login.id,
+    deps.clock.now(),
+    'password_changed',
+    input.sessionId,
+  );
   // OWASP Forgot Password Cheat Sheet: a reset link asked for before this change would set a
   // password over the one the user just chose; it is void now.
   const resetLinksVoided = await deps.mailTokens.voidUnused(

@@ -20,14 +20,18 @@ export interface LogoutDeps extends EndSessionsDeps {
  * Ends one of the user's sessions: its access tokens fail on their next use (every request
  * reads the session) and its refresh tokens stop working. Another user's session, an unknown
  * one and an already ended one are all `not_found`, so ids of others reveal nothing.
+ * `callerSessionId` is the session asking: ending itself is a sign-out, ending another is
+ * recorded as ended from another device (the reason its device is told).
  */
 export async function endSession(
   deps: LogoutDeps,
   userId: number,
   sessionId: string,
   client?: ClientInfo,
+  callerSessionId?: string,
 ): Promise<void> {
-  if (!(await deps.sessions.revoke(sessionId, userId, deps.clock.now()))) {
+  const reason = callerSessionId === sessionId ? 'signed_out' : 'ended_elsewhere';
+  if (!(await deps.sessions.revoke(sessionId, userId, deps.clock.now(), reason))) {
     throw new GatehouseError('not_found', 'Session not found');
   }
   await recordAuditEvent(
@@ -45,7 +49,12 @@ export async function endAllSessions(
   exceptSessionId?: string,
   client?: ClientInfo,
 ): Promise<number> {
-  const ended = await deps.sessions.revokeAllForUser(userId, deps.clock.now(), exceptSessionId);
+  const ended = await deps.sessions.revokeAllForUser(
+    userId,
+    deps.clock.now(),
+    'ended_elsewhere',
+    exceptSessionId,
+  );
   await recordAuditEvent(
     deps,
     'session.logout',

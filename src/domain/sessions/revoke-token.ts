@@ -77,7 +77,12 @@ export async function revokeToken(
   for (const [tokenType, lookup] of lookups) {
     const found = await lookup(deps, token);
     if (!found) continue;
-    const ended = await deps.sessions.revoke(found.sessionId, found.userId, deps.clock.now());
+    const ended = await deps.sessions.revoke(
+      found.sessionId,
+      found.userId,
+      deps.clock.now(),
+      'revoked',
+    );
     // Audited as the logout it is; the holder of the token acted (RFC 7009 needs no login).
     if (ended) {
       await recordAuditEvent(

@@ -12,6 +12,7 @@ import {
   sealChild,
 } from './refresh-token.ts';
 import type { ClientInfo } from '../client-info.ts';
+import type { SessionEndReason } from './session.ts';
 import type { SessionRepository } from './session-repository.ts';
 
 export interface RotateRefreshTokenDeps {
@@ -25,8 +26,34 @@ export interface RotateRefreshTokenDeps {
   reuseGraceSeconds: number;
 }
 
-function invalidGrant(): GatehouseError {
-  return new GatehouseError('invalid_grant', 'Invalid or expired refresh token');
+/**
+ * What a device whose session ended is told (issue 17): why, in plain words, never who or
+ * from where. The holder of the token may know that much; the 400 `invalid_grant` stays.
+ */
+const ENDED_BECAUSE: Record<SessionEndReason, string> = {
+  signed_out: 'You signed out of this session',
+  ended_elsewhere: 'You were signed out because this session was ended from another device',
+  password_changed: 'You were signed out because your password was changed',
+  admin: 'You were signed out because an administrator changed your account',
+  reuse_detected:
+    "You were signed out because this session's refresh token was used twice (a possible copy)",
+  revoked: "You were signed out because this session's token was revoked",
+};
+
+function invalidGrant(reason?: SessionEndReason | null): GatehouseError {
+  return new GatehouseError(
+    'invalid_grant',
+    reason ? ENDED_BECAUSE[reason] : 'Invalid or expired refresh token',
+  );
+}
+
+/** The failure of a token that no longer refreshes, with why its session ended if it did. */
+async function endedSessionGrant(
+  deps: RotateRefreshTokenDeps,
+  hash: string,
+): Promise<GatehouseError> {
+  const found = await deps.sessions.findRefreshTokenSession(hash);
+  return invalidGrant(found?.endReason);
 }
 
 /**
@@ -47,12 +74,13 @@ export async function rotateRefreshToken(
   const child = generateRefreshToken();
   // Sealed under the parent so that only a re-presentation of the parent can get it back;
   // in strict mode nothing is re-issued, so nothing is stored.
+  const hash = hashRefreshToken(refreshToken);
   const result = await deps.sessions.consumeRefreshToken(
-    hashRefreshToken(refreshToken),
+    hash,
     now,
     graceOn ? sealChild(child, refreshToken) : undefined,
   );
-  if (result.outcome === 'unknown') throw invalidGrant();
+  if (result.outcome === 'unknown') throw await endedSessionGrant(deps, hash);
   let issued = child;
   if (result.outcome === 'already_used') {
     const sinceRotation = (now.getTime() - result.usedAt.getTime()) / 1000;
@@ -63,7 +91,7 @@ export async function rotateRefreshToken(
     // RFC 9700 4.14.2: outside the window, or when the child can't be re-issued (rotated in
     // strict mode, erased), the strict rule applies; a second, independent child never exists.
     if (sibling === undefined) {
-      await deps.sessions.revoke(result.sessionId, result.userId, now);
+      await deps.sessions.revoke(result.sessionId, result.userId, now, 'reuse_detected');
       // Recorded before the grant fails: whoever replayed it is not known, so no actor.
       await recordAuditEvent(
         deps,
@@ -85,7 +113,7 @@ export async function rotateRefreshToken(
     result.outcome === 'consumed'
       ? result.session
       : await deps.sessions.findActive(result.sessionId, result.userId, now);
-  if (!session) throw invalidGrant();
+  if (!session) throw await endedSessionGrant(deps, hash);
   const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
   await deps.sessions.touch(result.sessionId, now, expiresAt);
   const grant = await issueTokens(

@@ -1,5 +1,5 @@
 import type { User } from '../accounts/user.ts';
-import type { Session } from './session.ts';
+import type { Session, SessionEndReason } from './session.ts';
 
 export interface ActiveSession {
   user: User;
@@ -65,13 +65,22 @@ export interface SessionRepository {
   listActive(userId: number, now: Date): Promise<Session[]>;
 
   /**
-   * Ends one session of `userId` if it is still active. False when there is none (unknown id,
-   * another user's session, already ended): callers answer 404 without revealing which.
+   * Ends one session of `userId` if it is still active, recording `reason`. False when there is
+   * none (unknown id, another user's session, already ended): callers answer 404 without
+   * revealing which. An ended session keeps its first reason.
    */
-  revoke(sessionId: string, userId: number, now: Date): Promise<boolean>;
+  revoke(sessionId: string, userId: number, now: Date, reason: SessionEndReason): Promise<boolean>;
 
-  /** Ends every active session of the user except `exceptSessionId`; returns how many. */
-  revokeAllForUser(userId: number, now: Date, exceptSessionId?: string): Promise<number>;
+  /**
+   * Ends every active session of the user except `exceptSessionId`, recording `reason`;
+   * returns how many.
+   */
+  revokeAllForUser(
+    userId: number,
+    now: Date,
+    reason: SessionEndReason,
+    exceptSessionId?: string,
+  ): Promise<number>;
 
   /**
    * Stores a refresh token. Idempotent: adding a hash that is already stored changes nothing
@@ -95,8 +104,12 @@ export interface SessionRepository {
    * The session a stored refresh token belongs to, whether the token is fresh, used (rotated)
    * or expired, and whatever the session's state; undefined when no token has this hash (or it
    * was purged). A read only: it marks nothing used (RFC 7009 revocation, not a refresh).
+   * `endReason` is why the session was revoked; null while it lives, when it merely expired,
+   * or when it ended before reasons were kept.
    */
-  findRefreshTokenSession(hash: string): Promise<{ sessionId: string; userId: number } | undefined>;
+  findRefreshTokenSession(
+    hash: string,
+  ): Promise<{ sessionId: string; userId: number; endReason: SessionEndReason | null } | undefined>;
 
   /**
    * Erases the sealed child of every token used before `usedBefore` (its grace window is over),

@@ -17,6 +17,33 @@ export interface Session {
 }
 
 /**
+ * Why a session ended, kept so that the device it ended on can be told (issue 17) in the
+ * refresh grant's `invalid_grant`. Says nothing the session's own holder may not know.
+ */
+export type SessionEndReason =
+  /** POST /logout from this session itself. */
+  | 'signed_out'
+  /** Ended by its user from another session (DELETE /users/me/sessions/{id}, /logout/all). */
+  | 'ended_elsewhere'
+  /** A password change or a password reset (ASVS 3.3.3). */
+  | 'password_changed'
+  /** An administrator disabled (or re-enabled) the account. */
+  | 'admin'
+  /** A used refresh token was presented again (RFC 9700 4.14.2). */
+  | 'reuse_detected'
+  /** One of its tokens was revoked (RFC 7009). */
+  | 'revoked';
+
+export const SESSION_END_REASONS: readonly SessionEndReason[] = [
+  'signed_out',
+  'ended_elsewhere',
+  'password_changed',
+  'admin',
+  'reuse_detected',
+  'revoked',
+];
+
+/**
  * The session a grant opens once the caller has proved who they are: it ends `ttlSeconds`
  * after `now` unless a refresh extends it (API.md 2). The password, passkey and MFA grants all
  * open their sessions through this one shape.

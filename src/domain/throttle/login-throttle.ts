@@ -94,7 +94,7 @@ export class LoginThrottle {
       const waitMs = result.lockedUntil.getTime() - now.getTime();
       throw new GatehouseError(
         'too_many_attempts',
-        'Too many failed login attempts; try again later',
+        'Too many failed login attempts for this account; try again later',
         { retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) },
       );
     }

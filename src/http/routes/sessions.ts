@@ -4,6 +4,7 @@ import type { Services } from '../../services.ts';
 import { BEARER_SECURITY, principalOf, requireUser } from '../authenticate.ts';
 import { guard, securityFor } from '../authorize.ts';
 import { clientInfo } from '../client-info.ts';
+import { deviceName } from '../device-name.ts';
 import { requireContentType } from '../content-type.ts';
 import type { RefreshCookies } from '../refresh-cookie.ts';
 import { ErrorSchema } from '../schemas.ts';
@@ -13,6 +14,9 @@ const SessionItem = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   last_used_at: Type.String({ format: 'date-time' }),
   user_agent: Type.Union([Type.String(), Type.Null()]),
+  device: Type.Union([Type.String(), Type.Null()], {
+    description: 'A short name read from user_agent ("Chrome on Linux", "curl")',
+  }),
   ip: Type.Union([Type.String(), Type.Null()]),
   current: Type.Boolean({ description: 'The session of the token making this request' }),
 });
@@ -52,7 +56,7 @@ export function sessionRoutes(
       },
       async (request, reply) => {
         const { user, sessionId } = principalOf(request);
-        await services.endSession(user.id, sessionId, clientInfo(request));
+        await services.endSession(user.id, sessionId, clientInfo(request), sessionId);
         cookies.clear(request, reply);
         return reply.code(204).send(null);
       },
@@ -100,6 +104,7 @@ export function sessionRoutes(
             created_at: s.createdAt.toISOString(),
             last_used_at: s.lastUsedAt.toISOString(),
             user_agent: s.userAgent,
+            device: deviceName(s.userAgent),
             ip: s.ip,
             current: s.id === sessionId,
           })),
@@ -120,11 +125,8 @@ export function sessionRoutes(
         },
       },
       async (request, reply) => {
-        await services.endSession(
-          principalOf(request).user.id,
-          request.params.id,
-          clientInfo(request),
-        );
+        const { user, sessionId } = principalOf(request);
+        await services.endSession(user.id, request.params.id, clientInfo(request), sessionId);
         return reply.code(204).send(null);
       },
     );

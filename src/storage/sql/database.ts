@@ -27,6 +27,8 @@ export interface SessionsTable {
   last_used_at: DbTime;
   expires_at: DbTime;
   revoked_at: DbTime | null;
+  /** A SessionEndReason once revoked (migration 0014); null while live or when unknown. */
+  revoked_reason: Generated<string | null>;
   user_agent: string | null;
   ip: string | null;
   scope: Generated<string>;

@@ -125,7 +125,7 @@ export class SqlMailTokenRepository implements MailTokenRepository {
       // ASVS 3.3.3: a reset ends every session, wherever it was opened.
       await trx
         .updateTable('sessions')
-        .set({ revoked_at: toDbTime(now) })
+        .set({ revoked_at: toDbTime(now), revoked_reason: 'password_changed' })
         .where('user_id', '=', token.userId)
         .where('revoked_at', 'is', null)
         .execute();

@@ -1,5 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Session } from '../../domain/sessions/session.ts';
+import {
+  SESSION_END_REASONS,
+  type Session,
+  type SessionEndReason,
+} from '../../domain/sessions/session.ts';
 import type {
   ActiveSession,
   ConsumeResult,
@@ -91,10 +95,15 @@ export class SqlSessionRepository implements SessionRepository {
     return rows.map(toSession);
   }
 
-  async revoke(sessionId: string, userId: number, now: Date): Promise<boolean> {
+  async revoke(
+    sessionId: string,
+    userId: number,
+    now: Date,
+    reason: SessionEndReason,
+  ): Promise<boolean> {
     const result = await this.#db
       .updateTable('sessions')
-      .set({ revoked_at: toDbTime(now) })
+      .set({ revoked_at: toDbTime(now), revoked_reason: reason })
       .where('id', '=', sessionId)
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
@@ -103,10 +112,15 @@ export class SqlSessionRepository implements SessionRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async revokeAllForUser(userId: number, now: Date, exceptSessionId?: string): Promise<number> {
+  async revokeAllForUser(
+    userId: number,
+    now: Date,
+    reason: SessionEndReason,
+    exceptSessionId?: string,
+  ): Promise<number> {
     let query = this.#db
       .updateTable('sessions')
-      .set({ revoked_at: toDbTime(now) })
+      .set({ revoked_at: toDbTime(now), revoked_reason: reason })
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
       // Only active sessions count as ended: an expired one already was.
@@ -165,14 +179,26 @@ export class SqlSessionRepository implements SessionRepository {
 
   async findRefreshTokenSession(
     hash: string,
-  ): Promise<{ sessionId: string; userId: number } | undefined> {
+  ): Promise<
+    { sessionId: string; userId: number; endReason: SessionEndReason | null } | undefined
+  > {
     const row = await this.#db
       .selectFrom('refresh_tokens')
       .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
-      .select(['sessions.id', 'sessions.user_id'])
+      .select(['sessions.id', 'sessions.user_id', 'sessions.revoked_at', 'sessions.revoked_reason'])
       .where('refresh_tokens.token_hash', '=', hash)
       .executeTakeFirst();
-    return row && { sessionId: row.id, userId: Number(row.user_id) };
+    if (!row) return undefined;
+    const reason = row.revoked_reason as SessionEndReason | null;
+    return {
+      sessionId: row.id,
+      userId: Number(row.user_id),
+      // Only a known reason of a revoked session: anything else reads as none.
+      endReason:
+        row.revoked_at !== null && reason !== null && SESSION_END_REASONS.includes(reason)
+          ? reason
+          : null,
+    };
   }
 
   async eraseSealedChildren(usedBefore: Date): Promise<number> {

@@ -11,6 +11,7 @@ import {
 } from '../api.ts';
 import { field, formatTime, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
+import { addVisibilityToggle, showPolicyLive } from '../password-field.ts';
 import { mfaSection } from './account-mfa.ts';
 import { passkeysSection } from './passkeys-section.ts';
 
@@ -26,6 +27,9 @@ function passwordForm(): HTMLElement {
     { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true },
     'At least 8 characters; common passwords are refused.',
   );
+  addVisibilityToggle(current.input, 'current password');
+  addVisibilityToggle(next.input, 'new password');
+  showPolicyLive(next.input, next.wrapper.querySelector('.hint'));
   const submit = h('button', { type: 'submit' }, 'Change password');
   return h(
     'form',
@@ -145,13 +149,42 @@ function emailForm(): HTMLElement {
   );
 }
 
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 31_536_000],
+  ['month', 2_592_000],
+  ['week', 604_800],
+  ['day', 86_400],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+/**
+ * Issue 17: "2 minutes ago", with the exact time and its time zone on hover (`title`) and
+ * for machines (`datetime`).
+ */
+function relativeTime(iso: string): HTMLElement {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return h('span', {}, iso);
+  const seconds = Math.round((date.getTime() - Date.now()) / 1000);
+  const [unit, size] = UNITS.find(([, s]) => Math.abs(seconds) >= s) ?? ['second', 1];
+  const text =
+    unit === 'second' && Math.abs(seconds) < 45
+      ? 'just now'
+      : RELATIVE.format(Math.round(seconds / size), unit);
+  const exact = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
+  return h('time', { datetime: date.toISOString(), title: exact }, text);
+}
+
 function sessionRow(item: SessionItem): HTMLElement {
+  const device = item.device ?? 'unknown device';
   const end = h(
     'button',
     {
       type: 'button',
       class: 'secondary',
-      'aria-label': `Sign out the session from ${item.user_agent ?? 'an unknown device'}`,
+      // The device briefly, never the whole User-Agent string (issue 17).
+      'aria-label': `Sign out ${device}${item.current ? ' (this device)' : ''}`,
       async onClick() {
         try {
           await endSession(item.id);
@@ -175,12 +208,12 @@ function sessionRow(item: SessionItem): HTMLElement {
     h(
       'td',
       { 'data-label': 'Device' },
-      item.user_agent ?? 'Unknown device',
+      h('span', { title: item.user_agent ?? undefined }, item.device ?? 'Unknown device'),
       item.current ? h('span', { class: 'badge' }, 'This device') : null,
     ),
     h('td', { 'data-label': 'IP' }, item.ip ?? '—'),
-    h('td', { 'data-label': 'Signed in' }, formatTime(item.created_at)),
-    h('td', { 'data-label': 'Last used' }, formatTime(item.last_used_at)),
+    h('td', { 'data-label': 'Signed in' }, relativeTime(item.created_at)),
+    h('td', { 'data-label': 'Last used' }, relativeTime(item.last_used_at)),
     h('td', {}, end),
   );
 }

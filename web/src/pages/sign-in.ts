@@ -1,4 +1,5 @@
-import { ApiError, signIn, signInWithCode } from '../api.ts';
+import { ApiError, signIn, signInWithCode, takeSignedOutReason } from '../api.ts';
+import { addVisibilityToggle } from '../password-field.ts';
 import { field, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
 import { finishWithPasskey, passkeysSupported, signInWithPasskey } from '../passkeys.ts';
@@ -124,6 +125,7 @@ export function signInPage(): HTMLElement {
             if (passkeysSupported()) mfaStep.replaceChildren(passkeyMfaButton(next.mfaToken));
             say('Enter the code from your authenticator app, or use your passkey.');
             second.querySelector('input')?.focus();
+            submit.removeAttribute('disabled');
             return;
           }
           say('Signed in.', 'success');
@@ -135,19 +137,53 @@ export function signInPage(): HTMLElement {
               : (error as Error).message;
           say(message, 'error');
           password.setError(message);
-        } finally {
-          submit.removeAttribute('disabled');
+          if (error instanceof ApiError && error.status === 429 && error.retryAfter) {
+            return lockedFor(error, error.retryAfter);
+          }
         }
+        submit.removeAttribute('disabled');
       },
     },
     email.wrapper,
     password.wrapper,
     submit,
   );
+  addVisibilityToggle(password.input);
+  let countdown: ReturnType<typeof setInterval> | undefined;
+  /**
+   * Issue 17: a 429 keeps the button disabled and counts Retry-After down, in the words of
+   * the limit that answered (this account's lock, or this network's rate limit).
+   */
+  function lockedFor(error: ApiError, seconds: number): void {
+    let left = Math.ceil(seconds);
+    const words =
+      error.code === 'too_many_attempts'
+        ? 'Too many failed attempts for this account'
+        : 'Too many sign-in requests from this network';
+    const update = () => {
+      const message = `${words}; try again in ${left} s.`;
+      password.setError(message);
+      submit.setAttribute('data-wait', String(left));
+    };
+    update();
+    clearInterval(countdown);
+    countdown = setInterval(() => {
+      left -= 1;
+      if (!submit.isConnected) return clearInterval(countdown);
+      if (left > 0) return update();
+      clearInterval(countdown);
+      password.setError(null);
+      submit.removeAttribute('data-wait');
+      submit.removeAttribute('disabled');
+      say('You can try again now.');
+    }, 1000);
+  }
+  const reason = takeSignedOutReason();
   return h(
     'section',
     { class: 'card narrow' },
     h('h1', { id: 'signin-title' }, 'Sign in'),
+    reason ? h('p', { class: 'notice', 'data-testid': 'signed-out-reason' }, `${reason}.`) : null,
     form,
     mfaStep,
     passkeysSupported() ? passkeySignInButton() : null,

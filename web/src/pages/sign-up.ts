@@ -1,6 +1,7 @@
 import { ApiError, register, signIn } from '../api.ts';
 import { field, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
+import { addVisibilityToggle, showPolicyLive } from '../password-field.ts';
 
 export function signUpPage(): HTMLElement {
   const email = field('Email', {
@@ -14,6 +15,8 @@ export function signUpPage(): HTMLElement {
     { name: 'password', type: 'password', autocomplete: 'new-password', required: true },
     'At least 8 characters. Long passphrases are welcome; common passwords are refused.',
   );
+  addVisibilityToggle(password.input);
+  showPolicyLive(password.input, password.wrapper.querySelector('.hint'));
   const submit = h('button', { type: 'submit' }, 'Create account');
   const form = h(
     'form',

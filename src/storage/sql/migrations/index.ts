@@ -12,6 +12,7 @@ import * as mailOutbox from './0010-mail-outbox.ts';
 import * as emailTokens from './0011-email-tokens.ts';
 import * as mfa from './0012-mfa.ts';
 import * as passkeys from './0013-passkeys.ts';
+import * as sessionEndReason from './0014-session-end-reason.ts';
 
 /** Forward-only migrations, in order. Add a module `NNNN-what.ts` and list it here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-email-tokens': emailTokens,
   '0012-mfa': mfa,
   '0013-passkeys': passkeys,
+  '0014-session-end-reason': sessionEndReason,
 };
 
 export const migrationProvider: MigrationProvider = {
