@@ -7,15 +7,16 @@ import {
   type RefreshOutcome,
   type User,
 } from './api.ts';
-import { h, say } from './dom.ts';
+import { h, labelTableRegions, navigationStarts, pageDrawn, say, takeFocusTarget } from './dom.ts';
 import { accountPage } from './pages/account.ts';
 import { adminAuditPage } from './pages/admin-audit.ts';
 import { adminClientsPage } from './pages/admin-clients.ts';
 import { adminUsersPage } from './pages/admin-users.ts';
+import { homePage } from './pages/home.ts';
 import { forgotPasswordPage, resetPasswordPage, verifyEmailPage } from './pages/mail-flows.ts';
 import { signInPage } from './pages/sign-in.ts';
 import { signUpPage } from './pages/sign-up.ts';
-import { currentPath, navigate, setRenderer } from './router.ts';
+import { currentPath, navigate, setRenderer, type Cause } from './router.ts';
 
 interface Route {
   title: string;
@@ -28,6 +29,7 @@ interface Route {
 }
 
 const ROUTES: Record<string, Route> = {
+  '#/': { title: 'Welcome', access: 'public', render: homePage },
   '#/signin': { title: 'Sign in', access: 'public', render: signInPage },
   '#/signup': { title: 'Create an account', access: 'public', render: signUpPage },
   '#/forgot-password': { title: 'Forgot password', access: 'public', render: forgotPasswordPage },
@@ -117,16 +119,49 @@ async function currentUser(): Promise<User | undefined> {
 }
 
 let latestRender = 0;
+/** The path of the page on screen, to tell a redraw of it (after an action) from a page change. */
+let drawnPath: string | undefined;
 
-async function render(): Promise<void> {
+/**
+ * WCAG 4.1.3 / 2.4.3: while a page loads, the main region says so (`aria-busy`) and a visible
+ * "Loading…" shows; the page on screen stays until the next one is ready (never a blank page).
+ */
+function busy(on: boolean): void {
+  const main = document.getElementById('main')!;
+  if (on) main.setAttribute('aria-busy', 'true');
+  else main.removeAttribute('aria-busy');
+  document.getElementById('loading')!.hidden = !on;
+}
+
+/**
+ * WCAG 2.4.3 (focus order): after a redraw caused by an action on a table row, focus goes back
+ * to that row; otherwise to the page's heading, without letting the browser scroll the header
+ * out of view, and the page starts at its top.
+ */
+function placeFocus(page: HTMLElement, previous: Element | null, samePage: boolean): void {
+  const row = takeFocusTarget(page, previous);
+  if (row && samePage) {
+    row.focus();
+    return;
+  }
+  const heading = page.querySelector<HTMLElement>('h1') ?? document.getElementById('main')!;
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+async function render(cause: Cause = 'user'): Promise<void> {
   const main = document.getElementById('main')!;
   // Navigations can overlap (a click during a slow load): only the latest one may draw.
   const ticket = ++latestRender;
   clearInterval(retryTimer);
+  navigationStarts(cause === 'user');
+  busy(true);
   try {
     const user = await currentUser();
-    const route = ROUTES[currentPath()];
-    if (!route) return navigate(user ? '#/account' : '#/signin');
+    const path = currentPath();
+    const route = ROUTES[path];
+    if (!route) return navigate(user ? '#/account' : '#/');
     if ((route.access === 'user' || route.access === 'admin') && !user) {
       return navigate('#/signin');
     }
@@ -137,16 +172,25 @@ async function render(): Promise<void> {
     }
     const page = await route.render(user);
     if (ticket !== latestRender) return;
+    const previous =
+      document.activeElement && main.contains(document.activeElement)
+        ? document.activeElement
+        : null;
     renderNav(user);
     document.title = `${route.title} · Gatehouse`;
+    labelTableRegions(page);
     main.replaceChildren(page);
-    main.focus();
+    placeFocus(page, previous, drawnPath === path);
+    drawnPath = path;
+    pageDrawn();
   } catch (error) {
     if (error instanceof SessionCheckPending) {
       if (ticket === latestRender) retryLater(main, error);
       return;
     }
     say((error as Error).message, 'error');
+  } finally {
+    if (ticket === latestRender) busy(false);
   }
 }
 

@@ -1,9 +1,19 @@
 /** Hash routing: `#/path?query`. The pages import this; main.ts supplies the renderer. */
-let renderer: () => Promise<void> = async () => {};
 
-export function setRenderer(render: () => Promise<void>): void {
+/** Why a page is drawn: the user went there (a link, Back, the address bar), or the UI sent it. */
+export type Cause = 'user' | 'app';
+
+let renderer: (cause: Cause) => Promise<void> = async () => {};
+/** The hash `navigate()` just set, so its `hashchange` is known to come from the UI. */
+let expectedHash: string | undefined;
+
+export function setRenderer(render: (cause: Cause) => Promise<void>): void {
   renderer = render;
-  window.addEventListener('hashchange', () => void renderer());
+  window.addEventListener('hashchange', () => {
+    const cause = location.hash === expectedHash ? 'app' : 'user';
+    expectedHash = undefined;
+    void renderer(cause);
+  });
 }
 
 export function currentPath(): string {
@@ -18,8 +28,9 @@ export function currentParams(): Record<string, string | undefined> {
 /** Goes to `hash`; with `force`, renders again even when already there (after a change). */
 export function navigate(hash: string, options: { force?: boolean } = {}): void {
   if (location.hash === hash) {
-    if (options.force) void renderer();
+    if (options.force) void renderer('app');
   } else {
     location.hash = hash;
+    expectedHash = location.hash;
   }
 }

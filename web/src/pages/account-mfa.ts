@@ -6,7 +6,7 @@ import {
   newRecoveryCodes,
   startTotp,
 } from '../api.ts';
-import { field, h, say } from '../dom.ts';
+import { actionError, field, fieldError, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
 
 const TITLE = 'mfa-title';
@@ -34,7 +34,7 @@ function recoveryCodesView(codes: string[]): HTMLElement {
           await navigator.clipboard.writeText(text);
           say('Recovery codes copied.', 'success');
         } catch {
-          say('Copying is not allowed here; select the codes and copy them.', 'error');
+          actionError(copy, 'Copying is not allowed here; select the codes and copy them.');
         }
       },
     },
@@ -92,7 +92,7 @@ function enrolView(section: HTMLElement, started: { secret: string; qr_svg: stri
       'aria-labelledby': TITLE,
       async onSubmit(event: Event) {
         event.preventDefault();
-        code.setError(null);
+        fieldError(code.input, null);
         submit.setAttribute('disabled', '');
         try {
           const { recovery_codes } = await confirmTotp(code.input.value.trim());
@@ -102,8 +102,8 @@ function enrolView(section: HTMLElement, started: { secret: string; qr_svg: stri
             recoveryCodesView(recovery_codes),
           );
         } catch (error) {
-          code.setError((error as Error).message);
-          say((error as Error).message, 'error');
+          fieldError(code.input, (error as Error).message);
+          code.input.focus();
         } finally {
           submit.removeAttribute('disabled');
         }
@@ -133,9 +133,18 @@ export async function mfaSection(): Promise<HTMLElement> {
     'data-testid': 'mfa',
   });
   const password = passwordField();
-  const fail = (error: unknown) => {
-    if (error instanceof ApiError && error.status === 400) password.setError(error.message);
-    say((error as Error).message, 'error');
+  // A wrong password is the password field's error; anything else, the button's.
+  const fail = (button: HTMLElement, error: unknown) => {
+    if (error instanceof ApiError && error.status === 400) {
+      fieldError(password.input, error.message);
+      password.input.focus();
+    } else {
+      actionError(button, (error as Error).message);
+    }
+  };
+  const clear = (button: HTMLElement) => {
+    fieldError(password.input, null);
+    actionError(button, null);
   };
   const title = h('h2', { id: TITLE }, 'Two-factor authentication');
   if (status.totp !== 'enabled') {
@@ -153,13 +162,13 @@ export async function mfaSection(): Promise<HTMLElement> {
           'aria-labelledby': TITLE,
           async onSubmit(event: Event) {
             event.preventDefault();
-            password.setError(null);
+            clear(start);
             start.setAttribute('disabled', '');
             try {
               const started = await startTotp(password.input.value);
               section.replaceChildren(title, enrolView(section, started));
             } catch (error) {
-              fail(error);
+              fail(start, error);
             } finally {
               start.removeAttribute('disabled');
             }
@@ -177,12 +186,12 @@ export async function mfaSection(): Promise<HTMLElement> {
       type: 'button',
       class: 'secondary',
       async onClick() {
-        password.setError(null);
+        clear(regenerate);
         try {
           const { recovery_codes } = await newRecoveryCodes(password.input.value);
           section.replaceChildren(title, recoveryCodesView(recovery_codes));
         } catch (error) {
-          fail(error);
+          fail(regenerate, error);
         }
       },
     },
@@ -194,13 +203,13 @@ export async function mfaSection(): Promise<HTMLElement> {
       type: 'button',
       class: 'danger',
       async onClick() {
-        password.setError(null);
+        clear(off);
         try {
           await disableTotp(password.input.value);
           say('Two-factor authentication is off.', 'success');
           navigate('#/account', { force: true });
         } catch (error) {
-          fail(error);
+          fail(off, error);
         }
       },
     },

@@ -1,5 +1,5 @@
 import { createClient, deleteClient, listClients, type ApiClient } from '../api.ts';
-import { field, formatTime, h, say } from '../dom.ts';
+import { actionError, field, fieldError, formatTime, h, say, tableRegion } from '../dom.ts';
 import { navigate } from '../router.ts';
 
 /**
@@ -12,14 +12,16 @@ function redraw(): void {
   navigate('#/admin/clients', { force: true });
 }
 
-async function act(work: () => Promise<unknown>, done: string): Promise<void> {
+/** Runs a button's action: on success the page is redrawn with the news; a failure stays at the button. */
+async function act(button: HTMLElement, work: () => Promise<unknown>, done: string): Promise<void> {
+  actionError(button, null);
   try {
     await work();
     say(done, 'success');
+    redraw();
   } catch (error) {
-    say((error as Error).message, 'error');
+    actionError(button, (error as Error).message);
   }
-  redraw();
 }
 
 /** The secret of a new client, once, in a read-only field that can be selected and copied. */
@@ -56,12 +58,13 @@ function clientRow(client: ApiClient): HTMLElement {
       class: 'danger',
       onClick() {
         // A second, explicit click confirms, as on the users page.
-        const confirm = h(
+        const confirm: HTMLElement = h(
           'button',
           {
             type: 'button',
             class: 'danger',
-            onClick: () => act(() => deleteClient(client.id), `API client ${client.name} deleted.`),
+            onClick: () =>
+              act(confirm, () => deleteClient(client.id), `API client ${client.name} deleted.`),
           },
           `Confirm delete ${client.name}`,
         );
@@ -79,7 +82,7 @@ function clientRow(client: ApiClient): HTMLElement {
   actions.append(remove);
   return h(
     'tr',
-    {},
+    { 'data-row': String(client.id) },
     h('td', { 'data-label': 'Name' }, client.name),
     h('td', { 'data-label': 'Client ID' }, h('code', {}, client.client_id)),
     h('td', { 'data-label': 'Created' }, formatTime(client.created_at)),
@@ -103,13 +106,13 @@ export async function adminClientsPage(): Promise<HTMLElement> {
       'aria-label': 'Create an API client',
       async onSubmit(event: Event) {
         event.preventDefault();
-        name.setError(null);
+        fieldError(name.input, null);
         try {
           justCreated = await createClient(name.input.value);
           say(`API client ${justCreated.name} created.`, 'success');
           redraw();
         } catch (error) {
-          name.setError((error as Error).message);
+          fieldError(name.input, (error as Error).message);
           name.input.focus();
         }
       },
@@ -131,9 +134,8 @@ export async function adminClientsPage(): Promise<HTMLElement> {
         'Services that check tokens with POST /introspect. Deleting one stops its credentials at once.',
       ),
       form,
-      h(
-        'div',
-        { class: 'table-wrap' },
+      tableRegion(
+        'API clients',
         h(
           'table',
           { 'data-testid': 'clients' },

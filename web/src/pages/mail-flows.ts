@@ -1,5 +1,5 @@
 import { ApiError, confirmEmailToken, confirmPasswordReset, requestPasswordReset } from '../api.ts';
-import { field, h, say } from '../dom.ts';
+import { actionError, field, fieldError, h, say } from '../dom.ts';
 import { currentParams, navigate } from '../router.ts';
 
 /**
@@ -27,14 +27,14 @@ export function forgotPasswordPage(): HTMLElement {
       'aria-labelledby': 'forgot-title',
       async onSubmit(event: Event) {
         event.preventDefault();
-        email.setError(null);
+        fieldError(email.input, null);
         submit.setAttribute('disabled', '');
         try {
           const { detail } = await requestPasswordReset(email.input.value);
           say(`${detail}. Check your inbox.`, 'success');
         } catch (error) {
-          email.setError((error as Error).message);
-          say((error as Error).message, 'error');
+          fieldError(email.input, (error as Error).message);
+          email.input.focus();
         } finally {
           submit.removeAttribute('disabled');
         }
@@ -72,7 +72,8 @@ export function resetPasswordPage(): HTMLElement {
       'aria-labelledby': 'reset-title',
       async onSubmit(event: Event) {
         event.preventDefault();
-        password.setError(null);
+        fieldError(password.input, null);
+        actionError(submit, null);
         submit.setAttribute('disabled', '');
         try {
           await confirmPasswordReset(token, password.input.value);
@@ -83,12 +84,16 @@ export function resetPasswordPage(): HTMLElement {
           navigate('#/signin');
         } catch (error) {
           const apiError = error instanceof ApiError ? error : undefined;
-          if (apiError?.fields.new_password) password.setError(apiError.fields.new_password);
-          const message =
-            apiError?.status === 400
-              ? 'This link is invalid or has expired. Ask for a new one.'
-              : (error as Error).message;
-          say(message, 'error');
+          if (apiError?.fields.new_password) {
+            fieldError(password.input, apiError.fields.new_password);
+            password.input.focus();
+          } else {
+            const message =
+              apiError?.status === 400
+                ? 'This link is invalid or has expired. Ask for a new one.'
+                : (error as Error).message;
+            actionError(submit, message);
+          }
         } finally {
           submit.removeAttribute('disabled');
         }
@@ -123,7 +128,7 @@ export async function verifyEmailPage(): Promise<HTMLElement> {
         ? 'This link is invalid or has expired.'
         : (error as Error).message;
     result.textContent = message;
-    say(message, 'error');
+    result.className = 'error';
   }
   return h(
     'section',

@@ -1,5 +1,14 @@
 import { ApiError, deletePasskey, listPasskeys, type PasskeyItem } from '../api.ts';
-import { field, formatTime, h, say } from '../dom.ts';
+import {
+  actionError,
+  field,
+  fieldError,
+  focusAfterRedraw,
+  formatTime,
+  h,
+  say,
+  tableRegion,
+} from '../dom.ts';
 import { createPasskey, passkeysSupported } from '../passkeys.ts';
 import { navigate } from '../router.ts';
 
@@ -12,12 +21,14 @@ function passkeyRow(item: PasskeyItem): HTMLElement {
       'aria-label': `Delete the passkey ${item.name}`,
       async onClick() {
         if (!window.confirm(`Delete the passkey “${item.name}”?`)) return;
+        actionError(remove, null);
         try {
           await deletePasskey(item.id);
           say('Passkey deleted.', 'success');
+          focusAfterRedraw(remove);
           navigate('#/account', { force: true });
         } catch (error) {
-          say((error as Error).message, 'error');
+          actionError(remove, (error as Error).message);
         }
       },
     },
@@ -25,7 +36,7 @@ function passkeyRow(item: PasskeyItem): HTMLElement {
   );
   return h(
     'tr',
-    {},
+    { 'data-row': item.id },
     h('td', { 'data-label': 'Name' }, item.name),
     h('td', { 'data-label': 'Synced' }, item.device_type === 'multiDevice' ? 'Yes' : 'No'),
     h('td', { 'data-label': 'Added' }, formatTime(item.created_at)),
@@ -54,7 +65,8 @@ function addForm(): HTMLElement {
       'aria-label': 'Add a passkey',
       async onSubmit(event: Event) {
         event.preventDefault();
-        password.setError(null);
+        fieldError(password.input, null);
+        actionError(submit, null);
         submit.setAttribute('disabled', '');
         say('Follow your browser’s prompt to create the passkey…');
         try {
@@ -65,8 +77,13 @@ function addForm(): HTMLElement {
           );
           navigate('#/account', { force: true });
         } catch (error) {
-          if (error instanceof ApiError && error.status === 400) password.setError(error.message);
-          say((error as Error).message, 'error');
+          say('');
+          if (error instanceof ApiError && error.status === 400) {
+            fieldError(password.input, error.message);
+            password.input.focus();
+          } else {
+            actionError(submit, (error as Error).message);
+          }
         } finally {
           submit.removeAttribute('disabled');
         }
@@ -92,9 +109,8 @@ export async function passkeysSection(): Promise<HTMLElement> {
     ),
     items.length === 0
       ? null
-      : h(
-          'div',
-          { class: 'table-wrap' },
+      : tableRegion(
+          'Passkeys',
           h(
             'table',
             { 'data-testid': 'passkeys' },
@@ -104,9 +120,10 @@ export async function passkeysSection(): Promise<HTMLElement> {
               h(
                 'tr',
                 {},
-                ...['Name', 'Synced', 'Added', 'Last used', ''].map((t) =>
+                ...['Name', 'Synced', 'Added', 'Last used'].map((t) =>
                   h('th', { scope: 'col' }, t),
                 ),
+                h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
               ),
             ),
             h('tbody', {}, ...items.map(passkeyRow)),

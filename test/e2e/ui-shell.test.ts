@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
+import { startServer, type RunningServer } from '../../src/serve.ts';
+import { testConfig } from '../support/test-config.ts';
+import { browserSkip, launchBrowser, screenshot } from './browser.ts';
+
+// Issue 17, the shell every page shares: the first page, the loading state, the status line,
+// where focus and scrolling go after a page change, and errors shown at the action.
+
+const ADMIN = { email: 'root@example.com', password: 'admin passphrase for e2e' };
+
+const busy = (page: Page) =>
+  page.evaluate("document.getElementById('main').getAttribute('aria-busy')");
+const focusedText = (page: Page) =>
+  page.evaluate("document.activeElement?.tagName + ' ' + document.activeElement?.textContent");
+const status = (page: Page) =>
+  page.evaluate("document.getElementById('status').textContent") as Promise<string>;
+
+/** Holds every request to `path` until `release()`; `seen` resolves on the first. */
+async function hold(page: Page, path: string) {
+  const pattern = (url: URL) => url.pathname === path;
+  const held: Route[] = [];
+  let first!: () => void;
+  const seen = new Promise<void>((resolve) => (first = resolve));
+  let holding = true;
+  await page.route(pattern, async (route) => {
+    if (!holding) return route.continue();
+    held.push(route);
+    first();
+  });
+  return {
+    seen,
+    async release() {
+      holding = false;
+      for (const route of held.splice(0)) await route.continue();
+    },
+  };
+}
+
+describe('web UI shell: first page, loading, messages, focus', { skip: browserSkip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-shell-'));
+  let server: RunningServer;
+  let browser: Browser;
+  let url: string;
+  const contexts: BrowserContext[] = [];
+
+  async function newPage(options: { width?: number; height?: number } = {}): Promise<Page> {
+    const context = await browser.newContext({
+      viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
+    });
+    contexts.push(context);
+    return context.newPage();
+  }
+
+  async function signInAsAdmin(page: Page): Promise<void> {
+    await page.goto(`${url}/#/signin`);
+    await page.getByLabel('Email').fill(ADMIN.email);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByTestId('account-email').waitFor();
+  }
+
+  before(async () => {
+    server = await startServer(
+      testConfig({
+        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
+        PORT: '0',
+        GATEHOUSE_LOG_LEVEL: 'silent',
+        GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+        GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      }),
+    );
+    url = server.url;
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('greets a signed-out visitor with what Gatehouse is and the two ways in', async () => {
+    const page = await newPage();
+    await page.goto(`${url}/`);
+    await page.getByRole('heading', { level: 1, name: 'Welcome to Gatehouse' }).waitFor();
+    assert.match(
+      String(await page.getByTestId('home-pitch').textContent()),
+      /^Gatehouse is the sign-in service for this site/,
+    );
+    const main = page.getByRole('main');
+    assert.equal(await main.getByRole('link', { name: 'Sign in' }).count(), 1);
+    await main.getByRole('link', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+    await page.goBack();
+    await main.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.goto(`${url}/`);
+    await screenshot(page, 'first-page');
+    await page.close();
+  });
+
+  it('shows "Loading…" with aria-busy on first load and on page changes, keeping the page on screen', async () => {
+    const page = await newPage();
+    // First load: the silent refresh (POST /token) is held, so the page is still loading.
+    const refresh = await hold(page, '/token');
+    await page.goto(`${url}/#/signin`, { waitUntil: 'domcontentloaded' });
+    await refresh.seen;
+    assert.equal(await busy(page), 'true');
+    assert.equal(await page.getByText('Loading…').isVisible(), true);
+    await refresh.release();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    // (A locator, not waitForFunction: the page's CSP forbids the eval that would need.)
+    await page.locator('main:not([aria-busy])').waitFor();
+    assert.equal(await page.getByText('Loading…').isVisible(), false);
+
+    // A page change: the audit log's request is held; the users page stays until it answers.
+    await signInAsAdmin(page);
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByTestId('users').waitFor();
+    const audit = await hold(page, '/audit');
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await audit.seen;
+    assert.equal(await busy(page), 'true');
+    assert.equal(await page.getByText('Loading…').isVisible(), true);
+    assert.equal(await page.getByTestId('users').count(), 1, 'the old page stays, never blank');
+    await audit.release();
+    await page.getByTestId('audit').waitFor();
+    // (A locator, not waitForFunction: the page's CSP forbids the eval that would need.)
+    await page.locator('main:not([aria-busy])').waitFor();
+    await page.close();
+  });
+
+  it('keeps a success message through the redraw its action causes, and clears it on the next page', async () => {
+    const page = await newPage();
+    await signInAsAdmin(page);
+    // "Signed in." was said before the UI went to the account page: it is still there.
+    assert.equal(await status(page), 'Signed in.');
+    assert.equal(await page.getByRole('status').textContent(), 'Signed in.');
+    await page.getByRole('link', { name: 'API clients' }).click();
+    await page.getByTestId('clients').waitFor();
+    assert.equal(await status(page), '', 'the user went to another page: the message is gone');
+
+    await page.getByLabel('Name').fill('shell-api');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('secret').waitFor();
+    assert.equal(await status(page), 'API client shell-api created.');
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByTestId('users').waitFor();
+    assert.equal(await status(page), '');
+    await page.close();
+  });
+
+  it('shows an error next to the button that failed, tied to it, not in the status line', async () => {
+    const page = await newPage();
+    await page.goto(`${url}/#/reset-password?token=not-a-real-token`);
+    await page.getByLabel('New password', { exact: true }).fill('another long passphrase 2026');
+    const submit = page.getByRole('button', { name: 'Set new password' });
+    await submit.click();
+    const error = page.getByRole('alert');
+    await error.getByText('This link is invalid or has expired. Ask for a new one.').waitFor();
+    const errorId = await error.getAttribute('id');
+    assert.ok(errorId);
+    assert.match(String(await submit.getAttribute('aria-describedby')), new RegExp(errorId));
+    // Right below the button, in the same form.
+    assert.equal(
+      await page.evaluate(
+        `document.getElementById(${JSON.stringify(errorId)}).previousElementSibling?.textContent`,
+      ),
+      'Set new password',
+    );
+    assert.equal(await status(page), '');
+    await page.close();
+  });
+
+  it('focuses the page heading after sign-in and page changes without scrolling the header away', async () => {
+    const page = await newPage({ width: 390, height: 600 });
+    await signInAsAdmin(page);
+    assert.equal(await focusedText(page), 'H1 Your account');
+    assert.equal(await page.evaluate('window.scrollY'), 0);
+    const header = await page.locator('header.top').boundingBox();
+    assert.ok(header && header.y >= 0, 'the header is on screen');
+
+    // Scrolled to the bottom of the long account page, the user goes to another page.
+    await page.evaluate('window.scrollTo(0, document.body.scrollHeight)');
+    assert.ok(Number(await page.evaluate('window.scrollY')) > 0);
+    await page.evaluate("location.hash = '#/admin/users'");
+    await page.getByTestId('users').waitFor();
+    assert.equal(await focusedText(page), 'H1 Users');
+    assert.equal(await page.evaluate('window.scrollY'), 0, 'the new page starts at its top');
+    await page.close();
+  });
+
+  it('keeps focus where the user acted: a deleted row hands focus to its table', async () => {
+    const page = await newPage();
+    await signInAsAdmin(page);
+    await page.getByRole('link', { name: 'API clients' }).click();
+    for (const name of ['focus-a', 'focus-b']) {
+      await page.getByLabel('Name').fill(name);
+      await page.getByRole('button', { name: 'Create' }).click();
+      await page.getByRole('heading', { name: `API client “${name}” created` }).waitFor();
+    }
+    const row = page.getByRole('row').filter({ hasText: 'focus-b' });
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Confirm delete focus-b' }).click();
+    await page.getByText('API client focus-b deleted.').waitFor();
+    assert.equal(
+      await page.evaluate("document.activeElement?.getAttribute('aria-label')"),
+      'API clients',
+      'focus is on the table region the row was in',
+    );
+    assert.equal(await page.evaluate("document.activeElement?.getAttribute('role')"), 'region');
+    await page.close();
+  });
+});
