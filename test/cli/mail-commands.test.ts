@@ -119,7 +119,7 @@ describe('gatehouse mail list|show|test', () => {
     assert.match(missing.stderr, /^error: .*no outbox message 99999/m);
     const address = await gatehouse(env, 'mail', 'test', '--to', 'not-an-address');
     assert.equal(address.code, 1);
-    assert.match(address.stderr, /^error: .*valid email address/m);
+    assert.match(address.stderr, /^error: .*Enter an email address like name@example\.com/m);
   });
 
   it('says in its help that bodies hold live links', async () => {

@@ -52,8 +52,11 @@ export function auditRepositoryContract(open: () => Promise<Storage>): void {
     assert.ok(entry);
     assert.equal(typeof entry.id, 'number');
     assert.ok(entry.id > 0);
-    const { id: _id, ...rest } = entry;
+    const { id: _id, actorEmail, subjectEmail, ...rest } = entry;
     assert.deepEqual(rest, recorded);
+    // Neither user 7 nor 8 exists: the emails they hold now are null (the recorded one stays).
+    assert.equal(actorEmail, null);
+    assert.equal(subjectEmail, null);
     assert.ok(entry.createdAt instanceof Date);
   });
 
