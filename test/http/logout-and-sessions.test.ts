@@ -144,9 +144,11 @@ for (const backend of STORAGE_BACKENDS) {
       const items = await sessionsOf(b.accessToken);
       assert.equal(items.length, 3, 'registration login, a and b; not the ended one');
       for (const item of items) {
+        // API.md 2's fields, plus `device` (a readable name; extra fields are allowed).
         assert.deepEqual(Object.keys(item).sort(), [
           'created_at',
           'current',
+          'device',
           'id',
           'ip',
           'last_used_at',
