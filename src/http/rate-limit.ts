@@ -113,7 +113,7 @@ function isRefreshGrant(request: FastifyRequest): boolean {
  * (GATEHOUSE_RATE_LIMIT_REFRESH), every other grant on GATEHOUSE_RATE_LIMIT_TOKEN. The refresh
  * token is 256 random bits (nothing to guess), and a web UI spends one on every page load: on
  * the same counter, twenty reloads behind one office NAT would lock every password login from
- * it out (issue 17). OWASP ASVS 2.2.1 asks the anti-automation of the credential guesses, which
+ * it out. OWASP ASVS 2.2.1 asks the anti-automation of the credential guesses, which
  * this keeps whole. Counted once the form is parsed, first of the route's preValidation hooks;
  * a body that can't be parsed at all is refused (422) before any grant runs.
  */
