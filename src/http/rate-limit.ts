@@ -6,7 +6,7 @@ import type {
   FastifyReply,
   FastifyRequest,
   preHandlerAsyncHookHandler,
-  preValidationHookHandler,
+  preValidationAsyncHookHandler,
 } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
@@ -48,7 +48,7 @@ export async function registerRateLimits(
   const tokenLimits = [config.rateLimitToken, config.rateLimitRefresh];
   if ([...Object.values(limits), ...tokenLimits, perAddress].every((max) => max === 0)) return;
 
-  let tokenLimit: preValidationHookHandler | undefined;
+  let tokenLimit: preValidationAsyncHookHandler | undefined;
   // Runs before the plugin's own onRoute hook (registered below), which reads this config.
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -117,7 +117,7 @@ function isRefreshGrant(request: FastifyRequest): boolean {
  * this keeps whole. Counted once the form is parsed, first of the route's preValidation hooks;
  * a body that can't be parsed at all is refused (422) before any grant runs.
  */
-function tokenRouteLimit(app: FastifyInstance, config: Config): preValidationHookHandler {
+function tokenRouteLimit(app: FastifyInstance, config: Config): preValidationAsyncHookHandler {
   const limiter = (max: number, name: string) =>
     max === 0
       ? undefined
