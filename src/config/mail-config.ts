@@ -46,12 +46,7 @@ export const SMTP_URL_OPTIONS = [
 function readSmtpUrl(read: MailConfigReader): Secret | undefined {
   const raw = read.optional('GATEHOUSE_SMTP_URL');
   if (raw === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
   if (!url || !/^smtps?:$/.test(url.protocol) || url.hostname === '') {
     // The value may hold a password: the problem names the variable, never the value (CWE-532).
     read.problems.push(

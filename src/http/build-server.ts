@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
 import type { Services } from '../services.ts';
+import { answerClientError } from './client-errors.ts';
 import { useStrictUtf8Json } from './content-type.ts';
 import { answerRouterError, registerErrorHandling } from './errors.ts';
 import { metricsRoute, registerMetrics } from './metrics.ts';
@@ -60,6 +61,7 @@ export async function buildServer(
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     frameworkErrors: answerRouterError,
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

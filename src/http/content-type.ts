@@ -46,6 +46,8 @@ export function useStrictUtf8Json(app: FastifyInstance): void {
       done(new SyntaxError('Body is not valid UTF-8'), undefined);
       return;
     }
-    parseJson(request, text, done);
+    // Fastify's default parser is callback-style (it calls `done` and returns nothing); its type
+    // is a union with the promise-returning parser kind, hence `void`, not a floating promise.
+    void parseJson(request, text, done);
   });
 }

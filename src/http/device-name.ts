@@ -1,9 +1,10 @@
 import Bowser from 'bowser';
 
 /**
- * A short, readable name for a session's device from its User-Agent ("Chrome on Linux",
- * "curl"), for GET /users/me/sessions (issue 17). Bowser is a maintained parser; what it
- * can't name is shown by the User-Agent's first product token, cut short. Null without one.
+ * A short, readable name for a session's device from its User-Agent ("Chrome on Linux", "curl"),
+ * for GET /users/me/sessions, so a person can tell their devices apart. Bowser is a maintained
+ * parser; what it can't name is shown by the User-Agent's first product token, cut short. Null
+ * without one.
  */
 export function deviceName(userAgent: string | null): string | null {
   const ua = userAgent?.trim();

@@ -233,7 +233,9 @@ export function answerRouterError(
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
-  sendFrameworkError(request, reply, error);
+  // A FastifyReply has a `then` (it resolves once the response is sent) so it looks like a
+  // promise; the response is already on its way and there is nothing to wait for.
+  void sendFrameworkError(request, reply, error);
 }
 
 /** Errors that are logged at warn level: signs of an attack, not of a client mistake. */

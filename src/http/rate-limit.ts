@@ -6,7 +6,7 @@ import type {
   FastifyReply,
   FastifyRequest,
   preHandlerAsyncHookHandler,
-  preValidationHookHandler,
+  preValidationAsyncHookHandler,
 } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
@@ -48,7 +48,7 @@ export async function registerRateLimits(
   const tokenLimits = [config.rateLimitToken, config.rateLimitRefresh];
   if ([...Object.values(limits), ...tokenLimits, perAddress].every((max) => max === 0)) return;
 
-  let tokenLimit: preValidationHookHandler | undefined;
+  let tokenLimit: preValidationAsyncHookHandler | undefined;
   // Runs before the plugin's own onRoute hook (registered below), which reads this config.
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -113,11 +113,11 @@ function isRefreshGrant(request: FastifyRequest): boolean {
  * (GATEHOUSE_RATE_LIMIT_REFRESH), every other grant on GATEHOUSE_RATE_LIMIT_TOKEN. The refresh
  * token is 256 random bits (nothing to guess), and a web UI spends one on every page load: on
  * the same counter, twenty reloads behind one office NAT would lock every password login from
- * it out (issue 17). OWASP ASVS 2.2.1 asks the anti-automation of the credential guesses, which
+ * it out. OWASP ASVS 2.2.1 asks the anti-automation of the credential guesses, which
  * this keeps whole. Counted once the form is parsed, first of the route's preValidation hooks;
  * a body that can't be parsed at all is refused (422) before any grant runs.
  */
-function tokenRouteLimit(app: FastifyInstance, config: Config): preValidationHookHandler {
+function tokenRouteLimit(app: FastifyInstance, config: Config): preValidationAsyncHookHandler {
   const limiter = (max: number, name: string) =>
     max === 0
       ? undefined

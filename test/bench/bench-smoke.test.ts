@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Report } from '../../bench/report.ts';
 
-// CI proves the benchmark still runs end to end (issue 7); its figures are never asserted here.
+// CI proves the benchmark still runs end to end; its figures are never asserted here.
 describe('npm run bench:smoke', () => {
   it('measures every scenario and both baselines, and writes JSON and Markdown', () => {
     const out = mkdtempSync(join(tmpdir(), 'gatehouse-bench-smoke-'));
@@ -48,7 +48,7 @@ describe('npm run bench:smoke', () => {
       ]) {
         assert.ok(names.has(expected), `missing ${expected}`);
       }
-      // Issue 21: the ceiling accepts its token (its session read finds the row); the forged
+      // The ceiling accepts its token (its session read finds the row); the forged
       // token is refused every time.
       const ceiling = report.results.find((r) => r.name.startsWith('ceiling'))!;
       assert.equal(ceiling.non2xx + ceiling.errors, 0, 'the ceiling accepts its token');
@@ -72,7 +72,7 @@ describe('npm run bench:smoke', () => {
       assert.ok(report.argon2LimitPerSecond > 0 && report.argon2CpuMsPerVerification > 0);
       assert.ok(report.peakRssMb > 0);
       assert.deepEqual(report.notes, [], 'the smoke skips nothing');
-      assert.equal(report.targets.length, 17, 'every target of issues 7, 13 and 21 has a verdict');
+      assert.equal(report.targets.length, 17, 'every target in BENCHMARKS.md has a verdict');
       assert.match(
         readFileSync(join(out, 'bench-smoke.md'), 'utf8'),
         /\| target \| measured \| \|/,

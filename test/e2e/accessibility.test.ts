@@ -11,7 +11,7 @@ import { testConfig } from '../support/test-config.ts';
 import { axeViolations, formatViolations } from './axe.ts';
 import { browserSkip, launchBrowser, screenshot } from './browser.ts';
 
-// Issue 17: axe-core (WCAG 2.2 A and AA rules) on every page of the web UI, in both themes and
+// axe-core (WCAG 2.2 A and AA rules) on every page of the web UI, in both themes and
 // at desktop and phone width. Any violation in our pages fails; Swagger UI's are only reported.
 
 const PASSWORD = 'correct horse battery staple';

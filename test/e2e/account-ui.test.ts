@@ -8,7 +8,7 @@ import { startServer, type RunningServer } from '../../src/serve.ts';
 import { testConfig } from '../support/test-config.ts';
 import { browserSkip, launchBrowser } from './browser.ts';
 
-// Issue 17, the account part: reloads while rate limited keep the session, a signed-out
+// The account pages: reloads while rate limited keep the session, a signed-out
 // device is told why, lockouts count down, sessions name their devices, password fields.
 
 const PASSWORD = 'correct horse battery staple';

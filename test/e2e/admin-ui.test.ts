@@ -8,7 +8,7 @@ import { startServer, type RunningServer } from '../../src/serve.ts';
 import { testConfig } from '../support/test-config.ts';
 import { browserSkip, launchBrowser, screenshot } from './browser.ts';
 
-// Issue 17, the admin pages: what an admin trips over, walked through in Chromium.
+// The admin pages: what an admin trips over, walked through in Chromium.
 
 const ADMIN = { email: 'root@example.com', password: 'admin passphrase for e2e' };
 const PASSWORD = 'a user passphrase for e2e';

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 /** axe-core's browser build, injected into the page under test (never served by Gatehouse). */
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-/** WCAG 2.2 level A and AA, as axe-core tags its rules (issue 17). */
+/** WCAG 2.2 level A and AA, as axe-core tags its rules. */
 export const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 export interface AxeViolation {

@@ -32,7 +32,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Records every request the page makes that leaves `origin` (issue 8: none may). */
+/** Records every request the page makes that leaves `origin` (none may: the CSP says so). */
 export function watchForeignRequests(page: Page, origin: string): string[] {
   const foreign: string[] = [];
   page.on('request', (request) => {

@@ -9,7 +9,7 @@ import { freePort } from '../support/free-port.ts';
 import { testConfig } from '../support/test-config.ts';
 import { browserSkip, launchBrowser, screenshot } from './browser.ts';
 
-// Issue 15: passkeys end to end in Debian's Chromium with a virtual authenticator (Chrome
+// Passkeys end to end in Debian's Chromium with a virtual authenticator (Chrome
 // DevTools Protocol, WebAuthn domain). The page is http://localhost:PORT: a secure context
 // and a valid RP ID (127.0.0.1 would be neither an RP ID nor a registrable domain).
 

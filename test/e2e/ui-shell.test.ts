@@ -8,7 +8,7 @@ import { startServer, type RunningServer } from '../../src/serve.ts';
 import { testConfig } from '../support/test-config.ts';
 import { browserSkip, launchBrowser, screenshot } from './browser.ts';
 
-// Issue 17, the shell every page shares: the first page, the loading state, the status line,
+// The shell every page shares: the first page, the loading state, the status line,
 // where focus and scrolling go after a page change, and errors shown at the action.
 
 const ADMIN = { email: 'root@example.com', password: 'admin passphrase for e2e' };

@@ -20,7 +20,7 @@ import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backen
 import { STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 
 /**
- * examples/fastapi (issue 13): a real Gatehouse (EdDSA, its default without a shared secret)
+ * examples/fastapi: a real Gatehouse (EdDSA, its default without a shared secret)
  * and the example FastAPI app under Debian's Python, talking over HTTP. The app knows only
  * Gatehouse's URL; everything else it learns from the RFC 8414 metadata and the JWKS.
  */

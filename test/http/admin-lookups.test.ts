@@ -5,7 +5,7 @@ import { bearer, createUser, insertUsers, requestToken, type LoggedIn } from '..
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/test-app.ts';
 
-// What the admin pages of the web UI look things up with (issue 17): GET /audit/types, the
+// What the admin pages of the web UI look things up with: GET /audit/types, the
 // audit log's emails and `user_email` filter, and the `total` of GET /users/.
 
 interface Entry {

@@ -15,7 +15,7 @@ import { whileInFlight } from '../support/races.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
 
-// Issue 20: requests of an account racing its deletion by an admin. Whatever lands first, each
+// Requests of an account racing its deletion by an admin. Whatever lands first, each
 // answers as it would before or after the deletion (API.md 1: a 500 is a bug), and nothing of
 // the account is left behind.
 

@@ -6,7 +6,7 @@ import { requestToken, uniqueEmail } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
 
-// Issue 20, ASVS 7.1.1 / CWE-532: people type their password into the username field. What a
+// ASVS 7.1.1 / CWE-532: people type their password into the username field. What a
 // failed login leaves in the store (audit log, login throttle) must not give it away.
 
 const TYPED_PASSWORD = 'Hunter2-typed-in-the-wrong-box';

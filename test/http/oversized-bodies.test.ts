@@ -28,7 +28,8 @@ function postOversized(port: number, path: string, contentType: string): Promise
     socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
     socket.on('error', (e: NodeJS.ErrnoException) => (error ??= e.code ?? e.message));
     socket.on('close', () => resolve({ response, error }));
-    socket.on('connect', async () => {
+    // Never rejects: a write on a socket the server closed reports through 'error' above.
+    const send = async () => {
       socket.write(
         `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${contentType}\r\n` +
           `Content-Length: ${ONE_MB.length}\r\nConnection: close\r\n\r\n`,
@@ -38,7 +39,8 @@ function postOversized(port: number, path: string, contentType: string): Promise
         socket.write(ONE_MB.subarray(offset, offset + CHUNK));
       }
       if (!socket.destroyed) socket.end();
-    });
+    };
+    socket.on('connect', () => void send());
   });
 }
 

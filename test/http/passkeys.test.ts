@@ -12,7 +12,7 @@ import {
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
 
-// Issue 15, passkeys (API.md 9): registration, management and the passwordless grant, with a
+// Passkeys (API.md 9): registration, management and the passwordless grant, with a
 // software authenticator that can break each check the server makes (soft-authenticator.ts).
 
 const PUBLIC_URL = 'https://auth.example.test';

@@ -15,7 +15,7 @@ import { LOGIN_BURST_ENV, liveSessions, whileInFlight } from '../support/races.t
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
 
-// Issue 20: a password change against logins with the old password that are in flight. Every
+// A password change against logins with the old password that are in flight. Every
 // session those logins open must end with the change (ASVS 3.3.3), each login answers 200 or
 // 401 (never 500), and no login's rehash may bring the old password back.
 

@@ -14,9 +14,9 @@ import {
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
 
-// Issue 3 end to end: PUT /users/me/password. sessions-logout.test.ts has the main 400/422/204
-// path; this file checks what each answer leaves behind (sessions, refresh tokens, which
-// password logs in) and the request's validation.
+// Password change end to end: PUT /users/me/password. sessions-logout.test.ts has the main
+// 400/422/204 path; this file checks what each answer leaves behind (sessions, refresh tokens,
+// which password logs in) and the request's validation.
 
 const NEW_PASSWORD = 'an entirely new passphrase';
 

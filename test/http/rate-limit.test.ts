@@ -55,7 +55,8 @@ async function statuses(
 
 function assertRateLimited(response: LightMyRequestResponse): void {
   assert.equal(response.statusCode, 429, response.body);
-  // POST /token's message names its budget (issue 17); the other routes share one.
+  // POST /token's message names its budget (so a person knows what to wait for); the other
+  // routes share one.
   const detail = response.raw.req.url?.startsWith('/token')
     ? 'Too many sign-in requests from this network; try again later'
     : 'Too many requests; try again later';

@@ -5,7 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { FORM } from '../support/admins.ts';
 import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
 
-// Issue 17: a web UI spends one refresh grant per page load. Refresh grants have their own
+// A web UI spends one refresh grant per page load. Refresh grants have their own
 // per-IP budget (GATEHOUSE_RATE_LIMIT_REFRESH), so reloads behind one address never lock out
 // password logins from it, and the refresh budget itself still ends in a 429 (API.md 4).
 

@@ -4,7 +4,7 @@ import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { me, refresh, registerAndLogin, toPair } from '../support/client.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
 
-// GATEHOUSE_REFRESH_REUSE_GRACE (issue 20): a parent presented again inside the window gets the
+// GATEHOUSE_REFRESH_REUSE_GRACE: a parent presented again inside the window gets the
 // very child its first presentation got, so concurrent tabs stay signed in without the session
 // forking into two chains that reuse detection can no longer connect.
 for (const backend of STORAGE_BACKENDS) {

@@ -92,7 +92,7 @@ for (const backend of STORAGE_BACKENDS) {
         for (const email of ['not-an-email', 'a@', '@example.com', 'two@@example.com', '']) {
           const response = await register(t.app, { email, password: STRONG_PASSWORD });
           assert.deepEqual(validationLocs(response), [['body', 'email']], email);
-          // Issue 17: plain words a person can act on, not a validator's.
+          // Plain words a person can act on, not a validator's.
           assert.equal(
             response.json().detail[0].msg,
             'Enter an email address like name@example.com',

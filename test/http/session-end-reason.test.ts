@@ -5,7 +5,7 @@ import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { passwordLogin, refresh } from '../support/sessions.ts';
 import { registerAndLogin, STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
 
-// Issue 17: a signed-out device is told why. The refresh grant's failure stays 400
+// A signed-out device is told why. The refresh grant's failure stays 400
 // `invalid_grant` (API.md 2, RFC 6749 5.2); its detail names the reason, never who or where.
 
 const NEW_PASSWORD = 'a different long passphrase';

@@ -9,9 +9,9 @@ import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 import { waitFor } from '../support/wait.ts';
 
-// Issue 14: "stop the SMTP server, request a reset (202), start it again: the message arrives;
-// with two Gatehouse instances [on one store] it arrives exactly once." Both instances run
-// their sender the whole time, as `gatehouse serve` does.
+// Mail delivery's promise: "stop the SMTP server, request a reset (202), start it again: the
+// message arrives; with two Gatehouse instances [on one store] it arrives exactly once." Both
+// instances run their sender the whole time, as `gatehouse serve` does.
 
 const PUBLIC_URL = 'https://id.example.com';
 const RESET_SUBJECT = 'Reset your password';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
-// Issue 18: no dependency is held back without a written reason. A caret range follows its
+// No dependency is held back without a written reason. A caret range follows its
 // major line; anything tighter (exact, tilde) or forced through `overrides` is a decision,
 // and docs/dependencies.md says why.
 const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {

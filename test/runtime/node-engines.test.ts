@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import semver from 'semver';
 
-// Issue 18: the Node.js lines package.json promises must be lines every installed package
+// The Node.js lines package.json promises must be lines every installed package
 // accepts, or `npm ci` warns EBADENGINE there (and the package may really need the newer line).
 interface LockedPackage {
   version?: string;

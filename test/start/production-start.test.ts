@@ -16,7 +16,7 @@ import { buildIsStale } from '../../bin/build-state.js';
 import { freePort } from '../support/free-port.ts';
 import { cleanEnv, ROOT, waitFor } from '../support/gatehouse-process.ts';
 
-// Issue 19: `npm start` runs what `npm ci` built and never builds, so instances started at once
+// `npm start` runs what `npm ci` built and never builds, so instances started at once
 // from one checkout don't race over dist/, a read-only image starts, and the installed package
 // runs without its build tools (esbuild, tsx: dev dependencies).
 

@@ -190,7 +190,8 @@ async function oneTabAtATime<T>(task: () => Promise<T>): Promise<T> {
  * What a silent refresh found: a new access token; no session (`reason` says why, when the
  * server knows: "You were signed out because your password was changed"); or a server that
  * can't answer now (429 rate limit, 5xx, network), in which case the session is NOT
- * forgotten: only a 400 `invalid_grant` (or no cookie at all) means signed out (issue 17).
+ * forgotten: only a 400 `invalid_grant` (or no cookie at all) means signed out, so a
+ * flaky network never signs anyone out.
  */
 export type RefreshOutcome =
   | { kind: 'refreshed' }

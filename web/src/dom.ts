@@ -17,6 +17,17 @@ export function h(tag: string, attrs: Attrs = {}, ...children: Child[]): HTMLEle
   return el;
 }
 
+/**
+ * An async handler as an EventListener (lint: no-misused-promises). Each handler shows its own
+ * failures at the action; a rejection that still escapes goes to the page's error reporting
+ * instead of vanishing as an unhandled rejection.
+ */
+export function listener(work: (event: Event) => Promise<unknown>): EventListener {
+  return (event) => {
+    work(event).catch((error: unknown) => window.reportError(error));
+  };
+}
+
 let fieldCounter = 0;
 
 /** A labelled input with a slot for its error message, wired for screen readers. */

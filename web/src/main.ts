@@ -82,7 +82,7 @@ class SessionCheckPending extends Error {
 let retryTimer: ReturnType<typeof setInterval> | undefined;
 
 /**
- * Issue 17: a reload while rate limited (or while the server is down) keeps the session. The
+ * A reload while rate limited (or while the server is down) keeps the session. The
  * page says so, counts down Retry-After's seconds, then tries again; it never shows Sign in.
  */
 function retryLater(main: HTMLElement, pending: SessionCheckPending): void {

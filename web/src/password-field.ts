@@ -1,7 +1,7 @@
 import { h } from './dom.ts';
 
 /**
- * Issue 17: a show/hide toggle for a password input: a real button whose state is
+ * A show/hide toggle for a password input: a real button whose state is
  * `aria-pressed` (WAI-ARIA toggle button), so its name stays "Show password" while pressed. Several on a page name their field.
  */
 export function addVisibilityToggle(input: HTMLInputElement, label = 'password'): HTMLElement {

@@ -22,7 +22,7 @@ function emailProblem(email: string): string | undefined {
 
 /**
  * Checks an address given at registration; returns it trimmed, as the user typed it. The 422
- * message is in plain words a person can act on (issue 17), not a validator's.
+ * message is in plain words a person can act on, not a validator's.
  */
 export function parseEmail(raw: string): string {
   const email = raw.trim();

@@ -6,7 +6,7 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { UserRepository } from '../accounts/user-repository.ts';
-import type { AuditLog } from '../audit/audit-log.ts';
+import type { AuditDetails, AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
@@ -165,19 +165,27 @@ export async function registerPasskey(
     throw new GatehouseError('invalid_passkey', 'This passkey is registered already');
   }
   if (outcome === 'no_user') throw new GatehouseError('not_found', 'User not found');
+  await recordOwnPasskeyEvent(deps, input, 'passkey.registered', {
+    passkey_id: passkey.id,
+    device_type: passkey.deviceType,
+  });
+  return passkey;
+}
+
+/** A passkey change its user made themselves, recorded under their current email. */
+async function recordOwnPasskeyEvent(
+  deps: ManagePasskeysDeps,
+  input: { userId: number; client?: ClientInfo },
+  type: 'passkey.registered' | 'passkey.deleted',
+  details: AuditDetails,
+): Promise<void> {
   const user = await deps.users.findById(input.userId);
   await recordAuditEvent(
     deps,
-    'passkey.registered',
-    {
-      actorId: input.userId,
-      subjectId: input.userId,
-      email: user?.email ?? null,
-      details: { passkey_id: passkey.id, device_type: passkey.deviceType },
-    },
+    type,
+    { actorId: input.userId, subjectId: input.userId, email: user?.email ?? null, details },
     input.client,
   );
-  return passkey;
 }
 
 export function listPasskeys(deps: ManagePasskeysDeps, userId: number): Promise<Passkey[]> {
@@ -205,16 +213,5 @@ export async function deletePasskey(
   input: { userId: number; id: string; client?: ClientInfo },
 ): Promise<void> {
   if (!(await deps.passkeys.delete(input.userId, input.id))) throw notFound();
-  const user = await deps.users.findById(input.userId);
-  await recordAuditEvent(
-    deps,
-    'passkey.deleted',
-    {
-      actorId: input.userId,
-      subjectId: input.userId,
-      email: user?.email ?? null,
-      details: { passkey_id: input.id },
-    },
-    input.client,
-  );
+  await recordOwnPasskeyEvent(deps, input, 'passkey.deleted', { passkey_id: input.id });
 }

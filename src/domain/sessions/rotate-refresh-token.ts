@@ -27,8 +27,9 @@ export interface RotateRefreshTokenDeps {
 }
 
 /**
- * What a device whose session ended is told (issue 17): why, in plain words, never who or
- * from where. The holder of the token may know that much; the 400 `invalid_grant` stays.
+ * What a device whose session ended is told, so a person knows why they must sign in again: why, in
+ * plain words, never who or from where. The holder of the token may know that much; the 400
+ * `invalid_grant` stays.
  */
 const ENDED_BECAUSE: Record<SessionEndReason, string> = {
   signed_out: 'You signed out of this session',

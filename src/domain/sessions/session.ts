@@ -17,8 +17,9 @@ export interface Session {
 }
 
 /**
- * Why a session ended, kept so that the device it ended on can be told (issue 17) in the
- * refresh grant's `invalid_grant`. Says nothing the session's own holder may not know.
+ * Why a session ended, kept so that the device it ended on can be told in the refresh grant's
+ * `invalid_grant` (a signed-out person learns why, instead of a bare "invalid"). Says nothing
+ * the session's own holder may not know.
  */
 export type SessionEndReason =
   /** POST /logout from this session itself. */
@@ -42,6 +43,11 @@ export const SESSION_END_REASONS: readonly SessionEndReason[] = [
   'reuse_detected',
   'revoked',
 ];
+
+/** A stored value read back as a SessionEndReason only when it is one (no cast of a row). */
+export function isSessionEndReason(value: unknown): value is SessionEndReason {
+  return (SESSION_END_REASONS as readonly unknown[]).includes(value);
+}
 
 /**
  * The session a grant opens once the caller has proved who they are: it ends `ttlSeconds`

@@ -40,7 +40,7 @@ function invalidToken(cause?: unknown): GatehouseError {
   return new GatehouseError('invalid_token', 'Could not validate credentials', { cause });
 }
 
-// Issue 21: the rejection an attacker can ask for at will is built once. Its stack (captured
+// The rejection an attacker can ask for at will is built once. Its stack (captured
 // here, never sent or logged: errors.ts answers it with the fixed detail) tells nothing, and
 // capturing a fresh one per forged token was a measurable share of the rejection's CPU.
 const INVALID_TOKEN = new GatehouseError('invalid_token', 'Could not validate credentials');

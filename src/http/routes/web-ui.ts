@@ -5,7 +5,8 @@ import { PACKAGE_ROOT } from '../../package-root.ts';
 
 const DIST = join(PACKAGE_ROOT, 'web/dist');
 
-// Strict CSP for the UI (issue 8): no inline script or style, no request outside the origin.
+// Strict CSP for the UI, so an injected script has nowhere to run or send to: no inline
+// script or style, no request outside the origin.
 const UI_CSP = [
   "default-src 'none'",
   "script-src 'self'",
@@ -38,7 +39,7 @@ function loadAssets(): { index: Buffer; assets: Map<string, Asset> } | undefined
 }
 
 /**
- * The web UI at `/` (issue 8): a small bundle built by scripts/build-web.mjs, held in memory.
+ * The web UI at `/`: a small bundle built by scripts/build-web.mjs, held in memory.
  * Assets have content-hashed names, so they are cached for a year; index.html is revalidated.
  */
 export function webUiRoutes() {

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import {
-  SESSION_END_REASONS,
+  isSessionEndReason,
   type Session,
   type SessionEndReason,
 } from '../../domain/sessions/session.ts';
@@ -189,14 +189,13 @@ export class SqlSessionRepository implements SessionRepository {
       .where('refresh_tokens.token_hash', '=', hash)
       .executeTakeFirst();
     if (!row) return undefined;
-    const reason = row.revoked_reason as SessionEndReason | null;
     return {
       sessionId: row.id,
       userId: Number(row.user_id),
       // Only a known reason of a revoked session: anything else reads as none.
       endReason:
-        row.revoked_at !== null && reason !== null && SESSION_END_REASONS.includes(reason)
-          ? reason
+        row.revoked_at !== null && isSessionEndReason(row.revoked_reason)
+          ? row.revoked_reason
           : null,
     };
   }

@@ -160,7 +160,7 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 ];
 
 /**
- * Issue 17: "2 minutes ago", with the exact time and its time zone on hover (`title`) and
+ * "2 minutes ago", with the exact time and its time zone on hover (`title`) and
  * for machines (`datetime`).
  */
 function relativeTime(iso: string): HTMLElement {
@@ -183,7 +183,7 @@ function sessionRow(item: SessionItem): HTMLElement {
     {
       type: 'button',
       class: 'secondary',
-      // The device briefly, never the whole User-Agent string (issue 17).
+      // The device briefly, never the whole User-Agent string (a screen reader reads it all).
       'aria-label': `Sign out ${device}${item.current ? ' (this device)' : ''}`,
       async onClick() {
         try {

@@ -1,5 +1,14 @@
 import { createClient, deleteClient, listClients, type ApiClient } from '../api.ts';
-import { actionError, field, fieldError, formatTime, h, say, tableRegion } from '../dom.ts';
+import {
+  actionError,
+  field,
+  fieldError,
+  formatTime,
+  h,
+  listener,
+  say,
+  tableRegion,
+} from '../dom.ts';
 import { navigate } from '../router.ts';
 
 /**
@@ -63,8 +72,9 @@ function clientRow(client: ApiClient): HTMLElement {
           {
             type: 'button',
             class: 'danger',
-            onClick: () =>
+            onClick: listener(() =>
               act(confirm, () => deleteClient(client.id), `API client ${client.name} deleted.`),
+            ),
           },
           `Confirm delete ${client.name}`,
         );

@@ -1,6 +1,6 @@
 import { deleteUser, endUserSessions, listUsers, updateUser, type User } from '../api.ts';
 import { confirmAction } from '../confirm.ts';
-import { field, formatTime, h, say } from '../dom.ts';
+import { field, formatTime, h, listener, say } from '../dom.ts';
 import { currentParams, navigate } from '../router.ts';
 
 const PAGE_SIZE = 20;
@@ -81,7 +81,7 @@ function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement 
     role.addEventListener('change', () => {
       save.disabled = role.value === user.role;
     });
-    save.addEventListener('click', async () => {
+    const saveRole = async () => {
       const value = role.value as User['role'];
       if (value === user.role) return;
       if (value === 'admin') {
@@ -102,14 +102,15 @@ function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement 
         () => updateUser(user.id, { role: value }),
         `${user.email} is now ${value}.`,
       );
-    });
+    };
+    save.addEventListener('click', listener(saveRole));
 
     const toggle = h(
       'button',
       { type: 'button', class: 'secondary', 'data-control': 'toggle' },
       user.disabled ? 'Enable' : 'Disable',
     );
-    toggle.addEventListener('click', async () => {
+    const toggleDisabled = async () => {
       if (!user.disabled) {
         const ok = await confirmAction({
           title: `Disable ${user.email}?`,
@@ -124,14 +125,15 @@ function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement 
         () => updateUser(user.id, { disabled: !user.disabled }),
         `${user.email} ${user.disabled ? 'enabled' : 'disabled'}.`,
       );
-    });
+    };
+    toggle.addEventListener('click', listener(toggleDisabled));
 
     const signOut = h(
       'button',
       { type: 'button', class: 'secondary', 'data-control': 'sign-out' },
       'Sign out everywhere',
     );
-    signOut.addEventListener('click', async () => {
+    const endSessions = async () => {
       const ok = await confirmAction({
         title: `Sign ${user.email} out everywhere?`,
         body: 'Every session of this account ends now; the account itself stays as it is.',
@@ -144,14 +146,15 @@ function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement 
         async () => (await endUserSessions(user.id), null),
         `${user.email} is signed out everywhere.`,
       );
-    });
+    };
+    signOut.addEventListener('click', listener(endSessions));
 
     const remove = h(
       'button',
       { type: 'button', class: 'danger', 'data-control': 'delete' },
       'Delete',
     );
-    remove.addEventListener('click', async () => {
+    const removeUser = async () => {
       const ok = await confirmAction({
         title: `Delete ${user.email}?`,
         body: 'The account and all of its sessions are removed. Its audit history stays.',
@@ -173,7 +176,8 @@ function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement 
         say((error as Error).message, 'error');
         redraw('delete');
       }
-    });
+    };
+    remove.addEventListener('click', listener(removeUser));
 
     const activity = h(
       'a',

@@ -151,7 +151,7 @@ export function signInPage(): HTMLElement {
   addVisibilityToggle(password.input);
   let countdown: ReturnType<typeof setInterval> | undefined;
   /**
-   * Issue 17: a 429 keeps the button disabled and counts Retry-After down, in the words of
+   * A 429 keeps the button disabled and counts Retry-After down, in the words of
    * the limit that answered (this account's lock, or this network's rate limit).
    */
   function lockedFor(error: ApiError, seconds: number): void {

@@ -5,7 +5,7 @@ import { columnTypes, dialectOf } from '../dialect.ts';
 export async function up(db: Kysely<any>): Promise<void> {
   const { timestamp } = columnTypes(db);
   const postgres = dialectOf(db) === 'postgres';
-  // Issue 13: registered API clients, the resource servers allowed to call POST /introspect
+  // Registered API clients, the resource servers allowed to call POST /introspect
   // (RFC 7662 2.1). The secret is kept only as its SHA-256 (domain/clients/api-client.ts).
   await db.schema
     .createTable('api_clients')
