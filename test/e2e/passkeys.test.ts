@@ -155,7 +155,26 @@ describe('passkeys in a real browser', { skip: browserSkip }, () => {
     await page.getByTestId('account-email').waitFor();
 
     // Deleted: the password alone signs in again, and the passkey no longer does.
-    await page.getByRole('button', { name: 'Delete the passkey Test laptop' }).click();
+    // It asks first in the app's own dialog (not window.confirm): Cancel keeps the passkey and
+    // returns focus to its Delete button; confirming deletes it.
+    const remove = page.getByRole('button', { name: 'Delete the passkey Test laptop' });
+    await remove.click();
+    const dialog = page.getByRole('dialog', { name: 'Delete the passkey “Test laptop”?' });
+    await dialog.waitFor();
+    assert.equal(
+      await page.evaluate('document.activeElement?.textContent'),
+      'Cancel',
+      'focus starts on Cancel',
+    );
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(
+      await page.evaluate('document.activeElement?.getAttribute("aria-label")'),
+      'Delete the passkey Test laptop',
+    );
+    await page.getByRole('heading', { name: 'Passkeys (1)' }).waitFor();
+    await remove.click();
+    await dialog.getByRole('button', { name: 'Delete passkey' }).click();
     await page.getByRole('heading', { name: 'Passkeys (0)' }).waitFor();
     await signOut(page);
     await page.getByRole('button', { name: 'Use a passkey' }).click();

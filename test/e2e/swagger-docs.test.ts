@@ -2,14 +2,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { STRONG_PASSWORD } from '../support/client.ts';
-import { startTestServer, type TestApp } from '../support/test-app.ts';
+import { freePort } from '../support/free-port.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
 import { browserSkip, launchBrowser, screenshot } from './browser.ts';
 
 describe('Swagger UI at /docs', { skip: browserSkip }, () => {
   let t: TestApp & { url: string };
   let browser: Browser;
   before(async () => {
-    t = await startTestServer();
+    // The document's `servers` (docs/openapi.md) is where Swagger UI sends its requests: the
+    // public URL, else the configured port. A server on a random port must say where it is.
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const app = await createTestApp({ env: { GATEHOUSE_PUBLIC_URL: publicUrl } });
+    await app.app.listen({ host: '127.0.0.1', port });
+    t = { ...app, url: publicUrl };
     browser = await launchBrowser();
   });
   after(async () => {

@@ -246,13 +246,20 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     await adminPage.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await adminPage.getByText(`${email} deleted.`).waitFor();
 
-    // The last active admin can't demote itself: the 409 is shown plainly.
+    // The last active admin can't demote itself: the 409 is shown plainly, next to the role
+    // (tied to the focused select by aria-describedby), not at the top of the page.
     await adminPage.getByLabel(`Role of ${ADMIN.email}`, { exact: true }).selectOption('user');
     await adminPage.getByRole('button', { name: `Save role of ${ADMIN.email}` }).click();
     await adminPage
       .getByText(/last active admin/i)
       .first()
       .waitFor();
+    const described = String(
+      await adminPage.evaluate(
+        `(() => { const el = document.activeElement; const ids = (el?.getAttribute('aria-describedby') ?? '').split(' '); return el?.getAttribute('aria-label') + ' | ' + ids.map((id) => document.getElementById(id)?.textContent ?? '').join(' '); })()`,
+      ),
+    );
+    assert.match(described, new RegExp(`^Role of ${ADMIN.email} \\| .*last active admin`, 'i'));
     // Redrawn from the server: the select shows the role that stands, not the one refused.
     await adminPage.waitForFunction(
       `document.querySelector('select[aria-label="Role of ${ADMIN.email}"]')?.value === 'admin'`,

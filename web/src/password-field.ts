@@ -24,21 +24,39 @@ export function addVisibilityToggle(input: HTMLInputElement, label = 'password')
   return toggle;
 }
 
+/** The server's default (GATEHOUSE_PASSWORD_MIN_LENGTH, API.md 1), and the least it allows. */
+const DEFAULT_MIN_LENGTH = 8;
+
 /**
- * The server's default minimum (GATEHOUSE_PASSWORD_MIN_LENGTH, API.md 1); the server's 422
- * stays the judge when an operator raised it.
+ * The server's minimum password length (GATEHOUSE_PASSWORD_MIN_LENGTH), which the server writes
+ * into the page as `<meta name="gatehouse-password-min-length">` (src/http/routes/web-ui.ts),
+ * so no request is needed; the default when the page was served some other way. The server's
+ * 422 stays the judge either way (OWASP ASVS 2.1.1: at least 8 characters, say 12+).
  */
-export const PASSWORD_MIN_LENGTH = 8;
+export function passwordMinLength(): number {
+  const meta = document.querySelector<HTMLMetaElement>(
+    'meta[name="gatehouse-password-min-length"]',
+  );
+  const value = Number(meta?.content);
+  return Number.isInteger(value) && value >= DEFAULT_MIN_LENGTH ? value : DEFAULT_MIN_LENGTH;
+}
+
+/** The policy in words, for a field's hint before anything is typed. */
+export function passwordPolicy(): string {
+  return `At least ${passwordMinLength()} characters. Long passphrases are welcome; common passwords are refused.`;
+}
 
 /** The policy shown live in `hint` as the user types into `input`. */
 export function showPolicyLive(input: HTMLInputElement, hint: HTMLElement | null): void {
   if (!hint) return;
+  const min = passwordMinLength();
   const update = () => {
+    // Code points, as the server counts them (a character outside the BMP is one, not two).
     const length = [...input.value].length;
-    const short = PASSWORD_MIN_LENGTH - length;
+    const short = min - length;
     hint.textContent =
       short > 0
-        ? `At least ${PASSWORD_MIN_LENGTH} characters (${short} more to go). Long passphrases are welcome; common passwords are refused.`
+        ? `At least ${min} characters (${short} more to go). Long passphrases are welcome; common passwords are refused.`
         : `Length OK (${length} characters). Common passwords are still refused.`;
     hint.dataset.met = String(short <= 0);
   };

@@ -28,23 +28,43 @@ interface Asset {
   type: string;
 }
 
-function loadAssets(): { index: Buffer; assets: Map<string, Asset> } | undefined {
+/** What the page is told about this server's settings, so the UI needs no extra request. */
+export interface WebUiSettings {
+  /** GATEHOUSE_PASSWORD_MIN_LENGTH (API.md 1): the sign-up and password forms show it. */
+  readonly passwordMinLength: number;
+}
+
+/**
+ * The settings as `<meta>` tags in the page's head: plain markup, no inline script, so the
+ * strict CSP stays as it is. Numbers only, so nothing in them needs escaping.
+ */
+function settingsMeta(settings: WebUiSettings): string {
+  return `<meta name="gatehouse-password-min-length" content="${Math.trunc(settings.passwordMinLength)}" />`;
+}
+
+function loadAssets(
+  settings: WebUiSettings,
+): { index: Buffer; assets: Map<string, Asset> } | undefined {
   if (!existsSync(join(DIST, 'index.html'))) return undefined;
   const assets = new Map<string, Asset>();
   for (const name of readdirSync(join(DIST, 'assets'))) {
     const type = CONTENT_TYPES[name.slice(name.lastIndexOf('.') + 1)];
     if (type) assets.set(name, { body: readFileSync(join(DIST, 'assets', name)), type });
   }
-  return { index: readFileSync(join(DIST, 'index.html')), assets };
+  const html = readFileSync(join(DIST, 'index.html'), 'utf8').replace(
+    '</head>',
+    `  ${settingsMeta(settings)}\n  </head>`,
+  );
+  return { index: Buffer.from(html), assets };
 }
 
 /**
  * The web UI at `/`: a small bundle built by scripts/build-web.mjs, held in memory.
  * Assets have content-hashed names, so they are cached for a year; index.html is revalidated.
  */
-export function webUiRoutes() {
+export function webUiRoutes(settings: WebUiSettings) {
   return async (app: FastifyInstance) => {
-    const built = loadAssets();
+    const built = loadAssets(settings);
     app.get('/', { schema: { hide: true } }, async (_request, reply) => {
       if (!built) {
         return reply

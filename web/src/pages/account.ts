@@ -9,9 +9,9 @@ import {
   type SessionItem,
   type User,
 } from '../api.ts';
-import { field, formatTime, h, say } from '../dom.ts';
+import { actionError, emailText, field, formatTime, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
-import { addVisibilityToggle, showPolicyLive } from '../password-field.ts';
+import { addVisibilityToggle, passwordPolicy, showPolicyLive } from '../password-field.ts';
 import { mfaSection } from './account-mfa.ts';
 import { passkeysSection } from './passkeys-section.ts';
 
@@ -25,7 +25,7 @@ function passwordForm(): HTMLElement {
   const next = field(
     'New password',
     { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true },
-    'At least 8 characters; common passwords are refused.',
+    passwordPolicy(),
   );
   addVisibilityToggle(current.input, 'current password');
   addVisibilityToggle(next.input, 'new password');
@@ -186,6 +186,7 @@ function sessionRow(item: SessionItem): HTMLElement {
       // The device briefly, never the whole User-Agent string (a screen reader reads it all).
       'aria-label': `Sign out ${device}${item.current ? ' (this device)' : ''}`,
       async onClick() {
+        actionError(end, null);
         try {
           await endSession(item.id);
           if (item.current) {
@@ -193,10 +194,10 @@ function sessionRow(item: SessionItem): HTMLElement {
             navigate('#/signin');
             return;
           }
-          say('Session signed out.', 'success');
+          say(`Signed out the session on ${device}.`, 'success');
           navigate('#/account', { force: true });
         } catch (error) {
-          say((error as Error).message, 'error');
+          actionError(end, (error as Error).message);
         }
       },
     },
@@ -204,7 +205,8 @@ function sessionRow(item: SessionItem): HTMLElement {
   );
   return h(
     'tr',
-    {},
+    // The shell returns focus to this row after the page is redrawn (dom.ts takeFocusTarget).
+    { 'data-row': item.id },
     h(
       'td',
       { 'data-label': 'Device' },
@@ -226,13 +228,14 @@ export async function accountPage(user: User): Promise<HTMLElement> {
       type: 'button',
       class: 'danger',
       async onClick() {
+        actionError(everywhere, null);
         try {
           await signOut(true);
           say('Signed out everywhere.', 'success');
+          navigate('#/signin');
         } catch (error) {
-          say((error as Error).message, 'error');
+          actionError(everywhere, (error as Error).message);
         }
-        navigate('#/signin');
       },
     },
     'Sign out everywhere',
@@ -249,7 +252,7 @@ export async function accountPage(user: User): Promise<HTMLElement> {
         'dl',
         { class: 'facts' },
         h('dt', {}, 'Email'),
-        h('dd', { 'data-testid': 'account-email' }, user.email),
+        h('dd', { 'data-testid': 'account-email' }, emailText(user.email)),
         h('dt', {}, 'Email confirmed'),
         h('dd', { 'data-testid': 'account-verified' }, user.email_verified ? 'Yes' : 'No'),
         h('dt', {}, 'Role'),

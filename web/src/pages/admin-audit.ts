@@ -1,5 +1,5 @@
 import { ApiError, auditTypes, listAudit, type AuditEntry, type Page } from '../api.ts';
-import { field, formatTime, h } from '../dom.ts';
+import { emailText, field, formatTime, h } from '../dom.ts';
 import { currentParams, navigate } from '../router.ts';
 
 const FILTERS = ['user_id', 'user_email', 'type', 'since', 'until'] as const;
@@ -30,9 +30,9 @@ function toLocal(iso: string | undefined): string {
 }
 
 /** "alice@example.com (#3)", the id alone once the account is gone, or "—". */
-function who(email: string | null | undefined, id: number | null): string {
-  if (id === null) return email ?? '—';
-  return email ? `${email} (#${id})` : `#${id}`;
+function who(email: string | null | undefined, id: number | null): (Node | string)[] {
+  if (id === null) return [email ? emailText(email) : '—'];
+  return email ? [emailText(email), ` (#${id})`] : [`#${id}`];
 }
 
 function describeDetails(details: Record<string, unknown> | null | undefined): string {
@@ -45,12 +45,16 @@ function describeDetails(details: Record<string, unknown> | null | undefined): s
 function row(entry: AuditEntry): HTMLElement {
   return h(
     'tr',
-    {},
+    { 'data-row': String(entry.id) },
     h('td', { 'data-label': 'Time' }, formatTime(entry.created_at)),
     h('td', { 'data-label': 'Event', class: 'nowrap' }, entry.type),
-    h('td', { 'data-label': 'Actor' }, who(entry.actor_email, entry.actor_id)),
+    h('td', { 'data-label': 'Actor' }, ...who(entry.actor_email, entry.actor_id)),
     // The subject's email now, else the one recorded (a deleted account, an unknown email tried).
-    h('td', { 'data-label': 'Subject' }, who(entry.subject_email ?? entry.email, entry.subject_id)),
+    h(
+      'td',
+      { 'data-label': 'Subject' },
+      ...who(entry.subject_email ?? entry.email, entry.subject_id),
+    ),
     h('td', { 'data-label': 'Details' }, describeDetails(entry.details)),
     h('td', { 'data-label': 'IP', class: 'nowrap' }, entry.ip ?? '—'),
   );

@@ -1,6 +1,6 @@
 import { deleteUser, endUserSessions, listUsers, updateUser, type User } from '../api.ts';
 import { confirmAction } from '../confirm.ts';
-import { field, formatTime, h, listener, say } from '../dom.ts';
+import { actionError, emailText, field, formatTime, h, listener, say } from '../dom.ts';
 import { currentParams, navigate } from '../router.ts';
 
 const PAGE_SIZE = 20;
@@ -35,17 +35,25 @@ function placeInTrail(prefix: string, cursor: string): number | undefined {
 /** One row; `onRemoved` keeps the page's count right after a delete. */
 function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement {
   let user = initial;
-  const tr = h('tr', { 'data-user-id': String(user.id) });
+  // data-row: the shell's key for the row (dom.ts), should a redraw of the page need it.
+  const tr = h('tr', { 'data-user-id': String(user.id), 'data-row': String(user.id) });
 
-  /** Redraws the row from `user` and puts focus back on the control named (WCAG 2.4.3). */
-  function redraw(focus: string): void {
+  /**
+   * Redraws the row from `user` and puts focus back on the control named (WCAG 2.4.3); an
+   * error goes next to that control (WCAG 3.3.1), not to the top of the page.
+   */
+  function redraw(focus: string, error?: string): void {
     const cells = draw();
     tr.replaceChildren(...cells);
-    const target = tr.querySelector<HTMLElement>(`[data-control="${focus}"]`);
-    (target ?? tr.querySelector<HTMLElement>('select, button, a'))?.focus();
+    const target =
+      tr.querySelector<HTMLElement>(`[data-control="${focus}"]`) ??
+      tr.querySelector<HTMLElement>('select, button, a');
+    if (target && error) actionError(target, error);
+    target?.focus();
   }
 
   async function act(focus: string, work: () => Promise<User | null>, done: string): Promise<void> {
+    let failed: string | undefined;
     try {
       const changed = await work();
       if (changed) user = changed;
@@ -53,9 +61,9 @@ function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement 
     } catch (error) {
       // e.g. 409: the last active admin can't be demoted, disabled or deleted. The row is
       // redrawn from what the server holds, not from what was attempted.
-      say((error as Error).message, 'error');
+      failed = (error as Error).message;
     }
-    redraw(focus);
+    redraw(focus, failed);
   }
 
   function draw(): HTMLElement[] {
@@ -173,8 +181,7 @@ function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement 
           next?.querySelector<HTMLElement>('select') ?? document.querySelector<HTMLElement>('h1')
         )?.focus();
       } catch (error) {
-        say((error as Error).message, 'error');
-        redraw('delete');
+        redraw('delete', (error as Error).message);
       }
     };
     remove.addEventListener('click', listener(removeUser));
@@ -192,7 +199,7 @@ function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement 
       h(
         'td',
         { 'data-label': 'Email' },
-        user.email,
+        emailText(user.email),
         user.id === self.id ? h('span', { class: 'badge' }, 'you') : null,
       ),
       h('td', { 'data-label': 'Role' }, h('div', { class: 'role-edit' }, role, save)),

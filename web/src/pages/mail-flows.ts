@@ -1,5 +1,6 @@
 import { ApiError, confirmEmailToken, confirmPasswordReset, requestPasswordReset } from '../api.ts';
 import { actionError, field, fieldError, h, say } from '../dom.ts';
+import { addVisibilityToggle, passwordPolicy, showPolicyLive } from '../password-field.ts';
 import { currentParams, navigate } from '../router.ts';
 
 /**
@@ -63,8 +64,10 @@ export function resetPasswordPage(): HTMLElement {
   const password = field(
     'New password',
     { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true },
-    'At least 8 characters. Long passphrases are welcome; common passwords are refused.',
+    passwordPolicy(),
   );
+  addVisibilityToggle(password.input, 'new password');
+  showPolicyLive(password.input, password.wrapper.querySelector('.hint'));
   const submit = h('button', { type: 'submit' }, 'Set new password');
   const form = h(
     'form',

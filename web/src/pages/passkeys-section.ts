@@ -1,4 +1,5 @@
 import { ApiError, deletePasskey, listPasskeys, type PasskeyItem } from '../api.ts';
+import { confirmAction } from '../confirm.ts';
 import {
   actionError,
   field,
@@ -20,7 +21,15 @@ function passkeyRow(item: PasskeyItem): HTMLElement {
       class: 'danger',
       'aria-label': `Delete the passkey ${item.name}`,
       async onClick() {
-        if (!window.confirm(`Delete the passkey “${item.name}”?`)) return;
+        // The same modal dialog as the admin pages (focus on Cancel, Escape cancels), not
+        // window.confirm, which can't be styled and which browsers may suppress.
+        const ok = await confirmAction({
+          title: `Delete the passkey “${item.name}”?`,
+          body: 'It no longer signs you in here; remove it from your device or password manager too.',
+          confirm: 'Delete passkey',
+          danger: true,
+        });
+        if (!ok) return remove.focus();
         actionError(remove, null);
         try {
           await deletePasskey(item.id);

@@ -1,7 +1,7 @@
 import { ApiError, register, signIn } from '../api.ts';
 import { field, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
-import { addVisibilityToggle, showPolicyLive } from '../password-field.ts';
+import { addVisibilityToggle, passwordPolicy, showPolicyLive } from '../password-field.ts';
 
 export function signUpPage(): HTMLElement {
   const email = field('Email', {
@@ -13,7 +13,7 @@ export function signUpPage(): HTMLElement {
   const password = field(
     'Password',
     { name: 'password', type: 'password', autocomplete: 'new-password', required: true },
-    'At least 8 characters. Long passphrases are welcome; common passwords are refused.',
+    passwordPolicy(),
   );
   addVisibilityToggle(password.input);
   showPolicyLive(password.input, password.wrapper.querySelector('.hint'));

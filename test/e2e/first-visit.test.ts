@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../src/serve.ts';
+import { testConfig } from '../support/test-config.ts';
+import { browserSkip, launchBrowser, screenshot, watchForeignRequests } from './browser.ts';
+
+// Issue 17, "Done when": someone who has never seen Gatehouse creates an account, signs in,
+// manages their sessions and, as an admin, finds what a given user did last, on a phone,
+// without docs and without a dead end. The server runs with a raised minimum password length,
+// which the UI must show (it reads it from the page, not from a constant).
+
+const MIN_LENGTH = 12;
+const PASSWORD = 'a long enough passphrase';
+const ADMIN = { email: 'root@example.com', password: 'admin passphrase for e2e' };
+const PHONE = { width: 390, height: 844 };
+// Named devices: the server names sessions from the User-Agent (bowser).
+const PHONE_UA =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
+const LAPTOP_UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+
+/** Waits until the UI has drawn the page (main no longer aria-busy) with a heading. */
+async function settled(page: Page): Promise<void> {
+  await page.waitForFunction(
+    "document.getElementById('main')?.getAttribute('aria-busy') !== 'true' && !!document.querySelector('main h1')",
+  );
+}
+
+/**
+ * No dead end: the page has visible links to go on or back (the header's brand and its
+ * navigation at least), and nothing is wider than the phone's screen.
+ */
+async function assertWayOn(page: Page, where: string): Promise<string[]> {
+  const links = (await page.evaluate(
+    `[...document.querySelectorAll('header a[href], main a[href]')]
+      .filter((a) => a.getClientRects().length > 0 && getComputedStyle(a).visibility !== 'hidden')
+      .map((a) => a.textContent.trim())`,
+  )) as string[];
+  assert.ok(links.includes('Gatehouse'), `${where}: the brand link leads home (${links})`);
+  assert.ok(links.length >= 2, `${where}: a visible way on besides the brand (${links})`);
+  const overflow = Number(
+    await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+  );
+  assert.ok(overflow <= 0, `${where}: no sideways scrolling at phone width (${overflow}px)`);
+  return links;
+}
+
+describe(
+  'a first visit, on a phone: sign up to finding what a user did',
+  { skip: browserSkip },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-first-'));
+    let server: RunningServer;
+    let browser: Browser;
+    let url: string;
+    const contexts: BrowserContext[] = [];
+    const foreign: string[] = [];
+
+    async function phonePage(userAgent: string): Promise<Page> {
+      const context = await browser.newContext({ viewport: PHONE, userAgent, hasTouch: true });
+      contexts.push(context);
+      const page = await context.newPage();
+      const seen = watchForeignRequests(page, url);
+      page.on('close', () => foreign.push(...seen));
+      // Every confirmation is the app's own dialog; a native one would be a defect.
+      page.on('dialog', (dialog) => {
+        foreign.push(`native dialog: ${dialog.message()}`);
+        void dialog.dismiss();
+      });
+      return page;
+    }
+
+    before(async () => {
+      server = await startServer(
+        testConfig({
+          GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
+          PORT: '0',
+          GATEHOUSE_LOG_LEVEL: 'silent',
+          GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+          GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+          GATEHOUSE_PASSWORD_MIN_LENGTH: String(MIN_LENGTH),
+        }),
+      );
+      url = server.url;
+      browser = await launchBrowser();
+    });
+    after(async () => {
+      for (const context of contexts) await context.close().catch(() => undefined);
+      await browser?.close();
+      await server?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('tells the page the server’s minimum password length, without inline script', async () => {
+      const response = await fetch(`${url}/`);
+      const html = await response.text();
+      assert.match(
+        html,
+        new RegExp(`<meta name="gatehouse-password-min-length" content="${MIN_LENGTH}"`),
+      );
+      assert.doesNotMatch(html, /<script>|<style>| style=/);
+      assert.match(
+        String(response.headers.get('content-security-policy')),
+        /script-src 'self'(;|$)/,
+      );
+    });
+
+    it('walks from the first page to signing another device out, then an admin finds it', async () => {
+      const email = `first-visit-${process.pid}@example.com`;
+      const phone = await phonePage(PHONE_UA);
+
+      // The first page says what this is and offers the two ways in.
+      await phone.goto(`${url}/`);
+      await settled(phone);
+      await phone.getByTestId('home-pitch').waitFor();
+      await assertWayOn(phone, 'first page');
+      await screenshot(phone, 'first-visit-home-phone');
+      await phone.getByRole('link', { name: 'Create account' }).first().click();
+
+      // Sign up: the policy shows the server's raised minimum, live.
+      await phone.getByRole('heading', { name: 'Create an account' }).waitFor();
+      await assertWayOn(phone, 'sign-up page');
+      await phone.getByLabel('Email').fill(email);
+      const password = phone.getByLabel('Password', { exact: true });
+      await password.fill('elevenchars');
+      const hint = phone.locator('.hint').filter({ hasText: 'characters' });
+      assert.match(
+        String(await hint.textContent()),
+        new RegExp(`At least ${MIN_LENGTH} characters \\(1 more to go\\)`),
+      );
+      await password.fill(PASSWORD);
+      assert.match(String(await hint.textContent()), /Length OK/);
+      await phone.getByRole('button', { name: 'Show password' }).click();
+      assert.equal(await password.getAttribute('type'), 'text');
+      await phone.getByRole('button', { name: 'Show password' }).click();
+      await phone.getByRole('button', { name: 'Create account' }).click();
+      await phone.getByTestId('account-email').waitFor();
+      await settled(phone);
+
+      // Sign out and back in, as they will next time.
+      await phone.getByRole('button', { name: 'Sign out', exact: true }).click();
+      await phone.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await assertWayOn(phone, 'sign-in page');
+      await phone.getByLabel('Email').fill(email);
+      await phone.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await phone.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await phone.getByTestId('account-email').waitFor();
+
+      // A second device signs in too (a laptop).
+      const laptop = await phonePage(LAPTOP_UA);
+      await laptop.goto(`${url}/#/signin`);
+      await laptop.getByLabel('Email').fill(email);
+      await laptop.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await laptop.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await laptop.getByTestId('account-email').waitFor();
+
+      // The phone's sessions name both devices; the laptop's button names the laptop.
+      await phone.reload();
+      await phone.getByRole('heading', { name: 'Sessions (2)' }).waitFor();
+      const sessions = phone.getByTestId('sessions');
+      await sessions.getByText('Chrome on Android').waitFor();
+      await sessions.getByText('Firefox on Windows').waitFor();
+      await assertWayOn(phone, 'account page');
+      await screenshot(phone, 'first-visit-account-phone');
+      await phone.getByRole('button', { name: 'Sign out Firefox on Windows' }).click();
+      await phone.getByRole('heading', { name: 'Sessions (1)' }).waitFor();
+      await phone.getByText('Signed out the session on Firefox on Windows.').waitFor();
+      assert.equal(await sessions.getByText('Firefox on Windows').count(), 0);
+
+      // The laptop learns why at its next page.
+      await laptop.reload();
+      await laptop.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await laptop.getByTestId('signed-out-reason').waitFor();
+
+      // An admin, also on a phone, finds what this user did last: Users -> View activity.
+      const admin = await phonePage(PHONE_UA);
+      await admin.goto(`${url}/`);
+      await settled(admin);
+      await admin.getByRole('link', { name: 'Sign in' }).first().click();
+      await admin.getByLabel('Email').fill(ADMIN.email);
+      await admin.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+      await admin.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await admin.getByTestId('account-email').waitFor();
+      await admin.getByRole('link', { name: 'Users' }).click();
+      await admin.getByTestId('users').waitFor();
+      await assertWayOn(admin, 'users page');
+      await admin.getByLabel('Email starts with').fill('first-visit');
+      await admin.getByRole('button', { name: 'Search' }).click();
+      await admin.getByTestId('users-count').getByText('1 user').waitFor();
+      await admin.getByRole('link', { name: `View activity of ${email}` }).click();
+      await admin.getByRole('heading', { name: 'Audit log' }).waitFor();
+      await admin.getByTestId('audit').locator('tbody tr').first().waitFor();
+      const links = await assertWayOn(admin, 'audit log');
+      assert.ok(links.includes('Users'), 'the audit log leads back to the users list');
+      await screenshot(admin, 'first-visit-audit-phone');
+
+      // Newest first: the sign-out of the laptop, done by this user, named by email.
+      const newest = admin.getByTestId('audit').locator('tbody tr').first();
+      const cells = await newest.locator('td').allTextContents();
+      assert.equal(cells[1], 'session.logout', `the newest entry: ${cells.join(' | ')}`);
+      assert.ok(cells[2]?.startsWith(email), `the actor is shown by email: ${cells[2]}`);
+      // Every entry concerns this user (the filter from "View activity").
+      const rows = await admin.getByTestId('audit').locator('tbody tr').allTextContents();
+      assert.ok(rows.length >= 4, `sign-up, sign-ins and the sign-out: ${rows.length}`);
+      for (const text of rows) assert.ok(text.includes(email), `an entry of this user: ${text}`);
+      assert.deepEqual(foreign, []);
+    });
+  },
+);
