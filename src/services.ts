@@ -1,5 +1,5 @@
 import type { Config } from './config/config.ts';
-import { listenUrl } from './config/load-config.ts';
+import { publicBaseUrl } from './config/public-base-url.ts';
 import {
   changeUserAccess,
   deleteUser,
@@ -418,12 +418,12 @@ export async function createServices(
     audit,
     throttle,
     secrets: totpSecrets,
-    issuer: `Gatehouse (${new URL(mailLinkBase(config)).host})`,
+    issuer: `Gatehouse (${new URL(publicBaseUrl(config)).host})`,
   };
 
   const mailSender = await createMailSender(config, storage, clock, overrides.mailSender);
   const mailQueued = () => mailSender?.wake();
-  const linkBase = mailLinkBase(config);
+  const linkBase = publicBaseUrl(config);
   const mailFlows: MailFlowDeps = {
     users,
     mailTokens: storage.mailTokens,
@@ -616,7 +616,7 @@ export async function createServices(
       const mail = renderMailTemplate('test-message', {
         to: parseEmail(to),
         kind: 'test_message',
-        values: { public_url: `${mailLinkBase(config)}/` },
+        values: { public_url: `${publicBaseUrl(config)}/` },
       });
       const id = await storage.mailOutbox.enqueue(mail, clock.now());
       mailQueued();
@@ -661,23 +661,11 @@ async function probe(ping: () => Promise<void>): Promise<Probe> {
 }
 
 /**
- * The absolute base of links in mail: GATEHOUSE_PUBLIC_URL, else where this server listens.
- * Never the request's Host header: an attacker could set it and receive a victim's reset link
- * (OWASP Forgot Password Cheat Sheet, "password reset poisoning").
- */
-function mailLinkBase(config: Config): string {
-  if (config.publicUrl !== undefined) return config.publicUrl;
-  // A wildcard listen address is no host a mail reader's browser can open.
-  const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host;
-  return listenUrl(host, config.port);
-}
-
-/**
  * WebAuthn L2 5.1.3 / 13.4.9: passkeys are bound to the RP ID, the host name of
  * GATEHOUSE_PUBLIC_URL (else of where this server listens, `localhost` in development), and
  * assertions are accepted only from that URL's origin, never one taken from the request.
  */
 function relyingParty(config: Config): RelyingParty {
-  const url = new URL(mailLinkBase(config));
+  const url = new URL(publicBaseUrl(config));
   return { id: url.hostname.replace(/^\[|\]$/g, ''), name: 'Gatehouse', origin: url.origin };
 }

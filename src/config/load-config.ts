@@ -4,6 +4,7 @@ import { OWASP_ARGON2_PARAMETERS } from '../domain/passwords/argon2-parameters.t
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../domain/tokens/signing-algorithm.ts';
 import type { Config, Environment, LogLevel } from './config.ts';
 import { readMailConfig } from './mail-config.ts';
+import { publicBaseUrl } from './public-base-url.ts';
 import { Secret } from './secret.ts';
 import { guessableSecretReason } from './secret-strength.ts';
 
@@ -207,11 +208,6 @@ function readKeyEncryptionKey(read: Reader): Secret | undefined {
   return new Secret(bytes.toString('hex'));
 }
 
-/** The URL of HOST:PORT, with brackets around an IPv6 address. */
-export function listenUrl(host: string, port: number): string {
-  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
-}
-
 /** Reads API.md 6's variables (and a few operational extras) into one frozen Config. */
 export function loadConfig(env: Env): Config {
   const read = new Reader(env);
@@ -296,7 +292,7 @@ export function loadConfig(env: Env): Config {
     keyEncryptionKey,
     keyRotationDays: read.integer('GATEHOUSE_KEY_ROTATION_DAYS', 90, 0, 3650),
     // API.md 7: `iss` equals the metadata's `issuer`, the public URL by default.
-    jwtIssuer: read.string('GATEHOUSE_JWT_ISSUER', publicUrl ?? listenUrl(host, port)),
+    jwtIssuer: read.string('GATEHOUSE_JWT_ISSUER', publicBaseUrl({ publicUrl, host, port })),
     jwtAudience: read.string('GATEHOUSE_JWT_AUDIENCE', 'gatehouse'),
     clockToleranceSeconds: read.integer('GATEHOUSE_CLOCK_TOLERANCE', 5, 0, 300),
     accessTokenTtl: read.integer('GATEHOUSE_ACCESS_TOKEN_TTL', 1800, 1, 86_400 * 7),
