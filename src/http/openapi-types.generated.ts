@@ -3743,6 +3743,8 @@ export interface operations {
               created_at: string;
               /** @description The session of the token making this request */
               current: boolean;
+              /** @description A short name read from user_agent ("Chrome on Linux", "curl") */
+              device: string | null;
               id: string;
               ip: string | null;
               /** Format: date-time */
