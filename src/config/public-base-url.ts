@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { Config } from './config.ts';
+import type { HttpConfig } from './config.ts';
 
 /** The URL of HOST:PORT, with brackets around an IPv6 address. */
 export function listenUrl(host: string, port: number): string {
@@ -14,8 +14,8 @@ export function listenUrl(host: string, port: number): string {
  * Never taken from a request's Host header, which the client chooses (OWASP Forgot Password
  * Cheat Sheet, "password reset poisoning"; WebAuthn L2 13.4.9).
  */
-export function publicBaseUrl(config: Pick<Config, 'publicUrl' | 'host' | 'port'>): string {
-  if (config.publicUrl !== undefined) return config.publicUrl;
-  const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host;
-  return listenUrl(host, config.port);
+export function publicBaseUrl(http: Pick<HttpConfig, 'publicUrl' | 'host' | 'port'>): string {
+  if (http.publicUrl !== undefined) return http.publicUrl;
+  const host = ['0.0.0.0', '::', ''].includes(http.host) ? 'localhost' : http.host;
+  return listenUrl(host, http.port);
 }

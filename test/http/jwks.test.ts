@@ -59,8 +59,8 @@ for (const backend of STORAGE_BACKENDS) {
         assert.deepEqual(header, { alg, typ: 'at+jwt', kid: keys[0]?.kid });
         const { payload } = await jwtVerify(accessToken, createLocalJWKSet({ keys }), {
           algorithms: [alg],
-          issuer: config.jwtIssuer,
-          audience: config.jwtAudience,
+          issuer: config.tokens.issuer,
+          audience: config.tokens.audience,
           currentDate: suite.clock.now(),
         });
         assert.equal(payload.iss, 'http://127.0.0.1:8000');

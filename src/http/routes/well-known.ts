@@ -54,9 +54,9 @@ const Metadata = Type.Object({
  * credentials (API.md 7).
  */
 function metadataOf(config: Config): Static<typeof Metadata> {
-  const base = publicBaseUrl(config);
+  const base = publicBaseUrl(config.http);
   return {
-    issuer: config.jwtIssuer,
+    issuer: config.tokens.issuer,
     token_endpoint: `${base}/token`,
     jwks_uri: `${base}/.well-known/jwks.json`,
     revocation_endpoint: `${base}/revoke`,
