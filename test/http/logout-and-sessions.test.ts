@@ -147,6 +147,7 @@ for (const backend of STORAGE_BACKENDS) {
         assert.deepEqual(Object.keys(item).sort(), [
           'created_at',
           'current',
+          'device',
           'id',
           'ip',
           'last_used_at',
