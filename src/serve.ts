@@ -36,16 +36,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log = app.log;
     for (const warning of opened.warnings) app.log.warn(warning);
     const stopPurging = purgeEndedSessionsPeriodically(services, app);
-    const url = await app.listen({ host: config.host, port: config.port });
-    if (config.env === 'development' && config.jwtAlgorithm === 'HS256' && !config.jwtSecret) {
+    const url = await app.listen({ host: config.http.host, port: config.http.port });
+    if (
+      config.env === 'development' &&
+      config.tokens.algorithm === 'HS256' &&
+      !config.tokens.secret
+    ) {
       app.log.warn('GATEHOUSE_JWT_SECRET is unset: using a development secret kept in the store');
     }
-    if (config.jwtAlgorithm !== 'HS256' && !config.keyEncryptionKey) {
+    if (config.tokens.algorithm !== 'HS256' && !config.tokens.keyEncryptionKey) {
       app.log.warn(
         'GATEHOUSE_KEY_ENCRYPTION_KEY is unset: private signing keys are stored unencrypted (development only; generate one with: openssl rand -base64 32)',
       );
     }
-    if (config.env !== 'development' && config.publicUrl === undefined) {
+    if (config.env !== 'development' && config.http.publicUrl === undefined) {
       // API.md 9 / WebAuthn L2 5.1.3: passkeys are bound to this RP ID and origin for good.
       app.log.warn(
         `GATEHOUSE_PUBLIC_URL is unset: passkeys are bound to ${services.relyingParty.origin} (RP ID ${services.relyingParty.id}); browsers reaching Gatehouse at any other address refuse them`,

@@ -1,5 +1,5 @@
 import type { Config } from './config/config.ts';
-import { listenUrl } from './config/load-config.ts';
+import { publicBaseUrl } from './config/public-base-url.ts';
 import {
   changeUserAccess,
   deleteUser,
@@ -248,10 +248,10 @@ export function storageOptionsFor(
   onRedisUnavailable: (error: Error) => void,
 ): StorageOptions {
   return {
-    poolSize: config.databasePoolSize,
-    sqliteSynchronous: config.sqliteSynchronous,
-    ...(config.redisUrl
-      ? { redis: { url: config.redisUrl, onUnavailable: onRedisUnavailable } }
+    poolSize: config.storage.poolSize,
+    sqliteSynchronous: config.storage.sqliteSynchronous,
+    ...(config.storage.redisUrl
+      ? { redis: { url: config.storage.redisUrl, onUnavailable: onRedisUnavailable } }
       : {}),
   };
 }
@@ -264,7 +264,7 @@ export async function openServices(
   config: Config,
   storageOptions: StorageOptions,
 ): Promise<OpenedServices> {
-  const storage = await openStorage(config.databaseUrl, storageOptions);
+  const storage = await openStorage(config.storage.databaseUrl, storageOptions);
   try {
     await storage.migrate();
     return {
@@ -281,7 +281,7 @@ export async function openServices(
 
 /** `gatehouse migrate` and the cluster primary: applies pending migrations; their names. */
 export async function migrateStore(config: Config, poolSize: number): Promise<string[]> {
-  const storage = await openStorage(config.databaseUrl, { poolSize });
+  const storage = await openStorage(config.storage.databaseUrl, { poolSize });
   try {
     return await storage.migrate();
   } finally {
@@ -345,39 +345,40 @@ export async function createServices(
   const hashLimiter = new WorkLimiter({
     concurrency: () =>
       loop.utilization > SATURATED_EVENT_LOOP
-        ? Math.max(1, config.hashConcurrency - 1)
-        : config.hashConcurrency,
-    maxQueued: config.hashQueueLimit,
+        ? Math.max(1, config.passwords.hashConcurrency - 1)
+        : config.passwords.hashConcurrency,
+    maxQueued: config.passwords.hashQueueLimit,
   });
-  const hasher = new Argon2PasswordHasher(config.argon2, hashLimiter);
+  const hasher = new Argon2PasswordHasher(config.passwords.argon2, hashLimiter);
   const signingKeys = await openSigningKeys(
     {
       settings: storage.settings,
       repository: storage.signingKeys,
       clock,
       encryptionKey:
-        config.keyEncryptionKey && Buffer.from(config.keyEncryptionKey.reveal(), 'hex'),
+        config.tokens.keyEncryptionKey &&
+        Buffer.from(config.tokens.keyEncryptionKey.reveal(), 'hex'),
     },
     {
-      alg: config.jwtAlgorithm,
-      hmacSecret: config.jwtSecret?.reveal(),
-      accessTokenTtlSeconds: config.accessTokenTtl,
-      clockToleranceSeconds: config.clockToleranceSeconds,
-      rotationDays: config.keyRotationDays,
+      alg: config.tokens.algorithm,
+      hmacSecret: config.tokens.secret?.reveal(),
+      accessTokenTtlSeconds: config.tokens.accessTtl,
+      clockToleranceSeconds: config.tokens.clockToleranceSeconds,
+      rotationDays: config.tokens.keyRotationDays,
     },
   );
   const tokens = new AccessTokens(
     signingKeys.tokenKeys,
     {
-      issuer: config.jwtIssuer,
-      audience: config.jwtAudience,
-      ttlSeconds: config.accessTokenTtl,
-      clockToleranceSeconds: config.clockToleranceSeconds,
+      issuer: config.tokens.issuer,
+      audience: config.tokens.audience,
+      ttlSeconds: config.tokens.accessTtl,
+      clockToleranceSeconds: config.tokens.clockToleranceSeconds,
     },
     clock,
   );
   const passwordPolicy: PasswordPolicy = {
-    minLength: config.passwordMinLength,
+    minLength: config.passwords.minLength,
     maxLength: MAX_PASSWORD_LENGTH,
   };
   const { users, sessions, audit, apiClients: clients } = storage;
@@ -388,7 +389,7 @@ export async function createServices(
       // A secret kept outside the store: the HS256 secret, else (asymmetric signing, API.md 7)
       // the key encryption key; HKDF with the throttle's own label keeps the two independent.
       keySecret: await resolveThrottleKeySecret(
-        config.jwtSecret?.reveal() ?? config.keyEncryptionKey?.reveal(),
+        config.tokens.secret?.reveal() ?? config.tokens.keyEncryptionKey?.reveal(),
         storage.settings,
       ),
     },
@@ -397,7 +398,7 @@ export async function createServices(
 
   // API.md 9: TOTP secrets are sealed under the key that seals signing keys (API.md 7), if set.
   const totpSecrets = new TotpSecrets(
-    config.keyEncryptionKey && Buffer.from(config.keyEncryptionKey.reveal(), 'hex'),
+    config.tokens.keyEncryptionKey && Buffer.from(config.tokens.keyEncryptionKey.reveal(), 'hex'),
   );
   const mfa = storage.mfa;
   const mfaGrantDeps: MfaGrantDeps = {
@@ -408,7 +409,7 @@ export async function createServices(
     audit,
     throttle,
     mfa,
-    sessionTtlSeconds: config.refreshTokenTtl,
+    sessionTtlSeconds: config.tokens.refreshTtl,
   };
   const enrolmentDeps: TotpEnrolmentDeps = {
     users,
@@ -418,12 +419,12 @@ export async function createServices(
     audit,
     throttle,
     secrets: totpSecrets,
-    issuer: `Gatehouse (${new URL(mailLinkBase(config)).host})`,
+    issuer: `Gatehouse (${new URL(publicBaseUrl(config.http)).host})`,
   };
 
   const mailSender = await createMailSender(config, storage, clock, overrides.mailSender);
   const mailQueued = () => mailSender?.wake();
-  const linkBase = mailLinkBase(config);
+  const linkBase = publicBaseUrl(config.http);
   const mailFlows: MailFlowDeps = {
     users,
     mailTokens: storage.mailTokens,
@@ -463,7 +464,7 @@ export async function createServices(
     clock,
     audit,
     rp,
-    sessionTtlSeconds: config.refreshTokenTtl,
+    sessionTtlSeconds: config.tokens.refreshTtl,
     requireVerifiedEmail: config.mailFlows.requireVerifiedEmail,
   };
 
@@ -517,7 +518,7 @@ export async function createServices(
           clock,
           audit,
           throttle,
-          sessionTtlSeconds: config.refreshTokenTtl,
+          sessionTtlSeconds: config.tokens.refreshTtl,
           requireVerifiedEmail: config.mailFlows.requireVerifiedEmail,
           mfa: storage.mfa,
         },
@@ -531,8 +532,8 @@ export async function createServices(
           tokens,
           clock,
           audit,
-          sessionTtlSeconds: config.refreshTokenTtl,
-          reuseGraceSeconds: config.refreshReuseGrace,
+          sessionTtlSeconds: config.tokens.refreshTtl,
+          reuseGraceSeconds: config.tokens.refreshReuseGrace,
         },
         refreshToken,
         client,
@@ -616,7 +617,7 @@ export async function createServices(
       const mail = renderMailTemplate('test-message', {
         to: parseEmail(to),
         kind: 'test_message',
-        values: { public_url: `${mailLinkBase(config)}/` },
+        values: { public_url: `${publicBaseUrl(config.http)}/` },
       });
       const id = await storage.mailOutbox.enqueue(mail, clock.now());
       mailQueued();
@@ -644,7 +645,11 @@ export async function createServices(
       await storage.mailTokens.purge(clock.now());
       await storage.mfa.purgeChallenges(clock.now());
       await storage.passkeys.purgeChallenges(clock.now());
-      return purgeEndedSessions({ sessions, clock, reuseGraceSeconds: config.refreshReuseGrace });
+      return purgeEndedSessions({
+        sessions,
+        clock,
+        reuseGraceSeconds: config.tokens.refreshReuseGrace,
+      });
     },
   };
 }
@@ -661,23 +666,11 @@ async function probe(ping: () => Promise<void>): Promise<Probe> {
 }
 
 /**
- * The absolute base of links in mail: GATEHOUSE_PUBLIC_URL, else where this server listens.
- * Never the request's Host header: an attacker could set it and receive a victim's reset link
- * (OWASP Forgot Password Cheat Sheet, "password reset poisoning").
- */
-function mailLinkBase(config: Config): string {
-  if (config.publicUrl !== undefined) return config.publicUrl;
-  // A wildcard listen address is no host a mail reader's browser can open.
-  const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host;
-  return listenUrl(host, config.port);
-}
-
-/**
  * WebAuthn L2 5.1.3 / 13.4.9: passkeys are bound to the RP ID, the host name of
  * GATEHOUSE_PUBLIC_URL (else of where this server listens, `localhost` in development), and
  * assertions are accepted only from that URL's origin, never one taken from the request.
  */
 function relyingParty(config: Config): RelyingParty {
-  const url = new URL(mailLinkBase(config));
+  const url = new URL(publicBaseUrl(config.http));
   return { id: url.hostname.replace(/^\[|\]$/g, ''), name: 'Gatehouse', origin: url.origin };
 }

@@ -23,7 +23,7 @@ import { registerUserCommands, type WithServices } from './users.ts';
 /** Services on the configured store, migrated first, so a fresh database works at once. */
 const withServices: WithServices = async (work) => {
   const config = loadConfig(process.env);
-  const opened = await openServices(config, { poolSize: config.databasePoolSize });
+  const opened = await openServices(config, { poolSize: config.storage.poolSize });
   try {
     return await work(opened.services);
   } finally {

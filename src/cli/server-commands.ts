@@ -39,7 +39,7 @@ export function registerServerCommands(program: Command): void {
     .description('apply pending database migrations; prints the names of those applied')
     .action(async () => {
       const config = loadConfig(process.env);
-      const applied = await migrateStore(config, config.databasePoolSize);
+      const applied = await migrateStore(config, config.storage.poolSize);
       for (const name of applied) console.log(name);
       console.error(
         applied.length === 0

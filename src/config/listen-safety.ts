@@ -23,15 +23,15 @@ export function isLoopbackHost(host: string): boolean {
  * it stays the zero-setup default; production already requires both (load-config.ts).
  */
 export function assertSafeToListen(config: Config): void {
-  if (isLoopbackHost(config.host)) return;
-  if (config.jwtAlgorithm !== 'HS256') {
-    if (config.keyEncryptionKey !== undefined) return;
+  if (isLoopbackHost(config.http.host)) return;
+  if (config.tokens.algorithm !== 'HS256') {
+    if (config.tokens.keyEncryptionKey !== undefined) return;
     throw new ConfigError([
-      `HOST=${config.host}: other machines could connect, but GATEHOUSE_KEY_ENCRYPTION_KEY is unset, so the private ${config.jwtAlgorithm} signing key would be kept unencrypted in the database. Set GATEHOUSE_KEY_ENCRYPTION_KEY (generate one with: openssl rand -base64 32), ideally with GATEHOUSE_ENV=production, or listen on HOST=127.0.0.1`,
+      `HOST=${config.http.host}: other machines could connect, but GATEHOUSE_KEY_ENCRYPTION_KEY is unset, so the private ${config.tokens.algorithm} signing key would be kept unencrypted in the database. Set GATEHOUSE_KEY_ENCRYPTION_KEY (generate one with: openssl rand -base64 32), ideally with GATEHOUSE_ENV=production, or listen on HOST=127.0.0.1`,
     ]);
   }
-  if (config.jwtSecret !== undefined) return;
+  if (config.tokens.secret !== undefined) return;
   throw new ConfigError([
-    `HOST=${config.host}: other machines could connect, but GATEHOUSE_JWT_SECRET is unset, so tokens would be signed with the development secret kept in the database. Set GATEHOUSE_JWT_SECRET (generate one with: openssl rand -base64 48), ideally with GATEHOUSE_ENV=production, or listen on HOST=127.0.0.1`,
+    `HOST=${config.http.host}: other machines could connect, but GATEHOUSE_JWT_SECRET is unset, so tokens would be signed with the development secret kept in the database. Set GATEHOUSE_JWT_SECRET (generate one with: openssl rand -base64 48), ideally with GATEHOUSE_ENV=production, or listen on HOST=127.0.0.1`,
   ]);
 }

@@ -25,27 +25,27 @@ function configError(env: Record<string, string>): ConfigError {
 describe('loadConfig: defaults', () => {
   it('uses the defaults of API.md 6 when nothing is set', () => {
     const config = loadConfig({});
-    assert.equal(config.host, '127.0.0.1');
-    assert.equal(config.port, 8000);
+    assert.equal(config.http.host, '127.0.0.1');
+    assert.equal(config.http.port, 8000);
     assert.equal(config.env, 'development');
-    assert.equal(config.databaseUrl, 'sqlite:./gatehouse.db');
-    assert.equal(config.redisUrl, undefined);
-    assert.equal(config.jwtSecret, undefined);
-    assert.equal(config.accessTokenTtl, 1800);
-    assert.equal(config.refreshTokenTtl, 1_209_600);
-    assert.equal(config.refreshReuseGrace, 0);
-    assert.equal(config.rateLimitToken, 20);
-    assert.equal(config.rateLimitRegister, 10);
-    assert.equal(config.rateLimitRefresh, 120);
-    assert.equal(config.passwordMinLength, 8);
+    assert.equal(config.storage.databaseUrl, 'sqlite:./gatehouse.db');
+    assert.equal(config.storage.redisUrl, undefined);
+    assert.equal(config.tokens.secret, undefined);
+    assert.equal(config.tokens.accessTtl, 1800);
+    assert.equal(config.tokens.refreshTtl, 1_209_600);
+    assert.equal(config.tokens.refreshReuseGrace, 0);
+    assert.equal(config.rateLimits.token, 20);
+    assert.equal(config.rateLimits.register, 10);
+    assert.equal(config.rateLimits.refresh, 120);
+    assert.equal(config.passwords.minLength, 8);
     assert.equal(config.bootstrapAdmin, undefined);
   });
 
   it('treats an empty variable as unset', () => {
     const config = loadConfig({ PORT: '', GATEHOUSE_ENV: '', GATEHOUSE_JWT_SECRET: '' });
-    assert.equal(config.port, 8000);
+    assert.equal(config.http.port, 8000);
     assert.equal(config.env, 'development');
-    assert.equal(config.jwtSecret, undefined);
+    assert.equal(config.tokens.secret, undefined);
   });
 
   it('reads every variable of API.md 6', () => {
@@ -66,30 +66,30 @@ describe('loadConfig: defaults', () => {
       GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: 'root@example.com',
       GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: 'bootstrap-password-1',
     });
-    assert.equal(config.host, '0.0.0.0');
-    assert.equal(config.port, 9000);
+    assert.equal(config.http.host, '0.0.0.0');
+    assert.equal(config.http.port, 9000);
     assert.equal(config.env, 'production');
-    assert.equal(config.databaseUrl, 'postgres://gatehouse@db.internal/gatehouse');
-    assert.equal(config.redisUrl, 'redis://cache.internal:6379');
-    assert.equal(config.jwtSecret?.reveal(), GOOD_SECRET);
-    assert.equal(config.accessTokenTtl, 600);
-    assert.equal(config.refreshTokenTtl, 86_400);
-    assert.equal(config.refreshReuseGrace, 10);
-    assert.equal(config.rateLimitToken, 0);
-    assert.equal(config.rateLimitRegister, 5);
-    assert.equal(config.rateLimitRefresh, 30);
-    assert.equal(config.passwordMinLength, 12);
+    assert.equal(config.storage.databaseUrl, 'postgres://gatehouse@db.internal/gatehouse');
+    assert.equal(config.storage.redisUrl, 'redis://cache.internal:6379');
+    assert.equal(config.tokens.secret?.reveal(), GOOD_SECRET);
+    assert.equal(config.tokens.accessTtl, 600);
+    assert.equal(config.tokens.refreshTtl, 86_400);
+    assert.equal(config.tokens.refreshReuseGrace, 10);
+    assert.equal(config.rateLimits.token, 0);
+    assert.equal(config.rateLimits.register, 5);
+    assert.equal(config.rateLimits.refresh, 30);
+    assert.equal(config.passwords.minLength, 12);
     assert.equal(config.bootstrapAdmin?.email, 'root@example.com');
     assert.equal(config.bootstrapAdmin?.password.reveal(), 'bootstrap-password-1');
   });
 
   it('accepts sqlite::memory: and postgresql:// database URLs', () => {
     assert.equal(
-      loadConfig({ GATEHOUSE_DATABASE_URL: 'sqlite::memory:' }).databaseUrl,
+      loadConfig({ GATEHOUSE_DATABASE_URL: 'sqlite::memory:' }).storage.databaseUrl,
       'sqlite::memory:',
     );
     const pg = 'postgresql://u@h/db';
-    assert.equal(loadConfig({ GATEHOUSE_DATABASE_URL: pg }).databaseUrl, pg);
+    assert.equal(loadConfig({ GATEHOUSE_DATABASE_URL: pg }).storage.databaseUrl, pg);
   });
 });
 
@@ -234,7 +234,7 @@ describe('loadConfig: the production signing secret', () => {
         randomBytes(16).toString('hex'),
         randomBytes(24).toString('base64url'),
       ]) {
-        assert.equal(loadConfig({ GATEHOUSE_JWT_SECRET: secret }).jwtSecret?.reveal(), secret);
+        assert.equal(loadConfig({ GATEHOUSE_JWT_SECRET: secret }).tokens.secret?.reveal(), secret);
       }
     }
   });
@@ -242,27 +242,27 @@ describe('loadConfig: the production signing secret', () => {
   it('starts production with a long random secret', () => {
     const config = loadConfig({ GATEHOUSE_ENV: 'production', GATEHOUSE_JWT_SECRET: GOOD_SECRET });
     assert.equal(config.env, 'production');
-    assert.ok(config.jwtSecret instanceof Secret);
-    assert.equal(config.jwtSecret.reveal(), GOOD_SECRET);
+    assert.ok(config.tokens.secret instanceof Secret);
+    assert.equal(config.tokens.secret.reveal(), GOOD_SECRET);
   });
 
   it('lets development start without a secret (one is generated and stored)', () => {
-    assert.equal(loadConfig({ GATEHOUSE_ENV: 'development' }).jwtSecret, undefined);
+    assert.equal(loadConfig({ GATEHOUSE_ENV: 'development' }).tokens.secret, undefined);
   });
 });
 
 describe('loadConfig: /metrics exposure', () => {
   it('serves /metrics by default in development only', () => {
-    assert.equal(loadConfig({}).metricsEnabled, true);
+    assert.equal(loadConfig({}).metrics.enabled, true);
     const production = { GATEHOUSE_ENV: 'production', GATEHOUSE_JWT_SECRET: GOOD_SECRET };
-    assert.equal(loadConfig(production).metricsEnabled, false);
-    assert.equal(loadConfig({ ...production, GATEHOUSE_METRICS: 'true' }).metricsEnabled, true);
+    assert.equal(loadConfig(production).metrics.enabled, false);
+    assert.equal(loadConfig({ ...production, GATEHOUSE_METRICS: 'true' }).metrics.enabled, true);
   });
 
   it('keeps GATEHOUSE_METRICS_TOKEN secret and refuses a short or guessable one', () => {
     const config = loadConfig({ GATEHOUSE_METRICS_TOKEN: GOOD_SECRET });
-    assert.equal(config.metricsToken?.reveal(), GOOD_SECRET);
-    assert.equal(inspect(config.metricsToken), '[redacted]');
+    assert.equal(config.metrics.token?.reveal(), GOOD_SECRET);
+    assert.equal(inspect(config.metrics.token), '[redacted]');
     for (const weak of ['short-token', 'm'.repeat(40)]) {
       const error = configError({ GATEHOUSE_METRICS_TOKEN: weak });
       assert.match(error.message, /GATEHOUSE_METRICS_TOKEN: is guessable/);
@@ -281,27 +281,27 @@ describe('loadConfig: the result', () => {
   it('is deep-frozen', () => {
     const config = loadConfig(withBootstrap);
     assert.ok(Object.isFrozen(config));
-    assert.ok(Object.isFrozen(config.argon2));
+    assert.ok(Object.isFrozen(config.passwords.argon2));
     assert.ok(Object.isFrozen(config.bootstrapAdmin));
-    assert.ok(Object.isFrozen(config.jwtSecret));
+    assert.ok(Object.isFrozen(config.tokens.secret));
     // ESM is strict mode: writing to a frozen object throws instead of failing silently.
     assert.throws(() => {
-      (config as { port: number }).port = 1;
+      (config.http as { port: number }).port = 1;
     }, TypeError);
     assert.throws(() => {
-      (config.argon2 as { memoryCost: number }).memoryCost = 1;
+      (config.passwords.argon2 as { memoryCost: number }).memoryCost = 1;
     }, TypeError);
     assert.throws(() => {
       (config.bootstrapAdmin as { email: string }).email = 'attacker@example.com';
     }, TypeError);
-    assert.equal(config.port, 8000);
-    assert.equal(config.argon2.memoryCost, 19456);
+    assert.equal(config.http.port, 8000);
+    assert.equal(config.passwords.argon2.memoryCost, 19456);
     assert.equal(config.bootstrapAdmin?.email, 'root@example.com');
   });
 
   it('prints secrets as [redacted] in JSON, String() and util.inspect', () => {
     const config = loadConfig(withBootstrap);
-    const secret = config.jwtSecret;
+    const secret = config.tokens.secret;
     assert.ok(secret);
     assert.equal(JSON.stringify(secret), '"[redacted]"');
     assert.equal(String(secret), '[redacted]');
@@ -322,27 +322,27 @@ describe('loadConfig: the result', () => {
       assert.ok(!text.includes('bootstrap-password-1'), 'the bootstrap password never prints');
       assert.match(text, /\[redacted\]/);
     }
-    assert.equal(JSON.parse(JSON.stringify(config)).jwtSecret, '[redacted]');
+    assert.equal(JSON.parse(JSON.stringify(config)).tokens.secret, '[redacted]');
     assert.equal(JSON.parse(JSON.stringify(config)).bootstrapAdmin.password, '[redacted]');
   });
 });
 
 describe('loadConfig: GATEHOUSE_PUBLIC_URL', () => {
   it('is unset by default: the origin of each request counts', () => {
-    assert.equal(loadConfig({}).publicUrl, undefined);
+    assert.equal(loadConfig({}).http.publicUrl, undefined);
   });
 
   it('keeps an absolute http(s) URL, without a trailing slash', () => {
     assert.equal(
-      loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://auth.example.com' }).publicUrl,
+      loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://auth.example.com' }).http.publicUrl,
       'https://auth.example.com',
     );
     assert.equal(
-      loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://Auth.Example.com:8443/' }).publicUrl,
+      loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://Auth.Example.com:8443/' }).http.publicUrl,
       'https://auth.example.com:8443',
     );
     assert.equal(
-      loadConfig({ GATEHOUSE_PUBLIC_URL: 'http://localhost:8000/gatehouse/' }).publicUrl,
+      loadConfig({ GATEHOUSE_PUBLIC_URL: 'http://localhost:8000/gatehouse/' }).http.publicUrl,
       'http://localhost:8000/gatehouse',
     );
   });

@@ -4,6 +4,7 @@ import { OWASP_ARGON2_PARAMETERS } from '../domain/passwords/argon2-parameters.t
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../domain/tokens/signing-algorithm.ts';
 import type { Config, Environment, LogLevel } from './config.ts';
 import { readMailConfig } from './mail-config.ts';
+import { publicBaseUrl } from './public-base-url.ts';
 import { Secret } from './secret.ts';
 import { guessableSecretReason } from './secret-strength.ts';
 
@@ -207,11 +208,6 @@ function readKeyEncryptionKey(read: Reader): Secret | undefined {
   return new Secret(bytes.toString('hex'));
 }
 
-/** The URL of HOST:PORT, with brackets around an IPv6 address. */
-export function listenUrl(host: string, port: number): string {
-  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
-}
-
 /** Reads API.md 6's variables (and a few operational extras) into one frozen Config. */
 export function loadConfig(env: Env): Config {
   const read = new Reader(env);
@@ -285,54 +281,6 @@ export function loadConfig(env: Env): Config {
 
   const config: Config = {
     env: envName,
-    host,
-    port,
-    databaseUrl,
-    databasePoolSize: read.integer('GATEHOUSE_DATABASE_POOL_SIZE', 10, 1, 1000),
-    sqliteSynchronous: read.choice('GATEHOUSE_SQLITE_SYNCHRONOUS', 'full', ['full', 'normal']),
-    redisUrl,
-    jwtSecret: rawSecret === undefined ? undefined : new Secret(rawSecret),
-    jwtAlgorithm,
-    keyEncryptionKey,
-    keyRotationDays: read.integer('GATEHOUSE_KEY_ROTATION_DAYS', 90, 0, 3650),
-    // API.md 7: `iss` equals the metadata's `issuer`, the public URL by default.
-    jwtIssuer: read.string('GATEHOUSE_JWT_ISSUER', publicUrl ?? listenUrl(host, port)),
-    jwtAudience: read.string('GATEHOUSE_JWT_AUDIENCE', 'gatehouse'),
-    clockToleranceSeconds: read.integer('GATEHOUSE_CLOCK_TOLERANCE', 5, 0, 300),
-    accessTokenTtl: read.integer('GATEHOUSE_ACCESS_TOKEN_TTL', 1800, 1, 86_400 * 7),
-    refreshTokenTtl: read.integer('GATEHOUSE_REFRESH_TOKEN_TTL', 1_209_600, 60, 86_400 * 365),
-    refreshReuseGrace: read.integer('GATEHOUSE_REFRESH_REUSE_GRACE', 0, 0, 300),
-    rateLimitToken: read.integer('GATEHOUSE_RATE_LIMIT_TOKEN', 20, 0, 1_000_000),
-    rateLimitRegister: read.integer('GATEHOUSE_RATE_LIMIT_REGISTER', 10, 0, 1_000_000),
-    rateLimitRefresh: read.integer('GATEHOUSE_RATE_LIMIT_REFRESH', 120, 0, 1_000_000),
-    passwordMinLength: read.integer('GATEHOUSE_PASSWORD_MIN_LENGTH', 8, 8, 128),
-    argon2: {
-      // OWASP Password Storage Cheat Sheet: argon2id, m=19456 KiB, t=2, p=1 (one source: the
-      // domain's constant, which its tests use too).
-      memoryCost: read.integer(
-        'GATEHOUSE_ARGON2_MEMORY_KIB',
-        OWASP_ARGON2_PARAMETERS.memoryCost,
-        1024,
-        1_048_576,
-      ),
-      timeCost: read.integer(
-        'GATEHOUSE_ARGON2_ITERATIONS',
-        OWASP_ARGON2_PARAMETERS.timeCost,
-        1,
-        20,
-      ),
-      parallelism: read.integer(
-        'GATEHOUSE_ARGON2_PARALLELISM',
-        OWASP_ARGON2_PARAMETERS.parallelism,
-        1,
-        16,
-      ),
-    },
-    hashConcurrency: read.integer('GATEHOUSE_HASH_CONCURRENCY', availableParallelism(), 1, 256),
-    hashQueueLimit: read.integer('GATEHOUSE_HASH_QUEUE_LIMIT', 256, 0, 100_000),
-    bodyLimit: read.integer('GATEHOUSE_BODY_LIMIT', 16_384, 1024, 10_485_760),
-    trustProxy,
-    publicUrl,
     logLevel: read.choice<LogLevel>('GATEHOUSE_LOG_LEVEL', 'info', [
       'fatal',
       'error',
@@ -342,17 +290,67 @@ export function loadConfig(env: Env): Config {
       'trace',
       'silent',
     ]),
-    // ASVS 14.3 / CWE-200: the hashing queue and login-failure counters tell an attacker how
-    // an attack is going; production exposes them only when asked (and ideally with a token).
-    metricsEnabled:
-      read.choice<'true' | 'false'>('GATEHOUSE_METRICS', production ? 'false' : 'true', [
-        'true',
-        'false',
-      ]) === 'true',
-    metricsToken: readMetricsToken(read),
     workers: read.integer('GATEHOUSE_WORKERS', 1, 1, 64),
-    corsOrigins: readCorsOrigins(read),
-    redisKeyPrefix: read.string('GATEHOUSE_REDIS_KEY_PREFIX', 'gatehouse:'),
+    http: {
+      host,
+      port,
+      publicUrl,
+      bodyLimit: read.integer('GATEHOUSE_BODY_LIMIT', 16_384, 1024, 10_485_760),
+      trustProxy,
+      corsOrigins: readCorsOrigins(read),
+    },
+    storage: {
+      databaseUrl,
+      poolSize: read.integer('GATEHOUSE_DATABASE_POOL_SIZE', 10, 1, 1000),
+      sqliteSynchronous: read.choice('GATEHOUSE_SQLITE_SYNCHRONOUS', 'full', ['full', 'normal']),
+      redisUrl,
+      redisKeyPrefix: read.string('GATEHOUSE_REDIS_KEY_PREFIX', 'gatehouse:'),
+    },
+    tokens: {
+      secret: rawSecret === undefined ? undefined : new Secret(rawSecret),
+      algorithm: jwtAlgorithm,
+      keyEncryptionKey,
+      keyRotationDays: read.integer('GATEHOUSE_KEY_ROTATION_DAYS', 90, 0, 3650),
+      // API.md 7: `iss` equals the metadata's `issuer`, the public URL by default.
+      issuer: read.string('GATEHOUSE_JWT_ISSUER', publicBaseUrl({ publicUrl, host, port })),
+      audience: read.string('GATEHOUSE_JWT_AUDIENCE', 'gatehouse'),
+      clockToleranceSeconds: read.integer('GATEHOUSE_CLOCK_TOLERANCE', 5, 0, 300),
+      accessTtl: read.integer('GATEHOUSE_ACCESS_TOKEN_TTL', 1800, 1, 86_400 * 7),
+      refreshTtl: read.integer('GATEHOUSE_REFRESH_TOKEN_TTL', 1_209_600, 60, 86_400 * 365),
+      refreshReuseGrace: read.integer('GATEHOUSE_REFRESH_REUSE_GRACE', 0, 0, 300),
+    },
+    passwords: {
+      minLength: read.integer('GATEHOUSE_PASSWORD_MIN_LENGTH', 8, 8, 128),
+      argon2: {
+        // OWASP Password Storage Cheat Sheet: argon2id, m=19456 KiB, t=2, p=1 (one source: the
+        // domain's constant, which its tests use too).
+        memoryCost: read.integer(
+          'GATEHOUSE_ARGON2_MEMORY_KIB',
+          OWASP_ARGON2_PARAMETERS.memoryCost,
+          1024,
+          1_048_576,
+        ),
+        timeCost: read.integer(
+          'GATEHOUSE_ARGON2_ITERATIONS',
+          OWASP_ARGON2_PARAMETERS.timeCost,
+          1,
+          20,
+        ),
+        parallelism: read.integer(
+          'GATEHOUSE_ARGON2_PARALLELISM',
+          OWASP_ARGON2_PARAMETERS.parallelism,
+          1,
+          16,
+        ),
+      },
+      hashConcurrency: read.integer('GATEHOUSE_HASH_CONCURRENCY', availableParallelism(), 1, 256),
+      hashQueueLimit: read.integer('GATEHOUSE_HASH_QUEUE_LIMIT', 256, 0, 100_000),
+    },
+    rateLimits: {
+      token: read.integer('GATEHOUSE_RATE_LIMIT_TOKEN', 20, 0, 1_000_000),
+      register: read.integer('GATEHOUSE_RATE_LIMIT_REGISTER', 10, 0, 1_000_000),
+      refresh: read.integer('GATEHOUSE_RATE_LIMIT_REFRESH', 120, 0, 1_000_000),
+    },
     loginThrottle: {
       // ASVS 2.2.1 / NIST 800-63B 5.2.2: five tries, then 1 s doubling up to 15 min (what an
       // attacker can hold a victim's account for after each guess); forgotten after a quiet day.
@@ -378,11 +376,21 @@ export function loadConfig(env: Env): Config {
         1_000_000,
       ),
     },
+    mail: readMailConfig(read, publicUrl, production),
+    metrics: {
+      // ASVS 14.3 / CWE-200: the hashing queue and login-failure counters tell an attacker how
+      // an attack is going; production exposes them only when asked (and ideally with a token).
+      enabled:
+        read.choice<'true' | 'false'>('GATEHOUSE_METRICS', production ? 'false' : 'true', [
+          'true',
+          'false',
+        ]) === 'true',
+      token: readMetricsToken(read),
+    },
     bootstrapAdmin:
       bootstrapEmail !== undefined && bootstrapPassword !== undefined
         ? { email: bootstrapEmail, password: new Secret(bootstrapPassword) }
         : undefined,
-    mail: readMailConfig(read, publicUrl, production),
   };
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);

@@ -19,13 +19,13 @@ function problems(env: Record<string, string>): readonly string[] {
 
 describe('loadConfig: GATEHOUSE_JWT_ALG (API.md 7)', () => {
   it('defaults to HS256 with a shared secret and to EdDSA without one', () => {
-    assert.equal(loadConfig({ GATEHOUSE_JWT_SECRET: GOOD_SECRET }).jwtAlgorithm, 'HS256');
-    assert.equal(loadConfig({}).jwtAlgorithm, 'EdDSA');
+    assert.equal(loadConfig({ GATEHOUSE_JWT_SECRET: GOOD_SECRET }).tokens.algorithm, 'HS256');
+    assert.equal(loadConfig({}).tokens.algorithm, 'EdDSA');
   });
 
   it('takes EdDSA, ES256, RS256 and HS256, and refuses anything else by name', () => {
     for (const alg of ['EdDSA', 'ES256', 'RS256', 'HS256']) {
-      assert.equal(loadConfig({ GATEHOUSE_JWT_ALG: alg }).jwtAlgorithm, alg);
+      assert.equal(loadConfig({ GATEHOUSE_JWT_ALG: alg }).tokens.algorithm, alg);
     }
     for (const alg of ['none', 'HS512', 'eddsa', 'PS256']) {
       const [problem] = problems({ GATEHOUSE_JWT_ALG: alg });
@@ -41,8 +41,8 @@ describe('loadConfig: GATEHOUSE_JWT_ALG (API.md 7)', () => {
       GATEHOUSE_ENV: 'production',
       GATEHOUSE_KEY_ENCRYPTION_KEY: KEY.toString('base64'),
     });
-    assert.equal(config.jwtAlgorithm, 'EdDSA');
-    assert.equal(config.jwtSecret, undefined);
+    assert.equal(config.tokens.algorithm, 'EdDSA');
+    assert.equal(config.tokens.secret, undefined);
   });
 });
 
@@ -55,7 +55,7 @@ describe('loadConfig: GATEHOUSE_KEY_ENCRYPTION_KEY', () => {
       KEY.toString('hex').toUpperCase(),
     ]) {
       const config = loadConfig({ GATEHOUSE_KEY_ENCRYPTION_KEY: spelling });
-      assert.equal(config.keyEncryptionKey?.reveal(), KEY.toString('hex'));
+      assert.equal(config.tokens.keyEncryptionKey?.reveal(), KEY.toString('hex'));
       assert.ok(!inspect(config).includes(KEY.toString('hex')));
       assert.ok(!JSON.stringify(config).includes(KEY.toString('hex')));
     }
@@ -99,23 +99,23 @@ describe('loadConfig: GATEHOUSE_KEY_ENCRYPTION_KEY', () => {
 
 describe('loadConfig: GATEHOUSE_KEY_ROTATION_DAYS and the issuer', () => {
   it('rotates every 90 days by default, 0 meaning never', () => {
-    assert.equal(loadConfig({}).keyRotationDays, 90);
-    assert.equal(loadConfig({ GATEHOUSE_KEY_ROTATION_DAYS: '0' }).keyRotationDays, 0);
+    assert.equal(loadConfig({}).tokens.keyRotationDays, 90);
+    assert.equal(loadConfig({ GATEHOUSE_KEY_ROTATION_DAYS: '0' }).tokens.keyRotationDays, 0);
     assert.match(problems({ GATEHOUSE_KEY_ROTATION_DAYS: '-1' })[0] ?? '', /ROTATION_DAYS/);
   });
 
   it('issues as the public URL, else http://HOST:PORT, unless GATEHOUSE_JWT_ISSUER says otherwise', () => {
-    assert.equal(loadConfig({}).jwtIssuer, 'http://127.0.0.1:8000');
-    assert.equal(loadConfig({ HOST: '::1', PORT: '9000' }).jwtIssuer, 'http://[::1]:9000');
+    assert.equal(loadConfig({}).tokens.issuer, 'http://127.0.0.1:8000');
+    assert.equal(loadConfig({ HOST: '::1', PORT: '9000' }).tokens.issuer, 'http://[::1]:9000');
     assert.equal(
-      loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://auth.example.com/' }).jwtIssuer,
+      loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://auth.example.com/' }).tokens.issuer,
       'https://auth.example.com',
     );
     assert.equal(
       loadConfig({
         GATEHOUSE_PUBLIC_URL: 'https://auth.example.com',
         GATEHOUSE_JWT_ISSUER: 'gatehouse',
-      }).jwtIssuer,
+      }).tokens.issuer,
       'gatehouse',
     );
   });

@@ -53,8 +53,8 @@ export async function buildServer(
       options.logger === false
         ? false
         : { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
-    bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    bodyLimit: config.http.bodyLimit,
+    trustProxy: config.http.trustProxy,
     // API.md: /users/me and /users/me/ are both answered directly, never redirected.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     onProtoPoisoning: 'error',
@@ -73,13 +73,13 @@ export async function buildServer(
   await registerOpenApi(app, config);
 
   const metrics = registerMetrics(app, services);
-  if (config.metricsEnabled) await app.register(metricsRoute(metrics, config.metricsToken));
+  if (config.metrics.enabled) await app.register(metricsRoute(metrics, config.metrics.token));
   await app.register(healthRoutes(services));
   await app.register(userRoutes(services));
   // The web UI's refresh cookie: its origin check and Secure flag follow GATEHOUSE_PUBLIC_URL.
   const cookies = new RefreshCookies({
-    publicUrl: config.publicUrl,
-    trustProxy: config.trustProxy,
+    publicUrl: config.http.publicUrl,
+    trustProxy: config.http.trustProxy,
   });
   await app.register(tokenRoutes(services, cookies));
   await app.register(sessionRoutes(services, cookies));

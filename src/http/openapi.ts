@@ -25,7 +25,7 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
         license: { name: 'MIT', identifier: 'MIT' },
       },
       // Paths are relative to this URL, so a GATEHOUSE_PUBLIC_URL with a path prefix is kept.
-      servers: [{ url: publicBaseUrl(config) }],
+      servers: [{ url: publicBaseUrl(config.http) }],
       components: {
         securitySchemes: {
           OAuth2PasswordBearer: {
@@ -40,7 +40,7 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
           // POST /introspect: a registered API client's id and secret (RFC 7662 2.1).
           ApiClientBasic: { type: 'http', scheme: 'basic' },
           // GET /metrics when GATEHOUSE_METRICS_TOKEN is set: that token, not an access token.
-          ...(config.metricsEnabled && config.metricsToken
+          ...(config.metrics.enabled && config.metrics.token
             ? { MetricsToken: { type: 'http', scheme: 'bearer' } }
             : {}),
         },

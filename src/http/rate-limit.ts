@@ -20,11 +20,11 @@ const TOKEN_ROUTE = 'POST /token';
 function limitedRoutes(config: Config): Record<string, number> {
   return {
     // RFC 7009 2.1 lets anyone call it without client authentication; limited as /token is.
-    'POST /revoke': config.rateLimitToken,
-    'POST /users/': config.rateLimitRegister,
+    'POST /revoke': config.rateLimits.token,
+    'POST /users/': config.rateLimits.register,
     // API.md 9: unauthenticated, and each call stores a challenge.
-    'POST /webauthn/authentication/options': config.rateLimitToken,
-    'POST /webauthn/mfa/options': config.rateLimitToken,
+    'POST /webauthn/authentication/options': config.rateLimits.token,
+    'POST /webauthn/mfa/options': config.rateLimits.token,
     'POST /password-reset': config.mailFlows.resetRateLimitIp,
   };
 }
@@ -45,7 +45,7 @@ export async function registerRateLimits(
 ): Promise<void> {
   const limits = limitedRoutes(config);
   const perAddress = config.mailFlows.resetRateLimitAddress;
-  const tokenLimits = [config.rateLimitToken, config.rateLimitRefresh];
+  const tokenLimits = [config.rateLimits.token, config.rateLimits.refresh];
   if ([...Object.values(limits), ...tokenLimits, perAddress].every((max) => max === 0)) return;
 
   let tokenLimit: preValidationAsyncHookHandler | undefined;
@@ -65,7 +65,7 @@ export async function registerRateLimits(
 
   await app.register(rateLimit, {
     global: false,
-    ...(redis ? { redis, nameSpace: `${config.redisKeyPrefix}rate-limit:` } : {}),
+    ...(redis ? { redis, nameSpace: `${config.storage.redisKeyPrefix}rate-limit:` } : {}),
     skipOnError: true,
     errorResponseBuilder: (_request, context) =>
       new GatehouseError('rate_limited', 'Too many requests; try again later', {
@@ -126,8 +126,8 @@ function tokenRouteLimit(app: FastifyInstance, config: Config): preValidationAsy
           timeWindow: WINDOW_MS,
           keyGenerator: (request) => `${name}:${addressKey(request.ip)}`,
         });
-  const password = limiter(config.rateLimitToken, 'token');
-  const refresh = limiter(config.rateLimitRefresh, 'token-refresh');
+  const password = limiter(config.rateLimits.token, 'token');
+  const refresh = limiter(config.rateLimits.refresh, 'token-refresh');
   return async function tokenLimit(request: FastifyRequest, reply: FastifyReply) {
     const refreshGrant = isRefreshGrant(request);
     const limit = refreshGrant ? refresh : password;

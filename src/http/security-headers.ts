@@ -45,9 +45,9 @@ export async function registerSecurityHeaders(app: FastifyInstance, config: Conf
     done();
   });
 
-  if (config.corsOrigins.length > 0) {
+  if (config.http.corsOrigins.length > 0) {
     await app.register(cors, {
-      origin: [...config.corsOrigins],
+      origin: [...config.http.corsOrigins],
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['Authorization', 'Content-Type'],
       exposedHeaders: ['Retry-After', 'WWW-Authenticate'],

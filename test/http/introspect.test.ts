@@ -31,8 +31,8 @@ for (const backend of STORAGE_BACKENDS) {
         exp: claims.exp,
         iat: claims.iat,
         sid: claims.sid,
-        iss: suite.t.config.jwtIssuer,
-        aud: suite.t.config.jwtAudience,
+        iss: suite.t.config.tokens.issuer,
+        aud: suite.t.config.tokens.audience,
         token_type: 'Bearer',
         username: user.email,
       });
@@ -112,7 +112,9 @@ for (const backend of STORAGE_BACKENDS) {
 
     it('is inactive for an expired access token while its session lives on', async () => {
       const a = await createUser(suite.t);
-      suite.clock.advance(suite.t.config.accessTokenTtl + suite.t.config.clockToleranceSeconds + 1);
+      suite.clock.advance(
+        suite.t.config.tokens.accessTtl + suite.t.config.tokens.clockToleranceSeconds + 1,
+      );
       assert.deepEqual(await check(a.accessToken), INACTIVE);
     });
 

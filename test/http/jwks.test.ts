@@ -8,7 +8,8 @@ import {
   type JWK,
 } from 'jose';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { registerAndLogin } from '../support/client.ts';
+import { registerAndLogin, uniqueEmail } from '../support/client.ts';
+import { linkFrom } from '../support/outbox-mail.ts';
 import { startTestServer, testAppPerSuite } from '../support/test-app.ts';
 
 // API.md 7: what each algorithm publishes, and that a verifier holding only the JWKS accepts
@@ -58,8 +59,8 @@ for (const backend of STORAGE_BACKENDS) {
         assert.deepEqual(header, { alg, typ: 'at+jwt', kid: keys[0]?.kid });
         const { payload } = await jwtVerify(accessToken, createLocalJWKSet({ keys }), {
           algorithms: [alg],
-          issuer: config.jwtIssuer,
-          audience: config.jwtAudience,
+          issuer: config.tokens.issuer,
+          audience: config.tokens.audience,
           currentDate: suite.clock.now(),
         });
         assert.equal(payload.iss, 'http://127.0.0.1:8000');
@@ -154,6 +155,46 @@ describe('RFC 8414 metadata', () => {
         JSON.parse(Buffer.from(payload, 'base64url').toString()).iss,
         'https://auth.example.com',
       );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('names one public base URL when listening on every address without GATEHOUSE_PUBLIC_URL', async () => {
+    // A wildcard listen address (0.0.0.0) is no address a client can open: the issuer, the
+    // token's iss, the endpoints, mail links and the passkeys' relying party all name localhost.
+    const server = await startTestServer({
+      env: { HOST: '0.0.0.0', PORT: '8123', GATEHOUSE_JWT_ALG: 'EdDSA' },
+    });
+    try {
+      const base = 'http://localhost:8123';
+      const metadata = (
+        await server.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })
+      ).json() as { issuer: string; token_endpoint: string; jwks_uri: string };
+      assert.equal(metadata.issuer, base);
+      assert.equal(metadata.token_endpoint, `${base}/token`);
+      assert.equal(metadata.jwks_uri, `${base}/.well-known/jwks.json`);
+
+      const email = uniqueEmail('wildcard');
+      const { accessToken } = await registerAndLogin(server.app, email);
+      const [, payload = ''] = accessToken.split('.');
+      assert.equal(JSON.parse(Buffer.from(payload, 'base64url').toString()).iss, metadata.issuer);
+
+      const verify = await server.app.inject({
+        method: 'POST',
+        url: '/users/me/verify-email',
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
+      assert.equal(verify.statusCode, 202, verify.body);
+      const { link } = await linkFrom(server.storage, email, 'verify_email');
+      assert.ok(link.startsWith(`${base}/#/`), link);
+
+      const options = await server.app.inject({
+        method: 'POST',
+        url: '/webauthn/authentication/options',
+      });
+      assert.equal(options.statusCode, 200, options.body);
+      assert.equal((options.json() as { options: { rpId: string } }).options.rpId, 'localhost');
     } finally {
       await server.close();
     }

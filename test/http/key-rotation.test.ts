@@ -159,7 +159,7 @@ for (const backend of STORAGE_BACKENDS) {
           GATEHOUSE_JWT_ALG: 'ES256',
           ...env,
         });
-        const storage = await openStorage(config.databaseUrl);
+        const storage = await openStorage(config.storage.databaseUrl);
         try {
           await assert.rejects(createServices(config, storage, { clock }), (error: unknown) => {
             assert.ok(error instanceof SigningKeyUnavailableError, String(error));
@@ -221,7 +221,7 @@ for (const backend of STORAGE_BACKENDS) {
           GATEHOUSE_JWT_ALG: 'ES256',
           GATEHOUSE_KEY_ENCRYPTION_KEY: KEY,
         });
-        const storage = await openStorage(config.databaseUrl);
+        const storage = await openStorage(config.storage.databaseUrl);
         try {
           await assert.rejects(createServices(config, storage, { clock }), (error: unknown) => {
             assert.ok(error instanceof SigningKeyUnavailableError, String(error));
@@ -248,7 +248,7 @@ for (const backend of STORAGE_BACKENDS) {
       });
       const raw = await openRawSql(throttleUrl);
       try {
-        assert.equal(t.config.jwtAlgorithm, 'EdDSA');
+        assert.equal(t.config.tokens.algorithm, 'EdDSA');
         const rows = await raw.query<{ key: string }>('select key from settings');
         assert.deepEqual(
           rows.map((r) => r.key),

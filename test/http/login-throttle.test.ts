@@ -162,7 +162,7 @@ describe('per-account login throttling', () => {
   });
 
   it('locks the account whatever address the guesses come from (per-IP limits off)', async () => {
-    assert.equal(t.config.rateLimitToken, 0);
+    assert.equal(t.config.rateLimits.token, 0);
     const email = await register(t.app);
     for (let i = 0; i < 5; i++) {
       const response = await login(t.app, email, 'distributed guess', `198.51.100.${i + 1}`);

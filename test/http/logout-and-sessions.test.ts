@@ -311,7 +311,7 @@ for (const backend of STORAGE_BACKENDS) {
     it('purges expired sessions so they no longer count', async () => {
       const { email } = await registerAndLogin(suite.t.app);
       const a = await passwordLogin(suite.t.app, email);
-      suite.clock.advance(suite.t.config.refreshTokenTtl + 1);
+      suite.clock.advance(suite.t.config.tokens.refreshTtl + 1);
       const deleted = await suite.t.services.purgeEndedSessions();
       assert.ok(deleted >= 2, `purged ${deleted}`);
       assert.equal((await refresh(suite.t.app, a.refreshToken)).statusCode, 400);

@@ -113,11 +113,11 @@ describe('the OpenAPI document, as client generators read it', () => {
     const wildcard = await createTestApp({ env: { HOST: '0.0.0.0' } });
     try {
       assert.deepEqual((await documentOf(listening)).servers, [
-        { url: `http://${listening.config.host}:8123` },
+        { url: `http://${listening.config.http.host}:8123` },
       ]);
       // 0.0.0.0 is no address a client can open.
       assert.deepEqual((await documentOf(wildcard)).servers, [
-        { url: `http://localhost:${wildcard.config.port}` },
+        { url: `http://localhost:${wildcard.config.http.port}` },
       ]);
     } finally {
       await listening.close();

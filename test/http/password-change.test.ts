@@ -155,7 +155,9 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(loggedOut.statusCode, 401);
       assert.equal(loggedOut.json().detail, 'Could not validate credentials');
 
-      suite.clock.advance(suite.t.config.accessTokenTtl + suite.t.config.clockToleranceSeconds + 1);
+      suite.clock.advance(
+        suite.t.config.tokens.accessTtl + suite.t.config.tokens.clockToleranceSeconds + 1,
+      );
       const expired = await changePassword(b.accessToken, body);
       assert.equal(expired.statusCode, 401);
       assert.equal(

@@ -211,10 +211,10 @@ describe(
 
 describe('GATEHOUSE_TRUST_PROXY validation', () => {
   it('accepts true, false, addresses, CIDRs and proxy-addr keywords', () => {
-    assert.equal(loadConfig({}).trustProxy, false);
-    assert.equal(loadConfig({ GATEHOUSE_TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(loadConfig({}).http.trustProxy, false);
+    assert.equal(loadConfig({ GATEHOUSE_TRUST_PROXY: 'true' }).http.trustProxy, true);
     const list = '10.0.0.0/8, 192.168.1.7,::1,fd00::/8,loopback';
-    assert.equal(loadConfig({ GATEHOUSE_TRUST_PROXY: list }).trustProxy, list);
+    assert.equal(loadConfig({ GATEHOUSE_TRUST_PROXY: list }).http.trustProxy, list);
   });
 
   it('refuses a hop count (which Fastify would silently ignore) and non-addresses', () => {

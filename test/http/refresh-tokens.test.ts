@@ -93,7 +93,7 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(response.headers.pragma, 'no-cache');
       const body = response.json() as Record<string, unknown>;
       assert.equal(body.token_type, 'bearer');
-      assert.equal(body.expires_in, t.config.accessTokenTtl);
+      assert.equal(body.expires_in, t.config.tokens.accessTtl);
       assert.equal(body.expires_in, 1800, 'the default of API.md: 30 minutes');
       // 32 random bytes in base64url without padding are 43 characters.
       assert.match(String(body.refresh_token), /^[A-Za-z0-9_-]{43,}$/);
@@ -127,7 +127,7 @@ for (const backend of STORAGE_BACKENDS) {
         const response = await refresh(t.app, pair.refreshToken);
         assert.equal(response.statusCode, 200, response.body);
         assert.equal(response.headers['cache-control'], 'no-store');
-        assert.equal(response.json().expires_in, t.config.accessTokenTtl);
+        assert.equal(response.json().expires_in, t.config.tokens.accessTtl);
         const next = toPair(response.json());
         assert.equal(next.sid, pair.sid, 'a refresh keeps the session');
         assert.ok(!refreshTokens.has(next.refreshToken), 'a new refresh token every time');
@@ -224,7 +224,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('slides the session forward with each refresh and ends it once a refresh token outlives its TTL', async () => {
-      const ttl = t.config.refreshTokenTtl;
+      const ttl = t.config.tokens.refreshTtl;
       const { body } = await registerAndLogin(t.app);
       let pair = toPair(body);
       // Three refreshes, each a minute short of the TTL: 3 × TTL in all, still one live session.
@@ -242,7 +242,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('purges the expired refresh tokens of a session that lives on, so a long session stays small', async () => {
-      const ttl = t.config.refreshTokenTtl;
+      const ttl = t.config.tokens.refreshTtl;
       const { body } = await registerAndLogin(t.app);
       const first = toPair(body);
       clock.advance(ttl - 60);
@@ -264,7 +264,7 @@ for (const backend of STORAGE_BACKENDS) {
     it('lets a client refresh after its access token expired and use the new one', async () => {
       const { body } = await registerAndLogin(t.app);
       const pair = toPair(body);
-      clock.advance(t.config.accessTokenTtl + t.config.clockToleranceSeconds + 1);
+      clock.advance(t.config.tokens.accessTtl + t.config.tokens.clockToleranceSeconds + 1);
       assert.equal((await me(t.app, pair.accessToken)).statusCode, 401);
       const renewed = await refresh(t.app, pair.refreshToken);
       assert.equal(renewed.statusCode, 200);
@@ -280,7 +280,7 @@ for (const backend of STORAGE_BACKENDS) {
       const exp = Number(claimsOf(used).exp);
       const nowSeconds = Math.floor(clock.now().getTime() / 1000);
       // One second before the end of the leeway both still work...
-      clock.advance(exp + t.config.clockToleranceSeconds - 1 - nowSeconds);
+      clock.advance(exp + t.config.tokens.clockToleranceSeconds - 1 - nowSeconds);
       assert.equal((await me(t.app, used)).statusCode, 200);
       clock.advance(1);
       // ...and at its end both are expired, with the RFC 6750 challenge on every endpoint.
@@ -303,7 +303,7 @@ for (const backend of STORAGE_BACKENDS) {
 
     it('calls an expired token with a broken signature invalid, not expired', async () => {
       const { accessToken } = await registerAndLogin(t.app);
-      clock.advance(t.config.accessTokenTtl + t.config.clockToleranceSeconds + 1);
+      clock.advance(t.config.tokens.accessTtl + t.config.tokens.clockToleranceSeconds + 1);
       const [header, payload, signature = ''] = accessToken.split('.');
       const flipped = signature.startsWith('A')
         ? `B${signature.slice(1)}`

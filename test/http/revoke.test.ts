@@ -80,7 +80,9 @@ for (const backend of STORAGE_BACKENDS) {
 
     it('an expired access token still ends its session; a forged expired one does not', async () => {
       const { a, b } = await userWithTwoSessions(suite.t.app);
-      suite.clock.advance(suite.t.config.accessTokenTtl + suite.t.config.clockToleranceSeconds + 1);
+      suite.clock.advance(
+        suite.t.config.tokens.accessTtl + suite.t.config.tokens.clockToleranceSeconds + 1,
+      );
       assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 401);
       // The same expired token with a broken signature: nothing may be read from it.
       const [header, payload, signature = ''] = b.accessToken.split('.');

@@ -170,9 +170,10 @@ describe('GATEHOUSE_CORS_ORIGINS validation', () => {
   });
 
   it('defaults to no origins, and reads a comma-separated list', () => {
-    assert.deepEqual(loadConfig({}).corsOrigins, []);
+    assert.deepEqual(loadConfig({}).http.corsOrigins, []);
     assert.deepEqual(
-      loadConfig({ GATEHOUSE_CORS_ORIGINS: 'https://a.example,http://localhost:3000' }).corsOrigins,
+      loadConfig({ GATEHOUSE_CORS_ORIGINS: 'https://a.example,http://localhost:3000' }).http
+        .corsOrigins,
       ['https://a.example', 'http://localhost:3000'],
     );
   });

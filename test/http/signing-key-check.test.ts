@@ -33,7 +33,7 @@ for (const backend of STORAGE_BACKENDS) {
         GATEHOUSE_DATABASE_URL: await backend.freshUrl(),
         GATEHOUSE_JWT_ALG: 'EdDSA',
       });
-      storage = await openStorage(config.databaseUrl);
+      storage = await openStorage(config.storage.databaseUrl);
       await storage.migrate();
       // Connections are refused: each read fails at once with store_unavailable, as a lost
       // store's do (store-unavailable.ts), through the same SQL repository.

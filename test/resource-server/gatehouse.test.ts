@@ -92,7 +92,7 @@ for (const backend of STORAGE_BACKENDS) {
 
     it('refuses an expired token with token_expired', async () => {
       const { accessToken } = await createUser(gatehouse);
-      clock.advance(gatehouse.config.accessTokenTtl + 60);
+      clock.advance(gatehouse.config.tokens.accessTtl + 60);
       try {
         await refusedEverywhere(servers, accessToken, 401, 'token_expired');
         const answer = await get(servers[0]!, '/me', accessToken);
@@ -101,7 +101,7 @@ for (const backend of STORAGE_BACKENDS) {
           /error="invalid_token", error_description="The access token expired"/,
         );
       } finally {
-        clock.advance(-(gatehouse.config.accessTokenTtl + 60));
+        clock.advance(-(gatehouse.config.tokens.accessTtl + 60));
       }
     });
 

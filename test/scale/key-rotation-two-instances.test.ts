@@ -26,7 +26,7 @@ interface Instance {
 /** A Gatehouse whose key repository counts its reads: what the store sees of a kid flood. */
 async function startInstance(url: string, clock: ManualClock): Promise<Instance> {
   const config = testConfig({ GATEHOUSE_DATABASE_URL: url, GATEHOUSE_JWT_ALG: 'EdDSA' });
-  const storage = await openStorage(config.databaseUrl);
+  const storage = await openStorage(config.storage.databaseUrl);
   await storage.migrate();
   let reads = 0;
   let checks = 0;

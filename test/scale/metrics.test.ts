@@ -69,7 +69,10 @@ describe('GET /metrics', () => {
     assert.notEqual(sample(text, 'gatehouse_password_hashing_jobs', 'state="queued"'), undefined);
     // How many hashes may run at once: at least one, at most GATEHOUSE_HASH_CONCURRENCY.
     const limit = sample(text, 'gatehouse_password_hashing_jobs', 'state="limit"');
-    assert.ok(limit !== undefined && limit >= 1 && limit <= t.config.hashConcurrency, `${limit}`);
+    assert.ok(
+      limit !== undefined && limit >= 1 && limit <= t.config.passwords.hashConcurrency,
+      `${limit}`,
+    );
     assert.match(text, /gatehouse_http_request_duration_seconds_bucket\{/);
   });
 

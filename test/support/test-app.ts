@@ -36,7 +36,7 @@ export async function createTestApp(
 ): Promise<TestApp> {
   const config = testConfig(options.env);
   const storage = await openStorage(
-    config.databaseUrl,
+    config.storage.databaseUrl,
     storageOptionsFor(config, () => {}),
   );
   await storage.migrate();

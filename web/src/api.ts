@@ -3,53 +3,48 @@
  * cookie mode of POST /token. The access token lives in this module's memory only (never in
  * localStorage or a readable cookie); a reload gets a new one through the HttpOnly cookie.
  */
+import type { operations } from '../../src/http/openapi-types.generated.ts';
 
-export interface User {
-  id: number;
-  email: string;
-  role: 'user' | 'admin';
-  disabled: boolean;
-  email_verified: boolean;
-  mfa_enabled: boolean;
-  created_at: string;
-}
+// The wire types are the server's: derived from the OpenAPI document its route schemas produce
+// (src/http/openapi-types.generated.ts, `npm run openapi:types`; a test fails while it is stale).
+// Type-only imports, so nothing of it reaches the bundle. Each call below names its operationId,
+// and its answer and body are that operation's: a field the server drops fails `tsc -p web`.
+type Operation = keyof operations;
+type Responses<O extends Operation> = operations[O]['responses'];
+type JsonOf<R> = R extends { content: { 'application/json': infer Body } } ? Body : null;
+/** The body of an operation's success answers (null for 204). */
+export type Answer<O extends Operation> = {
+  [S in keyof Responses<O>]: S extends 200 | 201 | 202 | 204 ? JsonOf<Responses<O>[S]> : never;
+}[keyof Responses<O>];
+type RequestContent<O extends Operation> =
+  NonNullable<operations[O]['requestBody']> extends {
+    content: infer Content;
+  }
+    ? Content
+    : never;
+/** The JSON body an operation takes (never: it takes none). */
+export type JsonBody<O extends Operation> =
+  RequestContent<O> extends { 'application/json': infer Body } ? Body : never;
+/** The form body an operation takes (POST /token). */
+export type FormBody<O extends Operation> =
+  RequestContent<O> extends { 'application/x-www-form-urlencoded': infer Body } ? Body : never;
+/** The query parameters an operation takes. */
+export type QueryOf<O extends Operation> = NonNullable<operations[O]['parameters']['query']>;
 
-export interface SessionItem {
-  id: string;
-  created_at: string;
-  last_used_at: string;
-  user_agent: string | null;
-  /** A short name the server reads from user_agent ("Chrome on Linux", "curl"). */
-  device?: string | null;
-  ip: string | null;
-  current: boolean;
-}
+type Item<List> = List extends { items: (infer Item)[] } ? Item : never;
 
+export type User = Answer<'getCurrentUser'>;
+export type SessionItem = Item<Answer<'listSessions'>>;
+export type ApiClient = Item<Answer<'listApiClients'>>;
+export type NewApiClient = Answer<'createApiClient'>;
+export type AuditEntry = Item<Answer<'listAuditEntries'>>;
+export type MfaStatus = Answer<'getMfaStatus'>;
+export type PasskeyItem = Item<Answer<'listPasskeys'>>;
+
+/** A page of a cursor-paginated list (GET /users/, GET /audit). */
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
-}
-
-export interface ApiClient {
-  id: number;
-  client_id: string;
-  name: string;
-  created_at: string;
-}
-
-export interface AuditEntry {
-  id: number | string;
-  type: string;
-  created_at: string;
-  actor_id: number | null;
-  subject_id: number | null;
-  email?: string | null;
-  /** The emails the actor and subject accounts hold now; null once deleted. */
-  actor_email?: string | null;
-  subject_email?: string | null;
-  ip: string | null;
-  user_agent?: string | null;
-  details?: Record<string, unknown> | null;
 }
 
 /** An API failure, with a message fit to show and, for 422s, the message of each field. */
@@ -81,11 +76,17 @@ export function signedIn(): boolean {
   return accessToken !== null;
 }
 
-interface Options {
+interface SendOptions {
   json?: unknown;
-  form?: Record<string, string>;
+  form?: unknown;
   auth?: boolean;
   headers?: Record<string, string>;
+}
+
+/** What a call of operation O sends: its JSON or form body, typed as the server reads it. */
+interface Options<O extends Operation> extends SendOptions {
+  json?: JsonBody<O>;
+  form?: FormBody<O>;
 }
 
 function messageOf(status: number, body: unknown, retryAfter: string | null): ApiError {
@@ -127,7 +128,7 @@ function messageFor(status: number, body: unknown, retryAfter: string | null): A
   );
 }
 
-async function send(method: string, path: string, options: Options): Promise<Response> {
+async function send(method: string, path: string, options: SendOptions): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   let body: string | undefined;
   if (options.json !== undefined) {
@@ -135,7 +136,7 @@ async function send(method: string, path: string, options: Options): Promise<Res
     body = JSON.stringify(options.json);
   } else if (options.form) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(options.form).toString();
+    body = new URLSearchParams(options.form as Record<string, string>).toString();
   }
   if (options.auth !== false && accessToken) headers.authorization = `Bearer ${accessToken}`;
   try {
@@ -145,8 +146,15 @@ async function send(method: string, path: string, options: Options): Promise<Res
   }
 }
 
-/** Calls the API; a 401 on an authenticated call is answered by one silent refresh and one retry. */
-async function call<T>(method: string, path: string, options: Options = {}): Promise<T> {
+/**
+ * Calls operation O (its operationId; `method` and `path` are its route) and answers its success
+ * body. A 401 on an authenticated call is answered by one silent refresh and one retry.
+ */
+async function call<O extends Operation>(
+  method: string,
+  path: string,
+  options: Options<O> = {},
+): Promise<Answer<O>> {
   let response = await send(method, path, options);
   if (response.status === 401 && options.auth !== false && accessToken && (await refresh())) {
     response = await send(method, path, options);
@@ -165,11 +173,7 @@ async function call<T>(method: string, path: string, options: Options = {}): Pro
     if (typeof mfaToken === 'string') error.mfaToken = mfaToken;
     throw error;
   }
-  return body as T;
-}
-
-interface TokenResponse {
-  access_token: string;
+  return body as Answer<O>;
 }
 
 // One name for every tab of this origin: the browser grants it to one tab at a time.
@@ -221,7 +225,7 @@ export function refreshSession(): Promise<RefreshOutcome> {
   // refresh budget of this network (each refresh counts, cookie or not).
   if (noSession) return Promise.resolve({ kind: 'signed_out', reason: undefined });
   refreshingOutcome ??= oneTabAtATime(() =>
-    call<TokenResponse>('POST', '/token', {
+    call<'issueToken'>('POST', '/token', {
       form: { grant_type: 'refresh_token' },
       headers: COOKIE_MODE,
       auth: false,
@@ -272,7 +276,7 @@ export async function signIn(
   password: string,
 ): Promise<{ mfaToken: string } | undefined> {
   try {
-    const body = await call<TokenResponse>('POST', '/token', {
+    const body = await call<'issueToken'>('POST', '/token', {
       form: { username: email, password },
       headers: COOKIE_MODE,
       auth: false,
@@ -289,7 +293,7 @@ export const MFA_OTP_GRANT = 'urn:gatehouse:params:oauth:grant-type:mfa-otp';
 
 /** The MFA step: a TOTP code or a recovery code; the refresh cookie is set only now. */
 export async function signInWithCode(mfaToken: string, otp: string): Promise<void> {
-  const body = await call<TokenResponse>('POST', '/token', {
+  const body = await call<'issueToken'>('POST', '/token', {
     form: { grant_type: MFA_OTP_GRANT, mfa_token: mfaToken, otp },
     headers: COOKIE_MODE,
     auth: false,
@@ -299,20 +303,20 @@ export async function signInWithCode(mfaToken: string, otp: string): Promise<voi
 
 export async function signOut(everywhere = false): Promise<void> {
   try {
-    await call<null>('POST', everywhere ? '/logout/all' : '/logout');
+    await call<'logout' | 'logoutAll'>('POST', everywhere ? '/logout/all' : '/logout');
   } finally {
     accessToken = null;
   }
 }
 
 export const register = (email: string, password: string) =>
-  call<User>('POST', '/users/', { json: { email, password }, auth: false });
-export const me = () => call<User>('GET', '/users/me/');
-export const sessions = () => call<{ items: SessionItem[] }>('GET', '/users/me/sessions');
+  call<'registerUser'>('POST', '/users/', { json: { email, password }, auth: false });
+export const me = () => call<'getCurrentUser'>('GET', '/users/me/');
+export const sessions = () => call<'listSessions'>('GET', '/users/me/sessions');
 export const endSession = (id: string) =>
-  call<null>('DELETE', `/users/me/sessions/${encodeURIComponent(id)}`);
+  call<'endSession'>('DELETE', `/users/me/sessions/${encodeURIComponent(id)}`);
 export const changePassword = (current_password: string, new_password: string) =>
-  call<null>('PUT', '/users/me/password', { json: { current_password, new_password } });
+  call<'changePassword'>('PUT', '/users/me/password', { json: { current_password, new_password } });
 
 function query(params: Record<string, string | undefined>): string {
   const search = new URLSearchParams();
@@ -322,79 +326,70 @@ function query(params: Record<string, string | undefined>): string {
 }
 
 export const listUsers = (params: { email_prefix?: string; cursor?: string; limit?: string }) =>
-  call<Page<User> & { total: number }>('GET', `/users/${query(params)}`);
-export const endUserSessions = (id: number) => call<null>('DELETE', `/users/${id}/sessions`);
-export const auditTypes = () => call<{ items: string[] }>('GET', '/audit/types');
-export const updateUser = (id: number, changes: { role?: string; disabled?: boolean }) =>
-  call<User>('PATCH', `/users/${id}`, { json: changes });
-export const deleteUser = (id: number) => call<null>('DELETE', `/users/${id}`);
+  call<'listUsers'>('GET', `/users/${query(params)}`);
+export const endUserSessions = (id: number) =>
+  call<'endUserSessions'>('DELETE', `/users/${id}/sessions`);
+export const auditTypes = () => call<'listAuditEventTypes'>('GET', '/audit/types');
+export const updateUser = (id: number, changes: JsonBody<'updateUser'>) =>
+  call<'updateUser'>('PATCH', `/users/${id}`, { json: changes });
+export const deleteUser = (id: number) => call<'deleteUser'>('DELETE', `/users/${id}`);
 export const listAudit = (params: Record<string, string | undefined>) =>
-  call<Page<AuditEntry>>('GET', `/audit${query(params)}`);
-export const listClients = () => call<{ items: ApiClient[] }>('GET', '/clients');
+  call<'listAuditEntries'>('GET', `/audit${query(params)}`);
+export const listClients = () => call<'listApiClients'>('GET', '/clients');
 export const createClient = (name: string) =>
-  call<ApiClient & { client_secret: string }>('POST', '/clients', { json: { name } });
-export const deleteClient = (id: number) => call<null>('DELETE', `/clients/${id}`);
+  call<'createApiClient'>('POST', '/clients', { json: { name } });
+export const deleteClient = (id: number) => call<'deleteApiClient'>('DELETE', `/clients/${id}`);
 
 // API.md 8: verification, password reset and email change.
-export const requestVerification = () => call<{ detail: string }>('POST', '/users/me/verify-email');
+export const requestVerification = () =>
+  call<'requestEmailVerification'>('POST', '/users/me/verify-email');
 export const confirmEmailToken = (token: string) =>
-  call<null>('POST', '/verify-email', { json: { token }, auth: false });
+  call<'verifyEmail'>('POST', '/verify-email', { json: { token }, auth: false });
 export const requestPasswordReset = (email: string) =>
-  call<{ detail: string }>('POST', '/password-reset', { json: { email }, auth: false });
+  call<'requestPasswordReset'>('POST', '/password-reset', { json: { email }, auth: false });
 export const confirmPasswordReset = (token: string, new_password: string) =>
-  call<null>('POST', '/password-reset/confirm', { json: { token, new_password }, auth: false });
+  call<'confirmPasswordReset'>('POST', '/password-reset/confirm', {
+    json: { token, new_password },
+    auth: false,
+  });
 export const requestEmailChange = (new_email: string, current_password: string) =>
-  call<{ detail: string }>('POST', '/users/me/email', { json: { new_email, current_password } });
+  call<'requestEmailChange'>('POST', '/users/me/email', { json: { new_email, current_password } });
 
 // API.md 9: second factors.
-export interface MfaStatus {
-  mfa_enabled: boolean;
-  totp: 'enabled' | 'pending' | 'disabled';
-  recovery_codes_left: number;
-}
-export const mfaStatus = () => call<MfaStatus>('GET', '/users/me/mfa');
+export const mfaStatus = () => call<'getMfaStatus'>('GET', '/users/me/mfa');
 export const startTotp = (current_password: string) =>
-  call<{ secret: string; otpauth_uri: string; qr_svg: string }>('POST', '/users/me/mfa/totp', {
+  call<'startTotpEnrolment'>('POST', '/users/me/mfa/totp', {
     json: { current_password },
   });
 export const confirmTotp = (code: string) =>
-  call<{ recovery_codes: string[] }>('POST', '/users/me/mfa/totp/confirm', { json: { code } });
+  call<'confirmTotpEnrolment'>('POST', '/users/me/mfa/totp/confirm', { json: { code } });
 export const disableTotp = (current_password: string) =>
-  call<null>('DELETE', '/users/me/mfa/totp', { json: { current_password } });
+  call<'disableTotp'>('DELETE', '/users/me/mfa/totp', { json: { current_password } });
 export const newRecoveryCodes = (current_password: string) =>
-  call<{ recovery_codes: string[] }>('POST', '/users/me/mfa/recovery-codes', {
+  call<'regenerateRecoveryCodes'>('POST', '/users/me/mfa/recovery-codes', {
     json: { current_password },
   });
 // API.md 9: passkeys.
-export interface PasskeyItem {
-  id: string;
-  name: string;
-  created_at: string;
-  last_used_at: string | null;
-  backed_up: boolean;
-  device_type: 'singleDevice' | 'multiDevice';
-  transports: string[];
-}
 export const passkeyRegistrationOptions = (current_password: string) =>
-  call<{ options: unknown }>('POST', '/users/me/passkeys/registration/options', {
+  call<'startPasskeyRegistration'>('POST', '/users/me/passkeys/registration/options', {
     json: { current_password },
   });
 export const addPasskey = (credential: unknown, name?: string) =>
-  call<PasskeyItem>('POST', '/users/me/passkeys', { json: { credential, name } });
-export const listPasskeys = () => call<{ items: PasskeyItem[] }>('GET', '/users/me/passkeys');
+  call<'finishPasskeyRegistration'>('POST', '/users/me/passkeys', { json: { credential, name } });
+export const listPasskeys = () => call<'listPasskeys'>('GET', '/users/me/passkeys');
 export const deletePasskey = (id: string) =>
-  call<null>('DELETE', `/users/me/passkeys/${encodeURIComponent(id)}`);
+  call<'deletePasskey'>('DELETE', `/users/me/passkeys/${encodeURIComponent(id)}`);
 export const passkeySignInOptions = () =>
-  call<{ options: unknown }>('POST', '/webauthn/authentication/options', { auth: false });
+  call<'startPasskeySignIn'>('POST', '/webauthn/authentication/options', { auth: false });
 export const passkeyMfaOptions = (mfa_token: string) =>
-  call<{ options: unknown }>('POST', '/webauthn/mfa/options', {
+  call<'startPasskeyMfa'>('POST', '/webauthn/mfa/options', {
     json: { mfa_token },
     auth: false,
   });
 
 /** POST /token with another grant (passkey, MFA step) in cookie mode, like signIn. */
 export async function grantSignIn(form: Record<string, string>): Promise<void> {
-  const body = await call<TokenResponse>('POST', '/token', {
+  const body = await call<'issueToken'>('POST', '/token', {
     form,
     headers: COOKIE_MODE,
     auth: false,

@@ -155,8 +155,8 @@ export function revokeIntrospectRoutes(
           exp: Math.floor(result.expiresAt.getTime() / 1000),
           iat: Math.floor(result.issuedAt.getTime() / 1000),
           sid: result.sessionId,
-          iss: config.jwtIssuer,
-          aud: config.jwtAudience,
+          iss: config.tokens.issuer,
+          aud: config.tokens.audience,
           token_type: 'Bearer' as const,
           username: result.username,
         };

@@ -1,7 +1,7 @@
 import { MFA_OTP_GRANT, MFA_WEBAUTHN_GRANT, WEBAUTHN_GRANT } from './token.ts';
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import type { Config } from '../../config/config.ts';
-import { listenUrl } from '../../config/load-config.ts';
+import { publicBaseUrl } from '../../config/public-base-url.ts';
 import { SCOPES_BY_ROLE } from '../../domain/authz/scopes.ts';
 import type { Services } from '../../services.ts';
 import { MALFORMED_REQUEST } from '../schemas.ts';
@@ -46,11 +46,6 @@ const Metadata = Type.Object({
   service_documentation: Type.String(),
 });
 
-/** The public URL every absolute URL is built on: GATEHOUSE_PUBLIC_URL, else http://HOST:PORT. */
-function baseUrl(config: Config): string {
-  return config.publicUrl ?? listenUrl(config.host, config.port);
-}
-
 /**
  * RFC 8414 authorization server metadata. `response_types_supported` is required by RFC 8414 2
  * but names authorization-endpoint response types; Gatehouse has no authorization endpoint (only
@@ -59,9 +54,9 @@ function baseUrl(config: Config): string {
  * credentials (API.md 7).
  */
 function metadataOf(config: Config): Static<typeof Metadata> {
-  const base = baseUrl(config);
+  const base = publicBaseUrl(config.http);
   return {
-    issuer: config.jwtIssuer,
+    issuer: config.tokens.issuer,
     token_endpoint: `${base}/token`,
     jwks_uri: `${base}/.well-known/jwks.json`,
     revocation_endpoint: `${base}/revoke`,
