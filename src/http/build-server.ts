@@ -92,6 +92,6 @@ export async function buildServer(
   await app.register(wellKnownRoutes(services, config));
   await app.register(mailFlowRoutes(services, config));
   await app.register(passkeyRoutes(services));
-  await app.register(webUiRoutes({ passwordMinLength: config.passwordMinLength }));
+  await app.register(webUiRoutes({ passwordMinLength: config.passwords.minLength }));
   return app;
 }
