@@ -6,6 +6,7 @@ import type { Config } from '../config/config.ts';
 import type { Services } from '../services.ts';
 import { useStrictUtf8Json } from './content-type.ts';
 import { answerRouterError, registerErrorHandling } from './errors.ts';
+import { lazyChildLogger } from './lazy-request-logger.ts';
 import { metricsRoute, registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerRateLimits } from './rate-limit.ts';
@@ -52,6 +53,7 @@ export async function buildServer(
       options.logger === false
         ? false
         : { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     // API.md: /users/me and /users/me/ are both answered directly, never redirected.
@@ -63,6 +65,8 @@ export async function buildServer(
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
+  // Before any route: its onRoute hook gives every route its own metrics hook.
+  const metrics = registerMetrics(app, services);
   registerErrorHandling(app);
   useStrictUtf8Json(app);
   await app.register(formbody);
@@ -70,7 +74,6 @@ export async function buildServer(
   await registerRateLimits(app, config, options.rateLimitRedis);
   await registerOpenApi(app, config);
 
-  const metrics = registerMetrics(app, services);
   if (config.metricsEnabled) await app.register(metricsRoute(metrics, config.metricsToken));
   await app.register(healthRoutes(services));
   await app.register(userRoutes(services));
