@@ -2,6 +2,7 @@ import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import type { Services } from '../services.ts';
 import { useStrictUtf8Json } from './content-type.ts';
@@ -32,6 +33,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** GATEHOUSE_REDIS_URL's client: rate-limit counters every instance shares (else in memory). */
   rateLimitRedis?: Redis;
+  /** Under `--workers`: GET /metrics answers every worker's metrics, summed (cluster-metrics.ts). */
+  clusterMetrics?: (registry: Registry) => () => Promise<string>;
 }
 
 // API.md: no log line ever holds a password, a token or a key. Bodies are never logged;
@@ -74,7 +77,10 @@ export async function buildServer(
   await registerRateLimits(app, config, options.rateLimitRedis);
   await registerOpenApi(app, config);
 
-  if (config.metricsEnabled) await app.register(metricsRoute(metrics, config.metricsToken));
+  if (config.metricsEnabled) {
+    const all = options.clusterMetrics?.(metrics);
+    await app.register(metricsRoute(metrics, config.metricsToken, all));
+  }
   await app.register(healthRoutes(services));
   await app.register(userRoutes(services));
   // The web UI's refresh cookie: its origin check and Secure flag follow GATEHOUSE_PUBLIC_URL.

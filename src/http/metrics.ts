@@ -137,6 +137,8 @@ function registerMailMetrics(registry: Registry, services: Services): void {
     name: 'gatehouse_mail_outbox',
     help: 'Outbox messages by status (queued, sending, sent, failed, logged), all instances',
     labelNames: ['status'],
+    // Every worker reads the same store: across `--workers`, one reading, never their sum.
+    aggregator: 'first',
     registers: [registry],
     async collect() {
       // A store outage must not take /metrics down with it (the store's own metrics and
@@ -178,7 +180,12 @@ const PROMETHEUS_TEXT = {
  * With GATEHOUSE_METRICS_TOKEN set, only `Authorization: Bearer <token>` is answered
  * (Prometheus' `authorization` scrape setting); else 401 as any Bearer route (RFC 6750 3.1).
  */
-export function metricsRoute(registry: Registry, token: Secret | undefined) {
+export function metricsRoute(
+  registry: Registry,
+  token: Secret | undefined,
+  /** Under `--workers`: every worker's metrics, summed (cluster-metrics.ts). */
+  clusterMetrics?: () => Promise<string>,
+) {
   return async (app: FastifyInstance) => {
     app.get(
       '/metrics',
@@ -200,7 +207,17 @@ export function metricsRoute(registry: Registry, token: Secret | undefined) {
             : { security: [], response: { 200: PROMETHEUS_TEXT, ...MALFORMED_REQUEST } }),
         },
       },
-      async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+      async (request, reply) => {
+        if (!clusterMetrics) return reply.type(registry.contentType).send(await registry.metrics());
+        try {
+          return reply.type(registry.contentType).send(await clusterMetrics());
+        } catch (error) {
+          // A worker that did not answer: a failed scrape, never one worker's partial counts
+          // (Prometheus would read the drop as counters reset).
+          request.log.warn({ err: error }, 'metrics of all workers unavailable');
+          throw new GatehouseError('store_unavailable', 'Metrics of all workers are unavailable');
+        }
+      },
     );
   };
 }
