@@ -16,6 +16,7 @@ export function benchGatehouseEnv(databaseUrl: string): Record<string, string> {
     GATEHOUSE_JWT_SECRET: BENCH_SECRET,
     GATEHOUSE_RATE_LIMIT_TOKEN: '0',
     GATEHOUSE_RATE_LIMIT_REGISTER: '0',
+    GATEHOUSE_RATE_LIMIT_REFRESH: '0',
     GATEHOUSE_LOG_LEVEL: 'warn',
     GATEHOUSE_HASH_QUEUE_LIMIT: '10000',
     GATEHOUSE_ARGON2_MEMORY_KIB: String(BENCH_ARGON2.memoryCost),

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import type { Config } from './config/config.ts';
 import { assertSafeToListen } from './config/listen-safety.ts';
+import { serveClusterMetrics } from './cluster-metrics.ts';
 import { closeOnSignals, startServer } from './serve.ts';
 import { migrateStore } from './services.ts';
 
@@ -21,6 +22,7 @@ export async function serveCluster(config: Config): Promise<void> {
     return;
   }
   await migrateStore(config, 1);
+  if (config.metrics.enabled) serveClusterMetrics();
 
   let stopping = false;
   const fork = () => cluster.fork();

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import { assertSafeToListen } from './config/listen-safety.ts';
+import cluster from 'node:cluster';
+import { clusterMetricsOf } from './cluster-metrics.ts';
 import { buildServer } from './http/build-server.ts';
 import { openServices, storageOptionsFor, type Services } from './services.ts';
 
@@ -32,7 +34,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       });
       if (created) console.error(`gatehouse: created bootstrap admin ${created.email}`);
     }
-    const app = await buildServer(services, config, { rateLimitRedis: opened.rateLimitRedis });
+    const app = await buildServer(services, config, {
+      rateLimitRedis: opened.rateLimitRedis,
+      ...(cluster.isWorker ? { clusterMetrics: clusterMetricsOf } : {}),
+    });
     log = app.log;
     for (const warning of opened.warnings) app.log.warn(warning);
     const stopPurging = purgeEndedSessionsPeriodically(services, app);

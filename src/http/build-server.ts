@@ -2,11 +2,13 @@ import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import type { Services } from '../services.ts';
 import { answerClientError } from './client-errors.ts';
 import { useStrictUtf8Json } from './content-type.ts';
 import { answerRouterError, registerErrorHandling } from './errors.ts';
+import { lazyChildLogger } from './lazy-request-logger.ts';
 import { metricsRoute, registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerRateLimits } from './rate-limit.ts';
@@ -32,6 +34,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** GATEHOUSE_REDIS_URL's client: rate-limit counters every instance shares (else in memory). */
   rateLimitRedis?: Redis;
+  /** Under `--workers`: GET /metrics answers every worker's metrics, summed (cluster-metrics.ts). */
+  clusterMetrics?: (registry: Registry) => () => Promise<string>;
 }
 
 // API.md: no log line ever holds a password, a token or a key. Bodies are never logged;
@@ -53,6 +57,7 @@ export async function buildServer(
       options.logger === false
         ? false
         : { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy,
     // API.md: /users/me and /users/me/ are both answered directly, never redirected.
@@ -65,6 +70,8 @@ export async function buildServer(
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
+  // Before any route: its onRoute hook gives every route its own metrics hook.
+  const metrics = registerMetrics(app, services);
   registerErrorHandling(app);
   useStrictUtf8Json(app);
   await app.register(formbody);
@@ -72,8 +79,10 @@ export async function buildServer(
   await registerRateLimits(app, config, options.rateLimitRedis);
   await registerOpenApi(app, config);
 
-  const metrics = registerMetrics(app, services);
-  if (config.metrics.enabled) await app.register(metricsRoute(metrics, config.metrics.token));
+  if (config.metrics.enabled) {
+    const all = options.clusterMetrics?.(metrics);
+    await app.register(metricsRoute(metrics, config.metrics.token, all));
+  }
   await app.register(healthRoutes(services));
   await app.register(userRoutes(services));
   // The web UI's refresh cookie: its origin check and Secure flag follow GATEHOUSE_PUBLIC_URL.

@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Secret } from '../config/secret.ts';
 import { GatehouseError } from '../domain/errors.ts';
 import type { Services } from '../services.ts';
 import { bearerToken } from './authenticate.ts';
+import { RequestStats } from './request-stats.ts';
 import { ErrorSchema, MALFORMED_REQUEST } from './schemas.ts';
 
 declare module 'fastify' {
@@ -39,19 +40,7 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_process_' });
 
-  const requests = new Counter({
-    name: 'gatehouse_http_requests_total',
-    help: 'HTTP requests by method, route and status',
-    labelNames: ['method', 'route', 'status'],
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'gatehouse_http_request_duration_seconds',
-    help: 'HTTP request latency by method and route',
-    labelNames: ['method', 'route'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
+  const stats = new RequestStats(registry);
   const grants = new Counter({
     name: 'gatehouse_token_grants_total',
     help: 'POST /token requests by grant type and outcome (success or error code)',
@@ -102,19 +91,38 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
   registerMailMetrics(registry, services);
 
   app.decorateRequest('errorCode', undefined);
-  // A callback hook: an async one costs a promise on every request.
+  // Each route's own onResponse hook, its counts prebuilt: no `request.routeOptions` (a getter
+  // that builds a 12-field object per access) and no label objects per request. Callback
+  // hooks: an async one costs a promise on every request.
+  const countRequest = (
+    route: string,
+    statsFor: (method: string) => ReturnType<RequestStats['forRoute']>,
+  ) => {
+    const isToken = route === '/token';
+    return (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+      const status = reply.statusCode;
+      statsFor(request.method).record(status, reply.elapsedTime / 1000);
+      if (status === 429) rateLimited.inc({ route, reason: throttleReason(request) });
+      if (isToken && request.method === 'POST') {
+        const body = request.body as { grant_type?: unknown } | undefined;
+        const grantType = body?.grant_type === 'refresh_token' ? 'refresh_token' : 'password';
+        grants.inc({ grant_type: grantType, outcome: grantOutcome(request, reply) });
+      }
+      done();
+    };
+  };
+  app.addHook('onRoute', (options) => {
+    const methods = [options.method].flat();
+    const url = options.url;
+    const byMethod = new Map(methods.map((m) => [m, stats.forRoute(m, url)]));
+    const statsFor = (method: string) => byMethod.get(method) ?? stats.forRoute(method, url);
+    const hook = countRequest(url, statsFor);
+    options.onResponse = [options.onResponse ?? []].flat().concat(hook as onResponseHookHandler);
+  });
+  // Requests no route matched (404s, router errors): the one case the app-wide hook counts.
+  const unmatched = countRequest('unmatched', (method) => stats.forRoute(method, 'unmatched'));
   app.addHook('onResponse', (request, reply, done) => {
-    // The route pattern, not the raw URL, keeps label cardinality bounded.
-    const route = request.routeOptions.url ?? 'unmatched';
-    const status = String(reply.statusCode);
-    requests.inc({ method: request.method, route, status });
-    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    if (reply.statusCode === 429) rateLimited.inc({ route, reason: throttleReason(request) });
-    if (route === '/token' && request.method === 'POST') {
-      const body = request.body as { grant_type?: unknown } | undefined;
-      const grantType = body?.grant_type === 'refresh_token' ? 'refresh_token' : 'password';
-      grants.inc({ grant_type: grantType, outcome: grantOutcome(request, reply) });
-    }
+    if (request.is404) return unmatched(request, reply, done);
     done();
   });
   return registry;
@@ -129,6 +137,8 @@ function registerMailMetrics(registry: Registry, services: Services): void {
     name: 'gatehouse_mail_outbox',
     help: 'Outbox messages by status (queued, sending, sent, failed, logged), all instances',
     labelNames: ['status'],
+    // Every worker reads the same store: across `--workers`, one reading, never their sum.
+    aggregator: 'first',
     registers: [registry],
     async collect() {
       // A store outage must not take /metrics down with it (the store's own metrics and
@@ -170,7 +180,12 @@ const PROMETHEUS_TEXT = {
  * With GATEHOUSE_METRICS_TOKEN set, only `Authorization: Bearer <token>` is answered
  * (Prometheus' `authorization` scrape setting); else 401 as any Bearer route (RFC 6750 3.1).
  */
-export function metricsRoute(registry: Registry, token: Secret | undefined) {
+export function metricsRoute(
+  registry: Registry,
+  token: Secret | undefined,
+  /** Under `--workers`: every worker's metrics, summed (cluster-metrics.ts). */
+  clusterMetrics?: () => Promise<string>,
+) {
   return async (app: FastifyInstance) => {
     app.get(
       '/metrics',
@@ -192,7 +207,17 @@ export function metricsRoute(registry: Registry, token: Secret | undefined) {
             : { security: [], response: { 200: PROMETHEUS_TEXT, ...MALFORMED_REQUEST } }),
         },
       },
-      async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+      async (request, reply) => {
+        if (!clusterMetrics) return reply.type(registry.contentType).send(await registry.metrics());
+        try {
+          return reply.type(registry.contentType).send(await clusterMetrics());
+        } catch (error) {
+          // A worker that did not answer: a failed scrape, never one worker's partial counts
+          // (Prometheus would read the drop as counters reset).
+          request.log.warn({ err: error }, 'metrics of all workers unavailable');
+          throw new GatehouseError('store_unavailable', 'Metrics of all workers are unavailable');
+        }
+      },
     );
   };
 }
