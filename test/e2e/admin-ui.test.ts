@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../src/serve.ts';
 import { testConfig } from '../support/test-config.ts';
+import { waitFor } from '../support/wait.ts';
 import { browserSkip, launchBrowser, screenshot } from './browser.ts';
 
 // The admin pages: what an admin trips over, walked through in Chromium.
@@ -251,7 +252,13 @@ describe('web UI: admin users and audit log in a real browser', { skip: browserS
     await type.selectOption('login.failed');
     await page.getByRole('button', { name: 'Filter', exact: true }).click();
     await page.waitForURL(/type=login\.failed/);
-    await page.getByTestId('audit').locator('tbody tr', { hasText: email }).waitFor();
+    // The previous (unfiltered) table stays on screen, aria-busy, until the filtered one is
+    // drawn: wait for the redraw rather than for any row naming the email.
+    await waitFor('the filtered table', async () => {
+      const shown = await rows.locator('td[data-label="Event"]').allTextContents();
+      return shown.length > 0 && shown.every((e) => e === 'login.failed');
+    });
+    await page.getByTestId('audit').locator('tbody tr', { hasText: email }).first().waitFor();
     const events = await rows.locator('td[data-label="Event"]').allTextContents();
     assert.ok(events.length >= 1);
     assert.ok(
