@@ -11,7 +11,7 @@ import { Rounds } from './rounds.ts';
 import * as scenario from './scenarios.ts';
 import { BENCH_ARGON2, benchGatehouseEnv } from './gatehouse-env.ts';
 import { seedUsers } from './seed.ts';
-import { startArgs } from './start-args.ts';
+import { startArgs } from '../scripts/start-args.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -10,7 +10,7 @@ import { childPids, cpuSeconds, freePort, peakRssMb, startProcess } from './proc
 import * as scenario from './scenarios.ts';
 import { BENCH_ARGON2, BENCH_SECRET, benchGatehouseEnv } from './gatehouse-env.ts';
 import { seedUsers } from './seed.ts';
-import { startArgs } from './start-args.ts';
+import { startArgs } from '../scripts/start-args.ts';
 
 // Run from the repository root: it builds dist/ from this checkout's sources first.
 process.chdir(new URL('..', import.meta.url).pathname);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { freePort } from '../support/free-port.ts';
-import { startArgs } from '../../bench/start-args.ts';
+import { startArgs } from '../../scripts/start-args.ts';
 import { waitFor } from '../support/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

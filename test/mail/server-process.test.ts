@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startArgs } from '../../bench/start-args.ts';
+import { startArgs } from '../../scripts/start-args.ts';
 import { cleanEnv, ROOT } from '../support/cli-run.ts';
 import { freePort } from '../support/free-port.ts';
 import { TestSmtpServer } from '../support/smtp-server.ts';

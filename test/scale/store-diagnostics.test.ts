@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { startArgs } from '../../bench/start-args.ts';
+import { startArgs } from '../../scripts/start-args.ts';
 import { freePort } from '../support/free-port.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../support/free-port.ts';
-import { startArgs } from '../../bench/start-args.ts';
+import { startArgs } from '../../scripts/start-args.ts';
 import { FORM } from '../support/client.ts';
 
 async function waitForHealth(url: string, deadlineMs: number): Promise<void> {

@@ -5,8 +5,9 @@ import { buildIsStale } from '../bin/build-state.js';
 const ROOT = new URL('..', import.meta.url).pathname;
 
 /**
- * The Node arguments of `npm start` (package.json), so the bench and the tests run the server
- * exactly as users do: the bundled dist/main.js with its Node flags. Throws when that build is
+ * The Node arguments of `npm start` (package.json), so the bench and the tests (which never
+ * import each other; both import this) run the server exactly as users do: the bundled
+ * dist/main.js with its Node flags. Throws when that build is
  * missing or older than src/ (`npm test` and `npm run bench` build it first).
  */
 export function startArgs(): string[] {
