@@ -25,7 +25,7 @@ import { FailureTimingFloor } from './domain/passwords/failure-timing-floor.ts';
 import { listAuditEvents } from './domain/audit/list-audit-events.ts';
 import { verifyAuditChain } from './domain/audit/verify-audit-chain.ts';
 import { bootstrapAdmin } from './domain/accounts/bootstrap-admin.ts';
-import { parseEmail } from './domain/accounts/email.ts';
+import { parseEmail } from './domain/email-address.ts';
 import { importUser, registerUser } from './domain/accounts/register-user.ts';
 import type { UserWithHash } from './domain/accounts/user.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
@@ -43,7 +43,7 @@ import {
 import type { TokenGrant } from './domain/sessions/issue-tokens.ts';
 import { LoginThrottle, resolveThrottleKeySecret } from './domain/throttle/login-throttle.ts';
 import { passwordGrant } from './domain/sessions/password-grant.ts';
-import { completeMfaGrant, type MfaGrantDeps } from './domain/mfa/complete-mfa-grant.ts';
+import { completeMfaGrant, type MfaGrantDeps } from './domain/sessions/complete-mfa-grant.ts';
 import { otpCheck } from './domain/mfa/otp-check.ts';
 import { TotpSecrets } from './domain/mfa/totp.ts';
 import {

@@ -20,6 +20,8 @@ const LAYERS: Record<string, number> = {
   'resource-server': 0,
   'package-root.ts': 0,
   'event-loop-load.ts': 0,
+  // Sums every worker's metrics over node:cluster's channel; knows nothing of Gatehouse.
+  'cluster-metrics.ts': 0,
   config: 1,
   storage: 2,
   mail: 2,
@@ -142,16 +144,11 @@ export function domainFolderGraph(imports: readonly Import[]): Map<string, Set<s
 }
 
 /**
- * Cycles between domain/ folders that exist today: each folder's own use cases lean on the
- * other's values (accounts/email.ts's address parsing, the password policy; a password grant that may open an MFA
- * challenge, an MFA grant that issues the session's tokens). A new cycle fails the test, and so
- * does one of these disappearing, so this list only shrinks. Breaking them means moving the shared
- * value into a folder of its own (e.g. the email address into domain/email-address.ts).
+ * Cycles between domain/ folders: none. The address parsing every folder needs lives in
+ * domain/email-address.ts, and completing the MFA step (which issues a session's tokens) lives
+ * in sessions/ beside the password grant that opens it. A new cycle fails the test.
  */
-const KNOWN_DOMAIN_CYCLES = [
-  ['accounts', 'audit', 'email', 'passwords'],
-  ['mfa', 'sessions'],
-];
+const KNOWN_DOMAIN_CYCLES: string[][] = [];
 
 function productionImports(): Import[] {
   const files = (readdirSync(SRC, { recursive: true }) as string[])

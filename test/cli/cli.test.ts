@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { normalizeEmail } from '../../src/domain/accounts/email.ts';
+import { normalizeEmail } from '../../src/domain/email-address.ts';
 import { bearer, FORM, passwordLogin, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { runGatehouse, type CliRun } from '../support/cli-run.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { normalizeEmail } from '../../src/domain/accounts/email.ts';
+import { normalizeEmail } from '../../src/domain/email-address.ts';
 import { FORM } from '../support/client.ts';
 import { ROOT, runGatehouse, type CliRun } from '../support/cli-run.ts';
 import { sharedStoreUrl } from '../support/raw-sql.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { normalizeEmail } from '../../src/domain/accounts/email.ts';
+import { normalizeEmail } from '../../src/domain/email-address.ts';
 import { requestToken, uniqueEmail } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { normalizeEmail } from '../../src/domain/accounts/email.ts';
+import { normalizeEmail } from '../../src/domain/email-address.ts';
 import {
   MARKER,
   REQUEST_TIMEOUT_MS,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { normalizeEmail } from '../../src/domain/accounts/email.ts';
+import { normalizeEmail } from '../../src/domain/email-address.ts';
 import { FORM, uniqueEmail } from '../support/client.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 

@@ -1,6 +1,6 @@
 import { recordAuditEvent, type AuditDeps } from '../audit/record-audit-event.ts';
 import { GatehouseError } from '../errors.ts';
-import { normalizeEmail } from './email.ts';
+import { normalizeEmail } from '../email-address.ts';
 import type { SessionRepository } from '../sessions/session-repository.ts';
 import type { ClientInfo } from '../client-info.ts';
 import type { User } from './user.ts';

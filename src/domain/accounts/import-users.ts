@@ -2,7 +2,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { parseStoredHash } from '../passwords/hash-formats.ts';
-import { isEmailAddress, normalizeEmail } from './email.ts';
+import { isEmailAddress, normalizeEmail } from '../email-address.ts';
 import { ROLES, type Role } from './user.ts';
 import type { ImportedUser, UserTransferRepository } from './user-transfer.ts';
 

@@ -9,7 +9,7 @@ import type { ClientInfo } from '../client-info.ts';
 import type { RenderMail } from '../email/mail-draft.ts';
 import { verificationMail } from '../email/verify-email.ts';
 import { newMailToken } from '../email/mail-token.ts';
-import { normalizeEmail, parseEmail } from './email.ts';
+import { normalizeEmail, parseEmail } from '../email-address.ts';
 import type { Role, User } from './user.ts';
 import type { InitialVerification, UserRepository } from './user-repository.ts';
 

@@ -1,4 +1,4 @@
-import { isEmailAddress } from '../accounts/email.ts';
+import { isEmailAddress } from '../email-address.ts';
 
 /** What a failed login records in place of a username that is not an email address. */
 export const NOT_AN_EMAIL = '[not an email address]';

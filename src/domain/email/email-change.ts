@@ -1,4 +1,4 @@
-import { normalizeEmail, parseEmail } from '../accounts/email.ts';
+import { normalizeEmail, parseEmail } from '../email-address.ts';
 import type { UserWithHash } from '../accounts/user.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { GatehouseError, isGatehouseError } from '../errors.ts';

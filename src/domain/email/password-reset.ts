@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { normalizeEmail } from '../accounts/email.ts';
+import { normalizeEmail } from '../email-address.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { usernameForAudit } from '../audit/username-for-audit.ts';
 import { GatehouseError, isGatehouseError } from '../errors.ts';

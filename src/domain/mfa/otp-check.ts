@@ -2,7 +2,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import type { ClientInfo } from '../client-info.ts';
-import type { SecondFactorCheck } from './complete-mfa-grant.ts';
+import type { SecondFactorCheck } from '../sessions/complete-mfa-grant.ts';
 import type { MfaRepository } from './mfa-repository.ts';
 import { asTotpCode, hashRecoveryCode, matchingStep, type TotpSecrets } from './totp.ts';
 

@@ -1,6 +1,6 @@
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { GatehouseError, isGatehouseError } from '../errors.ts';
-import type { SecondFactorCheck } from '../mfa/complete-mfa-grant.ts';
+import type { SecondFactorCheck } from '../sessions/complete-mfa-grant.ts';
 import { MFA_TOKEN_MAX_ATTEMPTS, sha256Hex } from '../mfa/mfa-challenge.ts';
 import type { MfaRepository } from '../mfa/mfa-repository.ts';
 import type { ClientInfo } from '../client-info.ts';

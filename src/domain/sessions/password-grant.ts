@@ -1,4 +1,4 @@
-import { normalizeEmail } from '../accounts/email.ts';
+import { normalizeEmail } from '../email-address.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';

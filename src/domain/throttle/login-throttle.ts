@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { normalizeEmail } from '../accounts/email.ts';
+import { normalizeEmail } from '../email-address.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { SettingsRepository } from '../tokens/signing-key.ts';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../../config/config.ts';
-import { normalizeEmail } from '../../domain/accounts/email.ts';
+import { normalizeEmail } from '../../domain/email-address.ts';
 import type { Services } from '../../services.ts';
 import { principalOf } from '../authenticate.ts';
 import { guard, securityFor } from '../authorize.ts';

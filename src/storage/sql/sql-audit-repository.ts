@@ -9,7 +9,7 @@ import type {
   AuditFilters,
   AuditLog,
 } from '../../domain/audit/audit-log.ts';
-import { normalizeEmail } from '../../domain/accounts/email.ts';
+import { normalizeEmail } from '../../domain/email-address.ts';
 import { auditAppend, type AuditAppend } from './audit-chain-append.ts';
 import { toDate, toDbTime, type AuditEventsTable, type Database } from './database.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';

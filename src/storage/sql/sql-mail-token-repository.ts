@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { normalizeEmail } from '../../domain/accounts/email.ts';
+import { normalizeEmail } from '../../domain/email-address.ts';
 import type { User } from '../../domain/accounts/user.ts';
 import type { OutgoingMail } from '../../domain/mail/outgoing-mail.ts';
 import { MAIL_TOKEN_PURPOSES, type MailTokenPurpose } from '../../domain/email/mail-token.ts';

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { normalizeEmail } from '../../domain/accounts/email.ts';
+import { normalizeEmail } from '../../domain/email-address.ts';
 import type { User, UserWithHash } from '../../domain/accounts/user.ts';
 import type {
   AccessChangeResult,

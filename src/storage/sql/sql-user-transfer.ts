@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import { normalizeEmail } from '../../domain/accounts/email.ts';
+import { normalizeEmail } from '../../domain/email-address.ts';
 import type { UserWithHash } from '../../domain/accounts/user.ts';
 import type { ImportedUser, UserTransferRepository } from '../../domain/accounts/user-transfer.ts';
 import { toDbTime, type Database, type UsersTable } from './database.ts';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { isEmailAddress } from '../../../domain/accounts/email.ts';
+import { isEmailAddress } from '../../../domain/email-address.ts';
 import { NOT_AN_EMAIL } from '../../../domain/audit/username-for-audit.ts';
 
 const BATCH = 1000;

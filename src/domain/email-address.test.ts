@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GatehouseError } from '../errors.ts';
-import { isEmailAddress, normalizeEmail, parseEmail } from './email.ts';
+import { GatehouseError } from './errors.ts';
+import { isEmailAddress, normalizeEmail, parseEmail } from './email-address.ts';
 
 function assertRefused(raw: string, message?: RegExp): void {
   assert.throws(

@@ -4,14 +4,14 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
-import { issueTokens, type TokenGrant } from '../sessions/issue-tokens.ts';
+import { issueTokens, type TokenGrant } from './issue-tokens.ts';
 import type { LoginThrottle } from '../throttle/login-throttle.ts';
 import type { ClientInfo } from '../client-info.ts';
-import { newSession } from '../sessions/session.ts';
-import type { SessionRepository } from '../sessions/session-repository.ts';
+import { newSession } from './session.ts';
+import type { SessionRepository } from './session-repository.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
-import { MFA_TOKEN_MAX_ATTEMPTS, sha256Hex } from './mfa-challenge.ts';
-import type { MfaRepository } from './mfa-repository.ts';
+import { MFA_TOKEN_MAX_ATTEMPTS, sha256Hex } from '../mfa/mfa-challenge.ts';
+import type { MfaRepository } from '../mfa/mfa-repository.ts';
 
 export interface MfaGrantDeps {
   users: UserRepository;

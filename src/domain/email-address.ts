@@ -1,4 +1,4 @@
-import { GatehouseError } from '../errors.ts';
+import { GatehouseError } from './errors.ts';
 
 // A pragmatic address check (the WHATWG `input type=email` rule plus a dotted domain):
 // it refuses what is clearly not an address without pretending to implement RFC 5322.
