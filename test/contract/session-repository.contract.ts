@@ -257,6 +257,106 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     assert.equal(again.outcome === 'already_used' && again.sealedChild, null);
   });
 
+  it('rotates a refresh token in one step: consumed, successor stored, session slid forward', async () => {
+    const s = await session();
+    await storage.sessions.addRefreshToken({
+      hash: `rot-${s.id}`,
+      sessionId: s.id,
+      createdAt: T0,
+      expiresAt: later(3600),
+    });
+    const successor = { hash: `rot-next-${s.id}`, createdAt: later(5), expiresAt: later(7200) };
+    const result = await storage.sessions.rotateRefreshToken(
+      `rot-${s.id}`,
+      later(5),
+      successor,
+      later(7200),
+      'sealed',
+    );
+    assert.equal(result.outcome, 'consumed');
+    assert.equal(result.outcome === 'consumed' && result.sessionId, s.id);
+    const active = await storage.sessions.findActive(s.id, user.id, later(5));
+    assert.equal(active?.lastUsedAt.toISOString(), later(5).toISOString());
+    const listed = (await storage.sessions.listActive(user.id, later(5))).find(
+      (x) => x.id === s.id,
+    );
+    assert.equal(listed?.expiresAt.toISOString(), later(7200).toISOString());
+    // The successor belongs to the consumed token's session and works once.
+    assert.equal(
+      (await storage.sessions.consumeRefreshToken(successor.hash, later(6))).outcome,
+      'consumed',
+    );
+    const replay = await storage.sessions.rotateRefreshToken(
+      `rot-${s.id}`,
+      later(7),
+      { hash: `rot-other-${s.id}`, createdAt: later(7), expiresAt: later(7200) },
+      later(7200),
+    );
+    assert.equal(replay.outcome, 'already_used');
+    assert.equal(replay.outcome === 'already_used' && replay.sealedChild, 'sealed');
+    // A caller that did not consume stores nothing.
+    assert.equal(await storage.sessions.findRefreshTokenSession(`rot-other-${s.id}`), undefined);
+  });
+
+  it('rotates all or nothing: a failure after the consume leaves the token unused and the session as it was', async () => {
+    const s = await session();
+    const hash = `atomic-${s.id}`;
+    await storage.sessions.addRefreshToken({
+      hash,
+      sessionId: s.id,
+      createdAt: T0,
+      expiresAt: later(3600),
+    });
+    // An expiry that can't be stored fails the successor's insert, after the consume and touch.
+    const broken = { hash: `atomic-next-${s.id}`, createdAt: later(5), expiresAt: new Date(NaN) };
+    await assert.rejects(
+      storage.sessions.rotateRefreshToken(hash, later(5), broken, later(7200), 'sealed'),
+    );
+    assert.equal(await storage.sessions.findRefreshTokenSession(broken.hash), undefined);
+    const active = await storage.sessions.findActive(s.id, user.id, later(5));
+    assert.equal(active?.lastUsedAt.toISOString(), s.lastUsedAt.toISOString());
+    const listed = (await storage.sessions.listActive(user.id, later(5))).find(
+      (x) => x.id === s.id,
+    );
+    assert.equal(listed?.expiresAt.toISOString(), s.expiresAt.toISOString());
+    // The retry rotates it: the token was never spent.
+    const retry = await storage.sessions.rotateRefreshToken(
+      hash,
+      later(6),
+      { ...broken, expiresAt: later(7200) },
+      later(7200),
+    );
+    assert.equal(retry.outcome, 'consumed');
+  });
+
+  it('rotates a refresh token once: of 10 concurrent callers one consumes and only its successor is stored', async () => {
+    const s = await session();
+    const hash = `rot-race-${s.id}`;
+    await storage.sessions.addRefreshToken({
+      hash,
+      sessionId: s.id,
+      createdAt: T0,
+      expiresAt: later(3600),
+    });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        storage.sessions.rotateRefreshToken(
+          hash,
+          T0,
+          { hash: `rot-race-${i}-${s.id}`, createdAt: T0, expiresAt: later(3600) },
+          later(3600),
+        ),
+      ),
+    );
+    const winners = results.flatMap((r, i) => (r.outcome === 'consumed' ? [i] : []));
+    assert.equal(winners.length, 1);
+    for (const [i, r] of results.entries()) {
+      const stored = await storage.sessions.findRefreshTokenSession(`rot-race-${i}-${s.id}`);
+      assert.equal(stored !== undefined, i === winners[0]);
+      if (i !== winners[0]) assert.equal(r.outcome, 'already_used');
+    }
+  });
+
   it('adds a refresh token idempotently: a second add, even concurrent, changes nothing', async () => {
     const s = await session();
     const token = { hash: `twice-${s.id}`, sessionId: s.id, createdAt: T0, expiresAt: later(3600) };
