@@ -11,7 +11,7 @@ import {
 } from '../api.ts';
 import { actionError, emailText, field, formatTime, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
-import { addVisibilityToggle, passwordPolicy, showPolicyLive } from '../password-field.ts';
+import { addVisibilityToggle, newPasswordField } from '../password-field.ts';
 import { mfaSection } from './account-mfa.ts';
 import { passkeysSection } from './passkeys-section.ts';
 
@@ -22,14 +22,8 @@ function passwordForm(): HTMLElement {
     autocomplete: 'current-password',
     required: true,
   });
-  const next = field(
-    'New password',
-    { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true },
-    passwordPolicy(),
-  );
+  const next = newPasswordField('New password', 'new_password', 'new password');
   addVisibilityToggle(current.input, 'current password');
-  addVisibilityToggle(next.input, 'new password');
-  showPolicyLive(next.input, next.wrapper.querySelector('.hint'));
   const submit = h('button', { type: 'submit' }, 'Change password');
   return h(
     'form',
