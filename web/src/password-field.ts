@@ -78,3 +78,8 @@ export function newPasswordField(label: string, name: string, toggleLabel?: stri
   showPolicyLive(password.input, password.wrapper.querySelector('.hint'));
   return password;
 }
+
+/** A required field for a password the user already has (the browser may fill it in). */
+export function currentPasswordField(label: string, name: string) {
+  return field(label, { name, type: 'password', autocomplete: 'current-password', required: true });
+}
