@@ -1,4 +1,4 @@
-import { h } from './dom.ts';
+import { field, h } from './dom.ts';
 
 /**
  * A show/hide toggle for a password input: a real button whose state is
@@ -62,4 +62,24 @@ export function showPolicyLive(input: HTMLInputElement, hint: HTMLElement | null
   };
   input.addEventListener('input', update);
   update();
+}
+
+/**
+ * A field for a new password: the policy as its hint, shown live as the user types, and a
+ * show/hide toggle named `toggleLabel` (OWASP ASVS 2.1.12: the user can view the password).
+ */
+export function newPasswordField(label: string, name: string, toggleLabel?: string) {
+  const password = field(
+    label,
+    { name, type: 'password', autocomplete: 'new-password', required: true },
+    passwordPolicy(),
+  );
+  addVisibilityToggle(password.input, toggleLabel);
+  showPolicyLive(password.input, password.wrapper.querySelector('.hint'));
+  return password;
+}
+
+/** A required field for a password the user already has (the browser may fill it in). */
+export function currentPasswordField(label: string, name: string) {
+  return field(label, { name, type: 'password', autocomplete: 'current-password', required: true });
 }

@@ -33,3 +33,22 @@ export function recordAuditEvent(
     details: fields.details ?? null,
   });
 }
+
+/**
+ * Records an event a user causes on their own account (sign-in, MFA, verification): the user
+ * is both actor and subject.
+ */
+export function recordOwnAuditEvent(
+  deps: AuditDeps,
+  type: AuditEventType,
+  user: { id: number; email: string },
+  client: ClientInfo | undefined,
+  details?: AuditDetails,
+): Promise<void> {
+  return recordAuditEvent(
+    deps,
+    type,
+    { actorId: user.id, subjectId: user.id, email: user.email, details },
+    client,
+  );
+}

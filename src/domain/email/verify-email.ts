@@ -1,4 +1,4 @@
-import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import { recordAuditEvent, recordOwnAuditEvent } from '../audit/record-audit-event.ts';
 import { GatehouseError } from '../errors.ts';
 import type { ClientInfo } from '../client-info.ts';
 import { mailLink, type MailDraft } from './mail-draft.ts';
@@ -40,12 +40,7 @@ export async function requestEmailVerification(
   );
   if (!issued) throw new GatehouseError('not_found', 'User not found');
   deps.mailQueued();
-  await recordAuditEvent(
-    deps,
-    'email.verification_requested',
-    { actorId: user.id, subjectId: user.id, email: user.email },
-    input.client,
-  );
+  await recordOwnAuditEvent(deps, 'email.verification_requested', user, input.client);
 }
 
 /**

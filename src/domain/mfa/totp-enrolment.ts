@@ -1,7 +1,7 @@
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { UserWithHash } from '../accounts/user.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import { recordAuditEvent, recordOwnAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
@@ -71,12 +71,7 @@ export async function startTotpEnrolment(
   if (!started) {
     throw new GatehouseError('mfa_already_enabled', 'Two-factor authentication is already enabled');
   }
-  await recordAuditEvent(
-    deps,
-    'mfa.totp_started',
-    { actorId: user.id, subjectId: user.id, email: user.email },
-    input.client,
-  );
+  await recordOwnAuditEvent(deps, 'mfa.totp_started', user, input.client);
   return { secret, otpauthUri: otpauthUri(secret, deps.issuer, user.email) };
 }
 
@@ -127,12 +122,7 @@ export async function disableTotp(
   if (!(await deps.mfa.deleteTotp(user.id))) {
     throw new GatehouseError('not_found', 'Two-factor authentication is not enabled');
   }
-  await recordAuditEvent(
-    deps,
-    'mfa.totp_disabled',
-    { actorId: user.id, subjectId: user.id, email: user.email },
-    input.client,
-  );
+  await recordOwnAuditEvent(deps, 'mfa.totp_disabled', user, input.client);
 }
 
 /** POST /users/me/mfa/recovery-codes: 10 new codes replace the old, with the current password. */
@@ -148,12 +138,7 @@ export async function regenerateRecoveryCodes(
     deps.clock.now(),
   );
   if (!replaced) throw new GatehouseError('not_found', 'Two-factor authentication is not enabled');
-  await recordAuditEvent(
-    deps,
-    'mfa.recovery_codes_regenerated',
-    { actorId: user.id, subjectId: user.id, email: user.email },
-    input.client,
-  );
+  await recordOwnAuditEvent(deps, 'mfa.recovery_codes_regenerated', user, input.client);
   return codes;
 }
 

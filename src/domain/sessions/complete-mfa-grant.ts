@@ -1,7 +1,7 @@
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { UserWithHash } from '../accounts/user.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import { recordAuditEvent, recordOwnAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import { issueTokens, type TokenGrant } from './issue-tokens.ts';
@@ -104,12 +104,7 @@ export async function completeMfaGrant(
       refreshExpiresAt: expiresAt,
     }));
   if (!grant) throw invalidMfaToken();
-  await recordAuditEvent(
-    deps,
-    'mfa.succeeded',
-    { actorId: user.id, subjectId: user.id, email: user.email, details: { method } },
-    input.client,
-  );
+  await recordOwnAuditEvent(deps, 'mfa.succeeded', user, input.client, { method });
   await recordAuditEvent(
     deps,
     'login.succeeded',

@@ -1,7 +1,7 @@
 import { normalizeEmail } from '../email-address.ts';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import { recordAuditEvent, recordOwnAuditEvent } from '../audit/record-audit-event.ts';
 import { usernameForAudit } from '../audit/username-for-audit.ts';
 import { grantScope, sessionScopeFor } from '../authz/scopes.ts';
 import type { Clock } from '../clock.ts';
@@ -112,12 +112,7 @@ export async function passwordGrant(
       sessionScope: sessionScopeFor(input.scope, scope),
       passwordHash: provenHash,
     });
-    await recordAuditEvent(
-      deps,
-      'mfa.required',
-      { actorId: user.id, subjectId: user.id, email: user.email },
-      input.client,
-    );
+    await recordOwnAuditEvent(deps, 'mfa.required', user, input.client);
     throw mfaRequired(mfaToken);
   }
 
@@ -157,11 +152,6 @@ export async function passwordGrant(
     await loginFailed('account_changed', user.id);
     throw invalidCredentials();
   }
-  await recordAuditEvent(
-    deps,
-    'login.succeeded',
-    { actorId: user.id, subjectId: user.id, email: user.email, details: { session_id: sessionId } },
-    input.client,
-  );
+  await recordOwnAuditEvent(deps, 'login.succeeded', user, input.client, { session_id: sessionId });
   return grant;
 }

@@ -7,18 +7,14 @@ import {
   startTotp,
 } from '../api.ts';
 import { actionError, field, fieldError, h, say } from '../dom.ts';
+import { currentPasswordField } from '../password-field.ts';
 import { navigate } from '../router.ts';
 
 const TITLE = 'mfa-title';
 
 function passwordField() {
   // Its own label: "Current password" and "Your password" belong to the other forms.
-  return field('Password for two-factor', {
-    name: 'mfa_password',
-    type: 'password',
-    autocomplete: 'current-password',
-    required: true,
-  });
+  return currentPasswordField('Password for two-factor', 'mfa_password');
 }
 
 /** The 10 recovery codes, shown once (API.md 9), to copy or download. */

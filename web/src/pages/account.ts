@@ -11,25 +11,14 @@ import {
 } from '../api.ts';
 import { actionError, emailText, field, formatTime, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
-import { addVisibilityToggle, passwordPolicy, showPolicyLive } from '../password-field.ts';
+import { addVisibilityToggle, currentPasswordField, newPasswordField } from '../password-field.ts';
 import { mfaSection } from './account-mfa.ts';
 import { passkeysSection } from './passkeys-section.ts';
 
 function passwordForm(): HTMLElement {
-  const current = field('Current password', {
-    name: 'current_password',
-    type: 'password',
-    autocomplete: 'current-password',
-    required: true,
-  });
-  const next = field(
-    'New password',
-    { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true },
-    passwordPolicy(),
-  );
+  const current = currentPasswordField('Current password', 'current_password');
+  const next = newPasswordField('New password', 'new_password', 'new password');
   addVisibilityToggle(current.input, 'current password');
-  addVisibilityToggle(next.input, 'new password');
-  showPolicyLive(next.input, next.wrapper.querySelector('.hint'));
   const submit = h('button', { type: 'submit' }, 'Change password');
   return h(
     'form',
@@ -109,12 +98,7 @@ function emailForm(): HTMLElement {
     required: true,
   });
   // Not "Current password": that label belongs to the password form on the same page.
-  const current = field('Your password', {
-    name: 'current_password',
-    type: 'password',
-    autocomplete: 'current-password',
-    required: true,
-  });
+  const current = currentPasswordField('Your password', 'current_password');
   const submit = h('button', { type: 'submit' }, 'Change email');
   return h(
     'form',

@@ -1,6 +1,6 @@
 import { ApiError, confirmEmailToken, confirmPasswordReset, requestPasswordReset } from '../api.ts';
 import { actionError, field, fieldError, h, say } from '../dom.ts';
-import { addVisibilityToggle, passwordPolicy, showPolicyLive } from '../password-field.ts';
+import { newPasswordField } from '../password-field.ts';
 import { currentParams, navigate } from '../router.ts';
 
 /**
@@ -61,13 +61,7 @@ export function forgotPasswordPage(): HTMLElement {
 /** The page a reset link opens: a new password, then sign in again (every session ended). */
 export function resetPasswordPage(): HTMLElement {
   const token = takeToken('#/reset-password');
-  const password = field(
-    'New password',
-    { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true },
-    passwordPolicy(),
-  );
-  addVisibilityToggle(password.input, 'new password');
-  showPolicyLive(password.input, password.wrapper.querySelector('.hint'));
+  const password = newPasswordField('New password', 'new_password', 'new password');
   const submit = h('button', { type: 'submit' }, 'Set new password');
   const form = h(
     'form',

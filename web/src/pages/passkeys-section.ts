@@ -10,6 +10,7 @@ import {
   say,
   tableRegion,
 } from '../dom.ts';
+import { currentPasswordField } from '../password-field.ts';
 import { createPasskey, passkeysSupported } from '../passkeys.ts';
 import { navigate } from '../router.ts';
 
@@ -61,12 +62,7 @@ function addForm(): HTMLElement {
     'Optional, e.g. “Laptop”.',
   );
   // Not "Current password": that label belongs to the password form on the same page.
-  const password = field('Password to add a passkey', {
-    name: 'passkey_password',
-    type: 'password',
-    autocomplete: 'current-password',
-    required: true,
-  });
+  const password = currentPasswordField('Password to add a passkey', 'passkey_password');
   const submit = h('button', { type: 'submit' }, 'Add a passkey');
   return h(
     'form',

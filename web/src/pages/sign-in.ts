@@ -1,5 +1,5 @@
 import { ApiError, signIn, signInWithCode, takeSignedOutReason } from '../api.ts';
-import { addVisibilityToggle } from '../password-field.ts';
+import { addVisibilityToggle, currentPasswordField } from '../password-field.ts';
 import { field, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
 import { finishWithPasskey, passkeysSupported, signInWithPasskey } from '../passkeys.ts';
@@ -96,12 +96,7 @@ export function signInPage(): HTMLElement {
     autocomplete: 'username',
     required: true,
   });
-  const password = field('Password', {
-    name: 'password',
-    type: 'password',
-    autocomplete: 'current-password',
-    required: true,
-  });
+  const password = currentPasswordField('Password', 'password');
   const submit = h('button', { type: 'submit' }, 'Sign in');
   const form = h(
     'form',

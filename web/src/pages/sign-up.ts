@@ -1,7 +1,7 @@
 import { ApiError, register, signIn } from '../api.ts';
 import { field, h, say } from '../dom.ts';
 import { navigate } from '../router.ts';
-import { addVisibilityToggle, passwordPolicy, showPolicyLive } from '../password-field.ts';
+import { newPasswordField } from '../password-field.ts';
 
 export function signUpPage(): HTMLElement {
   const email = field('Email', {
@@ -10,13 +10,7 @@ export function signUpPage(): HTMLElement {
     autocomplete: 'email',
     required: true,
   });
-  const password = field(
-    'Password',
-    { name: 'password', type: 'password', autocomplete: 'new-password', required: true },
-    passwordPolicy(),
-  );
-  addVisibilityToggle(password.input);
-  showPolicyLive(password.input, password.wrapper.querySelector('.hint'));
+  const password = newPasswordField('Password', 'password');
   const submit = h('button', { type: 'submit' }, 'Create account');
   const form = h(
     'form',
