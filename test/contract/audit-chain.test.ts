@@ -67,8 +67,11 @@ function chainPerSuite(backend: StorageBackend): (t: TestContext) => Promise<Cha
   return async (t) => {
     if (!chain) throw new Error('chainPerSuite: the suite has not started');
     const { raw } = chain;
+    // Temporary tables: only this connection sees them. Real ones, created and dropped while
+    // another suite migrates a schema of the same Postgres database, race Kysely's migrator,
+    // whose table introspection reads every schema (`relation ... does not exist`).
     for (const table of ['audit_events', 'audit_chain']) {
-      await raw.query(`create table ${table}_saved as select * from ${table}`);
+      await raw.query(`create temp table ${table}_saved as select * from ${table}`);
     }
     t.after(async () => {
       for (const table of ['audit_events', 'audit_chain']) {
