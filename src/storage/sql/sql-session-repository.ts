@@ -14,7 +14,6 @@ import { toDate, toDbTime, type Database, type SessionsTable } from './database.
 import { isForeignKeyViolation } from './driver-errors.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';
 import { prepareSessionQueries } from './session-queries.ts';
-import { inWriteTransaction } from './write-transaction.ts';
 import { toUser } from './user-rows.ts';
 
 function toSession(row: Selectable<SessionsTable>): Session {
@@ -150,62 +149,14 @@ export class SqlSessionRepository implements SessionRepository {
   }
 
   async consumeRefreshToken(hash: string, now: Date, sealedChild?: string): Promise<ConsumeResult> {
-    return this.#consume(this.#run, hash, now, sealedChild);
-  }
-
-  async rotateRefreshToken(
-    hash: string,
-    now: Date,
-    successor: Omit<NewRefreshToken, 'sessionId'>,
-    sessionExpiresAt: Date,
-    sealedChild?: string,
-  ): Promise<ConsumeResult> {
-    try {
-      return await inWriteTransaction(this.#db, async (trx) => {
-        // Inside the transaction every statement goes through its connection (on SQLite the
-        // runner's would wait for the connection this transaction holds).
-        const run: QueryRunner = (query) => trx.executeQuery(query);
-        const result = await this.#consume(run, hash, now, sealedChild);
-        if (result.outcome !== 'consumed') return result;
-        await run(
-          this.#prepared.touchAndExtend({
-            sessionId: result.sessionId,
-            now: toDbTime(now),
-            expiresAt: toDbTime(sessionExpiresAt),
-          }),
-        );
-        await run(
-          this.#prepared.addRefreshToken({
-            hash: successor.hash,
-            sessionId: result.sessionId,
-            createdAt: toDbTime(successor.createdAt),
-            expiresAt: toDbTime(successor.expiresAt),
-          }),
-        );
-        return result;
-      });
-    } catch (error) {
-      // The session went (its user was deleted) between the consume and the insert: all of it
-      // rolled back, and the token answers as one whose session ended.
-      if (isForeignKeyViolation(error)) return { outcome: 'unknown' };
-      throw error;
-    }
-  }
-
-  async #consume(
-    run: QueryRunner,
-    hash: string,
-    now: Date,
-    sealedChild: string | undefined,
-  ): Promise<ConsumeResult> {
     const consume = this.#prepared.consume({
       hash,
       now: toDbTime(now),
       sealedChild: sealedChild ?? null,
     });
-    const consumed = (await run(consume)).rows[0];
+    const consumed = (await this.#run(consume)).rows[0];
     const found = this.#prepared.findRefreshToken({ hash });
-    const row = (await run(found)).rows[0];
+    const row = (await this.#run(found)).rows[0];
     if (!row) return { outcome: 'unknown' };
     const user = toUser(row);
     if (consumed) {
