@@ -7,6 +7,7 @@ import { Secret, TOTP } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../src/serve.ts';
 import { freePort } from '../support/free-port.ts';
+import { settled } from '../support/browser-suite.ts';
 import { testConfig } from '../support/test-config.ts';
 import { axeViolations, formatViolations } from './axe.ts';
 import { browserSkip, launchBrowser, screenshot } from './browser.ts';
@@ -23,13 +24,6 @@ const WIDTHS = [
   { name: 'phone', width: 390, height: 844 },
 ] as const;
 
-/** Waits until the UI has drawn the page (main no longer aria-busy). */
-async function settled(page: Page): Promise<void> {
-  await page.waitForFunction(
-    "document.getElementById('main')?.getAttribute('aria-busy') !== 'true' && !!document.querySelector('main h1, main h2')",
-  );
-}
-
 describe('accessibility (axe-core, WCAG 2.2 AA) of every page', { skip: browserSkip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-a11y-'));
   let server: RunningServer;
@@ -45,7 +39,7 @@ describe('accessibility (axe-core, WCAG 2.2 AA) of every page', { skip: browserS
    * page is not reloaded between runs: the theme and width change under the same document.
    */
   async function check(page: Page, name: string, options: { shots?: boolean } = {}) {
-    await settled(page);
+    await settled(page, 'h1, h2');
     for (const size of WIDTHS) {
       await page.setViewportSize({ width: size.width, height: size.height });
       for (const theme of THEMES) {
@@ -72,7 +66,7 @@ describe('accessibility (axe-core, WCAG 2.2 AA) of every page', { skip: browserS
 
   async function signIn(page: Page, email: string, password: string): Promise<void> {
     await page.goto(`${url}/#/signin`);
-    await settled(page);
+    await settled(page, 'h1, h2');
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();

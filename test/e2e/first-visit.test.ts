@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../src/serve.ts';
+import { settled } from '../support/browser-suite.ts';
 import { testConfig } from '../support/test-config.ts';
 import { browserSkip, launchBrowser, screenshot, watchForeignRequests } from './browser.ts';
 
@@ -22,13 +23,6 @@ const PHONE_UA =
   'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
 const LAPTOP_UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
-
-/** Waits until the UI has drawn the page (main no longer aria-busy) with a heading. */
-async function settled(page: Page): Promise<void> {
-  await page.waitForFunction(
-    "document.getElementById('main')?.getAttribute('aria-busy') !== 'true' && !!document.querySelector('main h1')",
-  );
-}
 
 /**
  * No dead end: the page has visible links to go on or back (the header's brand and its

@@ -261,9 +261,10 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     );
     assert.match(described, new RegExp(`^Role of ${ADMIN.email} \\| .*last active admin`, 'i'));
     // Redrawn from the server: the select shows the role that stands, not the one refused.
-    await adminPage.waitForFunction(
-      `document.querySelector('select[aria-label="Role of ${ADMIN.email}"]')?.value === 'admin'`,
-    );
+    // (A locator, not waitForFunction: the page's CSP forbids the eval that would need.)
+    await adminPage
+      .locator(`select[aria-label="Role of ${ADMIN.email}"] option[value="admin"]:checked`)
+      .waitFor({ state: 'attached' });
     await screenshot(adminPage, 'admin-last-admin-error');
     await userPage.close();
     await adminPage.close();

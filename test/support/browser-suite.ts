@@ -59,3 +59,12 @@ export async function signIn(page: Page, url: string, email: string, password: s
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
+
+/**
+ * Waits until the UI has drawn a page: `main` no longer aria-busy, with a heading in it.
+ * A locator, not `waitForFunction`: the page's CSP (script-src 'self') forbids the eval a
+ * string predicate needs, and Chromium refuses it whenever the first poll is not already true.
+ */
+export async function settled(page: Page, heading = 'h1'): Promise<void> {
+  await page.locator(`main#main:not([aria-busy="true"]) :is(${heading})`).first().waitFor();
+}
