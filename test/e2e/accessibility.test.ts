@@ -1,22 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../src/serve.ts';
-import { freePort } from '../support/free-port.ts';
-import { settled } from '../support/browser-suite.ts';
-import { testConfig } from '../support/test-config.ts';
+import type { Page } from 'playwright-core';
+import {
+  ADMIN,
+  browserSuite,
+  settled,
+  signIn,
+  signInToAccount,
+  submitSignUp,
+} from '../support/browser-suite.ts';
 import { axeViolations, formatViolations } from './axe.ts';
-import { browserSkip, launchBrowser, screenshot } from './browser.ts';
+import { addVirtualAuthenticator, browserSkip, screenshot } from './browser.ts';
 
 // axe-core (WCAG 2.2 A and AA rules) on every page of the web UI, in both themes and
 // at desktop and phone width. Any violation in our pages fails; Swagger UI's are only reported.
 
 const PASSWORD = 'correct horse battery staple';
-const ADMIN = { email: 'root@example.com', password: 'admin passphrase for e2e' };
 
 const THEMES = ['light', 'dark'] as const;
 const WIDTHS = [
@@ -25,11 +25,9 @@ const WIDTHS = [
 ] as const;
 
 describe('accessibility (axe-core, WCAG 2.2 AA) of every page', { skip: browserSkip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-a11y-'));
-  let server: RunningServer;
-  let browser: Browser;
-  let url: string;
-  const contexts: BrowserContext[] = [];
+  // localhost, not 127.0.0.1: a secure context and a valid WebAuthn RP ID, so the passkeys
+  // section shows its form and its table.
+  const suite = browserSuite('a11y', { admin: true, address: 'localhost' });
   /** Every violation found, each already formatted; asserted empty by the last test. */
   const found: string[] = [];
   const checked: string[] = [];
@@ -55,71 +53,35 @@ describe('accessibility (axe-core, WCAG 2.2 AA) of every page', { skip: browserS
     await page.emulateMedia({ colorScheme: 'light' });
   }
 
-  async function newPage(): Promise<{ page: Page; context: BrowserContext }> {
+  async function newPage(): Promise<Page> {
     // The UI's CSP allows no inline script; the injected axe-core is one (test only).
-    const context = await browser.newContext({ bypassCSP: true });
-    contexts.push(context);
-    const page = await context.newPage();
+    const page = await suite.newPage({ bypassCSP: true });
     page.on('dialog', (dialog) => void dialog.accept());
-    return { page, context };
+    return page;
   }
-
-  async function signIn(page: Page, email: string, password: string): Promise<void> {
-    await page.goto(`${url}/#/signin`);
-    await settled(page, 'h1, h2');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  }
-
-  before(async () => {
-    // localhost, not 127.0.0.1: a secure context and a valid WebAuthn RP ID, so the passkeys
-    // section shows its form and its table.
-    const port = await freePort();
-    url = `http://localhost:${port}`;
-    server = await startServer(
-      testConfig({
-        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
-        PORT: String(port),
-        GATEHOUSE_PUBLIC_URL: url,
-        GATEHOUSE_LOG_LEVEL: 'silent',
-        GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-        GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-      }),
-    );
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('checks the signed-out pages: first page, sign in (and its errors), sign up, mail links', async () => {
-    const { page } = await newPage();
-    await page.goto(`${url}/`);
+    const page = await newPage();
+    await page.goto(`${suite.url}/`);
     await check(page, 'first-page', { shots: true });
-    await page.goto(`${url}/#/signin`);
+    await page.goto(`${suite.url}/#/signin`);
     await check(page, 'sign-in');
     await page.getByLabel('Email').fill('nobody@example.com');
     await page.getByLabel('Password').fill('wrong password here');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByText('Incorrect email or password.').first().waitFor();
     await check(page, 'sign-in-error');
-    await page.goto(`${url}/#/signup`);
+    await page.goto(`${suite.url}/#/signup`);
     await check(page, 'sign-up');
-    await page.getByLabel('Email').fill('new@example.com');
-    await page.getByLabel('Password').fill('password1');
-    await page.getByRole('button', { name: 'Create account' }).click();
+    await submitSignUp(page, 'new@example.com', 'password1');
     await page
       .getByText(/too common/)
       .first()
       .waitFor();
     await check(page, 'sign-up-error');
-    await page.goto(`${url}/#/forgot-password`);
+    await page.goto(`${suite.url}/#/forgot-password`);
     await check(page, 'forgot-password');
-    await page.goto(`${url}/#/reset-password?token=not-a-real-token`);
+    await page.goto(`${suite.url}/#/reset-password?token=not-a-real-token`);
     await check(page, 'reset-password');
     await page.getByLabel('New password', { exact: true }).fill('another long passphrase 2026');
     await page.getByRole('button', { name: 'Set new password' }).click();
@@ -128,9 +90,9 @@ describe('accessibility (axe-core, WCAG 2.2 AA) of every page', { skip: browserS
       .first()
       .waitFor();
     await check(page, 'reset-password-error');
-    await page.goto(`${url}/#/reset-password`);
+    await page.goto(`${suite.url}/#/reset-password`);
     await check(page, 'reset-password-no-token');
-    await page.goto(`${url}/#/verify-email?token=not-a-real-token`);
+    await page.goto(`${suite.url}/#/verify-email?token=not-a-real-token`);
     await page
       .getByTestId('verify-result')
       .getByText(/invalid|expired/)
@@ -141,15 +103,9 @@ describe('accessibility (axe-core, WCAG 2.2 AA) of every page', { skip: browserS
 
   it('checks the account page: sessions, two-factor enrolment, recovery codes, passkeys, the code step', async () => {
     const email = `a11y-${process.pid}@example.com`;
-    const created = await fetch(`${url}/users/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD }),
-    });
-    assert.equal(created.status, 200);
-    const { page, context } = await newPage();
-    await signIn(page, email, PASSWORD);
-    await page.getByTestId('account-email').waitFor();
+    await suite.register(email, PASSWORD);
+    const page = await newPage();
+    await signInToAccount(page, suite.url, email, PASSWORD);
     await check(page, 'account', { shots: true });
 
     // Two-factor: the enrolment view, then the recovery codes.
@@ -171,18 +127,7 @@ describe('accessibility (axe-core, WCAG 2.2 AA) of every page', { skip: browserS
     await check(page, 'account-mfa-on');
 
     // Passkeys: a virtual authenticator, so the section has a table to check.
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    await addVirtualAuthenticator(page);
     await page.getByLabel('Passkey name').fill('Test laptop');
     await page.getByLabel('Password to add a passkey').fill(PASSWORD);
     await page.getByRole('button', { name: 'Add a passkey' }).click();
@@ -198,7 +143,7 @@ describe('accessibility (axe-core, WCAG 2.2 AA) of every page', { skip: browserS
     // The second step of signing in.
     await page.getByRole('button', { name: 'Sign out', exact: true }).first().click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    await signIn(page, email, PASSWORD);
+    await signIn(page, suite.url, email, PASSWORD);
     await page.getByTestId('mfa-form').waitFor();
     await check(page, 'sign-in-code');
     await page.getByLabel('Authentication code').fill(recovery);
@@ -208,9 +153,8 @@ describe('accessibility (axe-core, WCAG 2.2 AA) of every page', { skip: browserS
   });
 
   it('checks the admin pages: users, audit log, API clients (with a new secret shown)', async () => {
-    const { page } = await newPage();
-    await signIn(page, ADMIN.email, ADMIN.password);
-    await page.getByTestId('account-email').waitFor();
+    const page = await newPage();
+    await signInToAccount(page, suite.url, ADMIN.email, ADMIN.password);
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByTestId('users').waitFor();
     await check(page, 'admin-users', { shots: true });
@@ -240,8 +184,8 @@ describe('accessibility (axe-core, WCAG 2.2 AA) of every page', { skip: browserS
   });
 
   it('reports Swagger UI’s own violations at /docs without failing on them', async () => {
-    const { page } = await newPage();
-    await page.goto(`${url}/docs`);
+    const page = await newPage();
+    await page.goto(`${suite.url}/docs`);
     await page
       .getByRole('button', { name: /Authorize/ })
       .first()

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../src/serve.ts';
-import { testConfig } from '../support/test-config.ts';
-import { browserSkip, launchBrowser } from './browser.ts';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { browserSuite, signIn as signInAt } from '../support/browser-suite.ts';
+import { browserSkip } from './browser.ts';
 
 // The account pages: reloads while rate limited keep the session, a signed-out
 // device is told why, lockouts count down, sessions name their devices, password fields.
@@ -14,58 +10,25 @@ import { browserSkip, launchBrowser } from './browser.ts';
 const PASSWORD = 'correct horse battery staple';
 
 describe('account pages in a real browser', { skip: browserSkip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-account-'));
-  let server: RunningServer;
-  let browser: Browser;
-  let url: string;
-  const contexts: BrowserContext[] = [];
+  const suite = browserSuite('account', {
+    // Small budgets, so the tests reach them: 8 page loads a minute, 3 failed logins.
+    env: () => ({
+      GATEHOUSE_RATE_LIMIT_REFRESH: '8',
+      GATEHOUSE_LOGIN_FAILURES_BEFORE_LOCK: '3',
+      GATEHOUSE_LOGIN_FIRST_LOCK: '30',
+    }),
+  });
+  const newPage = () => suite.newPage();
   let users = 0;
-
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    return context.newPage();
-  }
 
   async function newUser(): Promise<string> {
     const email = `account-ui-${process.pid}-${++users}@example.com`;
-    const response = await fetch(`${url}/users/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD }),
-    });
-    assert.equal(response.status, 200);
+    await suite.register(email, PASSWORD);
     return email;
   }
 
-  async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
-    await page.goto(`${url}/#/signin`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  }
-
-  before(async () => {
-    server = await startServer(
-      testConfig({
-        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
-        PORT: '0',
-        GATEHOUSE_LOG_LEVEL: 'silent',
-        // Small budgets, so the tests reach them: 8 page loads a minute, 3 failed logins.
-        GATEHOUSE_RATE_LIMIT_REFRESH: '8',
-        GATEHOUSE_LOGIN_FAILURES_BEFORE_LOCK: '3',
-        GATEHOUSE_LOGIN_FIRST_LOCK: '30',
-      }),
-    );
-    url = server.url;
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const signIn = (page: Page, email: string, password = PASSWORD) =>
+    signInAt(page, suite.url, email, password);
 
   it('tells a device its session was ended from another one (two devices)', async () => {
     const email = await newUser();
@@ -115,7 +78,7 @@ describe('account pages in a real browser', { skip: browserSkip }, () => {
 
   it('shows and hides the password with a toggle button, and the policy as you type', async () => {
     const page = await newPage();
-    await page.goto(`${url}/#/signup`);
+    await page.goto(`${suite.url}/#/signup`);
     const password = page.getByLabel('Password', { exact: true });
     const toggle = page.getByRole('button', { name: 'Show password' });
     assert.equal(await toggle.getAttribute('aria-pressed'), 'false');

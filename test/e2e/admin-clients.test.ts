@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { browserSuite, signIn } from '../support/browser-suite.ts';
-import { browserSkip, screenshot, watchForeignRequests } from './browser.ts';
-
-const ADMIN = { email: 'root@example.com', password: 'admin passphrase for e2e' };
+import { ADMIN, browserSuite, signInToAccount } from '../support/browser-suite.ts';
+import { browserSkip, screenshot } from './browser.ts';
 
 describe('web UI: API clients in a real browser', { skip: browserSkip }, () => {
-  const suite = browserSuite('clients', () => ({
-    GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-    GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-  }));
+  const suite = browserSuite('clients', { admin: true });
 
   /** POST /introspect of the admin's own token with these client credentials; the status. */
   async function introspectStatus(clientId: string, secret: string): Promise<number> {
@@ -29,12 +24,9 @@ describe('web UI: API clients in a real browser', { skip: browserSkip }, () => {
   }
 
   it('an admin creates a client, sees its secret once, and deletes it', async () => {
-    const context = await suite.browser.newContext();
-    const page = await context.newPage();
-    const foreign = watchForeignRequests(page, suite.url);
+    const page = await suite.newPage();
     try {
-      await signIn(page, suite.url, ADMIN.email, ADMIN.password);
-      await page.getByTestId('account-email').waitFor();
+      await signInToAccount(page, suite.url, ADMIN.email, ADMIN.password);
       await page.getByRole('link', { name: 'API clients' }).click();
       await page.getByTestId('clients').waitFor();
       await page.getByText('No API clients yet.').waitFor();
@@ -70,9 +62,9 @@ describe('web UI: API clients in a real browser', { skip: browserSkip }, () => {
       await page.getByText('API client billing-api deleted.').waitFor();
       await page.getByText('No API clients yet.').waitFor();
       assert.equal(await introspectStatus(clientId, secret), 401);
-      assert.deepEqual(foreign, []);
+      assert.deepEqual(suite.foreign, []);
     } finally {
-      await context.close();
+      await page.context().close();
     }
   });
 });

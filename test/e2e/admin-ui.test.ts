@@ -1,30 +1,29 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../src/serve.ts';
-import { testConfig } from '../support/test-config.ts';
+import { before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import {
+  ADMIN,
+  assertDialogEscapes,
+  browserSuite,
+  signInToAccount,
+} from '../support/browser-suite.ts';
 import { waitFor } from '../support/wait.ts';
-import { browserSkip, launchBrowser, screenshot } from './browser.ts';
+import { browserSkip, screenshot } from './browser.ts';
 
 // The admin pages: what an admin trips over, walked through in Chromium.
 
-const ADMIN = { email: 'root@example.com', password: 'admin passphrase for e2e' };
 const PASSWORD = 'a user passphrase for e2e';
 const PAGER = `pager-${process.pid}`;
 
 describe('web UI: admin users and audit log in a real browser', { skip: browserSkip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-admin-'));
-  let server: RunningServer;
-  let browser: Browser;
-  let url: string;
+  const suite = browserSuite('admin', {
+    admin: true,
+    env: () => ({ GATEHOUSE_RATE_LIMIT_REGISTER: '1000' }),
+  });
   let adminToken: string;
-  const contexts: BrowserContext[] = [];
 
   async function api(method: string, path: string, body?: unknown, token = adminToken) {
-    const response = await fetch(`${url}${path}`, {
+    const response = await fetch(`${suite.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${token}`,
@@ -37,7 +36,7 @@ describe('web UI: admin users and audit log in a real browser', { skip: browserS
   }
 
   async function tokenFor(email: string, password: string): Promise<string> {
-    const response = await fetch(`${url}/token`, {
+    const response = await fetch(`${suite.url}/token`, {
       method: 'POST',
       body: new URLSearchParams({ username: email, password }),
     });
@@ -45,25 +44,11 @@ describe('web UI: admin users and audit log in a real browser', { skip: browserS
     return ((await response.json()) as { access_token: string }).access_token;
   }
 
-  async function register(email: string): Promise<number> {
-    const response = await fetch(`${url}/users/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD }),
-    });
-    assert.equal(response.status, 200, await response.clone().text());
-    return ((await response.json()) as { id: number }).id;
-  }
+  const register = (email: string) => suite.register(email, PASSWORD);
 
   async function adminPage(): Promise<Page> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(`${url}/#/signin`);
-    await page.getByLabel('Email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('account-email').waitFor();
+    const page = await suite.newPage();
+    await signInToAccount(page, suite.url, ADMIN.email, ADMIN.password);
     return page;
   }
 
@@ -71,28 +56,11 @@ describe('web UI: admin users and audit log in a real browser', { skip: browserS
   const focusedRow = (page: Page) =>
     page.evaluate("document.activeElement?.closest('tr')?.getAttribute('data-user-id')");
 
+  // After the suite's own `before` (hooks run in the order they are declared).
   before(async () => {
-    server = await startServer(
-      testConfig({
-        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
-        PORT: '0',
-        GATEHOUSE_LOG_LEVEL: 'silent',
-        GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-        GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-        GATEHOUSE_RATE_LIMIT_REGISTER: '1000',
-      }),
-    );
-    url = server.url;
-    browser = await launchBrowser();
     adminToken = await tokenFor(ADMIN.email, ADMIN.password);
     for (let i = 0; i < 23; i += 1)
       await register(`${PAGER}-${String(i).padStart(2, '0')}@example.com`);
-  });
-  after(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('an arrow key on the role select saves nothing; Save asks before a promotion', async () => {
@@ -103,7 +71,7 @@ describe('web UI: admin users and audit log in a real browser', { skip: browserS
     page.on('request', (request) => {
       if (request.method() === 'PATCH') patches.push(request.url());
     });
-    await page.goto(`${url}/#/admin/users?email_prefix=promote-`);
+    await page.goto(`${suite.url}/#/admin/users?email_prefix=promote-`);
     const role = page.getByLabel(`Role of ${email}`, { exact: true });
     const save = page.getByRole('button', { name: `Save role of ${email}` });
     assert.equal(await save.isDisabled(), true, 'nothing to save yet');
@@ -117,14 +85,7 @@ describe('web UI: admin users and audit log in a real browser', { skip: browserS
     // Save asks first; Escape (keyboard) and Cancel both leave the user a user.
     await save.click();
     const dialog = page.getByRole('dialog', { name: `Make ${email} an admin?` });
-    await dialog.waitFor();
-    assert.equal(
-      await page.evaluate('document.activeElement?.textContent'),
-      'Cancel',
-      'focus starts on Cancel',
-    );
-    await page.keyboard.press('Escape');
-    await dialog.waitFor({ state: 'detached' });
+    await assertDialogEscapes(page, dialog);
     assert.equal(await role.inputValue(), 'user', 'the select shows what is saved');
     assert.equal((await api('GET', `/users/${id}`)).json.role, 'user');
 
@@ -156,7 +117,7 @@ describe('web UI: admin users and audit log in a real browser', { skip: browserS
     const id = await register(email);
     const userToken = await tokenFor(email, PASSWORD);
     const page = await adminPage();
-    await page.goto(`${url}/#/admin/users?email_prefix=target-`);
+    await page.goto(`${suite.url}/#/admin/users?email_prefix=target-`);
     const row = page.locator(`tr[data-user-id="${id}"]`);
 
     await row.getByRole('button', { name: 'Sign out everywhere' }).click();
@@ -232,7 +193,7 @@ describe('web UI: admin users and audit log in a real browser', { skip: browserS
   it('audit log: a type select from the server, field errors without stale rows, kept filters, Clear filters', async () => {
     const email = `audited-${process.pid}@example.com`;
     await register(email);
-    const failed = await fetch(`${url}/token`, {
+    const failed = await fetch(`${suite.url}/token`, {
       method: 'POST',
       body: new URLSearchParams({ username: email, password: 'not the password' }),
     });

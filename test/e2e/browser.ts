@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.GATEHOUSE_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join('test-artifacts', 'screenshots');
@@ -40,4 +40,26 @@ export function watchForeignRequests(page: Page, origin: string): string[] {
     if (!url.startsWith(origin) && !url.startsWith('data:')) foreign.push(url);
   });
   return foreign;
+}
+
+/**
+ * Gives the page's browser a virtual platform authenticator (Chrome DevTools Protocol, WebAuthn
+ * domain) with resident keys and user verification that always passes.
+ */
+export async function addVirtualAuthenticator(
+  page: Page,
+): Promise<{ cdp: CDPSession; id: string }> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, id: authenticatorId };
 }

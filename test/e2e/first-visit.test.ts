@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../src/serve.ts';
-import { settled } from '../support/browser-suite.ts';
-import { testConfig } from '../support/test-config.ts';
-import { browserSkip, launchBrowser, screenshot, watchForeignRequests } from './browser.ts';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { ADMIN, browserSuite, settled, submitSignIn } from '../support/browser-suite.ts';
+import { browserSkip, screenshot } from './browser.ts';
 
 // Issue 17, "Done when": someone who has never seen Gatehouse creates an account, signs in,
 // manages their sessions and, as an admin, finds what a given user did last, on a phone,
@@ -16,7 +11,6 @@ import { browserSkip, launchBrowser, screenshot, watchForeignRequests } from './
 
 const MIN_LENGTH = 12;
 const PASSWORD = 'a long enough passphrase';
-const ADMIN = { email: 'root@example.com', password: 'admin passphrase for e2e' };
 const PHONE = { width: 390, height: 844 };
 // Named devices: the server names sessions from the User-Agent (bowser).
 const PHONE_UA =
@@ -47,50 +41,24 @@ describe(
   'a first visit, on a phone: sign up to finding what a user did',
   { skip: browserSkip },
   () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-first-'));
-    let server: RunningServer;
-    let browser: Browser;
-    let url: string;
-    const contexts: BrowserContext[] = [];
-    const foreign: string[] = [];
+    const suite = browserSuite('first', {
+      admin: true,
+      env: () => ({ GATEHOUSE_PASSWORD_MIN_LENGTH: String(MIN_LENGTH) }),
+    });
+    const nativeDialogs: string[] = [];
 
     async function phonePage(userAgent: string): Promise<Page> {
-      const context = await browser.newContext({ viewport: PHONE, userAgent, hasTouch: true });
-      contexts.push(context);
-      const page = await context.newPage();
-      const seen = watchForeignRequests(page, url);
-      page.on('close', () => foreign.push(...seen));
+      const page = await suite.newPage({ viewport: PHONE, userAgent, hasTouch: true });
       // Every confirmation is the app's own dialog; a native one would be a defect.
       page.on('dialog', (dialog) => {
-        foreign.push(`native dialog: ${dialog.message()}`);
+        nativeDialogs.push(`native dialog: ${dialog.message()}`);
         void dialog.dismiss();
       });
       return page;
     }
 
-    before(async () => {
-      server = await startServer(
-        testConfig({
-          GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
-          PORT: '0',
-          GATEHOUSE_LOG_LEVEL: 'silent',
-          GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-          GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-          GATEHOUSE_PASSWORD_MIN_LENGTH: String(MIN_LENGTH),
-        }),
-      );
-      url = server.url;
-      browser = await launchBrowser();
-    });
-    after(async () => {
-      for (const context of contexts) await context.close().catch(() => undefined);
-      await browser?.close();
-      await server?.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-
     it('tells the page the server’s minimum password length, without inline script', async () => {
-      const response = await fetch(`${url}/`);
+      const response = await fetch(`${suite.url}/`);
       const html = await response.text();
       assert.match(
         html,
@@ -108,7 +76,7 @@ describe(
       const phone = await phonePage(PHONE_UA);
 
       // The first page says what this is and offers the two ways in.
-      await phone.goto(`${url}/`);
+      await phone.goto(`${suite.url}/`);
       await settled(phone);
       await phone.getByTestId('home-pitch').waitFor();
       await assertWayOn(phone, 'first page');
@@ -139,17 +107,13 @@ describe(
       await phone.getByRole('button', { name: 'Sign out', exact: true }).click();
       await phone.getByRole('heading', { name: 'Sign in' }).waitFor();
       await assertWayOn(phone, 'sign-in page');
-      await phone.getByLabel('Email').fill(email);
-      await phone.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await phone.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await submitSignIn(phone, email, PASSWORD);
       await phone.getByTestId('account-email').waitFor();
 
       // A second device signs in too (a laptop).
       const laptop = await phonePage(LAPTOP_UA);
-      await laptop.goto(`${url}/#/signin`);
-      await laptop.getByLabel('Email').fill(email);
-      await laptop.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await laptop.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await laptop.goto(`${suite.url}/#/signin`);
+      await submitSignIn(laptop, email, PASSWORD);
       await laptop.getByTestId('account-email').waitFor();
 
       // The phone's sessions name both devices; the laptop's button names the laptop.
@@ -172,12 +136,10 @@ describe(
 
       // An admin, also on a phone, finds what this user did last: Users -> View activity.
       const admin = await phonePage(PHONE_UA);
-      await admin.goto(`${url}/`);
+      await admin.goto(`${suite.url}/`);
       await settled(admin);
       await admin.getByRole('link', { name: 'Sign in' }).first().click();
-      await admin.getByLabel('Email').fill(ADMIN.email);
-      await admin.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-      await admin.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await submitSignIn(admin, ADMIN.email, ADMIN.password);
       await admin.getByTestId('account-email').waitFor();
       await admin.getByRole('link', { name: 'Users' }).click();
       await admin.getByTestId('users').waitFor();
@@ -201,7 +163,7 @@ describe(
       const rows = await admin.getByTestId('audit').locator('tbody tr').allTextContents();
       assert.ok(rows.length >= 4, `sign-up, sign-ins and the sign-out: ${rows.length}`);
       for (const text of rows) assert.ok(text.includes(email), `an entry of this user: ${text}`);
-      assert.deepEqual(foreign, []);
+      assert.deepEqual([...suite.foreign, ...nativeDialogs], []);
     });
   },
 );

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../src/serve.ts';
-import { freePort } from '../support/free-port.ts';
+import type { Page } from 'playwright-core';
+import { browserSuite, submitSignIn, submitSignUp } from '../support/browser-suite.ts';
 import { TestSmtpServer, type ReceivedMail } from '../support/smtp-server.ts';
-import { testConfig } from '../support/test-config.ts';
-import { browserSkip, launchBrowser, screenshot, watchForeignRequests } from './browser.ts';
+import { browserSkip, screenshot } from './browser.ts';
 
 // API.md 8 in a real browser: a fresh install with GATEHOUSE_SMTP_URL, each flow driven through
 // the web UI, each link read from the message the test's SMTP server received.
@@ -17,45 +12,21 @@ const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'recovered in the browser 2026';
 
 describe('mail flows in the web UI', { skip: browserSkip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-mail-'));
   let smtp: TestSmtpServer;
-  let server: RunningServer;
-  let browser: Browser;
-  let url: string;
-  const contexts: BrowserContext[] = [];
-  const foreign: string[] = [];
-
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    const seen = watchForeignRequests(page, url);
-    page.on('close', () => foreign.push(...seen));
-    return page;
-  }
-
+  // Hooks run in the order they are declared: the SMTP server starts before Gatehouse, which
+  // needs its URL, and stops after it.
   before(async () => {
     smtp = await TestSmtpServer.start();
-    const port = await freePort();
-    server = await startServer(
-      testConfig({
-        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
-        PORT: String(port),
-        GATEHOUSE_LOG_LEVEL: 'silent',
-        // The issue's bar: only GATEHOUSE_SMTP_URL set; links then lead to where it listens.
-        GATEHOUSE_SMTP_URL: smtp.url,
-      }),
-    );
-    url = server.url;
-    browser = await launchBrowser();
   });
+  const suite = browserSuite('mail', {
+    // The issue's bar: only GATEHOUSE_SMTP_URL set; links then lead to where it listens.
+    env: () => ({ GATEHOUSE_SMTP_URL: smtp.url }),
+    address: 'fixed-port',
+  });
+  const newPage = () => suite.newPage();
   after(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
     await smtp?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    assert.deepEqual(foreign, [], 'no request left the origin');
+    assert.deepEqual(suite.foreign, [], 'no request left the origin');
   });
 
   /** The newest message to `to` with `subject`, waiting for the sender to deliver it. */
@@ -72,16 +43,14 @@ describe('mail flows in the web UI', { skip: browserSkip }, () => {
   function linkIn(mail: ReceivedMail): string {
     const link = /(http:\/\/\S+#\/[a-z-]+\?token=[A-Za-z0-9_-]+)/.exec(mail.text ?? '')?.[1];
     assert.ok(link, 'a link in the text part');
-    assert.ok(link.startsWith(`${url}/#/`));
+    assert.ok(link.startsWith(`${suite.url}/#/`));
     assert.ok(mail.html?.includes(`href="${link}"`));
     return link;
   }
 
   async function signUp(page: Page, email: string): Promise<void> {
-    await page.goto(`${url}/#/signup`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.goto(`${suite.url}/#/signup`);
+    await submitSignUp(page, email, PASSWORD);
     await page.getByTestId('account-email').waitFor();
   }
 
@@ -107,7 +76,7 @@ describe('mail flows in the web UI', { skip: browserSkip }, () => {
     await page.getByText('Your email address is confirmed.').waitFor();
     assert.doesNotMatch(page.url(), /token=/, 'the token leaves the address bar');
     await screenshot(page, 'verify-email');
-    await page.goto(`${url}/#/account`);
+    await page.goto(`${suite.url}/#/account`);
     await page.getByTestId('account-verified').waitFor();
     assert.equal(await page.getByTestId('account-verified').textContent(), 'Yes');
     assert.equal(await page.getByTestId('unverified-banner').count(), 0);
@@ -118,7 +87,7 @@ describe('mail flows in the web UI', { skip: browserSkip }, () => {
     const first = await newPage();
     await signUp(first, email);
     const page = await newPage();
-    await page.goto(`${url}/#/signin`);
+    await page.goto(`${suite.url}/#/signin`);
     await page.getByRole('link', { name: 'Forgot password?' }).click();
     await page.getByRole('heading', { name: 'Forgot your password?' }).waitFor();
     await screenshot(page, 'forgot-password');
@@ -140,9 +109,7 @@ describe('mail flows in the web UI', { skip: browserSkip }, () => {
     await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
     await page.getByRole('button', { name: 'Set new password' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(NEW_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, email, NEW_PASSWORD);
     await page.getByTestId('account-email').waitFor();
     // The reset ended the first tab's session.
     await first.reload();
@@ -173,7 +140,7 @@ describe('mail flows in the web UI', { skip: browserSkip }, () => {
     assert.ok(notice.text?.includes(next));
     await page.goto(linkIn(await mailTo(next, 'Confirm your new email address', since)));
     await page.getByText('Your email address is confirmed.').waitFor();
-    await page.goto(`${url}/#/account`);
+    await page.goto(`${suite.url}/#/account`);
     await page.getByTestId('account-email').waitFor();
     assert.equal(await page.getByTestId('account-email').textContent(), next);
   });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import type { Page } from 'playwright-core';
 import { browserSuite, signIn } from '../support/browser-suite.ts';
-import { browserSkip, screenshot, watchForeignRequests } from './browser.ts';
+import { browserSkip, screenshot } from './browser.ts';
 
 // API.md 9 in a real browser on a fresh install: TOTP turned on from the account page, then
 // the password alone no longer signs in; a code does, and a recovery code does once.
@@ -29,16 +29,10 @@ describe('two-factor authentication in the web UI', { skip: browserSkip }, () =>
 
   it('enrols TOTP on the account page; then sign-in needs a code, and a recovery code works once', async () => {
     const email = `mfa-e2e-${process.pid}@example.com`;
-    const registered = await fetch(`${suite.url}/users/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD }),
-    });
-    assert.equal(registered.status, 200);
+    await suite.register(email, PASSWORD);
 
-    const context = await suite.browser.newContext();
-    const page = await context.newPage();
-    const foreign = watchForeignRequests(page, suite.url);
+    const page = await suite.newPage();
+    const context = page.context();
     try {
       await signInWithPassword(page, suite.url, email);
       await page.getByTestId('account-email').waitFor();
@@ -102,7 +96,7 @@ describe('two-factor authentication in the web UI', { skip: browserSkip }, () =>
           await page.getByText('That code is not valid').first().waitFor();
         }
       }
-      assert.deepEqual(foreign, []);
+      assert.deepEqual(suite.foreign, []);
     } finally {
       await context.close();
     }

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../src/serve.ts';
-import { freePort } from '../support/free-port.ts';
-import { testConfig } from '../support/test-config.ts';
-import { browserSkip, launchBrowser, screenshot } from './browser.ts';
+import { describe, it } from 'node:test';
+import type { CDPSession, Page } from 'playwright-core';
+import {
+  assertDialogEscapes,
+  browserSuite,
+  signIn,
+  signInToAccount,
+} from '../support/browser-suite.ts';
+import { addVirtualAuthenticator, browserSkip, screenshot } from './browser.ts';
 
 // Passkeys end to end in Debian's Chromium with a virtual authenticator (Chrome
 // DevTools Protocol, WebAuthn domain). The page is http://localhost:PORT: a secure context
@@ -55,40 +55,16 @@ const assertionClaiming = (origin: string | null) => `(async () => {
 })()`;
 
 describe('passkeys in a real browser', { skip: browserSkip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-passkeys-'));
-  let server: RunningServer;
-  let browser: Browser;
-  let url: string;
-  const contexts: BrowserContext[] = [];
+  const suite = browserSuite('passkeys', { address: 'localhost' });
 
   /** A page whose browser has a platform authenticator with resident keys and UV. */
   async function pageWithAuthenticator(): Promise<{ page: Page; cdp: CDPSession; id: string }> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    const page = await suite.newPage();
     page.on('dialog', (dialog) => void dialog.accept());
-    return { page, cdp, id: authenticatorId };
+    return { page, ...(await addVirtualAuthenticator(page)) };
   }
 
-  async function passwordSignIn(page: Page, email: string): Promise<void> {
-    await page.goto(`${url}/#/signin`);
-    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  }
+  const passwordSignIn = (page: Page, email: string) => signIn(page, suite.url, email, PASSWORD);
 
   async function signOut(page: Page): Promise<void> {
     await page.getByRole('button', { name: 'Sign out', exact: true }).first().click();
@@ -96,35 +72,9 @@ describe('passkeys in a real browser', { skip: browserSkip }, () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   }
 
-  before(async () => {
-    const port = await freePort();
-    url = `http://localhost:${port}`;
-    server = await startServer(
-      testConfig({
-        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
-        PORT: String(port),
-        GATEHOUSE_PUBLIC_URL: url,
-        GATEHOUSE_LOG_LEVEL: 'silent',
-      }),
-    );
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   async function signUp(page: Page, email: string): Promise<void> {
-    const response = await fetch(`${url}/users/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD }),
-    });
-    assert.equal(response.status, 200);
-    await passwordSignIn(page, email);
-    await page.getByTestId('account-email').waitFor();
+    await suite.register(email, PASSWORD);
+    await signInToAccount(page, suite.url, email, PASSWORD);
   }
 
   it('adds a passkey, signs in with it alone, needs it after the password, and deletes it', async () => {
@@ -160,14 +110,7 @@ describe('passkeys in a real browser', { skip: browserSkip }, () => {
     const remove = page.getByRole('button', { name: 'Delete the passkey Test laptop' });
     await remove.click();
     const dialog = page.getByRole('dialog', { name: 'Delete the passkey “Test laptop”?' });
-    await dialog.waitFor();
-    assert.equal(
-      await page.evaluate('document.activeElement?.textContent'),
-      'Cancel',
-      'focus starts on Cancel',
-    );
-    await page.keyboard.press('Escape');
-    await dialog.waitFor({ state: 'detached' });
+    await assertDialogEscapes(page, dialog);
     assert.equal(
       await page.evaluate('document.activeElement?.getAttribute("aria-label")'),
       'Delete the passkey Test laptop',

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
-import { startServer, type RunningServer } from '../../src/serve.ts';
-import { testConfig } from '../support/test-config.ts';
-import { browserSkip, launchBrowser, screenshot } from './browser.ts';
+import { describe, it } from 'node:test';
+import type { Page, Route } from 'playwright-core';
+import { ADMIN, browserSuite, signInToAccount } from '../support/browser-suite.ts';
+import { browserSkip, screenshot } from './browser.ts';
 
 // The shell every page shares: the first page, the loading state, the status line,
 // where focus and scrolling go after a page change, and errors shown at the action.
-
-const ADMIN = { email: 'root@example.com', password: 'admin passphrase for e2e' };
 
 const busy = (page: Page) =>
   page.evaluate("document.getElementById('main').getAttribute('aria-busy')");
@@ -42,51 +36,16 @@ async function hold(page: Page, path: string) {
 }
 
 describe('web UI shell: first page, loading, messages, focus', { skip: browserSkip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-shell-'));
-  let server: RunningServer;
-  let browser: Browser;
-  let url: string;
-  const contexts: BrowserContext[] = [];
+  const suite = browserSuite('shell', { admin: true });
 
-  async function newPage(options: { width?: number; height?: number } = {}): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
-    });
-    contexts.push(context);
-    return context.newPage();
-  }
-
-  async function signInAsAdmin(page: Page): Promise<void> {
-    await page.goto(`${url}/#/signin`);
-    await page.getByLabel('Email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByTestId('account-email').waitFor();
-  }
-
-  before(async () => {
-    server = await startServer(
-      testConfig({
-        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
-        PORT: '0',
-        GATEHOUSE_LOG_LEVEL: 'silent',
-        GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-        GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-      }),
-    );
-    url = server.url;
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const newPage = ({ width = 1280, height = 800 } = {}) =>
+    suite.newPage({ viewport: { width, height } });
+  const signInAsAdmin = (page: Page) =>
+    signInToAccount(page, suite.url, ADMIN.email, ADMIN.password);
 
   it('greets a signed-out visitor with what Gatehouse is and the two ways in', async () => {
     const page = await newPage();
-    await page.goto(`${url}/`);
+    await page.goto(`${suite.url}/`);
     await page.getByRole('heading', { level: 1, name: 'Welcome to Gatehouse' }).waitFor();
     assert.match(
       String(await page.getByTestId('home-pitch').textContent()),
@@ -99,7 +58,7 @@ describe('web UI shell: first page, loading, messages, focus', { skip: browserSk
     await page.goBack();
     await main.getByRole('link', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    await page.goto(`${url}/`);
+    await page.goto(`${suite.url}/`);
     await screenshot(page, 'first-page');
     await page.close();
   });
@@ -108,7 +67,7 @@ describe('web UI shell: first page, loading, messages, focus', { skip: browserSk
     const page = await newPage();
     // First load: the silent refresh (POST /token) is held, so the page is still loading.
     const refresh = await hold(page, '/token');
-    await page.goto(`${url}/#/signin`, { waitUntil: 'domcontentloaded' });
+    await page.goto(`${suite.url}/#/signin`, { waitUntil: 'domcontentloaded' });
     await refresh.seen;
     assert.equal(await busy(page), 'true');
     assert.equal(await page.getByText('Loading…').isVisible(), true);
@@ -157,7 +116,7 @@ describe('web UI shell: first page, loading, messages, focus', { skip: browserSk
 
   it('shows an error next to the button that failed, tied to it, not in the status line', async () => {
     const page = await newPage();
-    await page.goto(`${url}/#/reset-password?token=not-a-real-token`);
+    await page.goto(`${suite.url}/#/reset-password?token=not-a-real-token`);
     await page.getByLabel('New password', { exact: true }).fill('another long passphrase 2026');
     const submit = page.getByRole('button', { name: 'Set new password' });
     await submit.click();

@@ -1,63 +1,24 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../src/serve.ts';
-import { testConfig } from '../support/test-config.ts';
-import { browserSkip, launchBrowser, screenshot, watchForeignRequests } from './browser.ts';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import {
+  ADMIN,
+  browserSuite,
+  signIn,
+  signInToAccount,
+  submitSignUp,
+} from '../support/browser-suite.ts';
+import { browserSkip, screenshot } from './browser.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'a brand new passphrase 2026';
-const ADMIN = { email: 'root@example.com', password: 'admin passphrase for e2e' };
-
-async function signIn(page: Page, url: string, email: string, password: string): Promise<void> {
-  await page.goto(`${url}/#/signin`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
 
 describe('web UI in a real browser', { skip: browserSkip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
-  let server: RunningServer;
-  let browser: Browser;
-  let url: string;
-  const contexts: BrowserContext[] = [];
-  const foreign: string[] = [];
-
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    const seen = watchForeignRequests(page, url);
-    page.on('close', () => foreign.push(...seen));
-    return page;
-  }
-
-  before(async () => {
-    server = await startServer(
-      testConfig({
-        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
-        PORT: '0',
-        GATEHOUSE_LOG_LEVEL: 'silent',
-        GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-        GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-      }),
-    );
-    url = server.url;
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = browserSuite('web', { admin: true });
+  const newPage = () => suite.newPage();
 
   it('serves the UI with a strict CSP and makes no request outside the origin', async () => {
-    const response = await fetch(`${url}/`);
+    const response = await fetch(`${suite.url}/`);
     assert.equal(response.status, 200);
     const csp = response.headers.get('content-security-policy') ?? '';
     assert.match(csp, /default-src 'none'/);
@@ -67,19 +28,20 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     assert.doesNotMatch(html, /<script>|<style>| style=/, 'no inline scripts or styles');
     const asset = /\/assets\/app-[0-9a-f]{12}\.js/.exec(html)?.[0];
     assert.ok(asset);
-    assert.match(String((await fetch(`${url}${asset}`)).headers.get('cache-control')), /immutable/);
+    assert.match(
+      String((await fetch(`${suite.url}${asset}`)).headers.get('cache-control')),
+      /immutable/,
+    );
   });
 
   it('signs up, stays signed in across a reload, changes the password and ends sessions', async () => {
     const email = `e2e-${process.pid}@example.com`;
     const page = await newPage();
-    await page.goto(`${url}/#/signup`);
+    await page.goto(`${suite.url}/#/signup`);
     await screenshot(page, 'sign-up');
 
     // The server's policy message is shown at the field.
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill('password1');
-    await page.getByRole('button', { name: 'Create account' }).click();
+    await submitSignUp(page, email, 'password1');
     await page
       .getByText(/too common/)
       .first()
@@ -112,11 +74,10 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     await page.getByText('Password changed').waitFor();
 
     const other = await newPage();
-    await signIn(other, url, email, PASSWORD);
+    await signIn(other, suite.url, email, PASSWORD);
     await other.getByText('Incorrect email or password.').first().waitFor();
     await screenshot(other, 'sign-in-error');
-    await signIn(other, url, email, NEW_PASSWORD);
-    await other.getByTestId('account-email').waitFor();
+    await signInToAccount(other, suite.url, email, NEW_PASSWORD);
 
     await page.reload();
     await page.getByRole('heading', { name: 'Sessions (2)' }).waitFor();
@@ -129,23 +90,16 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     await screenshot(other, 'sign-in');
     await page.close();
     await other.close();
-    assert.deepEqual(foreign, []);
+    assert.deepEqual(suite.foreign, []);
   });
 
   it('keeps the session when two tabs restore it at the same moment', async () => {
     const email = `two-tabs-${process.pid}@example.com`;
-    const created = await fetch(`${url}/users/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD }),
-    });
-    assert.equal(created.status, 200);
+    await suite.register(email, PASSWORD);
     // One browser context: one cookie jar, as two tabs of one browser share it.
-    const context = await browser.newContext();
-    contexts.push(context);
-    const first = await context.newPage();
-    await signIn(first, url, email, PASSWORD);
-    await first.getByTestId('account-email').waitFor();
+    const first = await newPage();
+    const context = first.context();
+    await signInToAccount(first, suite.url, email, PASSWORD);
 
     const tabs = [await context.newPage(), await context.newPage()];
     // Hold the refreshes until both tabs have asked for one, then let them go at once: without
@@ -172,7 +126,7 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
       await bothAsked;
       await route.continue();
     });
-    await Promise.all(tabs.map((tab) => tab.goto(`${url}/#/account`)));
+    await Promise.all(tabs.map((tab) => tab.goto(`${suite.url}/#/account`)));
     for (const tab of tabs) {
       await tab.getByTestId('account-email').waitFor();
       assert.equal(await tab.getByTestId('account-email').textContent(), email);
@@ -182,7 +136,7 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     // more refresh of the cookie) keeps the user signed in.
     // (#/signup sends a signed-in user back to #/account, and anyone else to the sign-up form.)
     await first.evaluate("location.hash = '#/signup'");
-    await first.waitForURL(`${url}/#/account`);
+    await first.waitForURL(`${suite.url}/#/account`);
     assert.equal(await first.getByRole('heading', { name: 'Create an account' }).count(), 0);
     await tabs[0]!.reload();
     await tabs[0]!.getByTestId('account-email').waitFor();
@@ -191,21 +145,14 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
 
   it('lets an admin promote a user, who sees the admin pages next, and disabling signs it out', async () => {
     const email = `promoted-${process.pid}@example.com`;
-    const created = await fetch(`${url}/users/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD }),
-    });
-    assert.equal(created.status, 200);
+    await suite.register(email, PASSWORD);
 
     const userPage = await newPage();
-    await signIn(userPage, url, email, PASSWORD);
-    await userPage.getByTestId('account-email').waitFor();
+    await signInToAccount(userPage, suite.url, email, PASSWORD);
     assert.equal(await userPage.getByRole('link', { name: 'Users' }).count(), 0);
 
     const adminPage = await newPage();
-    await signIn(adminPage, url, ADMIN.email, ADMIN.password);
-    await adminPage.getByTestId('account-email').waitFor();
+    await signInToAccount(adminPage, suite.url, ADMIN.email, ADMIN.password);
     await adminPage.getByRole('link', { name: 'Users' }).click();
     await adminPage.getByTestId('users').waitFor();
     await adminPage.getByLabel('Email starts with').fill('promoted-');
@@ -268,24 +215,17 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     await screenshot(adminPage, 'admin-last-admin-error');
     await userPage.close();
     await adminPage.close();
-    assert.deepEqual(foreign, []);
+    assert.deepEqual(suite.foreign, []);
   });
 
   it('can be used from the keyboard alone, on a phone-width screen, in the dark theme', async () => {
     const email = `keyboard-${process.pid}@example.com`;
-    await fetch(`${url}/users/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD }),
-    });
-    const context = await browser.newContext({
+    await suite.register(email, PASSWORD);
+    const page = await suite.newPage({
       colorScheme: 'dark',
       viewport: { width: 375, height: 740 },
     });
-    contexts.push(context);
-    const page = await context.newPage();
-    const seen = watchForeignRequests(page, url);
-    await page.goto(`${url}/#/signin`);
+    await page.goto(`${suite.url}/#/signin`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     // Tab from the top of the page to the email field, as a keyboard user would.
     let focused = '';
@@ -309,6 +249,6 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     assert.ok(overflow <= 0, `no horizontal scrolling at phone width (${overflow}px too wide)`);
     await screenshot(page, 'account-phone-dark');
     await page.close();
-    assert.deepEqual(seen, []);
+    assert.deepEqual(suite.foreign, []);
   });
 });
