@@ -79,8 +79,8 @@ export async function buildServer(
   registerErrorHandling(app);
   useStrictUtf8Json(app);
   await app.register(formbody);
-  await registerSecurityHeaders(app, config);
   refuseRequestsWithoutHost(app);
+  await registerSecurityHeaders(app, config);
   await registerRateLimits(app, config, options.rateLimitRedis);
   await registerOpenApi(app, config);
 

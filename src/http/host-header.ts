@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { SECURITY_HEADERS } from './security-headers.ts';
 
 const BODY = { detail: 'Missing Host header: HTTP/1.1 requires one', code: 'malformed_request' };
 
@@ -6,22 +7,18 @@ const BODY = { detail: 'Missing Host header: HTTP/1.1 requires one', code: 'malf
  * RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host header. Node
  * does that itself by default (`requireHostHeader`), but with an empty body, before Fastify
  * sees the request; build-server.ts turns Node's check off so that this hook answers instead,
- * in the API's shape (API.md 1: every error is JSON with a `detail`). Registered before every
- * hook but the security headers', so no rate limit, body parsing or route runs for such a
- * request. As in Node, HTTP/1.0 needs no Host, and the connection is closed after the answer.
+ * in the API's shape (API.md 1: every error is JSON with a `detail`). The app's first hook,
+ * so nothing else runs for such a request: no CORS preflight answer, rate limit, body parsing
+ * or route; hence it sets the security headers itself. As in Node, HTTP/1.0 needs no Host, and
+ * the connection is closed after the answer.
  */
 export function refuseRequestsWithoutHost(app: FastifyInstance): void {
   // A callback hook, not an async one: it runs for every request.
   app.addHook('onRequest', (request, reply, done) => {
-    const { raw } = request;
-    if (
-      raw.headers.host !== undefined ||
-      raw.httpVersionMajor !== 1 ||
-      raw.httpVersionMinor !== 1
-    ) {
+    if (request.raw.headers.host !== undefined || request.raw.httpVersion !== '1.1') {
       done();
       return;
     }
-    void reply.code(400).header('connection', 'close').send(BODY);
+    void reply.headers(SECURITY_HEADERS).code(400).header('connection', 'close').send(BODY);
   });
 }

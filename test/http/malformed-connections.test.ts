@@ -179,3 +179,24 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
     assert.deepEqual(answer.body, { status: 'ok' });
   });
 });
+
+describe('a request without Host, with CORS on: refused before the CORS preflight answer', () => {
+  let t: TestApp & { url: string };
+  before(async () => {
+    t = await startTestServer({ env: { GATEHOUSE_CORS_ORIGINS: 'https://app.example.com' } });
+  });
+  after(() => t.close());
+
+  it('answers 400 with a JSON detail to a preflight without a Host header', async () => {
+    const raw =
+      'OPTIONS /users/me/ HTTP/1.1\r\nOrigin: https://app.example.com\r\n' +
+      'Access-Control-Request-Method: GET\r\n\r\n';
+    const answer = parse(await exchange(Number(new URL(t.url).port), raw));
+    assert.equal(answer.status, 400, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body, {
+      detail: 'Missing Host header: HTTP/1.1 requires one',
+      code: 'malformed_request',
+    });
+    assert.match(answer.headers, /\r\nx-content-type-options: nosniff/);
+  });
+});
