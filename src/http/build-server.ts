@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import type { Services } from '../services.ts';
 import { answerClientError } from './client-errors.ts';
+import { refuseRequestsWithoutHost } from './host-header.ts';
 import { useStrictUtf8Json } from './content-type.ts';
 import { answerRouterError, registerErrorHandling } from './errors.ts';
 import { lazyChildLogger } from './lazy-request-logger.ts';
@@ -67,6 +68,9 @@ export async function buildServer(
     return503OnClosing: true,
     frameworkErrors: answerRouterError,
     clientErrorHandler: answerClientError,
+    // Node's own refusal of an HTTP/1.1 request without Host has an empty body; host-header.ts
+    // refuses it instead, in the API's shape.
+    http: { requireHostHeader: false },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -75,6 +79,7 @@ export async function buildServer(
   registerErrorHandling(app);
   useStrictUtf8Json(app);
   await app.register(formbody);
+  refuseRequestsWithoutHost(app);
   await registerSecurityHeaders(app, config);
   await registerRateLimits(app, config, options.rateLimitRedis);
   await registerOpenApi(app, config);

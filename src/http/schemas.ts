@@ -11,6 +11,12 @@ export const PublicUserSchema = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
 });
 
+/** The body of a 204. */
+export const NoContent = Type.Null({ description: 'No content' });
+
+/** An `:id` path parameter: ids are Postgres `integer`s, so a larger one is a 422, never a 500. */
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+
 export const ErrorSchema = Type.Object({
   detail: Type.Unknown(),
   code: Type.Optional(Type.String()),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { register, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
 import { startTestServer, type TestApp } from '../support/test-app.ts';
 
 // API.md 1: every error is JSON with a `detail`, however malformed the request. These requests
@@ -145,6 +146,57 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
       code: 'malformed_request',
     });
     assert.match(answer.headers, /\r\nconnection: close/);
+    assert.match(answer.headers, /\r\nx-content-type-options: nosniff/);
+  });
+
+  // RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host header.
+  it('answers 400 with a JSON detail to an HTTP/1.1 request without a Host header', async () => {
+    const answer = parse(await exchange(port, 'GET /users/me/ HTTP/1.1\r\n\r\n'));
+    assert.equal(answer.status, 400, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body, {
+      detail: 'Missing Host header: HTTP/1.1 requires one',
+      code: 'malformed_request',
+    });
+    assert.match(answer.headers, /\r\ncontent-type: application\/json/);
+    assert.match(answer.headers, /\r\nconnection: close/);
+    assert.match(answer.headers, /\r\nx-content-type-options: nosniff/);
+  });
+
+  it('runs no route for an HTTP/1.1 request without a Host header', async () => {
+    const email = uniqueEmail('hostless');
+    const body = JSON.stringify({ email, password: STRONG_PASSWORD });
+    const raw =
+      'POST /users/ HTTP/1.1\r\nContent-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    assert.equal(parse(await exchange(port, raw)).status, 400);
+    // Had the registration run, the address would be taken now.
+    assert.equal((await register(t.app, email)).statusCode, 200);
+  });
+
+  it('answers an HTTP/1.0 request without a Host header as usual (only HTTP/1.1 needs one)', async () => {
+    const answer = parse(await exchange(port, 'GET /healthz HTTP/1.0\r\n\r\n'));
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body, { status: 'ok' });
+  });
+});
+
+describe('a request without Host, with CORS on: refused before the CORS preflight answer', () => {
+  let t: TestApp & { url: string };
+  before(async () => {
+    t = await startTestServer({ env: { GATEHOUSE_CORS_ORIGINS: 'https://app.example.com' } });
+  });
+  after(() => t.close());
+
+  it('answers 400 with a JSON detail to a preflight without a Host header', async () => {
+    const raw =
+      'OPTIONS /users/me/ HTTP/1.1\r\nOrigin: https://app.example.com\r\n' +
+      'Access-Control-Request-Method: GET\r\n\r\n';
+    const answer = parse(await exchange(Number(new URL(t.url).port), raw));
+    assert.equal(answer.status, 400, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body, {
+      detail: 'Missing Host header: HTTP/1.1 requires one',
+      code: 'malformed_request',
+    });
     assert.match(answer.headers, /\r\nx-content-type-options: nosniff/);
   });
 });

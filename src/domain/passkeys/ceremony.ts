@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
+import type { ChallengePurpose } from './passkey.ts';
+import type { PasskeyRepository } from './passkey-repository.ts';
 
 /** The relying party (WebAuthn L2 5.1.3): its RP ID and the one origin assertions must come from. */
 export interface RelyingParty {
@@ -10,13 +13,51 @@ export interface RelyingParty {
   origin: string;
 }
 
-/** WebAuthn L2 13.4.3: at least 16 random bytes; 32 here, base64url as the options carry it. */
-export function newChallenge(): string {
-  return randomBytes(32).toString('base64url');
-}
-
 /** Challenges live 5 minutes (the ceremony's timeout, WebAuthn L2 5.4 `timeout`). */
 export const CHALLENGE_TTL_SECONDS = 300;
+
+/** A ceremony's challenge and timeout, as the creation and request options carry them. */
+export interface IssuedChallenge {
+  challenge: Uint8Array<ArrayBuffer>;
+  timeout: number;
+}
+
+/**
+ * Stores a new single-use challenge of a ceremony, for `purpose` and bound to `userId` (null: a
+ * passwordless sign-in, whose user is not known yet), valid CHALLENGE_TTL_SECONDS. WebAuthn L2
+ * 13.4.3: at least 16 random bytes; 32 here, stored base64url as clientDataJSON carries it.
+ * Undefined when the user no longer exists.
+ */
+export async function issueChallenge(
+  deps: { passkeys: PasskeyRepository; clock: Clock },
+  purpose: ChallengePurpose,
+  userId: number | null,
+): Promise<IssuedChallenge | undefined> {
+  const now = deps.clock.now();
+  const challenge = randomBytes(32);
+  const stored = await deps.passkeys.addChallenge({
+    challenge: challenge.toString('base64url'),
+    purpose,
+    userId,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + CHALLENGE_TTL_SECONDS * 1000),
+  });
+  return stored ? { challenge, timeout: CHALLENGE_TTL_SECONDS * 1000 } : undefined;
+}
+
+/**
+ * What every ceremony's response is verified against (WebAuthn L2 7.1, 7.2): the challenge
+ * consumed for it, the one origin and RP ID of GATEHOUSE_PUBLIC_URL, and user verification
+ * (API.md 9: a passkey counts as both factors only with it).
+ */
+export function expectedBy(rp: RelyingParty, challenge: string) {
+  return {
+    expectedChallenge: challenge,
+    expectedOrigin: rp.origin,
+    expectedRPID: rp.id,
+    requireUserVerification: true,
+  };
+}
 
 /** The credential a client sent, checked for the fields the ceremony reads before it is trusted. */
 export interface CredentialJson {

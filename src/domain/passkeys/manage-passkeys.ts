@@ -13,12 +13,7 @@ import { GatehouseError } from '../errors.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { LoginThrottle } from '../throttle/login-throttle.ts';
 import type { ClientInfo } from '../client-info.ts';
-import {
-  CHALLENGE_TTL_SECONDS,
-  newChallenge,
-  parseCredential,
-  type RelyingParty,
-} from './ceremony.ts';
+import { expectedBy, issueChallenge, parseCredential, type RelyingParty } from './ceremony.ts';
 import { MAX_PASSKEY_NAME_LENGTH, type Passkey } from './passkey.ts';
 import type { PasskeyRepository } from './passkey-repository.ts';
 
@@ -80,24 +75,15 @@ export async function passkeyRegistrationOptions(
     throw new GatehouseError('incorrect_password', 'Incorrect password');
   }
   await deps.throttle.clearFailures(login.email);
-  const now = deps.clock.now();
-  const challenge = newChallenge();
-  const stored = await deps.passkeys.addChallenge({
-    challenge,
-    purpose: 'registration',
-    userId: login.id,
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + CHALLENGE_TTL_SECONDS * 1000),
-  });
-  if (!stored) throw new GatehouseError('not_found', 'User not found');
+  const issued = await issueChallenge(deps, 'registration', login.id);
+  if (!issued) throw new GatehouseError('not_found', 'User not found');
   const existing = await deps.passkeys.listForUser(login.id);
   return generateRegistrationOptions({
     rpName: deps.rp.name,
     rpID: deps.rp.id,
     userName: login.email,
     userID: userHandle(login.id),
-    challenge: Buffer.from(challenge, 'base64url'),
-    timeout: CHALLENGE_TTL_SECONDS * 1000,
+    ...issued,
     attestationType: 'none',
     // One authenticator holds one passkey of an account (WebAuthn L2 5.4.3).
     excludeCredentials: existing.map((p) => ({ id: p.credentialId, transports: p.transports })),
@@ -127,10 +113,7 @@ export async function registerPasskey(
   try {
     const result = await verifyRegistrationResponse({
       response: credential as unknown as RegistrationResponseJSON,
-      expectedChallenge: challenge,
-      expectedOrigin: deps.rp.origin,
-      expectedRPID: deps.rp.id,
-      requireUserVerification: true,
+      ...expectedBy(deps.rp, challenge),
     });
     if (!result.verified) throw new Error('not verified');
     info = result.registrationInfo;

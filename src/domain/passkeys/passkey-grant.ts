@@ -16,12 +16,7 @@ import type { ClientInfo } from '../client-info.ts';
 import { newSession } from '../sessions/session.ts';
 import type { SessionRepository } from '../sessions/session-repository.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
-import {
-  CHALLENGE_TTL_SECONDS,
-  newChallenge,
-  parseCredential,
-  type RelyingParty,
-} from './ceremony.ts';
+import { expectedBy, issueChallenge, parseCredential, type RelyingParty } from './ceremony.ts';
 import type { Passkey } from './passkey.ts';
 import type { PasskeyRepository } from './passkey-repository.ts';
 
@@ -50,21 +45,13 @@ export async function passkeyAuthenticationOptions(
   deps: Pick<PasskeyGrantDeps, 'passkeys' | 'clock' | 'rp'>,
   forUser?: number,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  const now = deps.clock.now();
-  const challenge = newChallenge();
-  const stored = await deps.passkeys.addChallenge({
-    challenge,
-    purpose: forUser === undefined ? 'authentication' : 'mfa',
-    userId: forUser ?? null,
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + CHALLENGE_TTL_SECONDS * 1000),
-  });
-  if (!stored) throw refused('Unknown or expired mfa_token');
+  const purpose = forUser === undefined ? 'authentication' : 'mfa';
+  const issued = await issueChallenge(deps, purpose, forUser ?? null);
+  if (!issued) throw refused('Unknown or expired mfa_token');
   const allow = forUser === undefined ? [] : await deps.passkeys.listForUser(forUser);
   return generateAuthenticationOptions({
     rpID: deps.rp.id,
-    challenge: Buffer.from(challenge, 'base64url'),
-    timeout: CHALLENGE_TTL_SECONDS * 1000,
+    ...issued,
     allowCredentials: allow.map((p) => ({ id: p.credentialId, transports: p.transports })),
     // API.md 9: a passkey counts as both factors only with user verification (WebAuthn L2 6.2.3).
     userVerification: 'required',
@@ -107,16 +94,13 @@ export async function verifyPasskeyAssertion(
   try {
     const result = await verifyAuthenticationResponse({
       response: credential as unknown as AuthenticationResponseJSON,
-      expectedChallenge: challenge,
-      expectedOrigin: deps.rp.origin,
-      expectedRPID: deps.rp.id,
+      ...expectedBy(deps.rp, challenge),
       // Counter 0 here: the library's own counter check is replaced by the audited one below.
       credential: {
         id: passkey.credentialId,
         publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')),
         counter: 0,
       },
-      requireUserVerification: true,
     });
     if (!result.verified) throw new Error('signature not verified');
     info = result.authenticationInfo;

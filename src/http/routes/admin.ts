@@ -2,15 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toPublicUser } from '../public-user.ts';
 import type { Services } from '../../services.ts';
+import { answerAdminUserAction } from '../admin-user-action.ts';
 import { principalOf } from '../authenticate.ts';
 import { guard, securityFor } from '../authorize.ts';
 import { clientInfo } from '../client-info.ts';
 import { requireContentType } from '../content-type.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { ErrorSchema, PublicUserSchema } from '../schemas.ts';
-
-// Ids are Postgres `integer`s; a larger one is a 422 like any malformed id, never a 500.
-const UserIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+import { ErrorSchema, IdParams, NoContent, PublicUserSchema } from '../schemas.ts';
 
 const ListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
@@ -42,7 +40,6 @@ const PatchUserBody = Type.Object(
   { additionalProperties: false },
 );
 
-const NoContent = Type.Null({ description: 'No content' });
 const USERS_CURSOR = 'users';
 
 /** The admin API over users: API.md 3. Every route needs the admin role and the `admin` scope. */
@@ -91,7 +88,7 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
           operationId: 'getUser',
           ...secured,
           summary: 'One user',
-          params: UserIdParams,
+          params: IdParams,
           response: { 200: PublicUserSchema, ...denied, 404: ErrorSchema, 422: ErrorSchema },
         },
       },
@@ -109,7 +106,7 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
           summary: 'Change the role or disabled state of a user',
           description:
             'Demoting or disabling the last active admin is refused with 409. Disabling ends every session of the user.',
-          params: UserIdParams,
+          params: IdParams,
           body: PatchUserBody,
           response: {
             200: PublicUserSchema,
@@ -142,18 +139,11 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
           summary: 'Sign a user out everywhere: end every session of the user',
           description:
             'The account stays as it is; its refresh tokens stop working and its access tokens fail at once.',
-          params: UserIdParams,
+          params: IdParams,
           response: { 204: NoContent, ...denied, 404: ErrorSchema, 422: ErrorSchema },
         },
       },
-      async (request, reply) => {
-        await services.endUserSessions({
-          actorId: principalOf(request).user.id,
-          client: clientInfo(request),
-          userId: request.params.id,
-        });
-        return reply.code(204).send(null);
-      },
+      answerAdminUserAction(services.endUserSessions),
     );
 
     app.delete(
@@ -165,7 +155,7 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
           ...secured,
           summary: 'Delete a user and end all of its sessions',
           description: 'Deleting the last active admin is refused with 409.',
-          params: UserIdParams,
+          params: IdParams,
           response: {
             204: NoContent,
             ...denied,
@@ -175,14 +165,7 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
           },
         },
       },
-      async (request, reply) => {
-        await services.deleteUser({
-          actorId: principalOf(request).user.id,
-          client: clientInfo(request),
-          userId: request.params.id,
-        });
-        return reply.code(204).send(null);
-      },
+      answerAdminUserAction(services.deleteUser),
     );
   };
 }

@@ -6,7 +6,7 @@ import { principalOf } from '../authenticate.ts';
 import { guard, securityFor } from '../authorize.ts';
 import { clientInfo } from '../client-info.ts';
 import { requireContentType } from '../content-type.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { ErrorSchema, IdParams, NoContent } from '../schemas.ts';
 
 const ApiClientSchema = Type.Object({
   id: Type.Integer(),
@@ -27,11 +27,6 @@ const CreateClientBody = Type.Object(
   { name: Type.String({ description: '1 to 100 characters, trimmed' }) },
   { additionalProperties: false },
 );
-
-// Ids are Postgres `integer`s; a larger one is a 422 like any malformed id, never a 500.
-const ClientIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
-
-const NoContent = Type.Null({ description: 'No content' });
 
 /**
  * Registered API clients, the resource servers that may call POST /introspect (API.md 7).
@@ -90,7 +85,7 @@ export function clientRoutes(services: Services): FastifyPluginAsyncTypebox {
           operationId: 'deleteApiClient',
           ...secured,
           summary: 'Delete an API client: it can no longer introspect, at once',
-          params: ClientIdParams,
+          params: IdParams,
           response: { 204: NoContent, ...denied, 404: ErrorSchema, 422: ErrorSchema },
         },
       },

@@ -8,9 +8,8 @@ import { guard, securityFor } from '../authorize.ts';
 import { clientInfo } from '../client-info.ts';
 import { requireContentType } from '../content-type.ts';
 import { perAddressRateLimit } from '../rate-limit.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { ErrorSchema, NoContent } from '../schemas.ts';
 
-const NoContent = Type.Null({ description: 'No content' });
 const Accepted = Type.Object({ detail: Type.String() });
 
 // API.md 8: the one answer of POST /password-reset, whatever the address.

@@ -2,13 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import QRCode from 'qrcode';
 import { Type } from 'typebox';
 import type { Services } from '../../services.ts';
+import { answerAdminUserAction } from '../admin-user-action.ts';
 import { principalOf } from '../authenticate.ts';
 import { guard, securityFor } from '../authorize.ts';
 import { clientInfo } from '../client-info.ts';
 import { requireContentType } from '../content-type.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { ErrorSchema, IdParams, NoContent } from '../schemas.ts';
 
-const NoContent = Type.Null({ description: 'No content' });
 const PasswordBody = Type.Object({ current_password: Type.String({ maxLength: 1024 }) });
 const CodeBody = Type.Object({
   code: Type.String({ maxLength: 64, description: 'The 6-digit code the app shows now' }),
@@ -177,7 +177,7 @@ export function adminMfaRoutes(services: Services): FastifyPluginAsyncTypebox {
           summary: "Reset a user's second factors (audited)",
           description:
             'Deletes the TOTP factor, recovery codes, passkeys and pending mfa_tokens; the user signs in with the password alone until they enrol again.',
-          params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) }),
+          params: IdParams,
           response: {
             204: NoContent,
             401: ErrorSchema,
@@ -187,14 +187,7 @@ export function adminMfaRoutes(services: Services): FastifyPluginAsyncTypebox {
           },
         },
       },
-      async (request, reply) => {
-        await services.resetUserMfa({
-          actorId: principalOf(request).user.id,
-          client: clientInfo(request),
-          userId: request.params.id,
-        });
-        return reply.code(204).send(null);
-      },
+      answerAdminUserAction(services.resetUserMfa),
     );
   };
 }

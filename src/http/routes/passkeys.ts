@@ -7,7 +7,7 @@ import { principalOf } from '../authenticate.ts';
 import { guard, securityFor } from '../authorize.ts';
 import { clientInfo } from '../client-info.ts';
 import { requireContentType } from '../content-type.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { ErrorSchema, NoContent } from '../schemas.ts';
 
 const PasskeyItem = Type.Object({
   id: Type.String(),
@@ -33,8 +33,6 @@ const Options = Type.Object({
     description: 'PublicKeyCredential{Creation,Request}OptionsJSON for navigator.credentials',
   }),
 });
-
-const NoContent = Type.Null({ description: 'No content' });
 
 function toItem(p: Passkey) {
   return {

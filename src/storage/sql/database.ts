@@ -1,10 +1,7 @@
 import type { Generated } from 'kysely';
+import type { DbTime } from './db-time.ts';
 
-/**
- * Table shapes as Kysely sees them. Times are written as ISO 8601 UTC strings; SQLite keeps
- * them as text (which sorts correctly), Postgres as timestamptz (read back as Date).
- */
-export type DbTime = string | Date;
+// Table shapes as Kysely sees them. Times (DbTime) are converted only by db-time.ts.
 
 export interface UsersTable {
   id: Generated<number>;
@@ -218,12 +215,4 @@ export interface Database {
   mfa_challenges: MfaChallengesTable;
   passkeys: PasskeysTable;
   webauthn_challenges: WebauthnChallengesTable;
-}
-
-export function toDate(value: DbTime): Date {
-  return value instanceof Date ? value : new Date(value);
-}
-
-export function toDbTime(date: Date): string {
-  return date.toISOString();
 }

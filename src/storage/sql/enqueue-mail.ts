@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { OutgoingMail } from '../../domain/mail/outgoing-mail.ts';
-import { toDbTime, type Database } from './database.ts';
+import type { Database } from './database.ts';
+import { toDbTime } from './db-time.ts';
 
 /**
  * Writes `mail` to the outbox as `queued`, due at `now`, on `db`: pass the transaction of the

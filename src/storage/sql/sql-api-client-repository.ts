@@ -4,7 +4,8 @@ import type {
   ApiClientRepository,
   NewApiClient,
 } from '../../domain/clients/api-client-repository.ts';
-import { toDate, toDbTime, type ApiClientsTable, type Database } from './database.ts';
+import type { ApiClientsTable, Database } from './database.ts';
+import { toDate, toDbTime } from './db-time.ts';
 
 const PUBLIC_COLUMNS = ['id', 'client_id', 'name', 'created_at'] as const;
 

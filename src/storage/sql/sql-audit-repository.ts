@@ -11,7 +11,8 @@ import type {
 } from '../../domain/audit/audit-log.ts';
 import { normalizeEmail } from '../../domain/email-address.ts';
 import { auditAppend, type AuditAppend } from './audit-chain-append.ts';
-import { toDate, toDbTime, type AuditEventsTable, type Database } from './database.ts';
+import type { AuditEventsTable, Database } from './database.ts';
+import { toDate, toDbTime, toStoredText } from './db-time.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';
 
 function toDetails(text: string | null): AuditDetails | null {
@@ -24,7 +25,7 @@ function toDetails(text: string | null): AuditDetails | null {
 function toStoredContent(row: Selectable<AuditEventsTable>): StoredAuditContent {
   return {
     type: row.type,
-    createdAt: typeof row.created_at === 'string' ? row.created_at : toDbTime(row.created_at),
+    createdAt: toStoredText(row.created_at),
     actorId: row.actor_id,
     subjectId: row.subject_id,
     email: row.email,

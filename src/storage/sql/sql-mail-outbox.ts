@@ -9,7 +9,8 @@ import type {
 } from '../../domain/mail/mail-outbox.ts';
 import { MAIL_STATUSES } from '../../domain/mail/mail-outbox.ts';
 import type { MailKind, OutgoingMail } from '../../domain/mail/outgoing-mail.ts';
-import { toDate, toDbTime, type Database, type MailOutboxTable } from './database.ts';
+import type { Database, MailOutboxTable } from './database.ts';
+import { toDate, toDateOrNull, toDbTime } from './db-time.ts';
 import { dialectOf } from './dialect.ts';
 import { enqueueMail } from './enqueue-mail.ts';
 
@@ -28,7 +29,7 @@ function toMessage(row: Row): OutboxMessage {
     nextAttemptAt: toDate(row.next_attempt_at),
     lastError: row.last_error,
     createdAt: toDate(row.created_at),
-    sentAt: row.sent_at === null ? null : toDate(row.sent_at),
+    sentAt: toDateOrNull(row.sent_at),
   };
 }
 
@@ -59,7 +60,8 @@ export class SqlMailOutbox implements MailOutbox {
 
   async claimBatch(claim: { now: Date; limit: number; leaseMs: number }): Promise<ClaimedMail[]> {
     const now = toDbTime(claim.now);
-    const claimedUntil = toDbTime(new Date(claim.now.getTime() + claim.leaseMs));
+    const leaseEnd = new Date(claim.now.getTime() + claim.leaseMs);
+    const claimedUntil = toDbTime(leaseEnd);
     const claimToken = randomUUID();
     // Postgres: rows another instance is claiming right now are skipped, not waited for; a row
     // claimed and committed meanwhile is re-checked against `due` (READ COMMITTED re-reads
@@ -98,7 +100,7 @@ export class SqlMailOutbox implements MailOutbox {
         text: row.text_body ?? '',
         html: row.html_body ?? '',
         claimToken,
-        claimedUntil: toDate(claimedUntil),
+        claimedUntil: leaseEnd,
       }))
       .sort((a, b) => a.id - b.id);
   }

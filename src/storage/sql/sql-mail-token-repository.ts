@@ -10,7 +10,8 @@ import type {
   NewMailToken,
 } from '../../domain/email/mail-token-repository.ts';
 import { GatehouseError } from '../../domain/errors.ts';
-import { toDate, toDbTime, type Database } from './database.ts';
+import type { Database } from './database.ts';
+import { toDate, toDbTime } from './db-time.ts';
 import { dialectOf } from './dialect.ts';
 import { isUniqueViolation } from './driver-errors.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';

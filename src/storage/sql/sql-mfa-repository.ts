@@ -6,7 +6,8 @@ import type {
   SecretEncryption,
   StoredTotpFactor,
 } from '../../domain/mfa/mfa-repository.ts';
-import { toDate, toDbTime, type Database } from './database.ts';
+import type { Database } from './database.ts';
+import { toDate, toDateOrNull, toDbTime } from './db-time.ts';
 import { dialectOf } from './dialect.ts';
 import { inWriteTransaction } from './write-transaction.ts';
 
@@ -61,7 +62,7 @@ export class SqlMfaRepository implements MfaRepository {
         secret: row.secret,
         secretEncryption: toEncryption(row.secret_encryption),
         createdAt: toDate(row.created_at),
-        confirmedAt: row.confirmed_at === null ? null : toDate(row.confirmed_at),
+        confirmedAt: toDateOrNull(row.confirmed_at),
         lastUsedStep: Number(row.last_used_step),
       }
     );

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { PasskeyRepository } from '../../domain/passkeys/passkey-repository.ts';
 import type { ChallengePurpose, NewChallenge, Passkey } from '../../domain/passkeys/passkey.ts';
-import { toDate, toDbTime, type Database, type PasskeysTable } from './database.ts';
+import type { Database, PasskeysTable } from './database.ts';
+import { toDate, toDateOrNull, toDbTime, toDbTimeOrNull } from './db-time.ts';
 import { isForeignKeyViolation, isUniqueViolation } from './driver-errors.ts';
 import { refreshMfaEnabled } from './sql-mfa-repository.ts';
 import { inWriteTransaction } from './write-transaction.ts';
@@ -30,7 +31,7 @@ function toPasskey(row: PasskeysTable): Passkey {
     backedUp: Boolean(row.backed_up),
     name: row.name,
     createdAt: toDate(row.created_at),
-    lastUsedAt: row.last_used_at === null ? null : toDate(row.last_used_at),
+    lastUsedAt: toDateOrNull(row.last_used_at),
   };
 }
 
@@ -94,7 +95,7 @@ export class SqlPasskeyRepository implements PasskeyRepository {
             backed_up: bool(passkey.backedUp),
             name: passkey.name,
             created_at: toDbTime(passkey.createdAt),
-            last_used_at: passkey.lastUsedAt && toDbTime(passkey.lastUsedAt),
+            last_used_at: toDbTimeOrNull(passkey.lastUsedAt),
           })
           .execute();
         // API.md 9: `mfa_enabled` follows the factor tables, in the same change.

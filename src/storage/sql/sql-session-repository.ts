@@ -10,7 +10,8 @@ import type {
   NewRefreshToken,
   SessionRepository,
 } from '../../domain/sessions/session-repository.ts';
-import { toDate, toDbTime, type Database, type SessionsTable } from './database.ts';
+import type { Database, SessionsTable } from './database.ts';
+import { toDate, toDateOrNull, toDbTime, toDbTimeOrNull } from './db-time.ts';
 import { isForeignKeyViolation } from './driver-errors.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';
 import { prepareSessionQueries } from './session-queries.ts';
@@ -23,7 +24,7 @@ function toSession(row: Selectable<SessionsTable>): Session {
     createdAt: toDate(row.created_at),
     lastUsedAt: toDate(row.last_used_at),
     expiresAt: toDate(row.expires_at),
-    revokedAt: row.revoked_at === null ? null : toDate(row.revoked_at),
+    revokedAt: toDateOrNull(row.revoked_at),
     userAgent: row.user_agent,
     ip: row.ip,
     scope: row.scope,
@@ -51,7 +52,7 @@ export class SqlSessionRepository implements SessionRepository {
         createdAt: toDbTime(session.createdAt),
         lastUsedAt: toDbTime(session.lastUsedAt),
         expiresAt: toDbTime(session.expiresAt),
-        revokedAt: session.revokedAt && toDbTime(session.revokedAt),
+        revokedAt: toDbTimeOrNull(session.revokedAt),
         userAgent: session.userAgent,
         ip: session.ip,
         scope: session.scope,

@@ -5,7 +5,8 @@ import type {
   SigningKeyRepository,
   StoredSigningKey,
 } from '../../domain/tokens/signing-key-repository.ts';
-import { toDate, toDbTime, type Database, type SigningKeysTable } from './database.ts';
+import type { Database, SigningKeysTable } from './database.ts';
+import { toDate, toDateOrNull, toDbTime, toDbTimeOrNull } from './db-time.ts';
 import { prepareQuery } from './prepared-query.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';
 
@@ -18,7 +19,7 @@ function toKey(row: Selectable<SigningKeysTable>): StoredSigningKey {
     encryption: row.private_key_encryption as PrivateKeyEncryption,
     createdAt: toDate(row.created_at),
     activatedAt: toDate(row.activated_at),
-    retiredAt: row.retired_at === null ? null : toDate(row.retired_at),
+    retiredAt: toDateOrNull(row.retired_at),
   };
 }
 
@@ -31,7 +32,7 @@ function toRow(key: StoredSigningKey): SigningKeysTable {
     private_key_encryption: key.encryption,
     created_at: toDbTime(key.createdAt),
     activated_at: toDbTime(key.activatedAt),
-    retired_at: key.retiredAt === null ? null : toDbTime(key.retiredAt),
+    retired_at: toDbTimeOrNull(key.retiredAt),
   };
 }
 

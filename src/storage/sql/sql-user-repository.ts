@@ -10,7 +10,8 @@ import type {
   UserRepository,
 } from '../../domain/accounts/user-repository.ts';
 import { GatehouseError } from '../../domain/errors.ts';
-import { toDbTime, type Database } from './database.ts';
+import type { Database } from './database.ts';
+import { toDbTime } from './db-time.ts';
 import { isUniqueViolation } from './driver-errors.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';
 import { changeAccess, deleteUser } from './user-access-changes.ts';

@@ -5,7 +5,8 @@ import type {
   AccessChanges,
   DeleteUserResult,
 } from '../../domain/accounts/user-repository.ts';
-import { toDbTime, type Database } from './database.ts';
+import type { Database } from './database.ts';
+import { toDbTime } from './db-time.ts';
 import { dialectOf } from './dialect.ts';
 import { toUser, USER_COLUMNS } from './user-rows.ts';
 

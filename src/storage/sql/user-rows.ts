@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import { ROLES, type Role, type User } from '../../domain/accounts/user.ts';
-import { toDate, type UsersTable } from './database.ts';
+import type { UsersTable } from './database.ts';
+import { toDate } from './db-time.ts';
 
 export const USER_COLUMNS = [
   'id',
