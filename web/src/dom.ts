@@ -1,5 +1,5 @@
-type Child = Node | string | null | undefined | false;
-type Attrs = Record<string, string | boolean | EventListener | undefined>;
+export type Child = Node | string | null | undefined | false;
+export type Attrs = Record<string, string | boolean | EventListener | undefined>;
 
 /** Builds an element: attributes (`on*` are listeners), then children. No innerHTML anywhere. */
 export function h(tag: string, attrs: Attrs = {}, ...children: Child[]): HTMLElement {
@@ -26,54 +26,6 @@ export function listener(work: (event: Event) => Promise<unknown>): EventListene
   return (event) => {
     work(event).catch((error: unknown) => window.reportError(error));
   };
-}
-
-/**
- * Runs `work` with `button` disabled, so a second click cannot send the same request while the
- * first is under way, and enables it again either way. A failure goes to `fail`, which shows it
- * where the user is looking: at a field, at the button, or in the status line.
- */
-export async function whileDisabled(
-  button: HTMLElement,
-  work: () => Promise<unknown>,
-  fail: (error: unknown) => void,
-): Promise<void> {
-  button.setAttribute('disabled', '');
-  try {
-    await work();
-  } catch (error) {
-    fail(error);
-  } finally {
-    button.removeAttribute('disabled');
-  }
-}
-
-/** What a form does when sent; both get the form's submit button. */
-export interface FormAction {
-  work(submit: HTMLElement): Promise<unknown>;
-  fail(error: unknown, submit: HTMLElement): void;
-}
-
-/**
- * A form the page sends itself (no navigation): `children`, then a submit button labelled
- * `label` that stays disabled while `action.work` runs (see {@link whileDisabled}).
- */
-export function submitForm(
-  attrs: Attrs,
-  label: string,
-  action: FormAction,
-  ...children: Child[]
-): HTMLElement {
-  const submit = h('button', { type: 'submit' }, label);
-  const onSubmit = listener(async (event) => {
-    event.preventDefault();
-    await whileDisabled(
-      submit,
-      () => action.work(submit),
-      (error) => action.fail(error, submit),
-    );
-  });
-  return h('form', { ...attrs, onSubmit }, ...children, submit);
 }
 
 let fieldCounter = 0;

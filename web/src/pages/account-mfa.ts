@@ -6,7 +6,8 @@ import {
   newRecoveryCodes,
   startTotp,
 } from '../api.ts';
-import { actionError, field, fieldError, h, say, submitForm } from '../dom.ts';
+import { actionError, field, fieldError, h, say } from '../dom.ts';
+import { submitForm } from '../submit-form.ts';
 import { currentPasswordField } from '../password-field.ts';
 import { navigate } from '../router.ts';
 

@@ -9,17 +9,8 @@ import {
   type SessionItem,
   type User,
 } from '../api.ts';
-import {
-  actionError,
-  emailText,
-  field,
-  formatTime,
-  h,
-  listener,
-  say,
-  submitForm,
-  whileDisabled,
-} from '../dom.ts';
+import { actionError, emailText, field, formatTime, h, listener, say } from '../dom.ts';
+import { submitForm, whileDisabled } from '../submit-form.ts';
 import { navigate } from '../router.ts';
 import { addVisibilityToggle, currentPasswordField, newPasswordField } from '../password-field.ts';
 import { mfaSection } from './account-mfa.ts';

@@ -1,5 +1,6 @@
 import { ApiError, confirmEmailToken, confirmPasswordReset, requestPasswordReset } from '../api.ts';
-import { actionError, field, fieldError, h, say, submitForm } from '../dom.ts';
+import { actionError, field, fieldError, h, say } from '../dom.ts';
+import { submitForm } from '../submit-form.ts';
 import { newPasswordField } from '../password-field.ts';
 import { currentParams, navigate } from '../router.ts';
 

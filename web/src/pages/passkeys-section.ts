@@ -8,9 +8,9 @@ import {
   formatTime,
   h,
   say,
-  submitForm,
   tableRegion,
 } from '../dom.ts';
+import { submitForm } from '../submit-form.ts';
 import { currentPasswordField } from '../password-field.ts';
 import { createPasskey, passkeysSupported } from '../passkeys.ts';
 import { navigate } from '../router.ts';

@@ -1,6 +1,7 @@
 import { ApiError, signIn, signInWithCode, takeSignedOutReason } from '../api.ts';
 import { addVisibilityToggle, currentPasswordField } from '../password-field.ts';
-import { field, h, listener, say, submitForm, whileDisabled } from '../dom.ts';
+import { field, h, listener, say } from '../dom.ts';
+import { submitForm, whileDisabled } from '../submit-form.ts';
 import { navigate } from '../router.ts';
 import { finishWithPasskey, passkeysSupported, signInWithPasskey } from '../passkeys.ts';
 

@@ -1,5 +1,6 @@
 import { ApiError, register, signIn } from '../api.ts';
-import { field, h, say, submitForm } from '../dom.ts';
+import { field, h, say } from '../dom.ts';
+import { submitForm } from '../submit-form.ts';
 import { navigate } from '../router.ts';
 import { newPasswordField } from '../password-field.ts';
 
