@@ -4,11 +4,6 @@
 // statement through the same runner), and report medians and their ratio: the audit write
 // alone, one at a time and 16 at once, and the whole refresh and password grants through
 // services.ts. BENCHMARKS.md ("The audit hash chain") has a run.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -19,19 +14,10 @@ import type { Database } from '../src/storage/sql/database.ts';
 import { toDbTime } from '../src/storage/sql/db-time.ts';
 import { prepareQuery } from '../src/storage/sql/prepared-query.ts';
 import { kyselyRunner, sqliteRunner, type QueryRunner } from '../src/storage/sql/run-query.ts';
+import { beforeAfterArgs, compareRounds, freshStore, perOp } from './before-after.ts';
 import { benchConfig } from './gatehouse-env.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    store: { type: 'string', default: 'sqlite' },
-    rounds: { type: 'string', default: '7' },
-  },
-});
-const ROUNDS = Number(args.rounds);
-const POSTGRES =
-  process.env.GATEHOUSE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+const args = beforeAfterArgs();
 
 /** The audit write before the chain: one plain INSERT (sql-audit-repository.ts before 0007). */
 function plainAuditLog(db: Kysely<Database>, run: QueryRunner): Pick<AuditLog, 'record'> {
@@ -82,29 +68,6 @@ function openPlain(url: string): { audit: Pick<AuditLog, 'record'>; close(): Pro
   return { audit: plainAuditLog(db, kyselyRunner(db)), close: () => db.destroy() };
 }
 
-async function freshUrl(): Promise<{ url: string; drop(): Promise<void> }> {
-  if (args.store === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-audit-bench-'));
-    return {
-      url: `sqlite:${join(dir, 'gatehouse.db')}`,
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
-  const schema = `gh_bench_audit_${process.pid}`;
-  const client = new pg.Client({ connectionString: POSTGRES });
-  await client.connect();
-  await client.query(`create schema ${schema}`);
-  const url = new URL(POSTGRES);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await client.query(`drop schema ${schema} cascade`);
-      await client.end();
-    },
-  };
-}
-
 const EVENT: AuditEvent = {
   type: 'token.refreshed',
   createdAt: new Date(),
@@ -116,17 +79,8 @@ const EVENT: AuditEvent = {
   details: { session_id: '0b4f7c1e-5a7d-4a53-9d8e-2f0e6a1b9c33' },
 };
 
-/** Microseconds per operation over `count` operations, `parallel` at a time. */
-async function perOp(count: number, parallel: number, op: () => Promise<unknown>) {
-  const start = performance.now();
-  for (let done = 0; done < count; done += parallel) {
-    await Promise.all(Array.from({ length: parallel }, op));
-  }
-  return ((performance.now() - start) * 1000) / count;
-}
-
 async function main() {
-  const store = await freshUrl();
+  const store = await freshStore(args.store, 'audit');
   const config = benchConfig({ GATEHOUSE_DATABASE_URL: store.url });
   const storage: Storage = await openStorage(store.url);
   await storage.migrate();
@@ -169,21 +123,12 @@ async function main() {
         perOp(20, 1, () => unchained.passwordGrant({ username: email, password, client })),
     },
   };
-  console.log(`store: ${args.store}, ${ROUNDS} rounds, medians in µs per operation`);
-  for (const [name, { before, after }] of Object.entries(cases)) {
-    await before();
-    await after(); // warm-up
-    const b: number[] = [];
-    const a: number[] = [];
-    for (let round = 0; round < ROUNDS; round += 1) {
-      b.push(await before());
-      a.push(await after());
-    }
-    const ratio = median(a) / median(b);
+  console.log(`store: ${args.store}, ${args.rounds} rounds, medians in µs per operation`);
+  await compareRounds(cases, args.rounds, (name, before, after) => {
     console.log(
-      `${name.padEnd(28)} plain ${median(b).toFixed(0).padStart(7)}  chained ${median(a).toFixed(0).padStart(7)}  ratio ${ratio.toFixed(2)}`,
+      `${name.padEnd(28)} plain ${before.toFixed(0).padStart(7)}  chained ${after.toFixed(0).padStart(7)}  ratio ${(after / before).toFixed(2)}`,
     );
-  }
+  });
   const report = await chained.verifyAuditChain();
   // The plain INSERTs leave unchained entries, which verification reports after the chain.
   console.log(`chain: ${report.verified} chained entries verified`);

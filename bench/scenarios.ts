@@ -1,4 +1,4 @@
-import autocannon, { type Result } from 'autocannon';
+import autocannon, { type Request as AutocannonRequest, type Result } from 'autocannon';
 import { BENCH_PASSWORD, benchEmail } from './seed.ts';
 
 export interface Measured {
@@ -79,30 +79,38 @@ export function passwordGrant(url: string, users: number, connections: number, d
 }
 
 /**
- * Refresh-token rotation under load. Tokens go round a shared queue: every request takes one,
- * every 200 puts its successor back. (autocannon may build a connection's next request before
- * the current response arrives, so a per-connection chain would replay its own token.)
+ * A refresh grant whose token goes round a shared queue: every request takes one, every 200
+ * puts its successor back, and hands the tokens it issued to `issued`. (autocannon may build a
+ * connection's next request before the current response arrives, so a per-connection chain
+ * would replay its own token.)
  */
+export function refreshFromQueue(
+  queue: string[],
+  issued: (tokens: { access_token: string; refresh_token: string }) => void = () => {},
+): AutocannonRequest {
+  return {
+    method: 'POST',
+    headers: FORM,
+    setupRequest: (request) => ({
+      ...request,
+      body: `grant_type=refresh_token&refresh_token=${queue.shift() ?? 'pool-exhausted'}`,
+    }),
+    onResponse: (status, body) => {
+      if (status !== 200) return;
+      const tokens = JSON.parse(body) as { access_token: string; refresh_token: string };
+      queue.push(tokens.refresh_token);
+      issued(tokens);
+    },
+  };
+}
+
+/** Refresh-token rotation under load, the tokens of `pool` going round (refreshFromQueue). */
 export function refreshGrant(url: string, pool: string[], connections: number, duration: number) {
-  const queue = [...pool];
   return autocannon({
     url: `${url}/token`,
     connections,
     duration,
-    requests: [
-      {
-        method: 'POST',
-        headers: FORM,
-        setupRequest: (request) => ({
-          ...request,
-          body: `grant_type=refresh_token&refresh_token=${queue.shift() ?? 'pool-exhausted'}`,
-        }),
-        onResponse: (status, body) => {
-          if (status === 200)
-            queue.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
-        },
-      },
-    ],
+    requests: [refreshFromQueue([...pool])],
   });
 }
 

@@ -4,63 +4,16 @@
 // services whose check answers from memory (what signing cost before the check existed), and
 // report medians and their ratio: the refresh grant one at a time and 16 at once, and the
 // password grant, all through services.ts with EdDSA keys.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
-import pg from 'pg';
 import type { SigningKeyRepository } from '../src/domain/tokens/signing-key-repository.ts';
 import { createServices, type Services } from '../src/services.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
+import { beforeAfterArgs, compareRounds, freshStore, perOp } from './before-after.ts';
 import { benchConfig } from './gatehouse-env.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    store: { type: 'string', default: 'sqlite' },
-    rounds: { type: 'string', default: '7' },
-  },
-});
-const ROUNDS = Number(args.rounds);
-const POSTGRES =
-  process.env.GATEHOUSE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
-
-async function freshUrl(): Promise<{ url: string; drop(): Promise<void> }> {
-  if (args.store === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-signer-bench-'));
-    return {
-      url: `sqlite:${join(dir, 'gatehouse.db')}`,
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
-  const schema = `gh_bench_signer_${process.pid}`;
-  const client = new pg.Client({ connectionString: POSTGRES });
-  await client.connect();
-  await client.query(`create schema ${schema}`);
-  const url = new URL(POSTGRES);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await client.query(`drop schema ${schema} cascade`);
-      await client.end();
-    },
-  };
-}
-
-/** Microseconds per operation over `count` operations, `parallel` at a time. */
-async function perOp(count: number, parallel: number, op: (lane: number) => Promise<unknown>) {
-  const start = performance.now();
-  for (let done = 0; done < count; done += parallel) {
-    await Promise.all(Array.from({ length: parallel }, (_, lane) => op(lane)));
-  }
-  return ((performance.now() - start) * 1000) / count;
-}
+const args = beforeAfterArgs();
 
 async function main() {
-  const store = await freshUrl();
+  const store = await freshStore(args.store, 'signer');
   const config = benchConfig({
     GATEHOUSE_DATABASE_URL: store.url,
     GATEHOUSE_JWT_ALG: 'EdDSA',
@@ -126,22 +79,13 @@ async function main() {
     },
   };
   console.log(
-    `store: ${args.store}, ${ROUNDS} rounds, medians in µs per operation (throughput ratio: checked / unchecked)`,
+    `store: ${args.store}, ${args.rounds} rounds, medians in µs per operation (throughput ratio: checked / unchecked)`,
   );
-  for (const [name, { before, after }] of Object.entries(cases)) {
-    await before();
-    await after(); // warm-up
-    const b: number[] = [];
-    const a: number[] = [];
-    for (let round = 0; round < ROUNDS; round += 1) {
-      b.push(await before());
-      a.push(await after());
-    }
-    const ratio = median(b) / median(a);
+  await compareRounds(cases, args.rounds, (name, before, after) => {
     console.log(
-      `${name.padEnd(28)} unchecked ${median(b).toFixed(1).padStart(8)}  checked ${median(a).toFixed(1).padStart(8)}  throughput ratio ${ratio.toFixed(3)}`,
+      `${name.padEnd(28)} unchecked ${before.toFixed(1).padStart(8)}  checked ${after.toFixed(1).padStart(8)}  throughput ratio ${(before / after).toFixed(3)}`,
     );
-  }
+  });
   await storage.close();
   await store.drop();
 }

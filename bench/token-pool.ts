@@ -5,13 +5,12 @@
 import autocannon from 'autocannon';
 import * as scenario from './scenarios.ts';
 
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 // Refresh chains minting in parallel: logins cost an argon2id hash each, refreshes do not.
 const CHAINS = 96;
 
 /**
  * `count` distinct, valid access tokens from real sessions: CHAINS logins, then refresh grants
- * (no hashing) round a shared queue, as scenario.refreshGrant does, keeping every access token.
+ * (no hashing) round a shared queue (scenario.refreshFromQueue), keeping every access token.
  */
 export async function mintAccessTokens(
   url: string,
@@ -26,22 +25,7 @@ export async function mintAccessTokens(
       url: `${url}/token`,
       connections: 16,
       amount: count - tokens.length,
-      requests: [
-        {
-          method: 'POST',
-          headers: FORM,
-          setupRequest: (request) => ({
-            ...request,
-            body: `grant_type=refresh_token&refresh_token=${queue.shift() ?? 'pool-exhausted'}`,
-          }),
-          onResponse: (status, body) => {
-            if (status !== 200) return;
-            const issued = JSON.parse(body) as { access_token: string; refresh_token: string };
-            queue.push(issued.refresh_token);
-            tokens.push(issued.access_token);
-          },
-        },
-      ],
+      requests: [scenario.refreshFromQueue(queue, (issued) => tokens.push(issued.access_token))],
     });
     if (queue.length === 0) throw new Error('bench: every refresh chain broke while minting');
   }

@@ -100,7 +100,8 @@ export interface MetricsConfig {
 
 /**
  * Every setting of Gatehouse (API.md 6), validated and frozen, in sections; each default is
- * written once, where load-config.ts reads its variable. Only config/ reads process.env.
+ * written once, where its section's reader (http-config.ts, token-config.ts, ...) reads its
+ * variable. Only config/ reads process.env.
  */
 export interface Config {
   readonly env: Environment;

@@ -20,7 +20,7 @@ export function isLoopbackHost(host: string): boolean {
  * the development HS256 secret, or (asymmetric algorithms) private keys stored unencrypted
  * without GATEHOUSE_KEY_ENCRYPTION_KEY. Whoever reads a backup or the database file could
  * mint tokens for any user (CWE-1188: initialisation with an insecure default). On loopback
- * it stays the zero-setup default; production already requires both (load-config.ts).
+ * it stays the zero-setup default; production already requires both (token-config.ts).
  */
 export function assertSafeToListen(config: Config): void {
   if (isLoopbackHost(config.http.host)) return;

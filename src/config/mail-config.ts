@@ -1,3 +1,4 @@
+import type { EnvReader } from './env-reader.ts';
 import { Secret } from './secret.ts';
 
 /** Mail delivery settings (API.md 8). */
@@ -10,13 +11,6 @@ export interface MailConfig {
   readonly messageIdDomain: string;
   /** GATEHOUSE_MAIL_MAX_AGE: seconds after which an undelivered message is given up (failed). */
   readonly maxAgeSeconds: number;
-}
-
-/** The part of load-config's reader this file needs. */
-export interface MailConfigReader {
-  readonly problems: string[];
-  optional(name: string): string | undefined;
-  integer(name: string, fallback: number, min: number, max: number): number;
 }
 
 // A deliberately plain address: what the From header of a service needs, nothing exotic (no
@@ -43,7 +37,7 @@ export const SMTP_URL_OPTIONS = [
   'tls.minVersion',
 ] as const;
 
-function readSmtpUrl(read: MailConfigReader): Secret | undefined {
+function readSmtpUrl(read: EnvReader): Secret | undefined {
   const raw = read.optional('GATEHOUSE_SMTP_URL');
   if (raw === undefined) return undefined;
   const url = URL.canParse(raw) ? new URL(raw) : undefined;
@@ -72,7 +66,7 @@ function readSmtpUrl(read: MailConfigReader): Secret | undefined {
  * with SMTP requires it.
  */
 export function readMailConfig(
-  read: MailConfigReader,
+  read: EnvReader,
   publicUrl: string | undefined,
   production: boolean,
 ): MailConfig {

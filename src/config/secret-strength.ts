@@ -1,3 +1,6 @@
+// RFC 7518 3.2: an HS256 key must have at least 256 bits.
+export const MIN_SECRET_LENGTH = 32;
+
 /**
  * Why a configured secret is guessable, or undefined when it looks random. Length alone lets
  * `aaaa…` (32 × one character) or `abcabc…` pass for 256 bits; an HS256 key must be as hard to

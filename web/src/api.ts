@@ -30,6 +30,18 @@ export type FormBody<O extends Operation> =
   RequestContent<O> extends { 'application/x-www-form-urlencoded': infer Body } ? Body : never;
 /** The query parameters an operation takes. */
 export type QueryOf<O extends Operation> = NonNullable<operations[O]['parameters']['query']>;
+/**
+ * A list's query as the UI sends it: only the operation's parameter names (any other fails
+ * `tsc -p web`), each value of its schema's type or as text, the way the page's URL holds it.
+ * The server checks the text: a bad value answers 422 naming the parameter, shown at its field.
+ */
+export type ListQuery<O extends Operation> = {
+  [K in keyof QueryOf<O>]?: QueryOf<O>[K] | string | undefined;
+};
+/** GET /users/: email_prefix, cursor, limit. */
+export type UsersQuery = ListQuery<'listUsers'>;
+/** GET /audit: the filters (user_id or user_email, type, since, until), cursor, limit. */
+export type AuditQuery = ListQuery<'listAuditEntries'>;
 
 type Item<List> = List extends { items: (infer Item)[] } ? Item : never;
 
@@ -318,14 +330,19 @@ export const endSession = (id: string) =>
 export const changePassword = (current_password: string, new_password: string) =>
   call<'changePassword'>('PUT', '/users/me/password', { json: { current_password, new_password } });
 
-function query(params: Record<string, string | undefined>): string {
+/** `key=value&...` of the set values of a list's query (for the API's URL, or the page's). */
+export function queryText(params: Readonly<Record<string, string | number | undefined>>): string {
   const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) if (value) search.set(key, value);
-  const text = search.toString();
+  for (const [key, value] of Object.entries(params)) if (value) search.set(key, String(value));
+  return search.toString();
+}
+
+function query(params: Readonly<Record<string, string | number | undefined>>): string {
+  const text = queryText(params);
   return text ? `?${text}` : '';
 }
 
-export const listUsers = (params: { email_prefix?: string; cursor?: string; limit?: string }) =>
+export const listUsers = (params: UsersQuery) =>
   call<'listUsers'>('GET', `/users/${query(params)}`);
 export const endUserSessions = (id: number) =>
   call<'endUserSessions'>('DELETE', `/users/${id}/sessions`);
@@ -333,7 +350,7 @@ export const auditTypes = () => call<'listAuditEventTypes'>('GET', '/audit/types
 export const updateUser = (id: number, changes: JsonBody<'updateUser'>) =>
   call<'updateUser'>('PATCH', `/users/${id}`, { json: changes });
 export const deleteUser = (id: number) => call<'deleteUser'>('DELETE', `/users/${id}`);
-export const listAudit = (params: Record<string, string | undefined>) =>
+export const listAudit = (params: AuditQuery) =>
   call<'listAuditEntries'>('GET', `/audit${query(params)}`);
 export const listClients = () => call<'listApiClients'>('GET', '/clients');
 export const createClient = (name: string) =>

@@ -1,5 +1,5 @@
-type Child = Node | string | null | undefined | false;
-type Attrs = Record<string, string | boolean | EventListener | undefined>;
+export type Child = Node | string | null | undefined | false;
+export type Attrs = Record<string, string | boolean | EventListener | undefined>;
 
 /** Builds an element: attributes (`on*` are listeners), then children. No innerHTML anywhere. */
 export function h(tag: string, attrs: Attrs = {}, ...children: Child[]): HTMLElement {

@@ -25,6 +25,14 @@ export function currentParams(): Record<string, string | undefined> {
   return Object.fromEntries(new URLSearchParams(query));
 }
 
+/**
+ * The current query, as text, of a page whose URL holds the query `Q` of the list it shows: a
+ * parameter `Q` doesn't have fails `tsc -p web`.
+ */
+export function currentQuery<Q>(): { [K in keyof Q]?: string } {
+  return currentParams();
+}
+
 /** Goes to `hash`; with `force`, renders again even when already there (after a change). */
 export function navigate(hash: string, options: { force?: boolean } = {}): void {
   if (location.hash === hash) {

@@ -15,6 +15,7 @@ import type {
   QueryOf,
   SessionItem,
   User,
+  UsersQuery,
 } from './api.ts';
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -59,3 +60,7 @@ export const sample: User = {
 // @ts-expect-error the audit filter takes the server's event types: `login.failed`, not `login_failed`
 export const badType: QueryOf<'listAuditEntries'>['type'] = 'login_failed';
 export const device: SessionItem['device'] = null;
+// The list queries take the server's parameter names only (no index signature that takes any).
+// @ts-expect-error the users list filters by `email_prefix`; it has no `email` parameter
+export const badQuery: UsersQuery = { email: 'a@example.com' };
+export const usersQuery: Required<UsersQuery> = { email_prefix: 'a', cursor: 'c', limit: 20 };

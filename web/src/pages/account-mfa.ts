@@ -7,6 +7,7 @@ import {
   startTotp,
 } from '../api.ts';
 import { actionError, field, fieldError, h, say } from '../dom.ts';
+import { submitForm } from '../submit-form.ts';
 import { currentPasswordField } from '../password-field.ts';
 import { navigate } from '../router.ts';
 
@@ -75,34 +76,28 @@ function enrolView(section: HTMLElement, started: { secret: string; qr_svg: stri
     { name: 'totp_code', autocomplete: 'one-time-code', inputmode: 'numeric', required: true },
     'Enter the 6-digit code your app shows for Gatehouse.',
   );
-  const submit = h('button', { type: 'submit' }, 'Turn on');
   const secretInput = h('input', {
     id: 'totp-secret',
     readonly: true,
     value: started.secret,
     'data-testid': 'totp-secret',
   });
-  return h(
-    'form',
+  return submitForm(
+    { 'aria-labelledby': TITLE },
+    'Turn on',
     {
-      'aria-labelledby': TITLE,
-      async onSubmit(event: Event) {
-        event.preventDefault();
+      async work() {
         fieldError(code.input, null);
-        submit.setAttribute('disabled', '');
-        try {
-          const { recovery_codes } = await confirmTotp(code.input.value.trim());
-          say('Two-factor authentication is on.', 'success');
-          section.replaceChildren(
-            h('h2', { id: TITLE }, 'Two-factor authentication'),
-            recoveryCodesView(recovery_codes),
-          );
-        } catch (error) {
-          fieldError(code.input, (error as Error).message);
-          code.input.focus();
-        } finally {
-          submit.removeAttribute('disabled');
-        }
+        const { recovery_codes } = await confirmTotp(code.input.value.trim());
+        say('Two-factor authentication is on.', 'success');
+        section.replaceChildren(
+          h('h2', { id: TITLE }, 'Two-factor authentication'),
+          recoveryCodesView(recovery_codes),
+        );
+      },
+      fail(error) {
+        fieldError(code.input, (error as Error).message);
+        code.input.focus();
       },
     },
     h('p', {}, 'Scan this QR code with your authenticator app, or type the key below.'),
@@ -116,7 +111,6 @@ function enrolView(section: HTMLElement, started: { secret: string; qr_svg: stri
     }),
     h('div', { class: 'field' }, h('label', { for: 'totp-secret' }, 'Setup key'), secretInput),
     code.wrapper,
-    submit,
   );
 }
 
@@ -130,7 +124,7 @@ export async function mfaSection(): Promise<HTMLElement> {
   });
   const password = passwordField();
   // A wrong password is the password field's error; anything else, the button's.
-  const fail = (button: HTMLElement, error: unknown) => {
+  const showError = (button: HTMLElement, error: unknown) => {
     if (error instanceof ApiError && error.status === 400) {
       fieldError(password.input, error.message);
       password.input.focus();
@@ -144,7 +138,6 @@ export async function mfaSection(): Promise<HTMLElement> {
   };
   const title = h('h2', { id: TITLE }, 'Two-factor authentication');
   if (status.totp !== 'enabled') {
-    const start = h('button', { type: 'submit' }, 'Set up two-factor authentication');
     section.append(
       title,
       h(
@@ -152,26 +145,20 @@ export async function mfaSection(): Promise<HTMLElement> {
         { 'data-testid': 'mfa-status' },
         'Off. Protect your account with an authenticator app.',
       ),
-      h(
-        'form',
+      submitForm(
+        { 'aria-labelledby': TITLE },
+        'Set up two-factor authentication',
         {
-          'aria-labelledby': TITLE,
-          async onSubmit(event: Event) {
-            event.preventDefault();
+          async work(start) {
             clear(start);
-            start.setAttribute('disabled', '');
-            try {
-              const started = await startTotp(password.input.value);
-              section.replaceChildren(title, enrolView(section, started));
-            } catch (error) {
-              fail(start, error);
-            } finally {
-              start.removeAttribute('disabled');
-            }
+            const started = await startTotp(password.input.value);
+            section.replaceChildren(title, enrolView(section, started));
+          },
+          fail(error, start) {
+            showError(start, error);
           },
         },
         password.wrapper,
-        start,
       ),
     );
     return section;
@@ -187,7 +174,7 @@ export async function mfaSection(): Promise<HTMLElement> {
           const { recovery_codes } = await newRecoveryCodes(password.input.value);
           section.replaceChildren(title, recoveryCodesView(recovery_codes));
         } catch (error) {
-          fail(regenerate, error);
+          showError(regenerate, error);
         }
       },
     },
@@ -205,7 +192,7 @@ export async function mfaSection(): Promise<HTMLElement> {
           say('Two-factor authentication is off.', 'success');
           navigate('#/account', { force: true });
         } catch (error) {
-          fail(off, error);
+          showError(off, error);
         }
       },
     },

@@ -9,7 +9,8 @@ import {
   type SessionItem,
   type User,
 } from '../api.ts';
-import { actionError, emailText, field, formatTime, h, say } from '../dom.ts';
+import { actionError, emailText, field, formatTime, h, listener, say } from '../dom.ts';
+import { submitForm, whileDisabled } from '../submit-form.ts';
 import { navigate } from '../router.ts';
 import { addVisibilityToggle, currentPasswordField, newPasswordField } from '../password-field.ts';
 import { mfaSection } from './account-mfa.ts';
@@ -19,37 +20,30 @@ function passwordForm(): HTMLElement {
   const current = currentPasswordField('Current password', 'current_password');
   const next = newPasswordField('New password', 'new_password', 'new password');
   addVisibilityToggle(current.input, 'current password');
-  const submit = h('button', { type: 'submit' }, 'Change password');
-  return h(
-    'form',
+  return submitForm(
+    { 'aria-labelledby': 'password-title' },
+    'Change password',
     {
-      'aria-labelledby': 'password-title',
-      async onSubmit(event: Event) {
-        event.preventDefault();
+      async work() {
         current.setError(null);
         next.setError(null);
-        submit.setAttribute('disabled', '');
-        try {
-          await changePassword(current.input.value, next.input.value);
-          current.input.value = '';
-          next.input.value = '';
-          say('Password changed. Your other sessions were signed out.', 'success');
-          navigate('#/account', { force: true });
-        } catch (error) {
-          if (error instanceof ApiError && error.status === 400) current.setError(error.message);
-          if (error instanceof ApiError && error.fields.new_password) {
-            next.setError(error.fields.new_password);
-          }
-          say((error as Error).message, 'error');
-        } finally {
-          submit.removeAttribute('disabled');
+        await changePassword(current.input.value, next.input.value);
+        current.input.value = '';
+        next.input.value = '';
+        say('Password changed. Your other sessions were signed out.', 'success');
+        navigate('#/account', { force: true });
+      },
+      fail(error) {
+        if (error instanceof ApiError && error.status === 400) current.setError(error.message);
+        if (error instanceof ApiError && error.fields.new_password) {
+          next.setError(error.fields.new_password);
         }
+        say((error as Error).message, 'error');
       },
     },
     h('h2', { id: 'password-title' }, 'Change password'),
     current.wrapper,
     next.wrapper,
-    submit,
   );
 }
 
@@ -61,17 +55,16 @@ function unverifiedBanner(user: User): HTMLElement | null {
     {
       type: 'button',
       class: 'secondary',
-      async onClick() {
-        resend.setAttribute('disabled', '');
-        try {
-          await requestVerification();
-          say(`We sent a new confirmation link to ${user.email}.`, 'success');
-        } catch (error) {
-          say((error as Error).message, 'error');
-        } finally {
-          resend.removeAttribute('disabled');
-        }
-      },
+      onClick: listener(() =>
+        whileDisabled(
+          resend,
+          async () => {
+            await requestVerification();
+            say(`We sent a new confirmation link to ${user.email}.`, 'success');
+          },
+          (error) => say((error as Error).message, 'error'),
+        ),
+      ),
     },
     'Resend confirmation link',
   );
@@ -99,37 +92,30 @@ function emailForm(): HTMLElement {
   });
   // Not "Current password": that label belongs to the password form on the same page.
   const current = currentPasswordField('Your password', 'current_password');
-  const submit = h('button', { type: 'submit' }, 'Change email');
-  return h(
-    'form',
+  return submitForm(
+    { 'aria-labelledby': 'email-title' },
+    'Change email',
     {
-      'aria-labelledby': 'email-title',
-      async onSubmit(event: Event) {
-        event.preventDefault();
+      async work() {
         next.setError(null);
         current.setError(null);
-        submit.setAttribute('disabled', '');
-        try {
-          await requestEmailChange(next.input.value, current.input.value);
-          say(`Check ${next.input.value} for a link to confirm the change.`, 'success');
-          next.input.value = '';
-          current.input.value = '';
-        } catch (error) {
-          const apiError = error instanceof ApiError ? error : undefined;
-          if (apiError?.fields.new_email) next.setError(apiError.fields.new_email);
-          if (apiError?.status === 400) {
-            (apiError.message === 'Incorrect password' ? current : next).setError(apiError.message);
-          }
-          say((error as Error).message, 'error');
-        } finally {
-          submit.removeAttribute('disabled');
+        await requestEmailChange(next.input.value, current.input.value);
+        say(`Check ${next.input.value} for a link to confirm the change.`, 'success');
+        next.input.value = '';
+        current.input.value = '';
+      },
+      fail(error) {
+        const apiError = error instanceof ApiError ? error : undefined;
+        if (apiError?.fields.new_email) next.setError(apiError.fields.new_email);
+        if (apiError?.status === 400) {
+          (apiError.message === 'Incorrect password' ? current : next).setError(apiError.message);
         }
+        say((error as Error).message, 'error');
       },
     },
     h('h2', { id: 'email-title' }, 'Change email'),
     next.wrapper,
     current.wrapper,
-    submit,
   );
 }
 

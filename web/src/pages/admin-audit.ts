@@ -1,14 +1,28 @@
-import { ApiError, auditTypes, listAudit, type AuditEntry, type Page } from '../api.ts';
+import {
+  ApiError,
+  auditTypes,
+  listAudit,
+  queryText,
+  type AuditEntry,
+  type AuditQuery,
+  type Page,
+} from '../api.ts';
 import { emailText, field, formatTime, h } from '../dom.ts';
-import { currentParams, navigate } from '../router.ts';
+import { currentQuery, navigate } from '../router.ts';
 
-const FILTERS = ['user_id', 'user_email', 'type', 'since', 'until'] as const;
+const FILTERS = [
+  'user_id',
+  'user_email',
+  'type',
+  'since',
+  'until',
+] as const satisfies readonly (keyof AuditQuery)[];
+type Filter = (typeof FILTERS)[number];
 const PAGE_SIZE = 25;
 
-function go(params: Record<string, string | undefined>): void {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) if (value) search.set(key, value);
-  navigate(`#/admin/audit?${search.toString()}`, { force: true });
+/** The page's URL holds the query of GET /audit. */
+function go(params: AuditQuery): void {
+  navigate(`#/admin/audit?${queryText(params)}`, { force: true });
 }
 
 /** datetime-local (the browser's time zone) → ISO 8601 UTC for the API. */
@@ -61,18 +75,18 @@ function row(entry: AuditEntry): HTMLElement {
 }
 
 /** A user typed as an id or an email: the query parameter it becomes. */
-function userFilter(value: string): { user_id?: string; user_email?: string } {
+function userFilter(value: string): Pick<AuditQuery, 'user_id' | 'user_email'> {
   const trimmed = value.trim();
   if (!trimmed) return {};
   return /^\d+$/.test(trimmed) ? { user_id: trimmed } : { user_email: trimmed };
 }
 
 export async function adminAuditPage(): Promise<HTMLElement> {
-  const params = currentParams();
-  const filterValues = Object.fromEntries(FILTERS.map((f) => [f, params[f]]));
+  const params = currentQuery<AuditQuery>();
+  const filterValues: AuditQuery = Object.fromEntries(FILTERS.map((f) => [f, params[f]]));
   const [types, result] = await Promise.all([
     auditTypes(),
-    listAudit({ ...filterValues, cursor: params.cursor, limit: String(PAGE_SIZE) }).then(
+    listAudit({ ...filterValues, cursor: params.cursor, limit: PAGE_SIZE }).then(
       (page): Page<AuditEntry> | ApiError => page,
       (error: unknown) => {
         if (error instanceof ApiError && error.status !== 401) return error;
@@ -154,13 +168,14 @@ export async function adminAuditPage(): Promise<HTMLElement> {
   let problem: HTMLElement | null = null;
   const entries = result instanceof ApiError ? [] : result.items;
   if (result instanceof ApiError) {
-    const at: Record<string, (message: string) => void> = {
+    // Every filter has a place for its error (a new filter without one fails to compile).
+    const at: Partial<Record<string, (message: string) => void>> = {
       user_id: (m) => user.setError(m),
       user_email: (m) => user.setError(m),
       type: (m) => typeField.setError(m),
       since: (m) => since.setError(`“${params.since ?? ''}”: ${m}`),
       until: (m) => until.setError(`“${params.until ?? ''}”: ${m}`),
-    };
+    } satisfies Record<Filter, (message: string) => void>;
     let placed = false;
     for (const [name, message] of Object.entries(result.fields)) {
       const show = at[name];

@@ -1,14 +1,22 @@
-import { deleteUser, endUserSessions, listUsers, updateUser, type User } from '../api.ts';
+import {
+  deleteUser,
+  endUserSessions,
+  listUsers,
+  queryText,
+  updateUser,
+  type AuditQuery,
+  type User,
+  type UsersQuery,
+} from '../api.ts';
 import { confirmAction } from '../confirm.ts';
 import { actionError, emailText, field, formatTime, h, listener, say } from '../dom.ts';
-import { currentParams, navigate } from '../router.ts';
+import { currentQuery, navigate } from '../router.ts';
 
 const PAGE_SIZE = 20;
 
-function go(params: Record<string, string | undefined>): void {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) if (value) search.set(key, value);
-  navigate(`#/admin/users?${search.toString()}`, { force: true });
+/** The page's URL holds the query of GET /users/. */
+function go(params: UsersQuery): void {
+  navigate(`#/admin/users?${queryText(params)}`, { force: true });
 }
 
 /**
@@ -189,7 +197,7 @@ function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement 
     const activity = h(
       'a',
       {
-        href: `#/admin/audit?user_id=${user.id}`,
+        href: `#/admin/audit?${queryText({ user_id: user.id } satisfies AuditQuery)}`,
         'aria-label': `View activity of ${user.email}`,
       },
       'View activity',
@@ -218,12 +226,12 @@ function userRow(initial: User, self: User, onRemoved: () => void): HTMLElement 
 }
 
 export async function adminUsersPage(self: User): Promise<HTMLElement> {
-  const params = currentParams();
+  const params = currentQuery<UsersQuery>();
   const prefixValue = params.email_prefix ?? '';
   const page = await listUsers({
     email_prefix: params.email_prefix,
     cursor: params.cursor,
-    limit: String(PAGE_SIZE),
+    limit: PAGE_SIZE,
   });
   const index = placeInTrail(prefixValue, params.cursor ?? '');
   let total = page.total;

@@ -1,5 +1,6 @@
 import { ApiError, confirmEmailToken, confirmPasswordReset, requestPasswordReset } from '../api.ts';
 import { actionError, field, fieldError, h, say } from '../dom.ts';
+import { submitForm } from '../submit-form.ts';
 import { newPasswordField } from '../password-field.ts';
 import { currentParams, navigate } from '../router.ts';
 
@@ -21,28 +22,21 @@ export function forgotPasswordPage(): HTMLElement {
     autocomplete: 'email',
     required: true,
   });
-  const submit = h('button', { type: 'submit' }, 'Send reset link');
-  const form = h(
-    'form',
+  const form = submitForm(
+    { 'aria-labelledby': 'forgot-title' },
+    'Send reset link',
     {
-      'aria-labelledby': 'forgot-title',
-      async onSubmit(event: Event) {
-        event.preventDefault();
+      async work() {
         fieldError(email.input, null);
-        submit.setAttribute('disabled', '');
-        try {
-          const { detail } = await requestPasswordReset(email.input.value);
-          say(`${detail}. Check your inbox.`, 'success');
-        } catch (error) {
-          fieldError(email.input, (error as Error).message);
-          email.input.focus();
-        } finally {
-          submit.removeAttribute('disabled');
-        }
+        const { detail } = await requestPasswordReset(email.input.value);
+        say(`${detail}. Check your inbox.`, 'success');
+      },
+      fail(error) {
+        fieldError(email.input, (error as Error).message);
+        email.input.focus();
       },
     },
     email.wrapper,
-    submit,
   );
   return h(
     'section',
@@ -62,42 +56,35 @@ export function forgotPasswordPage(): HTMLElement {
 export function resetPasswordPage(): HTMLElement {
   const token = takeToken('#/reset-password');
   const password = newPasswordField('New password', 'new_password', 'new password');
-  const submit = h('button', { type: 'submit' }, 'Set new password');
-  const form = h(
-    'form',
+  const form = submitForm(
+    { 'aria-labelledby': 'reset-title' },
+    'Set new password',
     {
-      'aria-labelledby': 'reset-title',
-      async onSubmit(event: Event) {
-        event.preventDefault();
+      async work(submit) {
         fieldError(password.input, null);
         actionError(submit, null);
-        submit.setAttribute('disabled', '');
-        try {
-          await confirmPasswordReset(token, password.input.value);
-          say(
-            'Password changed. Every session was signed out; sign in with the new password.',
-            'success',
-          );
-          navigate('#/signin');
-        } catch (error) {
-          const apiError = error instanceof ApiError ? error : undefined;
-          if (apiError?.fields.new_password) {
-            fieldError(password.input, apiError.fields.new_password);
-            password.input.focus();
-          } else {
-            const message =
-              apiError?.status === 400
-                ? 'This link is invalid or has expired. Ask for a new one.'
-                : (error as Error).message;
-            actionError(submit, message);
-          }
-        } finally {
-          submit.removeAttribute('disabled');
+        await confirmPasswordReset(token, password.input.value);
+        say(
+          'Password changed. Every session was signed out; sign in with the new password.',
+          'success',
+        );
+        navigate('#/signin');
+      },
+      fail(error, submit) {
+        const apiError = error instanceof ApiError ? error : undefined;
+        if (apiError?.fields.new_password) {
+          fieldError(password.input, apiError.fields.new_password);
+          password.input.focus();
+        } else {
+          const message =
+            apiError?.status === 400
+              ? 'This link is invalid or has expired. Ask for a new one.'
+              : (error as Error).message;
+          actionError(submit, message);
         }
       },
     },
     password.wrapper,
-    submit,
   );
   return h(
     'section',

@@ -10,6 +10,7 @@ import {
   say,
   tableRegion,
 } from '../dom.ts';
+import { submitForm } from '../submit-form.ts';
 import { currentPasswordField } from '../password-field.ts';
 import { createPasskey, passkeysSupported } from '../passkeys.ts';
 import { navigate } from '../router.ts';
@@ -63,40 +64,30 @@ function addForm(): HTMLElement {
   );
   // Not "Current password": that label belongs to the password form on the same page.
   const password = currentPasswordField('Password to add a passkey', 'passkey_password');
-  const submit = h('button', { type: 'submit' }, 'Add a passkey');
-  return h(
-    'form',
+  return submitForm(
+    { 'aria-label': 'Add a passkey' },
+    'Add a passkey',
     {
-      'aria-label': 'Add a passkey',
-      async onSubmit(event: Event) {
-        event.preventDefault();
+      async work(submit) {
         fieldError(password.input, null);
         actionError(submit, null);
-        submit.setAttribute('disabled', '');
         say('Follow your browser’s prompt to create the passkey…');
-        try {
-          await createPasskey(password.input.value, name.input.value || undefined);
-          say(
-            'Passkey added. Signing in now needs the passkey (or your second factor).',
-            'success',
-          );
-          navigate('#/account', { force: true });
-        } catch (error) {
-          say('');
-          if (error instanceof ApiError && error.status === 400) {
-            fieldError(password.input, error.message);
-            password.input.focus();
-          } else {
-            actionError(submit, (error as Error).message);
-          }
-        } finally {
-          submit.removeAttribute('disabled');
+        await createPasskey(password.input.value, name.input.value || undefined);
+        say('Passkey added. Signing in now needs the passkey (or your second factor).', 'success');
+        navigate('#/account', { force: true });
+      },
+      fail(error, submit) {
+        say('');
+        if (error instanceof ApiError && error.status === 400) {
+          fieldError(password.input, error.message);
+          password.input.focus();
+        } else {
+          actionError(submit, (error as Error).message);
         }
       },
     },
     name.wrapper,
     password.wrapper,
-    submit,
   );
 }
 

@@ -1,6 +1,7 @@
 import { ApiError, signIn, signInWithCode, takeSignedOutReason } from '../api.ts';
 import { addVisibilityToggle, currentPasswordField } from '../password-field.ts';
-import { field, h, say } from '../dom.ts';
+import { field, h, listener, say } from '../dom.ts';
+import { submitForm, whileDisabled } from '../submit-form.ts';
 import { navigate } from '../router.ts';
 import { finishWithPasskey, passkeysSupported, signInWithPasskey } from '../passkeys.ts';
 
@@ -11,19 +12,18 @@ function passkeyButton(label: string, run: () => Promise<void>): HTMLElement {
     {
       type: 'button',
       class: 'secondary',
-      async onClick() {
-        button.setAttribute('disabled', '');
-        say('Follow your browser’s prompt to use your passkey…');
-        try {
-          await run();
-          say('Signed in.', 'success');
-          navigate('#/account');
-        } catch (error) {
-          say((error as Error).message, 'error');
-        } finally {
-          button.removeAttribute('disabled');
-        }
-      },
+      onClick: listener(() =>
+        whileDisabled(
+          button,
+          async () => {
+            say('Follow your browser’s prompt to use your passkey…');
+            await run();
+            say('Signed in.', 'success');
+            navigate('#/account');
+          },
+          (error) => say((error as Error).message, 'error'),
+        ),
+      ),
     },
     label,
   );
@@ -49,42 +49,37 @@ function codeForm(mfaToken: string, restart: () => void): HTMLElement {
     },
     'The 6-digit code from your authenticator app, or one of your recovery codes.',
   );
-  const submit = h('button', { type: 'submit' }, 'Verify');
-  return h(
-    'form',
+  return submitForm(
     {
       'aria-labelledby': 'signin-title',
       'data-testid': 'mfa-form',
-      async onSubmit(event: Event) {
-        event.preventDefault();
-        submit.setAttribute('disabled', '');
+    },
+    'Verify',
+    {
+      async work() {
         code.setError(null);
         say('Checking the code…');
-        try {
-          await signInWithCode(mfaToken, code.input.value.trim());
-          say('Signed in.', 'success');
-          navigate('#/account');
-        } catch (error) {
-          if (error instanceof ApiError && error.status === 400) {
-            // The token may be dead (5 tries, 5 minutes): then only a new sign-in helps.
-            const dead = /mfa_token/.test(error.message);
-            const message = dead
-              ? 'This sign-in expired. Please sign in again.'
-              : 'That code is not valid. Try the current one.';
-            code.setError(message);
-            say(message, 'error');
-            if (dead) restart();
-          } else {
-            code.setError((error as Error).message);
-            say((error as Error).message, 'error');
-          }
-        } finally {
-          submit.removeAttribute('disabled');
+        await signInWithCode(mfaToken, code.input.value.trim());
+        say('Signed in.', 'success');
+        navigate('#/account');
+      },
+      fail(error) {
+        if (error instanceof ApiError && error.status === 400) {
+          // The token may be dead (5 tries, 5 minutes): then only a new sign-in helps.
+          const dead = /mfa_token/.test(error.message);
+          const message = dead
+            ? 'This sign-in expired. Please sign in again.'
+            : 'That code is not valid. Try the current one.';
+          code.setError(message);
+          say(message, 'error');
+          if (dead) restart();
+        } else {
+          code.setError((error as Error).message);
+          say((error as Error).message, 'error');
         }
       },
     },
     code.wrapper,
-    submit,
   );
 }
 
