@@ -160,18 +160,24 @@ function configureSqlite(database: SqliteDatabase.Database, synchronous: 'full' 
 }
 
 /**
- * Kysely's SQLite adapter takes no migration lock (it assumes one process), so two servers
- * started at once on one new file both ran the migrations ("table users already exists").
- * Migrations run in one transaction; writing the lock row first takes SQLite's write lock
- * before the applied migrations are read, so the second process waits (busy_timeout) and then
+ * Kysely's SQLite adapter takes no migration lock (it assumes one process) and runs the
+ * migrations outside any transaction (`supportsTransactionalDdl` is false), so two servers
+ * started at once on one new file both ran 0001 ("table users already exists"). The lock is
+ * therefore SQLite's own write lock: `BEGIN IMMEDIATE` before the applied migrations are read,
+ * held until every pending one has run, so a second process waits (busy_timeout) and then
  * finds them applied. Postgres' adapter takes an advisory lock already.
  */
 class MigrationLockingSqliteAdapter extends SqliteAdapter {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's own signature
-  override async acquireMigrationLock(db: Kysely<any>, options: MigrationLockOptions) {
-    await sql`update ${sql.table(options.lockTable)} set is_locked = is_locked where id = ${options.lockRowId}`.execute(
-      db,
-    );
+  override async acquireMigrationLock(db: Kysely<any>, _options: MigrationLockOptions) {
+    await sql`begin immediate`.execute(db);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's own signature
+  override async releaseMigrationLock(db: Kysely<any>, _options: MigrationLockOptions) {
+    // What ran is kept, as it was when each statement committed on its own; Kysely reports a
+    // failed migration, and the next start retries from the first one not recorded.
+    await sql`commit`.execute(db);
   }
 }
 

@@ -75,6 +75,24 @@ describe('the gatehouse CLI (bin/gatehouse.js)', () => {
     assert.match(again.stderr, /up to date/);
   });
 
+  it('applies each migration exactly once when four migrate at once on one new file', async () => {
+    // Kysely's SQLite adapter takes no lock of its own (src/storage/open-storage.ts): two
+    // servers started at once on a new file both ran 0001 ("table users already exists").
+    for (const round of [1, 2]) {
+      const shared = { GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, `race-${round}.db`)}` };
+      const runs = await Promise.all([1, 2, 3, 4].map(() => gatehouse(shared, 'migrate')));
+      for (const run of runs) assert.equal(run.code, 0, run.stderr);
+      const applied = runs.flatMap((run) => run.stdout.trim().split('\n').filter(Boolean));
+      assert.equal(applied[0] === undefined, false, 'one of them applied the migrations');
+      assert.deepEqual(
+        [...applied].sort(),
+        [...new Set(applied)].sort(),
+        `each migration applied once: ${applied.join(', ')}`,
+      );
+      assert.ok(applied.includes('0001-initial'));
+    }
+  });
+
   describe('users create and users list', () => {
     it('creates a user who then appears in the table and in --json, with no password or hash', async () => {
       const email = uniqueEmail('cli');
