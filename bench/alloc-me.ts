@@ -7,6 +7,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { buildServer } from '../src/http/build-server.ts';
@@ -50,6 +52,39 @@ const login = await app.inject({
 });
 const access = (login.json() as { access_token: string }).access_token;
 const forged = `${access.slice(0, -8)}AAAAAAAA`;
+// Built once, as a server's HTTP parser hands over one flat string: a template literal per
+// request is a rope that the first `indexOf` flattens, ~0.4 KB that no real request pays.
+const meHeaders = { authorization: `Bearer ${access}` };
+const forgedHeaders = { authorization: `Bearer ${forged}` };
+
+// PROFILE=cpu or PROFILE=heap: a profile of the measured requests only (no start-up, no warm-up),
+// written as <scenario>.cpuprofile or .heapprofile; the heap one keeps every sampled allocation,
+// collected or not. bench/profile-top.ts sums them by function.
+const profiler = process.env.PROFILE ? await inspectorProfiler(process.env.PROFILE) : undefined;
+
+async function inspectorProfiler(kind: string) {
+  const session = new Session();
+  session.connect();
+  const cpu = kind === 'cpu';
+  if (cpu) await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post(cpu ? 'Profiler.enable' : 'HeapProfiler.enable');
+  return {
+    start: () =>
+      cpu
+        ? session.post('Profiler.start')
+        : session.post('HeapProfiler.startSampling', {
+            samplingInterval: 128,
+            includeObjectsCollectedByMajorGC: true,
+            includeObjectsCollectedByMinorGC: true,
+          }),
+    async stop(name: string) {
+      const { profile } = cpu
+        ? await session.post('Profiler.stop')
+        : await session.post('HeapProfiler.stopSampling');
+      writeFileSync(`${name}.${cpu ? 'cpuprofile' : 'heapprofile'}`, JSON.stringify(profile));
+    },
+  };
+}
 
 async function perRequest(name: string, send: () => Promise<{ statusCode: number }>, want: number) {
   for (let i = 0; i < 500; i++) await send();
@@ -57,30 +92,31 @@ async function perRequest(name: string, send: () => Promise<{ statusCode: number
   // The observer reports that collection a little later: let it, then count from zero.
   await new Promise((resolve) => setTimeout(resolve, 20));
   collections = 0;
+  await profiler?.start();
   const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < N; i++) {
     const { statusCode } = await send();
     if (statusCode !== want) throw new Error(`${name}: ${statusCode}`);
   }
   const bytes = (process.memoryUsage().heapUsed - before) / N;
+  await profiler?.stop(name);
   await new Promise((resolve) => setTimeout(resolve, 20));
   console.log(
     `${name.padEnd(8)} ${(bytes / 1024).toFixed(2).padStart(6)} KB/request${collections ? `  (${collections} GCs: raise --max-semi-space-size)` : ''}`,
   );
 }
 
-for (let round = 0; round < 2; round++) {
-  await perRequest('bare', () => bare.inject({ url: '/' }), 200);
-  await perRequest(
-    'me',
-    () => app.inject({ url: '/users/me/', headers: { authorization: `Bearer ${access}` } }),
-    200,
-  );
-  await perRequest(
-    'forged',
-    () => app.inject({ url: '/users/me/', headers: { authorization: `Bearer ${forged}` } }),
-    401,
-  );
+const scenarios = {
+  bare: () => perRequest('bare', () => bare.inject({ url: '/' }), 200),
+  me: () => perRequest('me', () => app.inject({ url: '/users/me/', headers: meHeaders }), 200),
+  forged: () =>
+    perRequest('forged', () => app.inject({ url: '/users/me/', headers: forgedHeaders }), 401),
+};
+// ONLY=me ROUNDS=1 under --cpu-prof or --heap-prof profiles one scenario alone (see
+// bench/profile-top.ts); a larger N then gives more samples (the GC check no longer matters).
+const only = process.env.ONLY?.split(',') ?? Object.keys(scenarios);
+for (let round = 0; round < Number(process.env.ROUNDS ?? 2); round++) {
+  for (const [name, run] of Object.entries(scenarios)) if (only.includes(name)) await run();
 }
 await app.close();
 await bare.close();
