@@ -382,6 +382,8 @@ export async function createServices(
     maxLength: MAX_PASSWORD_LENGTH,
   };
   const { users, sessions, audit, apiClients: clients } = storage;
+  // Built once: every authenticated request uses it.
+  const authenticateDeps = { tokens, sessions, clock };
   const throttle = new LoginThrottle(
     {
       repository: storage.loginThrottles,
@@ -524,7 +526,7 @@ export async function createServices(
         },
         input,
       ),
-    authenticate: (accessToken) => authenticate({ tokens, sessions, clock }, accessToken),
+    authenticate: (accessToken) => authenticate(authenticateDeps, accessToken),
     rotateRefreshToken: (refreshToken, client) =>
       rotateRefreshToken(
         {
@@ -591,7 +593,7 @@ export async function createServices(
     exportUsers: (pageSize) => storage.userTransfer.exportAll(pageSize),
     revokeToken: (token, hint, client) =>
       revokeToken({ tokens, sessions, clock, audit }, token, hint, client),
-    introspectToken: (token) => introspectToken({ tokens, sessions, clock }, token),
+    introspectToken: (token) => introspectToken(authenticateDeps, token),
     authenticateApiClient: (clientId, secret) =>
       authenticateApiClient({ clients }, clientId, secret),
     createApiClient: (request) => createApiClient({ clients, clock, audit }, request),

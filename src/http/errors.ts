@@ -63,12 +63,12 @@ function oauthFields(status: number, description: string, error?: string) {
  * than a token (API.md 1). A body that has them already keeps its own.
  */
 function sendError(
-  request: FastifyRequest,
+  oauth: boolean,
   reply: FastifyReply,
   status: number,
   body: { detail: string | ValidationIssue[]; code?: string; error?: string },
 ): FastifyReply {
-  if (request.routeOptions.config.oauthErrors !== true || body.error !== undefined) {
+  if (!oauth || body.error !== undefined) {
     // Every other route: the body as it is (a rejected bearer token is an attacker's cheapest
     // request, so nothing is built for it that is not sent).
     return reply.code(status).send(body);
@@ -150,7 +150,7 @@ export const ERROR_RESPONSES = {
 } as const satisfies Record<ErrorCode, ErrorResponse>;
 
 function sendGatehouseError(
-  request: FastifyRequest,
+  oauth: boolean,
   reply: FastifyReply,
   error: GatehouseError,
 ): FastifyReply {
@@ -161,7 +161,7 @@ function sendGatehouseError(
       msg: error.message,
       type: 'value_error',
     };
-    return sendError(request, reply, 422, { detail: [issue], code: error.code });
+    return sendError(oauth, reply, 422, { detail: [issue], code: error.code });
   }
   const detail = mapping.detail ?? error.message;
   if (mapping.headers) reply.headers(mapping.headers);
@@ -174,26 +174,27 @@ function sendGatehouseError(
     : { detail, code };
   // API.md 9: the only secret an error may carry, and only to the client that proved the password.
   if (error.mfaToken !== undefined) Object.assign(body, { mfa_token: error.mfaToken });
-  return sendError(request, reply, mapping.status, body);
+  return sendError(oauth, reply, mapping.status, body);
 }
 
 function sendValidation(
-  request: FastifyRequest,
+  oauth: boolean,
   reply: FastifyReply,
   issues: ValidationIssue[],
 ): FastifyReply {
-  return sendError(request, reply, 422, { detail: issues });
+  return sendError(oauth, reply, 422, { detail: issues });
 }
 
 /** Answers Fastify's own errors (parsing, limits) in the API's shape. */
 function sendFrameworkError(
+  oauth: boolean,
   request: FastifyRequest,
   reply: FastifyReply,
   error: FastifyError,
 ): FastifyReply | Promise<FastifyReply> {
   if (error.validation) {
     return sendValidation(
-      request,
+      oauth,
       reply,
       toValidationIssues(error.validationContext ?? 'body', error.validation),
     );
@@ -201,7 +202,7 @@ function sendFrameworkError(
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     // The rest of the body is read first, so closing after the 413 resets nothing.
     return drainRequestBody(request.raw).then(() =>
-      sendError(request, reply, 413, { detail: 'Request body too large', code: 'body_too_large' }),
+      sendError(oauth, reply, 413, { detail: 'Request body too large', code: 'body_too_large' }),
     );
   }
   // API.md 1: as in FastAPI, a body that isn't valid JSON or form, or has the wrong content
@@ -213,14 +214,14 @@ function sendFrameworkError(
         : error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
           ? 'Body is empty but Content-Type is application/json'
           : `Body is not valid: ${error.message}`;
-    return sendValidation(request, reply, [{ loc: ['body'], msg, type: 'body_parse_error' }]);
+    return sendValidation(oauth, reply, [{ loc: ['body'], msg, type: 'body_parse_error' }]);
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    return sendError(request, reply, status, { detail: error.message });
+    return sendError(oauth, reply, status, { detail: error.message });
   }
   request.log.error({ err: error }, 'unhandled error');
-  return sendError(request, reply, 500, { detail: 'Internal Server Error' });
+  return sendError(oauth, reply, 500, { detail: 'Internal Server Error' });
 }
 
 /**
@@ -234,16 +235,21 @@ export function answerRouterError(
   reply: FastifyReply,
 ): void {
   // A FastifyReply has a `then` (it resolves once the response is sent) so it looks like a
-  // promise; the response is already on its way and there is nothing to wait for.
-  void sendFrameworkError(request, reply, error);
+  // promise; the response is already on its way and there is nothing to wait for. No route
+  // matched, so no OAuth endpoint's fields.
+  void sendFrameworkError(false, request, reply, error);
 }
 
 /** Errors that are logged at warn level: signs of an attack, not of a client mistake. */
 const SECURITY_EVENTS: ReadonlySet<ErrorCode> = new Set(['refresh_token_reused']);
 
-/** Every error of every route is turned into a response here, and only here. */
-export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+/**
+ * The error handler of every route, or of an OAuth endpoint's (route config `oauthErrors`).
+ * Chosen once per route (`onRoute`), not per error: `request.routeOptions` builds a 12-field
+ * object on every read, and a rejected bearer token is an attacker's cheapest request.
+ */
+function errorHandler(oauth: boolean) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof GatehouseError) {
       if (SECURITY_EVENTS.has(error.code)) {
         // RFC 9700 4.14.2: a replayed refresh token means a copy exists; operators must see it.
@@ -256,12 +262,28 @@ export function registerErrorHandling(app: FastifyInstance): void {
         request.log.debug({ code: error.code, cause: error.cause }, 'request failed');
       }
       request.errorCode = error.code;
-      return sendGatehouseError(request, reply, error);
+      return sendGatehouseError(oauth, reply, error);
     }
     if (error instanceof RequestValidationError) {
-      return sendValidation(request, reply, error.issues);
+      return sendValidation(oauth, reply, error.issues);
     }
-    return sendFrameworkError(request, reply, error);
+    return sendFrameworkError(oauth, request, reply, error);
+  };
+}
+
+/**
+ * Every error of every route is turned into a response here, and only here. Call before the
+ * routes are registered: OAuth endpoints get their handler as they are added. A route's own
+ * handler answers errors of every step of its requests, app-wide hooks included (a 429).
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler(errorHandler(false));
+  const oauthErrorHandler = errorHandler(true);
+  app.addHook('onRoute', (route) => {
+    // Fastify treats a route's handler as setErrorHandler's (both go through its
+    // buildErrorHandler), so a returned promise (the 413 after draining) is awaited the same.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- see above
+    if (route.config?.oauthErrors === true) route.errorHandler = oauthErrorHandler;
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
 }

@@ -71,9 +71,13 @@ describe('bodies over the limit, sent over real sockets in parallel', () => {
           const body = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as {
             detail: string;
             code: string;
+            error?: string;
           };
           assert.equal(body.code, 'body_too_large');
           assert.equal(body.detail, 'Request body too large');
+          // API.md 1 / RFC 6749 5.2: POST /token's errors carry `error`, this one answered
+          // after the body was drained, outside the request's own steps.
+          assert.equal(body.error, path === '/token' ? 'invalid_request' : undefined);
         }
       }
     });

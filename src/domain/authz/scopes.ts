@@ -10,8 +10,14 @@ export const SCOPES_BY_ROLE: Readonly<Record<Role, readonly string[]>> = Object.
   admin: ['me', 'admin'],
 });
 
+// Joined once: narrowScope answers every authenticated request of a `*` session with it.
+const DEFAULT_SCOPES: Readonly<Record<Role, string>> = Object.freeze({
+  user: SCOPES_BY_ROLE.user.join(' '),
+  admin: SCOPES_BY_ROLE.admin.join(' '),
+});
+
 export function defaultScopeFor(role: Role): string {
-  return SCOPES_BY_ROLE[role].join(' ');
+  return DEFAULT_SCOPES[role];
 }
 
 /**

@@ -1,10 +1,41 @@
-import { CompiledQuery, type Compilable } from 'kysely';
+import { CompiledQuery, createQueryId, type Compilable, type QueryId } from 'kysely';
 
 // Stands in for a parameter while the query is built; never a value a caller could store.
 const MARK = '\u0000gatehouse-parameter:';
 
 /** Stands in for the named value while a prepared query is built (see `prepareQuery`). */
 export type Param<Names extends string> = <T>(name: Names) => T;
+
+/**
+ * One run of a prepared query: the text and query node compiled once, this run's parameters.
+ * What `CompiledQuery.raw` gives, without the four objects it builds per run (a fresh
+ * `RawNode` and its arrays, a query id): the session read of every authenticated request goes
+ * through here (issue 21, BENCHMARKS.md). Kysely (the Postgres path, and SQLite inside a
+ * transaction) reads it as the `CompiledQuery` it is.
+ */
+class BoundQuery<Row> implements CompiledQuery<Row> {
+  readonly #template: CompiledQuery;
+  readonly parameters: readonly unknown[];
+  #queryId: QueryId | undefined;
+
+  constructor(template: CompiledQuery, parameters: readonly unknown[]) {
+    this.#template = template;
+    this.parameters = parameters;
+  }
+
+  get sql(): string {
+    return this.#template.sql;
+  }
+
+  get query() {
+    return this.#template.query;
+  }
+
+  // Kysely's plugins key a run's state by its id: one per run, made only when asked for.
+  get queryId(): QueryId {
+    return (this.#queryId ??= createQueryId());
+  }
+}
 
 /** A prepared query: binds the named values and gives the statement to run. */
 export type PreparedQuery<Names extends string, Row> = (
@@ -31,11 +62,13 @@ export function prepareQuery<Names extends string = never>() {
         slots.push([index, value.slice(MARK.length) as Names]);
       }
     });
+    // Run as raw SQL, as before: the node is the text's, not the builder's tree.
+    const template = CompiledQuery.raw(compiled.sql, []);
     return (values) => {
-      const parameters = [...compiled.parameters];
+      const parameters = compiled.parameters.slice();
       for (const [index, name] of slots) parameters[index] = values[name];
-      // The one place a row type is asserted: the statement is `compiled`'s, whose type it is.
-      return CompiledQuery.raw(compiled.sql, parameters) as CompiledQuery<Row>;
+      // The row type is `compiled`'s: BoundQuery<Row> is typed by the builder's result.
+      return new BoundQuery<Row>(template, parameters);
     };
   };
 }

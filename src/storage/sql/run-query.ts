@@ -28,17 +28,24 @@ export function sqliteRunner(
   viaKysely: QueryRunner,
   url: string,
 ): QueryRunner {
-  return async <Row>(query: CompiledQuery<Row>): Promise<QueryResult<Row>> => {
+  // Not async, and the parameters bound as one array (as Kysely's driver binds them), not
+  // spread: no async frame nor argument copy around a synchronous read (issue 21).
+  return <Row>(query: CompiledQuery<Row>): Promise<QueryResult<Row>> => {
     if (database.inTransaction) return viaKysely(query);
     try {
       const statement = prepare(query.sql);
       // The same result Kysely's SQLite driver gives: rows for a statement that returns any
       // (SELECT, RETURNING), otherwise the counts of a write.
-      if (statement.reader) return { rows: statement.all(...query.parameters) as Row[] };
-      const { changes, lastInsertRowid } = statement.run(...query.parameters);
-      return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+      if (statement.reader)
+        return Promise.resolve({ rows: statement.all(query.parameters) as Row[] });
+      const { changes, lastInsertRowid } = statement.run(query.parameters);
+      return Promise.resolve({
+        rows: [],
+        numAffectedRows: BigInt(changes),
+        insertId: BigInt(lastInsertRowid),
+      });
     } catch (error) {
-      throw translate(error, url);
+      return Promise.reject(translate(error, url));
     }
   };
 }
