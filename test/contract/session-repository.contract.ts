@@ -56,6 +56,19 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     return s;
   }
 
+  /** A new session of `user` with one fresh refresh token, hashed `${prefix}-${session id}`. */
+  async function sessionWithToken(prefix: string): Promise<{ s: Session; hash: string }> {
+    const s = await session();
+    const hash = `${prefix}-${s.id}`;
+    await storage.sessions.addRefreshToken({
+      hash,
+      sessionId: s.id,
+      createdAt: T0,
+      expiresAt: later(3600),
+    });
+    return { s, hash };
+  }
+
   async function newOwner(email: string, into = storage): Promise<User> {
     return into.users.create({ email, passwordHash: HASH, role: 'user', createdAt: T0 });
   }
@@ -225,14 +238,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
   });
 
   it("stores the winner's sealed child with the token: of 10 concurrent callers every loser sees it", async () => {
-    const s = await session();
-    const hash = `sealed-${s.id}`;
-    await storage.sessions.addRefreshToken({
-      hash,
-      sessionId: s.id,
-      createdAt: T0,
-      expiresAt: later(3600),
-    });
+    const { hash } = await sessionWithToken('sealed');
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         storage.sessions.consumeRefreshToken(hash, T0, `child-${i}`),
@@ -255,6 +261,86 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     await storage.sessions.consumeRefreshToken(`strict-${strict.id}`, T0);
     const again = await storage.sessions.consumeRefreshToken(`strict-${strict.id}`, T0, 'x');
     assert.equal(again.outcome === 'already_used' && again.sealedChild, null);
+  });
+
+  it('rotates a refresh token in one step: consumed, successor stored, session slid forward', async () => {
+    const { s, hash } = await sessionWithToken('rot');
+    const successor = { hash: `rot-next-${s.id}`, createdAt: later(5), expiresAt: later(7200) };
+    const result = await storage.sessions.rotateRefreshToken(
+      hash,
+      later(5),
+      successor,
+      later(7200),
+      'sealed',
+    );
+    assert.equal(result.outcome, 'consumed');
+    assert.equal(result.outcome === 'consumed' && result.sessionId, s.id);
+    const active = await storage.sessions.findActive(s.id, user.id, later(5));
+    assert.equal(active?.lastUsedAt.toISOString(), later(5).toISOString());
+    const listed = (await storage.sessions.listActive(user.id, later(5))).find(
+      (x) => x.id === s.id,
+    );
+    assert.equal(listed?.expiresAt.toISOString(), later(7200).toISOString());
+    // The successor belongs to the consumed token's session and works once.
+    assert.equal(
+      (await storage.sessions.consumeRefreshToken(successor.hash, later(6))).outcome,
+      'consumed',
+    );
+    const replay = await storage.sessions.rotateRefreshToken(
+      hash,
+      later(7),
+      { hash: `rot-other-${s.id}`, createdAt: later(7), expiresAt: later(7200) },
+      later(7200),
+    );
+    assert.equal(replay.outcome, 'already_used');
+    assert.equal(replay.outcome === 'already_used' && replay.sealedChild, 'sealed');
+    // A caller that did not consume stores nothing.
+    assert.equal(await storage.sessions.findRefreshTokenSession(`rot-other-${s.id}`), undefined);
+  });
+
+  it('rotates all or nothing: a failure after the consume leaves the token unused and the session as it was', async () => {
+    const { s, hash } = await sessionWithToken('atomic');
+    // An expiry that can't be stored fails the successor's insert, after the consume and touch.
+    const broken = { hash: `atomic-next-${s.id}`, createdAt: later(5), expiresAt: new Date(NaN) };
+    await assert.rejects(
+      storage.sessions.rotateRefreshToken(hash, later(5), broken, later(7200), 'sealed'),
+    );
+    assert.equal(await storage.sessions.findRefreshTokenSession(broken.hash), undefined);
+    const active = await storage.sessions.findActive(s.id, user.id, later(5));
+    assert.equal(active?.lastUsedAt.toISOString(), s.lastUsedAt.toISOString());
+    const listed = (await storage.sessions.listActive(user.id, later(5))).find(
+      (x) => x.id === s.id,
+    );
+    assert.equal(listed?.expiresAt.toISOString(), s.expiresAt.toISOString());
+    // The retry rotates it: the token was never spent.
+    const retry = await storage.sessions.rotateRefreshToken(
+      hash,
+      later(6),
+      { ...broken, expiresAt: later(7200) },
+      later(7200),
+    );
+    assert.equal(retry.outcome, 'consumed');
+  });
+
+  it('rotates a refresh token once: of 10 concurrent callers one consumes and only its successor is stored', async () => {
+    const { s, hash } = await sessionWithToken('rot-race');
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        storage.sessions.rotateRefreshToken(
+          hash,
+          T0,
+          { hash: `rot-race-${i}-${s.id}`, createdAt: T0, expiresAt: later(3600) },
+          later(3600),
+        ),
+      ),
+    );
+    const winners = results.flatMap((r, i) => (r.outcome === 'consumed' ? [i] : []));
+    assert.equal(winners.length, 1);
+    for (const [i, r] of results.entries()) {
+      const stored = await storage.sessions.findRefreshTokenSession(`rot-race-${i}-${s.id}`);
+      assert.equal(stored !== undefined, i === winners[0]);
+      if (i !== winners[0]) assert.equal(r.outcome, 'already_used');
+    }
   });
 
   it('adds a refresh token idempotently: a second add, even concurrent, changes nothing', async () => {

@@ -76,9 +76,19 @@ export async function rotateRefreshToken(
   // Sealed under the parent so that only a re-presentation of the parent can get it back;
   // in strict mode nothing is re-issued, so nothing is stored.
   const hash = hashRefreshToken(refreshToken);
-  const result = await deps.sessions.consumeRefreshToken(
+  const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
+  // The signing-key check may fail (store_unavailable): it runs before anything is written, so
+  // that failure leaves the presented token as it was; what remains after the commit (signing)
+  // can't fail.
+  const sign = await deps.tokens.prepareIssue();
+  // Consume, successor and sliding expiry commit together or not at all: a failure part-way
+  // must not spend the presented token without handing out its successor, or the client's
+  // retry would be taken for reuse (RFC 9700 4.14.2) and end a session nobody stole.
+  const result = await deps.sessions.rotateRefreshToken(
     hash,
     now,
+    { hash: hashRefreshToken(child), createdAt: now, expiresAt },
+    expiresAt,
     graceOn ? sealChild(child, refreshToken) : undefined,
   );
   if (result.outcome === 'unknown') throw await endedSessionGrant(deps, hash);
@@ -107,34 +117,54 @@ export async function rotateRefreshToken(
     }
     issued = sibling;
   }
-  // The session (and its user) must be live: logout, disabling and expiry all end refreshes.
-  // A consumed token proved that in the consuming statement itself; a sibling presented
-  // within the grace window checks it now.
-  const session =
-    result.outcome === 'consumed'
-      ? result.session
-      : await deps.sessions.findActive(result.sessionId, result.userId, now);
-  if (!session) throw await endedSessionGrant(deps, hash);
-  const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
-  await deps.sessions.touch(result.sessionId, now, expiresAt);
-  const grant = await issueTokens(
-    deps,
-    {
-      userId: result.userId,
+  let grant: TokenGrant | undefined;
+  let email: string;
+  if (result.outcome === 'consumed') {
+    // The consuming statement proved the session and its user live, and the successor is
+    // stored: only signing (which doesn't fail) is left.
+    const scope = narrowScope(result.session.scope, result.session.user.role);
+    const access = sign({ userId: result.userId, sessionId: result.sessionId, scope });
+    email = result.session.user.email;
+    grant = {
+      accessToken: access.token,
+      refreshToken: child,
+      expiresIn: access.expiresIn,
+      refreshExpiresIn: deps.sessionTtlSeconds,
+      scope,
       sessionId: result.sessionId,
-      scope: narrowScope(session.scope, session.user.role),
-      refreshExpiresAt: expiresAt,
-    },
-    issued,
-  );
+      userId: result.userId,
+    };
+  } else {
+    // A sibling presented within the grace window: the session (and its user) must still be
+    // live (logout, disabling and expiry all end refreshes). Every step here may be repeated:
+    // adding the one child is idempotent, so a failure leaves the parent's retry the same child.
+    const session = await deps.sessions.findActive(result.sessionId, result.userId, now);
+    if (!session) throw await endedSessionGrant(deps, hash);
+    await deps.sessions.touch(result.sessionId, now, expiresAt);
+    email = session.user.email;
+    grant = await issueTokens(
+      deps,
+      {
+        userId: result.userId,
+        sessionId: result.sessionId,
+        scope: narrowScope(session.scope, session.user.role),
+        refreshExpiresAt: expiresAt,
+      },
+      issued,
+    );
+  }
   if (!grant) throw invalidGrant();
+  // After the rotation's commit, not inside it: appends serialize on the audit chain's head
+  // row (audit-log.ts), and inside, every refresh would wait for it holding its session's lock
+  // and then hold the head until its commit. The price: a store failure exactly here (a 503)
+  // comes after the token was spent, the one window left in which a retry is taken for reuse.
   await recordAuditEvent(
     deps,
     'token.refreshed',
     {
       actorId: result.userId,
       subjectId: result.userId,
-      email: session.user.email,
+      email,
       details: {
         session_id: result.sessionId,
         ...(result.outcome === 'already_used' ? { reissued_in_grace: true } : {}),

@@ -101,6 +101,25 @@ export interface SessionRepository {
   consumeRefreshToken(hash: string, now: Date, sealedChild?: string): Promise<ConsumeResult>;
 
   /**
+   * A refresh's whole write, in one transaction: consumes the token with this hash exactly as
+   * `consumeRefreshToken` does and, only when this caller gets `consumed`, stores `successor`
+   * (its `sessionId` is ignored: the consumed token's session is used) and touches that session
+   * (last_used_at = now, expires_at = `sessionExpiresAt`). Either all of it commits or none:
+   * a failure part-way leaves the presented token unused, so the client's retry rotates it
+   * instead of being taken for reuse. Against a concurrent deletion of the session (or its
+   * user) it never deadlocks and never fails: it either commits first, or waits for the
+   * deletion and answers `unknown` with nothing written. Of concurrent callers with one hash,
+   * exactly one gets `consumed` and only its successor is stored.
+   */
+  rotateRefreshToken(
+    hash: string,
+    now: Date,
+    successor: Omit<NewRefreshToken, 'sessionId'>,
+    sessionExpiresAt: Date,
+    sealedChild?: string,
+  ): Promise<ConsumeResult>;
+
+  /**
    * The session a stored refresh token belongs to, whether the token is fresh, used (rotated)
    * or expired, and whatever the session's state; undefined when no token has this hash (or it
    * was purged). A read only: it marks nothing used (RFC 7009 revocation, not a refresh).

@@ -21,6 +21,12 @@ export interface AccessTokenClaims {
   expiresAt: Date;
 }
 
+export interface AccessTokenSubject {
+  userId: number;
+  sessionId: string;
+  scope: string;
+}
+
 export interface IssuedAccessToken {
   token: string;
   expiresIn: number;
@@ -79,11 +85,25 @@ export class AccessTokens {
     return this.#keys.algorithm;
   }
 
-  async issue(subject: {
-    userId: number;
-    sessionId: string;
-    scope: string;
-  }): Promise<IssuedAccessToken> {
+  async issue(subject: AccessTokenSubject): Promise<IssuedAccessToken> {
+    return (await this.prepareIssue())(subject);
+  }
+
+  /**
+   * The part of issuing that can fail (the signing-key check against the store, key-ring.ts)
+   * done now; the function it returns signs synchronously and doesn't fail. A refresh calls it
+   * before committing its rotation, so no store failure can come between the commit and the
+   * token the client needs.
+   */
+  async prepareIssue(): Promise<(subject: AccessTokenSubject) => IssuedAccessToken> {
+    const signer = await this.#keys.signer();
+    return (subject) => this.#sign(signer, subject);
+  }
+
+  #sign(
+    signer: Awaited<ReturnType<TokenKeys['signer']>>,
+    subject: AccessTokenSubject,
+  ): IssuedAccessToken {
     const issuedAt = Math.floor(this.#clock.now().getTime() / 1000);
     const claims = {
       sid: subject.sessionId,
@@ -98,7 +118,6 @@ export class AccessTokens {
     };
     // RFC 7515 3.1, JWS compact serialization, signed synchronously by node:crypto: jose would
     // sign through Web Crypto, a thread-pool hop per token (token-keys.ts, BENCHMARKS.md).
-    const signer = await this.#keys.signer();
     const signingInput = `${signer.encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     const token = `${signingInput}.${signer.sign(signingInput)}`;
     return { token, expiresIn: this.#settings.ttlSeconds };

@@ -20,3 +20,14 @@ export function isForeignKeyViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }
+
+/**
+ * Postgres aborted the transaction to resolve a conflict with another: a deadlock (`40P01`, it
+ * chose this one as the victim) or a serialization failure (`40001`). Everything the
+ * transaction did was rolled back, so running it again from the start is safe. SQLite never
+ * reports either (one writer; a lock held too long is SQLITE_BUSY, store_unavailable).
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}

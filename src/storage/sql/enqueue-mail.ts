@@ -2,6 +2,30 @@ import type { Kysely, Transaction } from 'kysely';
 import type { OutgoingMail } from '../../domain/mail/outgoing-mail.ts';
 import type { Database } from './database.ts';
 import { toDbTime } from './db-time.ts';
+import { dialectOf, type SqlDialectName } from './dialect.ts';
+import { prepareQuery } from './prepared-query.ts';
+
+function prepareEnqueue(db: Kysely<Database>) {
+  return prepareQuery<'to' | 'subject' | 'text' | 'html' | 'kind' | 'at'>()((param) =>
+    db
+      .insertInto('mail_outbox')
+      .values({
+        recipient: param('to'),
+        subject: param('subject'),
+        text_body: param('text'),
+        html_body: param('html'),
+        kind: param('kind'),
+        status: 'queued',
+        next_attempt_at: param('at'),
+        created_at: param('at'),
+      })
+      .returning('id'),
+  );
+}
+
+// Compiled once per dialect (prepared-query.ts), not per message: the statement depends on
+// nothing else, and callers pass whichever transaction the change runs in.
+const ENQUEUE = new Map<SqlDialectName, ReturnType<typeof prepareEnqueue>>();
 
 /**
  * Writes `mail` to the outbox as `queued`, due at `now`, on `db`: pass the transaction of the
@@ -23,20 +47,23 @@ export async function enqueueMail(
   mail: OutgoingMail,
   now: Date,
 ): Promise<number> {
+  const dialect = dialectOf(db);
+  let enqueue = ENQUEUE.get(dialect);
+  if (!enqueue) {
+    enqueue = prepareEnqueue(db);
+    ENQUEUE.set(dialect, enqueue);
+  }
   const at = toDbTime(now);
-  const row = await db
-    .insertInto('mail_outbox')
-    .values({
-      recipient: mail.to,
+  const { rows } = await db.executeQuery(
+    enqueue({
+      to: mail.to,
       subject: mail.subject,
-      text_body: mail.text,
-      html_body: mail.html,
+      text: mail.text,
+      html: mail.html,
       kind: mail.kind,
-      status: 'queued',
-      next_attempt_at: at,
-      created_at: at,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return Number(row.id);
+      at,
+    }),
+  );
+  if (!rows[0]) throw new Error('INSERT ... RETURNING returned no row');
+  return Number(rows[0].id);
 }

@@ -62,11 +62,39 @@ function prepareOpenSession(db: Kysely<Database>) {
 }
 
 /**
+ * Postgres: locks the session the refresh token with this hash belongs to (none when there is
+ * no such token), FOR NO KEY UPDATE as the refresh's UPDATE of the session would. A refresh
+ * takes it before anything else, so its locks follow the order of an account deletion's
+ * cascade (users, sessions, refresh_tokens): the reverse order, token before session,
+ * deadlocked with it (40P01). The lock waits for a deletion that holds the session; once
+ * that commits, the row is gone and the refresh finds its token gone too. SQLite has no
+ * row locks (one writer), and so no such statement.
+ */
+function prepareLockSessionOfToken(db: Kysely<Database>) {
+  if (dialectOf(db) !== 'postgres') return undefined;
+  return prepareQuery<'hash'>()((param) =>
+    db
+      .selectFrom('sessions')
+      .select('sessions.id')
+      .where('sessions.id', '=', (eb) =>
+        eb
+          .selectFrom('refresh_tokens')
+          .select('refresh_tokens.session_id')
+          .where('refresh_tokens.token_hash', '=', param<string>('hash')),
+      )
+      // Only the session's row: the token's is locked by the consuming UPDATE, after it.
+      .forNoKeyUpdate('sessions'),
+  );
+}
+
+/**
  * The statements of every authenticated request (findActive, touch), every login (create,
- * addRefreshToken) and every refresh (consume, findRefreshToken), compiled once.
+ * addRefreshToken) and every refresh (lockSessionOfToken, consume, findRefreshToken), compiled
+ * once.
  */
 export function prepareSessionQueries(db: Kysely<Database>) {
   return {
+    lockSessionOfToken: prepareLockSessionOfToken(db),
     // Primary-key lookups on both tables.
     findActive: prepareQuery<'sessionId' | 'userId' | 'now'>()((param) =>
       db

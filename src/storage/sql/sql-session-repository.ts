@@ -15,6 +15,7 @@ import { toDate, toDateOrNull, toDbTime, toDbTimeOrNull } from './db-time.ts';
 import { isForeignKeyViolation } from './driver-errors.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';
 import { prepareSessionQueries } from './session-queries.ts';
+import { inRetriedWriteTransaction } from './write-transaction.ts';
 import { toUser } from './user-rows.ts';
 
 function toSession(row: Selectable<SessionsTable>): Session {
@@ -133,14 +134,7 @@ export class SqlSessionRepository implements SessionRepository {
 
   async addRefreshToken(token: NewRefreshToken): Promise<boolean> {
     try {
-      await this.#run(
-        this.#prepared.addRefreshToken({
-          hash: token.hash,
-          sessionId: token.sessionId,
-          createdAt: toDbTime(token.createdAt),
-          expiresAt: toDbTime(token.expiresAt),
-        }),
-      );
+      await this.#run(this.#addRefreshToken(token));
       return true;
     } catch (error) {
       // The session went (its user was deleted) after the caller read it.
@@ -149,15 +143,64 @@ export class SqlSessionRepository implements SessionRepository {
     }
   }
 
+  #addRefreshToken(token: NewRefreshToken) {
+    return this.#prepared.addRefreshToken({
+      hash: token.hash,
+      sessionId: token.sessionId,
+      createdAt: toDbTime(token.createdAt),
+      expiresAt: toDbTime(token.expiresAt),
+    });
+  }
+
   async consumeRefreshToken(hash: string, now: Date, sealedChild?: string): Promise<ConsumeResult> {
+    return this.#consume(this.#run, hash, now, sealedChild);
+  }
+
+  async rotateRefreshToken(
+    hash: string,
+    now: Date,
+    successor: Omit<NewRefreshToken, 'sessionId'>,
+    sessionExpiresAt: Date,
+    sealedChild?: string,
+  ): Promise<ConsumeResult> {
+    // RFC 9700 4.14.2 with a failure in the middle: a consume that commits without its
+    // successor would make the client's retry look like reuse and end the session.
+    return inRetriedWriteTransaction(this.#db, async (trx) => {
+      // Inside the transaction every statement goes through its connection (on SQLite the
+      // runner's would wait for the connection this transaction holds).
+      const run: QueryRunner = (query) => trx.executeQuery(query);
+      // Postgres: the session's row first, then the token's (session-queries.ts says why). While
+      // this transaction holds the session, it can't be deleted under the successor's insert.
+      const lockSession = this.#prepared.lockSessionOfToken;
+      if (lockSession) await run(lockSession({ hash }));
+      const result = await this.#consume(run, hash, now, sealedChild);
+      if (result.outcome !== 'consumed') return result;
+      await run(
+        this.#prepared.touchAndExtend({
+          sessionId: result.sessionId,
+          now: toDbTime(now),
+          expiresAt: toDbTime(sessionExpiresAt),
+        }),
+      );
+      await run(this.#addRefreshToken({ ...successor, sessionId: result.sessionId }));
+      return result;
+    });
+  }
+
+  async #consume(
+    run: QueryRunner,
+    hash: string,
+    now: Date,
+    sealedChild: string | undefined,
+  ): Promise<ConsumeResult> {
     const consume = this.#prepared.consume({
       hash,
       now: toDbTime(now),
       sealedChild: sealedChild ?? null,
     });
-    const consumed = (await this.#run(consume)).rows[0];
+    const consumed = (await run(consume)).rows[0];
     const found = this.#prepared.findRefreshToken({ hash });
-    const row = (await this.#run(found)).rows[0];
+    const row = (await run(found)).rows[0];
     if (!row) return { outcome: 'unknown' };
     const user = toUser(row);
     if (consumed) {

@@ -28,22 +28,6 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-async function insertUser(db: Kysely<Database>, user: NewUser): Promise<User> {
-  const row = await db
-    .insertInto('users')
-    .values({
-      email: user.email,
-      email_normalized: normalizeEmail(user.email),
-      password_hash: user.passwordHash,
-      role: user.role,
-      created_at: toDbTime(user.createdAt),
-      disabled_at: null,
-    })
-    .returning(USER_COLUMNS)
-    .executeTakeFirstOrThrow();
-  return toUser(row);
-}
-
 /** `email_prefix` of GET /users/, case-insensitive; `list` and `count` agree on it. */
 function emailStartsWith(prefix: string) {
   const pattern = `${escapeLike(normalizeEmail(prefix))}%`;
@@ -64,21 +48,20 @@ export class SqlUserRepository implements UserRepository {
 
   async create(user: NewUser, verification?: InitialVerification): Promise<User> {
     try {
-      if (!verification) return await insertUser(this.#db, user);
+      if (!verification) return await this.#insert(this.#run, user);
       return await inWriteTransaction(this.#db, async (trx) => {
-        const created = await insertUser(trx, user);
-        await trx
-          .insertInto('email_tokens')
-          .values({
-            token_hash: verification.tokenHash,
-            user_id: created.id,
-            purpose: 'verify_email',
+        // Inside the transaction every statement goes through its connection.
+        const run: QueryRunner = (query) => trx.executeQuery(query);
+        const created = await this.#insert(run, user);
+        await run(
+          this.#prepared.insertVerificationToken({
+            tokenHash: verification.tokenHash,
+            userId: created.id,
             email: created.email,
-            created_at: toDbTime(user.createdAt),
-            expires_at: toDbTime(verification.expiresAt),
-            used_at: null,
-          })
-          .execute();
+            createdAt: toDbTime(user.createdAt),
+            expiresAt: toDbTime(verification.expiresAt),
+          }),
+        );
         await queueMail(trx, verification.mail, user.createdAt);
         return created;
       });
@@ -88,6 +71,19 @@ export class SqlUserRepository implements UserRepository {
       }
       throw error;
     }
+  }
+
+  async #insert(run: QueryRunner, user: NewUser): Promise<User> {
+    const query = this.#prepared.insert({
+      email: user.email,
+      emailNormalized: normalizeEmail(user.email),
+      passwordHash: user.passwordHash,
+      role: user.role,
+      createdAt: toDbTime(user.createdAt),
+    });
+    const row = (await run(query)).rows[0];
+    if (!row) throw new Error('INSERT ... RETURNING returned no row');
+    return toUser(row);
   }
 
   async findByEmail(normalizedEmail: string): Promise<User | undefined> {

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { OutgoingMail } from '../../domain/mail/outgoing-mail.ts';
 import type { Database } from './database.ts';
 import { dialectOf } from './dialect.ts';
+import { isTransactionConflict } from './driver-errors.ts';
 import { enqueueMail } from './enqueue-mail.ts';
 
 /**
@@ -38,4 +39,26 @@ export function inWriteTransaction<T>(
       throw error;
     }
   });
+}
+
+/**
+ * `inWriteTransaction`, run again when Postgres aborts it as a deadlock's victim or for a
+ * serialization failure (driver-errors.ts), up to `attempts` runs in all; the last failure is
+ * thrown. A transaction that takes its locks in the one order of the schema (users, sessions,
+ * refresh_tokens) shouldn't meet either: this is the bound for a conflict not foreseen, so that
+ * it costs a retry rather than a 500. `work` must be safe to run again: everything it did
+ * was rolled back, but nothing outside the store is.
+ */
+export async function inRetriedWriteTransaction<T>(
+  db: Kysely<Database>,
+  work: (trx: Kysely<Database>) => Promise<T>,
+  attempts = 3,
+): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await inWriteTransaction(db, work);
+    } catch (error) {
+      if (attempt >= attempts || !isTransactionConflict(error)) throw error;
+    }
+  }
 }
