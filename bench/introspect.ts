@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { span, type Span } from './scenarios.ts';
 import { hashClientSecret } from '../src/domain/clients/api-client.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
 
@@ -26,11 +27,11 @@ export async function seedBenchClient(databaseUrl: string): Promise<void> {
  * POST /introspect (RFC 7662) of one active access token, as a resource server without a
  * cache would call it: client authentication, signature, one session read per request.
  */
-export function introspect(url: string, token: string, connections: number, duration: number) {
+export function introspect(url: string, token: string, connections: number, length: Span) {
   return autocannon({
     url: `${url}/introspect`,
     connections,
-    duration,
+    ...span(length),
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',

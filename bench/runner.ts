@@ -40,7 +40,7 @@ import * as scenario from './scenarios.ts';
 import { sdkVerifyRatio } from './sdk-verify.ts';
 import { seedUsers } from './seed.ts';
 import { measureSigningKeys } from './signing-keys.ts';
-import { startArgs } from '../scripts/start-args.ts';
+import { startArgs, startEnv } from '../scripts/start-args.ts';
 
 const POSTGRES =
   process.env.GATEHOUSE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -138,6 +138,7 @@ class Servers {
       startProcess(
         startArgs(),
         {
+          ...startEnv(),
           ...benchGatehouseEnv(databaseUrl),
           GATEHOUSE_WORKERS: String(workers),
           ...(this.#plan.store === 'postgres'

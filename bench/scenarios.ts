@@ -17,6 +17,13 @@ export interface Measured {
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
+/** How long a load runs: seconds, or a fixed number of requests (bench/rss.ts: same work per run). */
+export type Span = number | { amount: number };
+
+export function span(length: Span): { duration: number } | { amount: number } {
+  return typeof length === 'number' ? { duration: length } : length;
+}
+
 export function summarise(name: string, connections: number, result: Result): Measured {
   return {
     name,
@@ -46,21 +53,21 @@ export async function login(
   return { access: body.access_token, refresh: body.refresh_token };
 }
 
-export function me(url: string, token: string, connections: number, duration: number) {
+export function me(url: string, token: string, connections: number, length: Span) {
   return autocannon({
     url: `${url}/users/me/`,
     connections,
-    duration,
+    ...span(length),
     headers: { authorization: `Bearer ${token}` },
   });
 }
 
-export function passwordGrant(url: string, users: number, connections: number, duration: number) {
+export function passwordGrant(url: string, users: number, connections: number, length: Span) {
   let n = 0;
   return autocannon({
     url: `${url}/token`,
     connections,
-    duration,
+    ...span(length),
     timeout: 30,
     requests: [
       {
@@ -105,22 +112,22 @@ export function refreshFromQueue(
 }
 
 /** Refresh-token rotation under load, the tokens of `pool` going round (refreshFromQueue). */
-export function refreshGrant(url: string, pool: string[], connections: number, duration: number) {
+export function refreshGrant(url: string, pool: string[], connections: number, length: Span) {
   return autocannon({
     url: `${url}/token`,
     connections,
-    duration,
+    ...span(length),
     requests: [refreshFromQueue([...pool])],
   });
 }
 
-export function register(url: string, connections: number, duration: number) {
+export function register(url: string, connections: number, length: Span) {
   let n = 0;
   const run = `${process.pid}-${Date.now()}`;
   return autocannon({
     url: `${url}/users/`,
     connections,
-    duration,
+    ...span(length),
     timeout: 30,
     requests: [
       {

@@ -5,6 +5,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -39,6 +40,8 @@ function snapshot(dir: string): Map<string, number> {
 
 interface Instance {
   url: string;
+  /** npm's own process: the server and its workers are its descendants. */
+  pid: number;
   exited(): boolean;
   output(): string;
   stop(): Promise<void>;
@@ -75,6 +78,7 @@ async function npmStart(cwd: string, env: Record<string, string>): Promise<Insta
   };
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     exited: () => exited,
     output: () => output,
     stop: async () => {
@@ -94,6 +98,21 @@ async function healthy(instance: Instance): Promise<void> {
       () => false,
     );
   });
+}
+
+/** The node processes under `pid` (children, their children, ...) that run dist/main.js. */
+function servers(pid: number): number[] {
+  const children = (id: number) =>
+    readFileSync(`/proc/${id}/task/${id}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  const found: number[] = [];
+  for (const child of children(pid)) {
+    // node itself, not npm's `sh -c "... node dist/main.js"` around it
+    const [command, ...args] = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
+    if (command!.endsWith('node') && args.some((arg) => arg.endsWith('dist/main.js')))
+      found.push(child);
+    found.push(...servers(child));
+  }
+  return found;
 }
 
 describe('production start', () => {
@@ -128,6 +147,26 @@ describe('production start', () => {
       assert.equal(me.status, 401, 'each instance serves the API');
     }
     assert.deepEqual(snapshot(dist), built, 'dist/ is the same files, untouched');
+  });
+
+  it('`npm start` runs the server and every --workers process with the allocator settings of BENCHMARKS.md', async () => {
+    const instance = await npmStart(ROOT, {
+      GATEHOUSE_DATABASE_URL: `sqlite:${join(work, 'workers.db')}`,
+      GATEHOUSE_JWT_SECRET: SECRET,
+      GATEHOUSE_WORKERS: '2',
+    });
+    running.push(instance);
+    await healthy(instance);
+    // glibc reads these when a process starts: the primary and each forked worker need them.
+    await waitFor('the primary and 2 workers', () => servers(instance.pid).length === 3);
+    for (const pid of servers(instance.pid)) {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      assert.ok(environ.includes('MALLOC_ARENA_MAX=2'), `process ${pid}: MALLOC_ARENA_MAX=2`);
+      assert.ok(
+        environ.includes('MALLOC_MMAP_THRESHOLD_=131072'),
+        `process ${pid}: MALLOC_MMAP_THRESHOLD_=131072`,
+      );
+    }
   });
 
   it('a read-only copy of the package starts, without esbuild or tsx installed', async () => {
