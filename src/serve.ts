@@ -4,6 +4,7 @@ import { assertSafeToListen } from './config/listen-safety.ts';
 import cluster from 'node:cluster';
 import { clusterMetricsOf } from './cluster-metrics.ts';
 import { buildServer } from './http/build-server.ts';
+import { reservePort } from './reserve-port.ts';
 import { openServices, storageOptionsFor, type Services } from './services.ts';
 
 export interface RunningServer {
@@ -13,8 +14,11 @@ export interface RunningServer {
 }
 
 /** serve: loadConfig → openStorage → createServices → buildServer → listen (STYLE.md). */
-export async function startServer(config: Config): Promise<RunningServer> {
-  assertSafeToListen(config);
+export async function startServer(configured: Config): Promise<RunningServer> {
+  assertSafeToListen(configured);
+  // PORT=0: the port is chosen now, so the URLs built from the config name it.
+  const reserved = await reservePort(configured);
+  const { config } = reserved;
   let log: FastifyInstance['log'] | undefined;
   const opened = await openServices(
     config,
@@ -24,7 +28,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
         'Redis unavailable: rate limits are per instance until it is back',
       ),
     ),
-  );
+  ).catch(async (error: unknown) => {
+    await reserved.release();
+    throw error;
+  });
   const { services } = opened;
   try {
     if (config.bootstrapAdmin) {
@@ -41,6 +48,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log = app.log;
     for (const warning of opened.warnings) app.log.warn(warning);
     const stopPurging = purgeEndedSessionsPeriodically(services, app);
+    await app.ready();
+    await reserved.release();
     const url = await app.listen({ host: config.http.host, port: config.http.port });
     if (
       config.env === 'development' &&
@@ -74,6 +83,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           .then(() => opened.close())),
     };
   } catch (error) {
+    await reserved.release();
     await opened.close();
     throw error;
   }

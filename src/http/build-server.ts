@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import type { Services } from '../services.ts';
 import { answerClientError } from './client-errors.ts';
-import { refuseRequestsWithoutHost } from './host-header.ts';
+import { refuseBadHostHeaders } from './host-header.ts';
 import { useStrictUtf8Json } from './content-type.ts';
 import { answerRouterError, registerErrorHandling } from './errors.ts';
 import { lazyChildLogger } from './lazy-request-logger.ts';
@@ -79,7 +79,7 @@ export async function buildServer(
   registerErrorHandling(app);
   useStrictUtf8Json(app);
   await app.register(formbody);
-  refuseRequestsWithoutHost(app);
+  refuseBadHostHeaders(app);
   await registerSecurityHeaders(app, config);
   await registerRateLimits(app, config, options.rateLimitRedis);
   await registerOpenApi(app, config);

@@ -702,16 +702,19 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Malformed HTTP request, refused before routing (Fastify's shape) */
+      /** @description Malformed HTTP request, refused before routing */
       '4XX': {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': {
-            error: string;
-            message: string;
-            statusCode: number;
+            /**
+             * @example malformed_request
+             * @example headers_too_large
+             */
+            code: string;
+            detail: string;
           };
         };
       };
@@ -749,16 +752,19 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Malformed HTTP request, refused before routing (Fastify's shape) */
+      /** @description Malformed HTTP request, refused before routing */
       '4XX': {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': {
-            error: string;
-            message: string;
-            statusCode: number;
+            /**
+             * @example malformed_request
+             * @example headers_too_large
+             */
+            code: string;
+            detail: string;
           };
         };
       };
@@ -1183,16 +1189,19 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Malformed HTTP request, refused before routing (Fastify's shape) */
+      /** @description Malformed HTTP request, refused before routing */
       '4XX': {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': {
-            error: string;
-            message: string;
-            statusCode: number;
+            /**
+             * @example malformed_request
+             * @example headers_too_large
+             */
+            code: string;
+            detail: string;
           };
         };
       };
@@ -1412,16 +1421,19 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Malformed HTTP request, refused before routing (Fastify's shape) */
+      /** @description Malformed HTTP request, refused before routing */
       '4XX': {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': {
-            error: string;
-            message: string;
-            statusCode: number;
+            /**
+             * @example malformed_request
+             * @example headers_too_large
+             */
+            code: string;
+            detail: string;
           };
         };
       };
@@ -1571,16 +1583,19 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Malformed HTTP request, refused before routing (Fastify's shape) */
+      /** @description Malformed HTTP request, refused before routing */
       '4XX': {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': {
-            error: string;
-            message: string;
-            statusCode: number;
+            /**
+             * @example malformed_request
+             * @example headers_too_large
+             */
+            code: string;
+            detail: string;
           };
         };
       };

@@ -26,14 +26,19 @@ export const ErrorSchema = Type.Object({
 });
 
 /**
- * The client errors of an operation that has none of its own: a request Node's HTTP parser
- * refuses (RFC 9112 malformed syntax: 400; oversized headers: 431) before any route runs,
- * answered in Fastify's shape. Declared so clients (and Redocly's operation-4xx-response
- * rule) see every status such an operation can give.
+ * The client errors of an operation that has none of its own: a request refused before any
+ * route runs, by Node's HTTP parser (RFC 9112 malformed syntax: 400; oversized headers: 431;
+ * too slow: 408; http/client-errors.ts) or by the Host check (a missing or repeated Host: 400;
+ * http/host-header.ts). Both answer in the API's shape (API.md 1). Declared so clients (and
+ * Redocly's operation-4xx-response rule) see every status such an operation can give; the
+ * Host check's answer is serialised through it, so it must fit what is sent.
  */
 export const MALFORMED_REQUEST = {
   '4xx': Type.Object(
-    { error: Type.String(), message: Type.String(), statusCode: Type.Integer() },
-    { description: "Malformed HTTP request, refused before routing (Fastify's shape)" },
+    {
+      detail: Type.String(),
+      code: Type.String({ examples: ['malformed_request', 'headers_too_large'] }),
+    },
+    { description: 'Malformed HTTP request, refused before routing' },
   ),
 };

@@ -162,6 +162,16 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
     assert.match(answer.headers, /\r\nx-content-type-options: nosniff/);
   });
 
+  // /healthz declares its own 4xx answer, which the refusal must also fit.
+  it('answers 400 with a JSON detail to a request for /healthz without a Host header', async () => {
+    const answer = parse(await exchange(port, 'GET /healthz HTTP/1.1\r\n\r\n'));
+    assert.equal(answer.status, 400, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body, {
+      detail: 'Missing Host header: HTTP/1.1 requires one',
+      code: 'malformed_request',
+    });
+  });
+
   it('runs no route for an HTTP/1.1 request without a Host header', async () => {
     const email = uniqueEmail('hostless');
     const body = JSON.stringify({ email, password: STRONG_PASSWORD });
@@ -171,6 +181,48 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
     assert.equal(parse(await exchange(port, raw)).status, 400);
     // Had the registration run, the address would be taken now.
     assert.equal((await register(t.app, email)).statusCode, 200);
+  });
+
+  // RFC 9112 3.2: ... and to any request message that contains more than one Host header field
+  // line. Node keeps the first; a proxy in front may have routed by the second.
+  const SEVERAL_HOSTS = {
+    detail: 'Several Host headers: a request may have only one',
+    code: 'malformed_request',
+  };
+  for (const [name, hosts, version] of [
+    ['two Host lines naming different hosts', 'Host: 127.0.0.1\r\nHost: evil.example\r\n', '1.1'],
+    ['two Host lines with the same value', 'Host: 127.0.0.1\r\nhost: 127.0.0.1\r\n', '1.1'],
+    [
+      'Host lines apart, in another case',
+      'Host: 127.0.0.1\r\nX-A: 1\r\nHOST: a.example\r\n',
+      '1.1',
+    ],
+    ['two Host lines in HTTP/1.0', 'Host: 127.0.0.1\r\nHost: evil.example\r\n', '1.0'],
+  ] as const) {
+    it(`answers 400 with a JSON detail to ${name}`, async () => {
+      const answer = parse(await exchange(port, `GET /healthz HTTP/${version}\r\n${hosts}\r\n`));
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.deepEqual(answer.body, SEVERAL_HOSTS);
+      assert.match(answer.headers, /\r\ncontent-type: application\/json/);
+      assert.match(answer.headers, /\r\nconnection: close/);
+      assert.match(answer.headers, /\r\nx-content-type-options: nosniff/);
+    });
+  }
+
+  it('runs no route for a request with two Host lines', async () => {
+    const email = uniqueEmail('twohosts');
+    const body = JSON.stringify({ email, password: STRONG_PASSWORD });
+    const raw =
+      `POST /users/ HTTP/1.1\r\n${HOST}${HOST}Content-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    assert.equal(parse(await exchange(port, raw)).status, 400);
+    // Had the registration run, the address would be taken now.
+    assert.equal((await register(t.app, email)).statusCode, 200);
+  });
+
+  it('answers a request with one Host line and a header ending in "host" as usual', async () => {
+    const raw = `GET /healthz HTTP/1.1\r\n${HOST}X-Forwarded-Host: a.example\r\nConnection: close\r\n\r\n`;
+    assert.equal(parse(await exchange(port, raw)).status, 200);
   });
 
   it('answers an HTTP/1.0 request without a Host header as usual (only HTTP/1.1 needs one)', async () => {

@@ -16,6 +16,10 @@ interface OpenApiDocument {
   paths: Record<string, Record<string, OperationObject>>;
 }
 
+interface JsonResponse {
+  content?: { 'application/json'?: { schema?: { properties?: Record<string, unknown> } } };
+}
+
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace']);
 
 function operationsOf(doc: OpenApiDocument) {
@@ -122,6 +126,21 @@ describe('the OpenAPI document, as client generators read it', () => {
     } finally {
       await listening.close();
       await wildcard.close();
+    }
+  });
+
+  // API.md 1: every error is JSON with a `detail`; a client generated from the document must
+  // find it in every 4xx the document declares.
+  it('declares a JSON `detail` in every 4xx answer of every operation', async () => {
+    for (const { method, path, operation } of operationsOf(await documentOf(defaults()))) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        if (!status.startsWith('4')) continue;
+        const { schema } = (response as JsonResponse).content?.['application/json'] ?? {};
+        assert.ok(
+          schema?.properties?.detail !== undefined,
+          `${method} ${path} ${status}: ${JSON.stringify(schema)}`,
+        );
+      }
     }
   });
 
