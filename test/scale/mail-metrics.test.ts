@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { TestSmtpServer } from '../support/smtp-server.ts';
-import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { startSmtpApps } from '../support/smtp-apps.ts';
+import type { TestSmtpServer } from '../support/smtp-server.ts';
+import type { TestApp } from '../support/test-app.ts';
 
 function sample(text: string, name: string, labels: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
@@ -12,22 +13,16 @@ function sample(text: string, name: string, labels: string): number | undefined 
 describe('GET /metrics: mail', () => {
   let smtp: TestSmtpServer;
   let t: TestApp;
+  let close: (() => Promise<void>) | undefined;
   const clock = new ManualClock(new Date('2030-01-01T00:00:00Z'));
   before(async () => {
-    smtp = await TestSmtpServer.start();
-    t = await createTestApp({
-      clock,
-      env: {
-        GATEHOUSE_SMTP_URL: smtp.url,
-        GATEHOUSE_PUBLIC_URL: 'https://id.example.com',
-        GATEHOUSE_MAIL_MAX_AGE: '60',
-      },
-    });
+    ({
+      smtp,
+      app: t,
+      close,
+    } = await startSmtpApps({ clock, env: { GATEHOUSE_MAIL_MAX_AGE: '60' } }));
   });
-  after(async () => {
-    await t?.close();
-    await smtp?.stop();
-  });
+  after(() => close?.());
 
   it('reports the outbox by status and this process’s deliveries by outcome', async () => {
     const sender = t.services.mailSender!;
