@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { FORM, STRONG_PASSWORD, bearer } from '../support/client.ts';
+import { FORM, STRONG_PASSWORD, bearer, registerAt } from '../support/client.ts';
 import { startWorkers, type RunningWorkers } from '../support/workers.ts';
 
 describe('GATEHOUSE_WORKERS=2', () => {
@@ -19,12 +19,7 @@ describe('GATEHOUSE_WORKERS=2', () => {
     assert.equal(pids.length, 2, 'the primary has two worker processes');
 
     const email = `w-${process.pid}@example.com`;
-    const register = await fetch(`${url}/users/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: STRONG_PASSWORD }),
-    });
-    assert.equal(register.status, 200);
+    await registerAt(url, email);
     // Requests spread over both workers; every one sees the same store and signing secret.
     for (let i = 0; i < 6; i++) {
       const login = await fetch(`${url}/token`, {

@@ -243,3 +243,38 @@ export async function insertUsers(t: TestApp, emails: string[]): Promise<User[]>
   }
   return users;
 }
+
+// Over a real socket, for suites that run Gatehouse as a process (gatehouse-process.ts).
+
+async function expectFetchStatus(response: Response, status: number, what: string): Promise<void> {
+  if (response.status !== status)
+    throw new Error(`${what} failed: ${response.status} ${await response.text()}`);
+}
+
+/** POST /users/ to the Gatehouse at `baseUrl`; throws on anything but 200. */
+export async function registerAt(
+  baseUrl: string,
+  email: string,
+  password = STRONG_PASSWORD,
+): Promise<void> {
+  const response = await fetch(`${baseUrl}/users/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  await expectFetchStatus(response, 200, 'register');
+}
+
+/** The password grant at `baseUrl`; throws on anything but 200, else the access token. */
+export async function accessTokenAt(
+  baseUrl: string,
+  email: string,
+  password = STRONG_PASSWORD,
+): Promise<string> {
+  const response = await fetch(`${baseUrl}/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ username: email, password }),
+  });
+  await expectFetchStatus(response, 200, 'login');
+  return ((await response.json()) as { access_token: string }).access_token;
+}
