@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AUDIT_EVENT_TYPES } from '../../src/domain/audit/audit-log.ts';
-import { bearer, createUser, insertUsers, requestToken, type LoggedIn } from '../support/admins.ts';
+import {
+  refresh,
+  createUser,
+  insertUsers,
+  requestToken,
+  type LoggedIn,
+  requestAs,
+} from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/test-app.ts';
 
@@ -28,8 +35,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
     after(() => t?.close());
 
-    const get = (url: string, token = admin.accessToken) =>
-      t.app.inject({ method: 'GET', url, headers: bearer(token) });
+    const get = (url: string, token = admin.accessToken) => requestAs(t.app, token, 'GET', url);
 
     async function audit(query: string): Promise<Entry[]> {
       const response = await get(`/audit?limit=100&${query}`);
@@ -59,11 +65,8 @@ for (const backend of STORAGE_BACKENDS) {
 
     it('entries carry the actor and subject emails the accounts hold, and the details', async () => {
       const target = await createUser(t);
-      const patch = await t.app.inject({
-        method: 'PATCH',
-        url: `/users/${target.user.id}`,
-        headers: bearer(admin.accessToken),
-        payload: { role: 'admin' },
+      const patch = await requestAs(t.app, admin.accessToken, 'PATCH', `/users/${target.user.id}`, {
+        role: 'admin',
       });
       assert.equal(patch.statusCode, 200, patch.body);
       const [change] = await audit(`user_id=${target.user.id}&type=user.role_changed`);
@@ -117,11 +120,7 @@ for (const backend of STORAGE_BACKENDS) {
       );
 
       const gone = await createUser(t);
-      const removed = await t.app.inject({
-        method: 'DELETE',
-        url: `/users/${gone.user.id}`,
-        headers: bearer(admin.accessToken),
-      });
+      const removed = await requestAs(t.app, admin.accessToken, 'DELETE', `/users/${gone.user.id}`);
       assert.equal(removed.statusCode, 204);
       const history = await audit(`user_email=${encodeURIComponent(gone.email)}`);
       const deleted = history.find((e) => e.type === 'user.deleted');
@@ -142,22 +141,15 @@ for (const backend of STORAGE_BACKENDS) {
     it('DELETE /users/{id}/sessions signs the user out everywhere, audited with the admin as actor', async () => {
       const target = await createUser(t);
       const second = await createUser(t, 'user', uniqueEmail('second'));
-      const response = await t.app.inject({
-        method: 'DELETE',
-        url: `/users/${target.user.id}/sessions`,
-        headers: bearer(admin.accessToken),
-      });
+      const response = await requestAs(
+        t.app,
+        admin.accessToken,
+        'DELETE',
+        `/users/${target.user.id}/sessions`,
+      );
       assert.equal(response.statusCode, 204, response.body);
       assert.equal((await get('/users/me/', target.accessToken)).statusCode, 401);
-      const refreshed = await t.app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({
-          grant_type: 'refresh_token',
-          refresh_token: target.refreshToken,
-        }).toString(),
-      });
+      const refreshed = await refresh(t.app, target.refreshToken);
       assert.equal(refreshed.statusCode, 400, refreshed.body);
       assert.equal(
         (await get('/users/me/', second.accessToken)).statusCode,
@@ -174,17 +166,14 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(entry.details?.all, true);
       assert.equal(entry.details?.ended, 1);
 
-      const missing = await t.app.inject({
-        method: 'DELETE',
-        url: '/users/999999/sessions',
-        headers: bearer(admin.accessToken),
-      });
+      const missing = await requestAs(t.app, admin.accessToken, 'DELETE', '/users/999999/sessions');
       assert.equal(missing.statusCode, 404);
-      const denied = await t.app.inject({
-        method: 'DELETE',
-        url: `/users/${admin.user.id}/sessions`,
-        headers: bearer(second.accessToken),
-      });
+      const denied = await requestAs(
+        t.app,
+        second.accessToken,
+        'DELETE',
+        `/users/${admin.user.id}/sessions`,
+      );
       assert.equal(denied.statusCode, 403);
       assert.equal((await get('/users/me/')).statusCode, 200, 'the admin is still signed in');
     });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { bearer, createUser } from '../support/client.ts';
+import { bearer, createUser, requestAs } from '../support/client.ts';
 import { codeAt, enrolTotp, mfaOtp, mfaToken, passwordLogin } from '../support/mfa.ts';
 import { linkFrom } from '../support/outbox-mail.ts';
 import { openRawSql, sharedStoreUrl, type RawSql } from '../support/raw-sql.ts';
@@ -118,11 +118,12 @@ for (const backend of STORAGE_BACKENDS) {
           user.recoveryCodes[1]!,
         );
         assert.equal(recovery.statusCode, 200);
-        const reset = await one.app.inject({
-          method: 'DELETE',
-          url: `/users/${user.user.id}/mfa`,
-          headers: bearer(admin.accessToken),
-        });
+        const reset = await requestAs(
+          one.app,
+          admin.accessToken,
+          'DELETE',
+          `/users/${user.user.id}/mfa`,
+        );
         assert.equal(reset.statusCode, 204);
         const audit = await one.app.inject({
           url: `/audit?user_id=${user.user.id}&limit=100`,

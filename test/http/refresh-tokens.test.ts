@@ -17,6 +17,7 @@ import {
   registerAndLogin,
   requestToken,
   toPair,
+  listSessions,
 } from '../support/client.ts';
 import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
@@ -139,11 +140,7 @@ for (const backend of STORAGE_BACKENDS) {
         assert.equal((await me(t.app, pair.accessToken)).statusCode, 200);
       }
       // The sid is the id GET /users/me/sessions lists, and the chain is still one session.
-      const listed = await t.app.inject({
-        method: 'GET',
-        url: '/users/me/sessions',
-        headers: bearer(pair.accessToken),
-      });
+      const listed = await listSessions(t.app, pair.accessToken);
       const ids = (listed.json() as { items: { id: string }[] }).items.map((item) => item.id);
       assert.deepEqual(ids, [pair.sid]);
     });

@@ -6,6 +6,7 @@ import {
   requestToken,
   STRONG_PASSWORD,
   uniqueEmail,
+  me,
 } from '../support/client.ts';
 import { MAIL_PUBLIC_URL as PUBLIC_URL, startSmtpApps } from '../support/smtp-apps.ts';
 import type { ReceivedMail, TestSmtpServer } from '../support/smtp-server.ts';
@@ -75,12 +76,8 @@ for (const backend of STORAGE_BACKENDS) {
       const { token } = linkOf(await receive(email, 'Confirm your email address'));
       assert.equal((await post('/verify-email', { token })).statusCode, 204);
       const { accessToken } = await passwordLogin(t.app, email);
-      const me = await t.app.inject({
-        method: 'GET',
-        url: '/users/me/',
-        headers: bearer(accessToken),
-      });
-      assert.equal(me.json().email_verified, true);
+      const profile = await me(t.app, accessToken);
+      assert.equal(profile.json().email_verified, true);
     });
 
     it('changes the address through the new mailbox and tells the old one', async () => {

@@ -49,6 +49,17 @@ function expectStatus(response: LightMyRequestResponse, status: number, what: st
     throw new Error(`${what} failed: ${response.statusCode} ${response.body}`);
 }
 
+/** `method url` with `accessToken` as the Bearer token and a JSON `payload`; the response as it is. */
+export function requestAs(
+  app: FastifyInstance,
+  accessToken: string,
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+  url: string,
+  payload?: object,
+) {
+  return app.inject({ method, url, headers: bearer(accessToken), payload });
+}
+
 /** POST /users/ (API.md 1); the response as it is. */
 export function register(app: FastifyInstance, email = uniqueEmail(), password = STRONG_PASSWORD) {
   return app.inject({ method: 'POST', url: '/users/', payload: { email, password } });
@@ -121,21 +132,17 @@ export function refresh(app: FastifyInstance, refreshToken: string) {
 
 /** GET /users/me/; the response as it is. */
 export function me(app: FastifyInstance, accessToken: string) {
-  return app.inject({ method: 'GET', url: '/users/me/', headers: bearer(accessToken) });
+  return requestAs(app, accessToken, 'GET', '/users/me/');
 }
 
 /** POST /logout (this session) or /logout/all (every session of the user). */
 export function logout(app: FastifyInstance, accessToken: string, which: 'this' | 'all' = 'this') {
-  return app.inject({
-    method: 'POST',
-    url: which === 'all' ? '/logout/all' : '/logout',
-    headers: bearer(accessToken),
-  });
+  return requestAs(app, accessToken, 'POST', which === 'all' ? '/logout/all' : '/logout');
 }
 
 /** GET /users/me/sessions; the response as it is. */
 export function listSessions(app: FastifyInstance, accessToken: string) {
-  return app.inject({ method: 'GET', url: '/users/me/sessions', headers: bearer(accessToken) });
+  return requestAs(app, accessToken, 'GET', '/users/me/sessions');
 }
 
 // Admin helpers.
@@ -187,12 +194,7 @@ export function patchUser(
   userId: number,
   changes: { role?: 'user' | 'admin'; disabled?: boolean },
 ) {
-  return app.inject({
-    method: 'PATCH',
-    url: `/users/${userId}`,
-    headers: bearer(admin.accessToken),
-    payload: changes,
-  });
+  return requestAs(app, admin.accessToken, 'PATCH', `/users/${userId}`, changes);
 }
 
 /** Makes `userId` an admin over HTTP, as `admin`; throws on anything but 200. */
@@ -206,11 +208,7 @@ export async function promote(
 
 /** GET /users?{query} as `admin`; the response as it is. */
 export function listUsers(app: FastifyInstance, admin: { accessToken: string }, query = '') {
-  return app.inject({
-    method: 'GET',
-    url: query ? `/users?${query}` : '/users',
-    headers: bearer(admin.accessToken),
-  });
+  return requestAs(app, admin.accessToken, 'GET', query ? `/users?${query}` : '/users');
 }
 
 /** GET /audit?{query} as `admin`; throws on anything but 200, else returns the page. */
@@ -219,11 +217,12 @@ export async function auditPage<Entry = Record<string, unknown>>(
   admin: { accessToken: string },
   query = '',
 ): Promise<{ items: Entry[]; next_cursor: string | null }> {
-  const response = await app.inject({
-    method: 'GET',
-    url: query ? `/audit?${query}` : '/audit',
-    headers: bearer(admin.accessToken),
-  });
+  const response = await requestAs(
+    app,
+    admin.accessToken,
+    'GET',
+    query ? `/audit?${query}` : '/audit',
+  );
   expectStatus(response, 200, 'GET /audit');
   return response.json();
 }
