@@ -8,6 +8,7 @@ import {
   logIn,
   STRONG_PASSWORD,
   requestAs,
+  logout,
 } from '../support/client.ts';
 import { basicAuthorization, introspect, registerClient, revoke } from '../support/api-clients.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
@@ -61,8 +62,8 @@ for (const backend of STORAGE_BACKENDS) {
     it('is inactive at once after logout and after /revoke', async () => {
       const a = await createUser(suite.t);
       const b = await logIn(suite.t.app, a.user);
-      const logout = await requestAs(suite.t.app, a.accessToken, 'POST', '/logout');
-      assert.equal(logout.statusCode, 204);
+      const loggedOut = await logout(suite.t.app, a.accessToken);
+      assert.equal(loggedOut.statusCode, 204);
       assert.deepEqual(await check(a.accessToken), INACTIVE);
       assert.equal((await check(b.accessToken)).active, true);
       assert.equal((await revoke(suite.t.app, b.refreshToken)).statusCode, 200);

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
-import { bearer, createUser, FORM, logIn, STRONG_PASSWORD, requestAs } from '../support/client.ts';
+import {
+  bearer,
+  createUser,
+  FORM,
+  logIn,
+  STRONG_PASSWORD,
+  requestAs,
+  postForm,
+} from '../support/client.ts';
 import { codeAt, enrolTotp, mfaOtp, mfaToken, passwordLogin } from '../support/mfa.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
@@ -318,12 +326,11 @@ for (const backend of STORAGE_BACKENDS) {
 
       it('answers malformed mfa-otp requests with a 4xx and a detail', async () => {
         const { app } = suite.t;
-        const missing = await app.inject({
-          method: 'POST',
-          url: '/token',
-          headers: FORM,
-          payload: 'grant_type=urn%3Agatehouse%3Aparams%3Aoauth%3Agrant-type%3Amfa-otp&otp=123456',
-        });
+        const missing = await postForm(
+          app,
+          '/token',
+          'grant_type=urn%3Agatehouse%3Aparams%3Aoauth%3Agrant-type%3Amfa-otp&otp=123456',
+        );
         assert.equal(missing.statusCode, 422);
         const unknown = await mfaOtp(app, 'x'.repeat(5000), 'y'.repeat(5000));
         assert.equal(unknown.statusCode, 400);

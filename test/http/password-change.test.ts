@@ -12,6 +12,7 @@ import {
   userWithTwoSessions,
   listSessions,
   requestAs,
+  logout,
 } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
@@ -144,8 +145,8 @@ for (const backend of STORAGE_BACKENDS) {
     it('refuses a change with a logged-out or expired access token', async () => {
       const { a, b } = await userWithTwoSessions(suite.t.app);
       const body = { current_password: STRONG_PASSWORD, new_password: NEW_PASSWORD };
-      const logout = await requestAs(suite.t.app, a.accessToken, 'POST', '/logout');
-      assert.equal(logout.statusCode, 204);
+      const ended = await logout(suite.t.app, a.accessToken);
+      assert.equal(ended.statusCode, 204);
       const loggedOut = await changePassword(a.accessToken, body);
       assert.equal(loggedOut.statusCode, 401);
       assert.equal(loggedOut.json().detail, 'Could not validate credentials');

@@ -10,7 +10,6 @@ import { ManualClock } from '../../src/domain/clock.ts';
 import {
   bearer,
   claimsOf,
-  FORM,
   me,
   passwordLogin,
   refresh,
@@ -18,6 +17,7 @@ import {
   requestToken,
   toPair,
   listSessions,
+  postForm,
 } from '../support/client.ts';
 import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
@@ -330,23 +330,13 @@ for (const backend of STORAGE_BACKENDS) {
         assert.equal(response.statusCode, 400, token);
         assert.equal(response.json().error, 'invalid_grant');
       }
-      const missing = await t.app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: FORM,
-        payload: 'grant_type=refresh_token',
-      });
+      const missing = await postForm(t.app, '/token', 'grant_type=refresh_token');
       assert.equal(missing.statusCode, 422);
       assert.deepEqual(missing.json().detail[0].loc, ['body', 'refresh_token']);
     });
 
     it('answers an unknown grant_type with 400 unsupported_grant_type', async () => {
-      const response = await t.app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: FORM,
-        payload: 'grant_type=client_credentials',
-      });
+      const response = await postForm(t.app, '/token', 'grant_type=client_credentials');
       assert.equal(response.statusCode, 400);
       assert.equal(response.json().error, 'unsupported_grant_type');
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createUser, listSessions, requestAs } from '../support/client.ts';
+import { createUser, listSessions, requestAs, logout } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { passwordLogin, refresh } from '../support/sessions.ts';
 import { registerAndLogin, STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
@@ -55,8 +55,8 @@ for (const backend of STORAGE_BACKENDS) {
         b.refreshToken,
         'You were signed out because this session was ended from another device',
       );
-      const logout = await requestAs(suite.t.app, a.accessToken, 'POST', '/logout');
-      assert.equal(logout.statusCode, 204);
+      const loggedOut = await logout(suite.t.app, a.accessToken);
+      assert.equal(loggedOut.statusCode, 204);
       await assertEndedBecause(a.refreshToken, 'You signed out of this session');
     });
 

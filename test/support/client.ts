@@ -60,6 +60,17 @@ export function requestAs(
   return app.inject({ method, url, headers: bearer(accessToken), payload });
 }
 
+/** POST `url` with a form body (`payload` already encoded, or fields); the response as it is. */
+export function postForm(
+  app: FastifyInstance,
+  url: string,
+  payload: string | Record<string, string>,
+  headers: Record<string, string> = {},
+) {
+  const body = typeof payload === 'string' ? payload : new URLSearchParams(payload).toString();
+  return app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: body });
+}
+
 /** POST /users/ (API.md 1); the response as it is. */
 export function register(app: FastifyInstance, email = uniqueEmail(), password = STRONG_PASSWORD) {
   return app.inject({ method: 'POST', url: '/users/', payload: { email, password } });
@@ -119,15 +130,7 @@ export async function userWithTwoSessions(
 
 /** POST /token with the refresh_token grant (RFC 6749 6); the response as it is. */
 export function refresh(app: FastifyInstance, refreshToken: string) {
-  return app.inject({
-    method: 'POST',
-    url: '/token',
-    headers: FORM,
-    payload: new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-    }).toString(),
-  });
+  return postForm(app, '/token', { grant_type: 'refresh_token', refresh_token: refreshToken });
 }
 
 /** GET /users/me/; the response as it is. */
@@ -276,4 +279,13 @@ export async function accessTokenAt(
   });
   await expectFetchStatus(response, 200, 'login');
   return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** POST /password-reset/confirm (API.md 8) with the mailed `token`; the response as it is. */
+export function confirmPasswordReset(app: FastifyInstance, token: string, newPassword: string) {
+  return app.inject({
+    method: 'POST',
+    url: '/password-reset/confirm',
+    payload: { token, new_password: newPassword },
+  });
 }
