@@ -8,17 +8,28 @@ import { contractStore, later, T0 } from '../support/contract-store.ts';
 export function mfaRepositoryContract(open: () => Promise<Storage>): void {
   const store = contractStore(open, 'mfa');
 
+  /** startTotp() for `user` with a plain (unencrypted) `secret`; whether it was stored. */
+  const startTotp = (user: User, secret: string) =>
+    store.storage.mfa.startTotp({
+      userId: user.id,
+      secret,
+      secretEncryption: 'none',
+      createdAt: T0,
+    });
+
+  /** A pending MFA challenge of `user`, created at T0, live for 300 s (no token hash yet). */
+  const challengeOf = (user: User) => ({
+    userId: user.id,
+    scope: 'me',
+    sessionScope: '*',
+    passwordDigest: 'd',
+    createdAt: T0,
+    expiresAt: later(300),
+  });
+
   async function enrolled(): Promise<User> {
     const user = await store.newUser();
-    assert.equal(
-      await store.storage.mfa.startTotp({
-        userId: user.id,
-        secret: 'JBSWY3DPEHPK3PXP',
-        secretEncryption: 'none',
-        createdAt: T0,
-      }),
-      true,
-    );
+    assert.equal(await startTotp(user, 'JBSWY3DPEHPK3PXP'), true);
     assert.equal(await store.storage.mfa.confirmTotp(user.id, 100, T0, ['h1', 'h2']), true);
     return user;
   }
@@ -26,12 +37,7 @@ export function mfaRepositoryContract(open: () => Promise<Storage>): void {
   it('counts a TOTP factor as a second factor only once confirmed, and caches mfa_enabled', async () => {
     const user = await store.newUser();
     assert.equal(await store.storage.mfa.hasSecondFactor(user.id), false);
-    await store.storage.mfa.startTotp({
-      userId: user.id,
-      secret: 'S',
-      secretEncryption: 'none',
-      createdAt: T0,
-    });
+    assert.equal(await startTotp(user, 'S'), true);
     assert.equal(await store.storage.mfa.hasSecondFactor(user.id), false);
     assert.equal((await store.storage.users.findById(user.id))?.mfaEnabled, false);
     assert.equal(await store.storage.mfa.confirmTotp(user.id, 5, T0, []), true);
@@ -39,15 +45,7 @@ export function mfaRepositoryContract(open: () => Promise<Storage>): void {
     assert.equal((await store.storage.users.findById(user.id))?.mfaEnabled, true);
     // Confirmed: a second confirmation and a new enrolment are refused.
     assert.equal(await store.storage.mfa.confirmTotp(user.id, 6, T0, []), false);
-    assert.equal(
-      await store.storage.mfa.startTotp({
-        userId: user.id,
-        secret: 'T',
-        secretEncryption: 'none',
-        createdAt: T0,
-      }),
-      false,
-    );
+    assert.equal(await startTotp(user, 'T'), false);
     assert.equal((await store.storage.mfa.findTotp(user.id))?.secret, 'S');
     assert.equal(await store.storage.mfa.deleteTotp(user.id), true);
     assert.equal(await store.storage.mfa.hasSecondFactor(user.id), false);
@@ -92,14 +90,7 @@ export function mfaRepositoryContract(open: () => Promise<Storage>): void {
 
   it('bounds attempts per challenge, consumes it once and refuses it once expired', async () => {
     const user = await enrolled();
-    const challenge = {
-      userId: user.id,
-      scope: 'me',
-      sessionScope: '*',
-      passwordDigest: 'd',
-      createdAt: T0,
-      expiresAt: later(300),
-    };
+    const challenge = challengeOf(user);
     await store.storage.mfa.createChallenge({ ...challenge, tokenHash: `a${user.id}` });
     const attempts = await Promise.all(
       Array.from({ length: 8 }, () => store.storage.mfa.attemptChallenge(`a${user.id}`, T0, 5)),
@@ -132,15 +123,7 @@ export function mfaRepositoryContract(open: () => Promise<Storage>): void {
 
   it('an admin reset deletes every factor, code and pending challenge', async () => {
     const user = await enrolled();
-    await store.storage.mfa.createChallenge({
-      tokenHash: `r${user.id}`,
-      userId: user.id,
-      scope: 'me',
-      sessionScope: '*',
-      passwordDigest: 'd',
-      createdAt: T0,
-      expiresAt: later(300),
-    });
+    await store.storage.mfa.createChallenge({ ...challengeOf(user), tokenHash: `r${user.id}` });
     assert.equal(await store.storage.mfa.resetFactors(user.id), true);
     assert.equal(await store.storage.mfa.hasSecondFactor(user.id), false);
     assert.equal(await store.storage.mfa.findTotp(user.id), undefined);

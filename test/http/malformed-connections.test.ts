@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestApp } from '../support/test-app.ts';
+import { describe, it } from 'node:test';
+import { testServerPerSuite } from '../support/test-app.ts';
 
 // API.md 1: every error is JSON with a `detail`, however malformed the request. These requests
 // are refused before any route runs: by Node's HTTP parser (answered by http/client-errors.ts)
@@ -112,17 +112,11 @@ const CASES: { name: string; raw: string | Buffer; status: number }[] = [
 ];
 
 describe('malformed requests over a real socket: a 4xx with a JSON detail, and the server lives', () => {
-  let t: TestApp & { url: string };
-  let port: number;
-  before(async () => {
-    t = await startTestServer();
-    port = Number(new URL(t.url).port);
-  });
-  after(() => t.close());
+  const server = testServerPerSuite();
 
   for (const { name, raw, status } of CASES) {
     it(`answers ${status} to ${name}`, async () => {
-      const answer = parse(await exchange(port, raw));
+      const answer = parse(await exchange(server.port, raw));
       assert.equal(answer.status, status, JSON.stringify(answer.body));
       assert.match(answer.headers, /\r\ncontent-type: application\/json/);
       const { detail } = answer.body as { detail?: unknown };
@@ -132,14 +126,14 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
       );
 
       const healthy = parse(
-        await exchange(port, `GET /healthz HTTP/1.1\r\n${HOST}Connection: close\r\n\r\n`),
+        await exchange(server.port, `GET /healthz HTTP/1.1\r\n${HOST}Connection: close\r\n\r\n`),
       );
       assert.equal(healthy.status, 200, 'the server still answers afterwards');
     });
   }
 
   it('names the parser refusal in plain words and a code, and closes the connection', async () => {
-    const answer = parse(await exchange(port, JSON_POST('Content-Length: abc\r\n')));
+    const answer = parse(await exchange(server.port, JSON_POST('Content-Length: abc\r\n')));
     assert.deepEqual(answer.body, {
       detail: 'Invalid Content-Length header',
       code: 'malformed_request',

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import type { MailSenderLog } from '../../src/mail/mail-sender.ts';
-import { requestToken, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import {
+  requestToken,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  confirmPasswordReset,
+} from '../support/client.ts';
 import { sharedStoreUrl } from '../support/raw-sql.ts';
 import { smtpAppsPerSuite } from '../support/smtp-apps.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
@@ -81,11 +86,7 @@ for (const backend of STORAGE_BACKENDS) {
         assert.ok(link, 'a link in the message');
         const token = new URL(link.replace('#/', '')).searchParams.get('token')!;
         const newPassword = 'after the outage passphrase';
-        const confirmed = await b.app.inject({
-          method: 'POST',
-          url: '/password-reset/confirm',
-          payload: { token, new_password: newPassword },
-        });
+        const confirmed = await confirmPasswordReset(b.app, token, newPassword);
         assert.equal(confirmed.statusCode, 204, confirmed.body);
         assert.equal(
           (await requestToken(a.app, { username: email, password: newPassword })).statusCode,
