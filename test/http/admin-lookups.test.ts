@@ -8,6 +8,7 @@ import {
   requestToken,
   type LoggedIn,
   requestAs,
+  patchUser,
 } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
@@ -64,15 +65,7 @@ for (const backend of STORAGE_BACKENDS) {
 
     it('entries carry the actor and subject emails the accounts hold, and the details', async () => {
       const target = await createUser(suite.t);
-      const patch = await requestAs(
-        suite.t.app,
-        admin.accessToken,
-        'PATCH',
-        `/users/${target.user.id}`,
-        {
-          role: 'admin',
-        },
-      );
+      const patch = await patchUser(suite.t.app, admin, target.user.id, { role: 'admin' });
       assert.equal(patch.statusCode, 200, patch.body);
       const [change] = await audit(`user_id=${target.user.id}&type=user.role_changed`);
       assert.ok(change);
