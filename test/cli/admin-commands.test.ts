@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerAdminCommands } from '../../src/cli/admin-commands.ts';
 import { isGatehouseError } from '../../src/domain/errors.ts';
-import { bearer, createUser } from '../support/client.ts';
+import { createUser, requestAs } from '../support/client.ts';
 import { openRawSql, sharedStoreUrl, type RawSql } from '../support/raw-sql.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
@@ -71,11 +71,7 @@ describe('gatehouse users set-role|disable|enable|delete and audit list', () => 
   it('disables a user by id, ending its sessions, and enables it again', async () => {
     const target = await createUser(t);
     await run('users', 'disable', String(target.user.id));
-    const me = await t.app.inject({
-      method: 'GET',
-      url: '/users/me',
-      headers: bearer(target.accessToken),
-    });
+    const me = await requestAs(t.app, target.accessToken, 'GET', '/users/me');
     assert.equal(me.statusCode, 401);
     const [enabled] = await run('users', 'enable', target.email);
     assert.equal((enabled as { disabled: boolean }).disabled, false);

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { normalizeEmail } from '../../src/domain/email-address.ts';
-import { bearer, FORM, passwordLogin, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import {
+  bearer,
+  FORM,
+  passwordLogin,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  requestToken,
+} from '../support/client.ts';
 import { runGatehouse, type CliRun } from '../support/cli-run.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -159,29 +166,13 @@ describe('the gatehouse CLI (bin/gatehouse.js)', () => {
 
     it('makes an admin with --role admin, and refuses a role that does not exist', async () => {
       const email = uniqueEmail('admin');
-      const refused = await run(
-        'users',
-        'create',
-        '--email',
-        email,
-        '--password',
-        STRONG_PASSWORD,
-        '--role',
-        'root',
-      );
+      const createAs = (role: string) =>
+        run('users', 'create', '--email', email, '--password', STRONG_PASSWORD, '--role', role);
+      const refused = await createAs('root');
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /argument 'root' is invalid\. Allowed choices are user, admin/);
 
-      const admin = await run(
-        'users',
-        'create',
-        '--email',
-        email,
-        '--password',
-        STRONG_PASSWORD,
-        '--role',
-        'admin',
-      );
+      const admin = await createAs('admin');
       assert.equal(admin.code, 0, admin.stderr);
       const listed = parseJsonLines(
         (await run('users', 'list', '--json', '--email-prefix', email)).stdout,
@@ -317,12 +308,7 @@ describe('the gatehouse CLI (bin/gatehouse.js)', () => {
       const stored = await t.storage.users.findByEmailForLogin(normalizeEmail(email));
       assert.equal(stored?.passwordHash, PASSLIB_BCRYPT);
 
-      const login = await t.app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: FORM,
-        payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
-      });
+      const login = await requestToken(t.app, { username: email, password: STRONG_PASSWORD });
       assert.equal(login.statusCode, 200, login.body);
       const me = await t.app.inject({
         method: 'GET',

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { normalizeEmail } from '../../src/domain/email-address.ts';
-import { FORM } from '../support/client.ts';
+import { requestToken } from '../support/client.ts';
 import { ROOT, runGatehouse, type CliRun } from '../support/cli-run.ts';
 import { sharedStoreUrl } from '../support/raw-sql.ts';
 import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
@@ -80,12 +80,7 @@ async function makeFastapiPostgres(sqlitePath: string): Promise<string> {
 }
 
 function login(t: TestApp, email: string, password: string) {
-  return t.app.inject({
-    method: 'POST',
-    url: '/token',
-    headers: FORM,
-    payload: new URLSearchParams({ username: email, password }).toString(),
-  });
+  return requestToken(t.app, { username: email, password });
 }
 
 async function storedHash(t: TestApp, email: string): Promise<string | undefined> {

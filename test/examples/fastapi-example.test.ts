@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, createHmac, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +15,15 @@ import {
 } from '../support/gatehouse-process.ts';
 import { runGatehouse } from '../support/cli-run.ts';
 import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
-import { STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import {
+  accessTokenAt,
+  bearer,
+  registerAt,
+  STRONG_PASSWORD,
+  uniqueEmail,
+} from '../support/client.ts';
+import { startHttpStub, type HttpStub } from '../support/http-stub.ts';
+import { b64url, craft, jwtParts } from '../support/jws.ts';
 
 /**
  * examples/fastapi: a real Gatehouse (EdDSA, its default without a shared secret)
@@ -49,36 +55,17 @@ if (missingPython && process.env.GATEHOUSE_TEST_REQUIRE_SERVICES) {
   });
 }
 
-const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
-
-function parts(token: string): {
-  header: Record<string, unknown>;
-  claims: Record<string, unknown>;
-} {
-  const [header, claims] = token.split('.');
-  return {
-    header: JSON.parse(Buffer.from(header!, 'base64url').toString()) as Record<string, unknown>,
-    claims: JSON.parse(Buffer.from(claims!, 'base64url').toString()) as Record<string, unknown>,
-  };
-}
-
-/** A compact JWS over `header` and `claims`, signed by `signer` (empty signature if none). */
-function craft(
-  header: Record<string, unknown>,
-  claims: Record<string, unknown>,
-  signer?: (input: Buffer) => Buffer,
-): string {
-  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
-  return `${input}.${signer ? b64url(signer(Buffer.from(input))) : ''}`;
-}
-
-async function login(url: string, email: string): Promise<string> {
-  const response = await fetch(`${url}/token`, {
-    method: 'POST',
-    body: new URLSearchParams({ username: email, password: STRONG_PASSWORD }),
+/** The example app under uvicorn, trusting the issuer `env` names (its GATEHOUSE_* settings). */
+async function startExample(env: Record<string, string>): Promise<RunningProcess> {
+  const port = await freePort();
+  return startProcess({
+    command: PYTHON,
+    args: ['-m', 'uvicorn', 'app:app', '--host', '127.0.0.1', '--port', String(port)],
+    port,
+    readyPath: '/public',
+    cwd: EXAMPLE_DIR,
+    env: cleanEnv({ ...env, PYTHONDONTWRITEBYTECODE: '1' }),
   });
-  assert.equal(response.status, 200, await response.clone().text());
-  return ((await response.json()) as { access_token: string }).access_token;
 }
 
 for (const backend of STORAGE_BACKENDS) {
@@ -108,7 +95,7 @@ function exampleSuite(backend: StorageBackend): void {
 
   const get = (path: string, token?: string) =>
     fetch(`${api.url}${path}`, {
-      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      headers: token === undefined ? {} : bearer(token),
     });
 
   /** 401 with the Bearer challenge and `detail`; the body, for more checks. */
@@ -138,12 +125,7 @@ function exampleSuite(backend: StorageBackend): void {
     assert.equal(metadata.status, 200);
     issuer = ((await metadata.json()) as { issuer: string }).issuer;
 
-    const register = await fetch(`${gatehouse.url}/users/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: userEmail, password: STRONG_PASSWORD }),
-    });
-    assert.equal(register.status, 200);
+    await registerAt(gatehouse.url, userEmail);
     const created = await runGatehouse(
       env,
       ['users', 'create', '--email', adminEmail, '--password-stdin', '--role', 'admin'],
@@ -155,27 +137,18 @@ function exampleSuite(backend: StorageBackend): void {
     // deployment (same store, so the same keys and issuer) with a one-second lifetime.
     const shortLived = await startGatehouse({ ...env, GATEHOUSE_ACCESS_TOKEN_TTL: '1' });
     running.push(shortLived);
-    shortToken = await login(shortLived.url, userEmail);
+    shortToken = await accessTokenAt(shortLived.url, userEmail);
     await shortLived.stop();
 
-    const port = await freePort();
-    api = await startProcess({
-      command: PYTHON,
-      args: ['-m', 'uvicorn', 'app:app', '--host', '127.0.0.1', '--port', String(port)],
-      port,
-      readyPath: '/public',
-      cwd: EXAMPLE_DIR,
-      env: cleanEnv({
-        GATEHOUSE_ISSUER: issuer,
-        GATEHOUSE_AUDIENCE: 'gatehouse',
-        GATEHOUSE_LEEWAY: String(LEEWAY_SECONDS),
-        PYTHONDONTWRITEBYTECODE: '1',
-      }),
+    api = await startExample({
+      GATEHOUSE_ISSUER: issuer,
+      GATEHOUSE_AUDIENCE: 'gatehouse',
+      GATEHOUSE_LEEWAY: String(LEEWAY_SECONDS),
     });
     running.push(api);
 
-    userToken = await login(gatehouse.url, userEmail);
-    adminToken = await login(gatehouse.url, adminEmail);
+    userToken = await accessTokenAt(gatehouse.url, userEmail);
+    adminToken = await accessTokenAt(gatehouse.url, adminEmail);
   });
 
   after(async () => {
@@ -184,7 +157,7 @@ function exampleSuite(backend: StorageBackend): void {
   });
 
   it('signs with EdDSA and a kid, under the issuer the metadata names', () => {
-    const { header, claims } = parts(userToken);
+    const { header, claims } = jwtParts(userToken);
     assert.equal(header.alg, 'EdDSA');
     assert.equal(header.typ, 'at+jwt');
     assert.equal(typeof header.kid, 'string');
@@ -202,7 +175,7 @@ function exampleSuite(backend: StorageBackend): void {
   it("accepts a user's token on /me, with its sub and scope", async () => {
     const response = await get('/me', userToken);
     assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { sub: parts(userToken).claims.sub, scope: 'me' });
+    assert.deepEqual(await response.json(), { sub: jwtParts(userToken).claims.sub, scope: 'me' });
   });
 
   it("lets an admin's token into /admin, and answers 403 to a user's", async () => {
@@ -215,20 +188,20 @@ function exampleSuite(backend: StorageBackend): void {
 
   it('rejects a tampered token: a claim changed, or one character of the payload flipped', async () => {
     const [header, payload, signature] = userToken.split('.');
-    const claims = { ...parts(userToken).claims, scope: 'me admin' };
+    const claims = { ...jwtParts(userToken).claims, scope: 'me admin' };
     await assertRejected(`${header}.${b64url(JSON.stringify(claims))}.${signature}`);
     const flipped = payload!.slice(0, 10) + (payload![10] === 'A' ? 'B' : 'A') + payload!.slice(11);
     await assertRejected(`${header}.${flipped}.${signature}`);
   });
 
   it('rejects a token signed by a foreign Ed25519 key under the genuine kid', async () => {
-    const { header, claims } = parts(userToken);
+    const { header, claims } = jwtParts(userToken);
     const foreign = generateKeyPairSync('ed25519');
     await assertRejected(craft(header, claims, (input) => sign(null, input, foreign.privateKey)));
   });
 
   it('rejects alg none, and HS256 keyed with the public JWK (RFC 8725 3.1)', async () => {
-    const { header, claims } = parts(userToken);
+    const { header, claims } = jwtParts(userToken);
     await assertRejected(craft({ ...header, alg: 'none' }, claims));
     await assertRejected(`${craft({ ...header, alg: 'none' }, claims)}AAAA`);
     const jwks = (await (await fetch(`${gatehouse.url}/.well-known/jwks.json`)).json()) as {
@@ -245,7 +218,7 @@ function exampleSuite(backend: StorageBackend): void {
   });
 
   it('rejects a genuine token once it has expired, saying so (RFC 6750 3)', async () => {
-    const exp = parts(shortToken).claims.exp as number;
+    const exp = jwtParts(shortToken).claims.exp as number;
     const wait = (exp + LEEWAY_SECONDS + 1) * 1000 - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const response = await get('/me', shortToken);
@@ -256,7 +229,7 @@ function exampleSuite(backend: StorageBackend): void {
 
   it('after `gatehouse keys rotate`: a token of the new key passes, and one of the old key', async () => {
     const kidsBefore = await publishedKids();
-    const oldKid = parts(userToken).header.kid;
+    const oldKid = jwtParts(userToken).header.kid;
     assert.ok(kidsBefore.includes(oldKid as string));
     const rotated = await runGatehouse(env, ['keys', 'rotate']);
     assert.equal(rotated.code, 0, rotated.stderr);
@@ -265,23 +238,21 @@ function exampleSuite(backend: StorageBackend): void {
 
     // API.md 7: the new key is active at once on every instance, so the running one (which
     // did not rotate: the CLI did, in another process) signs the very next token with it.
-    const fresh = await login(gatehouse.url, userEmail);
-    assert.equal(parts(fresh).header.kid, newKid, 'signed with the new key');
+    const fresh = await accessTokenAt(gatehouse.url, userEmail);
+    assert.equal(jwtParts(fresh).header.kid, newKid, 'signed with the new key');
     assert.deepEqual((await publishedKids()).sort(), [...kidsBefore, newKid].sort());
 
     const response = await get('/me', fresh);
     assert.equal(response.status, 200, await response.clone().text());
     assert.equal((await get('/me', userToken)).status, 200, 'a token of the previous key lives on');
-    const onGatehouse = await fetch(`${gatehouse.url}/users/me/`, {
-      headers: { authorization: `Bearer ${fresh}` },
-    });
+    const onGatehouse = await fetch(`${gatehouse.url}/users/me/`, { headers: bearer(fresh) });
     assert.equal(onGatehouse.status, 200, 'Gatehouse itself accepts it too');
   });
 
   it('rejects a token whose kid no JWKS has', async () => {
     // Last: an unknown kid makes the app re-read the JWKS, which it then does not do again
     // for a few seconds (the cool-down a flood of random kids meets).
-    const { header, claims } = parts(userToken);
+    const { header, claims } = jwtParts(userToken);
     const foreign = generateKeyPairSync('ed25519');
     const token = craft({ ...header, kid: 'no-such-key' }, claims, (input) =>
       sign(null, input, foreign.privateKey),
@@ -304,7 +275,7 @@ describe(
     const key = generateKeyPairSync('ed25519');
     const kid = 'test-key-1';
     let issuer: string;
-    let issuerServer: Server;
+    let issuerServer: HttpStub;
     let jwksReads = 0;
     let metadataIssuer: string;
     let api: RunningProcess;
@@ -322,11 +293,11 @@ describe(
     const signed = (h: Record<string, unknown>, c: Record<string, unknown>) =>
       craft(h, c, (input) => sign(null, input, key.privateKey));
     const get = (path: string, token: string) =>
-      fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      fetch(`${api.url}${path}`, { headers: bearer(token) });
 
     before(async () => {
       const jwk = { ...key.publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'EdDSA' };
-      issuerServer = createServer((request, response) => {
+      issuerServer = await startHttpStub((request, response) => {
         response.setHeader('content-type', 'application/json');
         if (request.url === '/.well-known/oauth-authorization-server') {
           response.end(JSON.stringify({ issuer: metadataIssuer, jwks_uri: `${issuer}/jwks` }));
@@ -338,23 +309,14 @@ describe(
           response.end('{}');
         }
       });
-      await new Promise<void>((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
-      issuer = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
+      issuer = issuerServer.url;
       metadataIssuer = issuer;
-      const port = await freePort();
-      api = await startProcess({
-        command: PYTHON,
-        args: ['-m', 'uvicorn', 'app:app', '--host', '127.0.0.1', '--port', String(port)],
-        port,
-        readyPath: '/public',
-        cwd: EXAMPLE_DIR,
-        env: cleanEnv({ GATEHOUSE_ISSUER: issuer, PYTHONDONTWRITEBYTECODE: '1' }),
-      });
+      api = await startExample({ GATEHOUSE_ISSUER: issuer });
     });
 
     after(async () => {
       await api?.stop();
-      await new Promise((resolve) => issuerServer?.close(resolve));
+      await issuerServer?.close();
     });
 
     it('accepts a well-formed token of that issuer (the control for the cases below)', async () => {
@@ -408,13 +370,13 @@ describe(
   () => {
     const key = generateKeyPairSync('ed25519');
     let issuer: string;
-    let issuerServer: Server;
+    let issuerServer: HttpStub;
     let api: RunningProcess;
     let jwksReads = 0;
 
     before(async () => {
       const jwk = { ...key.publicKey.export({ format: 'jwk' }), kid: 'k', alg: 'EdDSA' };
-      issuerServer = createServer((request, response) => {
+      issuerServer = await startHttpStub((request, response) => {
         response.setHeader('content-type', 'application/json');
         if (request.url === '/jwks') {
           jwksReads += 1;
@@ -427,22 +389,13 @@ describe(
           );
         }
       });
-      await new Promise<void>((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
-      issuer = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
-      const port = await freePort();
-      api = await startProcess({
-        command: PYTHON,
-        args: ['-m', 'uvicorn', 'app:app', '--host', '127.0.0.1', '--port', String(port)],
-        port,
-        readyPath: '/public',
-        cwd: EXAMPLE_DIR,
-        env: cleanEnv({ GATEHOUSE_ISSUER: issuer, PYTHONDONTWRITEBYTECODE: '1' }),
-      });
+      issuer = issuerServer.url;
+      api = await startExample({ GATEHOUSE_ISSUER: issuer });
     });
 
     after(async () => {
       await api?.stop();
-      await new Promise((resolve) => issuerServer?.close(resolve));
+      await issuerServer?.close();
     });
 
     it('answers 503 (the issuer is misconfigured, not the token wrong) and reads no key', async () => {
@@ -452,9 +405,7 @@ describe(
         { sub: '1', iss: issuer, aud: 'gatehouse', iat: now, exp: now + 300 },
         (input) => sign(null, input, key.privateKey),
       );
-      const response = await fetch(`${api.url}/me`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
+      const response = await fetch(`${api.url}/me`, { headers: bearer(token) });
       assert.equal(response.status, 503, await response.clone().text());
       assert.deepEqual(await response.json(), { detail: 'Cannot reach the token issuer' });
       assert.equal(jwksReads, 0);
@@ -482,22 +433,9 @@ for (const alg of ['ES256', 'RS256']) {
           GATEHOUSE_RATE_LIMIT_TOKEN: '0',
         });
         running.push(gatehouse);
-        const register = await fetch(`${gatehouse.url}/users/`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email, password: STRONG_PASSWORD }),
-        });
-        assert.equal(register.status, 200);
-        token = await login(gatehouse.url, email);
-        const port = await freePort();
-        api = await startProcess({
-          command: PYTHON,
-          args: ['-m', 'uvicorn', 'app:app', '--host', '127.0.0.1', '--port', String(port)],
-          port,
-          readyPath: '/public',
-          cwd: EXAMPLE_DIR,
-          env: cleanEnv({ GATEHOUSE_ISSUER: gatehouse.url, PYTHONDONTWRITEBYTECODE: '1' }),
-        });
+        await registerAt(gatehouse.url, email);
+        token = await accessTokenAt(gatehouse.url, email);
+        api = await startExample({ GATEHOUSE_ISSUER: gatehouse.url });
         running.push(api);
       });
 
@@ -507,9 +445,9 @@ for (const alg of ['ES256', 'RS256']) {
       });
 
       it(`accepts a genuine ${alg} token, and refuses it relabelled EdDSA or HS256`, async () => {
-        const me = (bearer: string) =>
-          fetch(`${api.url}/me`, { headers: { authorization: `Bearer ${bearer}` } });
-        const { header, claims } = parts(token);
+        const me = (accessToken: string) =>
+          fetch(`${api.url}/me`, { headers: bearer(accessToken) });
+        const { header, claims } = jwtParts(token);
         assert.equal(header.alg, alg);
         const response = await me(token);
         assert.equal(response.status, 200, await response.clone().text());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer, createUser, type LoggedIn } from '../support/client.ts';
+import { bearer, createUser, type LoggedIn, requestAs } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -22,22 +22,14 @@ for (const backend of STORAGE_BACKENDS) {
         payload,
       });
     const remove = (by: LoggedIn, target: LoggedIn) =>
-      t.app.inject({
-        method: 'DELETE',
-        url: `/users/${target.user.id}`,
-        headers: bearer(by.accessToken),
-      });
+      requestAs(t.app, by.accessToken, 'DELETE', `/users/${target.user.id}`);
 
     /** Demotes every admin but `keep`, so each test starts from a known set of admins. */
     async function onlyAdmin(keep: LoggedIn): Promise<void> {
       let cursor: string | null = null;
       do {
         const query: string = cursor === null ? '' : `&cursor=${cursor}`;
-        const page = await t.app.inject({
-          method: 'GET',
-          url: `/users/?limit=100${query}`,
-          headers: bearer(keep.accessToken),
-        });
+        const page = await requestAs(t.app, keep.accessToken, 'GET', `/users/?limit=100${query}`);
         const body = page.json() as {
           items: { id: number; role: string }[];
           next_cursor: string | null;
@@ -71,11 +63,7 @@ for (const backend of STORAGE_BACKENDS) {
         assert.equal(response.json().code, 'last_admin');
         assert.match(response.json().detail, /last active admin/);
       }
-      const me = await t.app.inject({
-        method: 'GET',
-        url: '/users/me',
-        headers: bearer(admin.accessToken),
-      });
+      const me = await requestAs(t.app, admin.accessToken, 'GET', '/users/me');
       assert.equal(me.json().role, 'admin');
       assert.equal(me.json().disabled, false);
       // A change that keeps it an active admin is fine.

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { AUDIT_EVENT_TYPES } from '../../src/domain/audit/audit-log.ts';
-import { bearer, createUser, insertUsers, requestToken, type LoggedIn } from '../support/admins.ts';
+import {
+  refresh,
+  createUser,
+  insertUsers,
+  requestToken,
+  type LoggedIn,
+  requestAs,
+  patchUser,
+} from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { createTestApp, uniqueEmail, type TestApp } from '../support/test-app.ts';
+import { testAppPerSuite, uniqueEmail } from '../support/test-app.ts';
 
 // What the admin pages of the web UI look things up with: GET /audit/types, the
 // audit log's emails and `user_email` filter, and the `total` of GET /users/.
@@ -20,16 +28,14 @@ interface Entry {
 
 for (const backend of STORAGE_BACKENDS) {
   describe(`admin look-ups (${backend.name})`, { skip: backend.skip }, () => {
-    let t: TestApp;
+    const suite = testAppPerSuite(backend);
     let admin: LoggedIn;
     before(async () => {
-      t = await createTestApp({ env: { GATEHOUSE_DATABASE_URL: await backend.freshUrl() } });
-      admin = await createUser(t, 'admin');
+      admin = await createUser(suite.t, 'admin');
     });
-    after(() => t?.close());
 
     const get = (url: string, token = admin.accessToken) =>
-      t.app.inject({ method: 'GET', url, headers: bearer(token) });
+      requestAs(suite.t.app, token, 'GET', url);
 
     async function audit(query: string): Promise<Entry[]> {
       const response = await get(`/audit?limit=100&${query}`);
@@ -51,20 +57,15 @@ for (const backend of STORAGE_BACKENDS) {
         );
       }
 
-      const user = await createUser(t);
+      const user = await createUser(suite.t);
       assert.equal((await get('/audit/types', user.accessToken)).statusCode, 403);
-      const anonymous = await t.app.inject({ method: 'GET', url: '/audit/types' });
+      const anonymous = await suite.t.app.inject({ method: 'GET', url: '/audit/types' });
       assert.equal(anonymous.statusCode, 401);
     });
 
     it('entries carry the actor and subject emails the accounts hold, and the details', async () => {
-      const target = await createUser(t);
-      const patch = await t.app.inject({
-        method: 'PATCH',
-        url: `/users/${target.user.id}`,
-        headers: bearer(admin.accessToken),
-        payload: { role: 'admin' },
-      });
+      const target = await createUser(suite.t);
+      const patch = await patchUser(suite.t.app, admin, target.user.id, { role: 'admin' });
       assert.equal(patch.statusCode, 200, patch.body);
       const [change] = await audit(`user_id=${target.user.id}&type=user.role_changed`);
       assert.ok(change);
@@ -79,8 +80,11 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('user_email filters like user_id, in any letter case; an unknown email gives no rows', async () => {
-      const target = await createUser(t);
-      const failed = await requestToken(t.app, { username: target.email, password: 'wrong-pw!' });
+      const target = await createUser(suite.t);
+      const failed = await requestToken(suite.t.app, {
+        username: target.email,
+        password: 'wrong-pw!',
+      });
       assert.equal(failed.statusCode, 401);
 
       const byId = await audit(`user_id=${target.user.id}`);
@@ -109,19 +113,20 @@ for (const backend of STORAGE_BACKENDS) {
 
     it("a failed login with an unregistered email is found by that email; a deleted user's history too", async () => {
       const stranger = uniqueEmail('stranger');
-      await requestToken(t.app, { username: stranger, password: 'wrong-pw!' });
+      await requestToken(suite.t.app, { username: stranger, password: 'wrong-pw!' });
       const tried = await audit(`user_email=${encodeURIComponent(stranger)}`);
       assert.deepEqual(
         tried.map((e) => [e.type, e.subject_id, e.subject_email]),
         [['login.failed', null, null]],
       );
 
-      const gone = await createUser(t);
-      const removed = await t.app.inject({
-        method: 'DELETE',
-        url: `/users/${gone.user.id}`,
-        headers: bearer(admin.accessToken),
-      });
+      const gone = await createUser(suite.t);
+      const removed = await requestAs(
+        suite.t.app,
+        admin.accessToken,
+        'DELETE',
+        `/users/${gone.user.id}`,
+      );
       assert.equal(removed.statusCode, 204);
       const history = await audit(`user_email=${encodeURIComponent(gone.email)}`);
       const deleted = history.find((e) => e.type === 'user.deleted');
@@ -140,24 +145,17 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('DELETE /users/{id}/sessions signs the user out everywhere, audited with the admin as actor', async () => {
-      const target = await createUser(t);
-      const second = await createUser(t, 'user', uniqueEmail('second'));
-      const response = await t.app.inject({
-        method: 'DELETE',
-        url: `/users/${target.user.id}/sessions`,
-        headers: bearer(admin.accessToken),
-      });
+      const target = await createUser(suite.t);
+      const second = await createUser(suite.t, 'user', uniqueEmail('second'));
+      const response = await requestAs(
+        suite.t.app,
+        admin.accessToken,
+        'DELETE',
+        `/users/${target.user.id}/sessions`,
+      );
       assert.equal(response.statusCode, 204, response.body);
       assert.equal((await get('/users/me/', target.accessToken)).statusCode, 401);
-      const refreshed = await t.app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({
-          grant_type: 'refresh_token',
-          refresh_token: target.refreshToken,
-        }).toString(),
-      });
+      const refreshed = await refresh(suite.t.app, target.refreshToken);
       assert.equal(refreshed.statusCode, 400, refreshed.body);
       assert.equal(
         (await get('/users/me/', second.accessToken)).statusCode,
@@ -165,7 +163,7 @@ for (const backend of STORAGE_BACKENDS) {
         'others keep theirs',
       );
       // The account itself is untouched: a new login works.
-      assert.equal((await requestToken(t.app, { username: target.email })).statusCode, 200);
+      assert.equal((await requestToken(suite.t.app, { username: target.email })).statusCode, 200);
 
       const [entry] = await audit(`user_id=${target.user.id}&type=session.logout`);
       assert.ok(entry);
@@ -174,17 +172,19 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(entry.details?.all, true);
       assert.equal(entry.details?.ended, 1);
 
-      const missing = await t.app.inject({
-        method: 'DELETE',
-        url: '/users/999999/sessions',
-        headers: bearer(admin.accessToken),
-      });
+      const missing = await requestAs(
+        suite.t.app,
+        admin.accessToken,
+        'DELETE',
+        '/users/999999/sessions',
+      );
       assert.equal(missing.statusCode, 404);
-      const denied = await t.app.inject({
-        method: 'DELETE',
-        url: `/users/${admin.user.id}/sessions`,
-        headers: bearer(second.accessToken),
-      });
+      const denied = await requestAs(
+        suite.t.app,
+        second.accessToken,
+        'DELETE',
+        `/users/${admin.user.id}/sessions`,
+      );
       assert.equal(denied.statusCode, 403);
       assert.equal((await get('/users/me/')).statusCode, 200, 'the admin is still signed in');
     });
@@ -192,7 +192,7 @@ for (const backend of STORAGE_BACKENDS) {
     it('GET /users/ gives the total matching email_prefix on every page', async () => {
       const prefix = `total-${Date.now()}`;
       await insertUsers(
-        t,
+        suite.t,
         Array.from({ length: 5 }, (_, i) => `${prefix}-${i}@example.com`),
       );
       const first = await get(`/users/?limit=2&email_prefix=${prefix.toUpperCase()}`);

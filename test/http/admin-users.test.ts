@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  bearer,
+  refresh,
+  register,
   createUser,
   insertUsers,
   logIn,
   requestToken,
   type LoggedIn,
-} from '../support/admins.ts';
+  requestAs,
+} from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/test-app.ts';
 
@@ -22,7 +24,7 @@ for (const backend of STORAGE_BACKENDS) {
     after(() => t?.close());
 
     const asAdmin = (method: 'GET' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
-      t.app.inject({ method, url, headers: bearer(admin.accessToken), payload });
+      requestAs(t.app, admin.accessToken, method, url, payload);
 
     async function listAll(query: string): Promise<{ ids: number[]; pages: number }> {
       const ids: number[] = [];
@@ -149,12 +151,13 @@ for (const backend of STORAGE_BACKENDS) {
         ['GET', '/audit'],
       ] as const;
       for (const [method, url] of routes) {
-        const denied = await t.app.inject({
+        const denied = await requestAs(
+          t.app,
+          user.accessToken,
           method,
           url,
-          headers: bearer(user.accessToken),
-          payload: method === 'PATCH' ? { role: 'admin' } : undefined,
-        });
+          method === 'PATCH' ? { role: 'admin' } : undefined,
+        );
         assert.equal(denied.statusCode, 403, `${method} ${url}`);
         assert.deepEqual(denied.json(), {
           detail: 'Not enough permissions',
@@ -164,11 +167,7 @@ for (const backend of STORAGE_BACKENDS) {
         assert.equal(anonymous.statusCode, 401, `${method} ${url}`);
         assert.equal(anonymous.json().detail, 'Not authenticated');
       }
-      const me = await t.app.inject({
-        method: 'GET',
-        url: '/users/me',
-        headers: bearer(user.accessToken),
-      });
+      const me = await requestAs(t.app, user.accessToken, 'GET', '/users/me');
       assert.equal(me.json().role, 'user', 'the PATCH above changed nothing');
     });
 
@@ -181,17 +180,9 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(patched.json().role, 'admin');
       // The session asked for no particular scope, so it holds whatever the role allows now
       // (API.md 3: the role is read on every request and a change takes effect immediately).
-      const promoted = await t.app.inject({
-        method: 'GET',
-        url: '/users/',
-        headers: bearer(user.accessToken),
-      });
+      const promoted = await requestAs(t.app, user.accessToken, 'GET', '/users/');
       assert.equal(promoted.statusCode, 200);
-      const refused = await t.app.inject({
-        method: 'GET',
-        url: '/users/',
-        headers: bearer(narrow.accessToken),
-      });
+      const refused = await requestAs(t.app, narrow.accessToken, 'GET', '/users/');
       assert.equal(refused.statusCode, 403);
       const fresh = await logIn(t.app, user.user);
       assert.equal(fresh.scope, 'me admin');
@@ -223,20 +214,11 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(disabled.json().disabled, true);
 
       for (const session of [target, second]) {
-        const me = await t.app.inject({
-          method: 'GET',
-          url: '/users/me',
-          headers: bearer(session.accessToken),
-        });
+        const me = await requestAs(t.app, session.accessToken, 'GET', '/users/me');
         assert.equal(me.statusCode, 401);
-        const refresh = await t.app.inject({
-          method: 'POST',
-          url: '/token',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          payload: `grant_type=refresh_token&refresh_token=${session.refreshToken}`,
-        });
-        assert.equal(refresh.statusCode, 400);
-        assert.equal(refresh.json().error, 'invalid_grant');
+        const refreshed = await refresh(t.app, session.refreshToken);
+        assert.equal(refreshed.statusCode, 400);
+        assert.equal(refreshed.json().error, 'invalid_grant');
       }
       assert.equal((await requestToken(t.app, { username: target.email })).statusCode, 401);
       assert.deepEqual(await t.storage.sessions.listActive(target.user.id, t.clock.now()), []);
@@ -244,18 +226,10 @@ for (const backend of STORAGE_BACKENDS) {
       const enabled = await asAdmin('PATCH', `/users/${target.user.id}`, { disabled: false });
       assert.equal(enabled.json().disabled, false);
       const again = await logIn(t.app, target.user);
-      const me = await t.app.inject({
-        method: 'GET',
-        url: '/users/me',
-        headers: bearer(again.accessToken),
-      });
+      const me = await requestAs(t.app, again.accessToken, 'GET', '/users/me');
       assert.equal(me.statusCode, 200);
       // Sessions ended by the disabling stay ended.
-      const old = await t.app.inject({
-        method: 'GET',
-        url: '/users/me',
-        headers: bearer(target.accessToken),
-      });
+      const old = await requestAs(t.app, target.accessToken, 'GET', '/users/me');
       assert.equal(old.statusCode, 401);
     });
 
@@ -264,32 +238,20 @@ for (const backend of STORAGE_BACKENDS) {
       const deleted = await asAdmin('DELETE', `/users/${target.user.id}`);
       assert.equal(deleted.statusCode, 204);
       assert.equal(deleted.body, '');
-      const me = await t.app.inject({
-        method: 'GET',
-        url: '/users/me',
-        headers: bearer(target.accessToken),
-      });
+      const me = await requestAs(t.app, target.accessToken, 'GET', '/users/me');
       assert.equal(me.statusCode, 401);
       assert.equal((await requestToken(t.app, { username: target.email })).statusCode, 401);
       assert.equal((await asAdmin('GET', `/users/${target.user.id}`)).statusCode, 404);
       assert.equal((await asAdmin('DELETE', `/users/${target.user.id}`)).statusCode, 404);
       // The address is free again.
-      const again = await t.app.inject({
-        method: 'POST',
-        url: '/users/',
-        payload: { email: target.email, password: 'another fine passphrase' },
-      });
+      const again = await register(t.app, target.email, 'another fine passphrase');
       assert.equal(again.statusCode, 200);
     });
 
     it('lets an admin delete another admin while one remains', async () => {
       const other = await createUser(t, 'admin');
       assert.equal((await asAdmin('DELETE', `/users/${other.user.id}`)).statusCode, 204);
-      const list = await t.app.inject({
-        method: 'GET',
-        url: '/users/',
-        headers: bearer(other.accessToken),
-      });
+      const list = await requestAs(t.app, other.accessToken, 'GET', '/users/');
       assert.equal(list.statusCode, 401);
     });
   });

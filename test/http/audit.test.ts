@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { bearer, createUser, FORM, logIn, requestToken, type LoggedIn } from '../support/admins.ts';
+import {
+  bearer,
+  createUser,
+  FORM,
+  logIn,
+  requestToken,
+  type LoggedIn,
+  requestAs,
+} from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../support/test-app.ts';
 
@@ -56,11 +64,7 @@ for (const backend of STORAGE_BACKENDS) {
       });
 
     async function audit(query: string): Promise<{ items: Entry[]; next_cursor: string | null }> {
-      const response = await t.app.inject({
-        method: 'GET',
-        url: `/audit?${query}`,
-        headers: bearer(admin.accessToken),
-      });
+      const response = await requestAs(t.app, admin.accessToken, 'GET', `/audit?${query}`);
       assert.equal(response.statusCode, 200, response.body);
       return response.json();
     }
@@ -144,11 +148,7 @@ for (const backend of STORAGE_BACKENDS) {
       const reasons = (await eventsOf(id, 'login.failed')).map((e) => e.details?.reason);
       assert.deepEqual(reasons, ['invalid_scope', 'wrong_password']);
 
-      const everything = await t.app.inject({
-        method: 'GET',
-        url: '/audit?limit=100',
-        headers: bearer(admin.accessToken),
-      });
+      const everything = await requestAs(t.app, admin.accessToken, 'GET', '/audit?limit=100');
       assert.doesNotMatch(everything.body, new RegExp(wrong));
       assert.doesNotMatch(everything.body, new RegExp(STRONG_PASSWORD));
       assert.doesNotMatch(everything.body, new RegExp(login.refreshToken));
@@ -359,11 +359,12 @@ for (const backend of STORAGE_BACKENDS) {
         ['cursor', Buffer.from('{"l":"users","p":5}').toString('base64url')],
       ] as const;
       for (const [name, value] of bad) {
-        const response = await t.app.inject({
-          method: 'GET',
-          url: `/audit?${name}=${encodeURIComponent(value)}`,
-          headers: bearer(admin.accessToken),
-        });
+        const response = await requestAs(
+          t.app,
+          admin.accessToken,
+          'GET',
+          `/audit?${name}=${encodeURIComponent(value)}`,
+        );
         assert.equal(response.statusCode, 422, `${name}=${value}`);
         assert.deepEqual(response.json().detail[0].loc, ['query', name], `${name}=${value}`);
       }

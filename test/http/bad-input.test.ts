@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { FORM, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { FORM, STRONG_PASSWORD, uniqueEmail, requestToken } from '../support/client.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // API.md conventions: no request, however malformed, gets a 500 or kills the process; every
@@ -304,12 +304,7 @@ describe('malformed requests get their exact 4xx, a JSON detail, and never a 500
       payload: Buffer.from(JSON.stringify({ email, password }), 'utf8'),
     });
     assert.equal(registered.statusCode, 200, registered.body);
-    const login = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: FORM,
-      payload: new URLSearchParams({ username: email, password }).toString(),
-    });
+    const login = await requestToken(t.app, { username: email, password });
     assert.equal(login.statusCode, 200, login.body);
   });
 
@@ -323,12 +318,7 @@ describe('malformed requests get their exact 4xx, a JSON detail, and never a 500
     assert.equal(registered.statusCode, 200, registered.body);
     assert.equal(registered.json().role, 'user');
 
-    const login = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: FORM,
-      payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
-    });
+    const login = await requestToken(t.app, { username: email, password: STRONG_PASSWORD });
     assert.equal(login.statusCode, 200, login.body);
     assert.doesNotMatch(String(login.json().scope), /\badmin\b/);
     const self = await t.app.inject({

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import {
-  bearer,
   createUser,
   passwordLogin,
   refresh,
@@ -10,6 +9,7 @@ import {
   STRONG_PASSWORD,
   type TokenPair,
   uniqueEmail,
+  requestAs,
 } from '../support/client.ts';
 import { whileInFlight } from '../support/races.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
@@ -41,12 +41,7 @@ for (const backend of STORAGE_BACKENDS) {
       ): Promise<LightMyRequestResponse[]> {
         const admin = await createUser(suite.t, 'admin');
         const { action: deletion, answers } = await whileInFlight(
-          () =>
-            suite.t.app.inject({
-              method: 'DELETE',
-              url: `/users/${userId}`,
-              headers: bearer(admin.accessToken),
-            }),
+          () => requestAs(suite.t.app, admin.accessToken, 'DELETE', `/users/${userId}`),
           request,
           { spacingMs: 3, leading: true },
         );
@@ -92,11 +87,8 @@ for (const backend of STORAGE_BACKENDS) {
         let disabled = false;
         const answers = await duringDeletion(user.id, () => {
           disabled = !disabled;
-          return suite.t.app.inject({
-            method: 'PATCH',
-            url: `/users/${user.id}`,
-            headers: bearer(admin.accessToken),
-            payload: { disabled },
+          return requestAs(suite.t.app, admin.accessToken, 'PATCH', `/users/${user.id}`, {
+            disabled,
           });
         });
         assert.deepEqual(

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearer, claimsOf, createUser, FORM, logIn, STRONG_PASSWORD } from '../support/client.ts';
+import {
+  bearer,
+  claimsOf,
+  createUser,
+  FORM,
+  logIn,
+  STRONG_PASSWORD,
+  requestAs,
+  logout,
+} from '../support/client.ts';
 import { basicAuthorization, introspect, registerClient, revoke } from '../support/api-clients.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
@@ -53,12 +62,8 @@ for (const backend of STORAGE_BACKENDS) {
     it('is inactive at once after logout and after /revoke', async () => {
       const a = await createUser(suite.t);
       const b = await logIn(suite.t.app, a.user);
-      const logout = await suite.t.app.inject({
-        method: 'POST',
-        url: '/logout',
-        headers: bearer(a.accessToken),
-      });
-      assert.equal(logout.statusCode, 204);
+      const loggedOut = await logout(suite.t.app, a.accessToken);
+      assert.equal(loggedOut.statusCode, 204);
       assert.deepEqual(await check(a.accessToken), INACTIVE);
       assert.equal((await check(b.accessToken)).active, true);
       assert.equal((await revoke(suite.t.app, b.refreshToken)).statusCode, 200);
@@ -68,11 +73,9 @@ for (const backend of STORAGE_BACKENDS) {
     it("is inactive for the user's other sessions after a password change, not for the caller's", async () => {
       const a = await createUser(suite.t);
       const b = await logIn(suite.t.app, a.user);
-      const change = await suite.t.app.inject({
-        method: 'PUT',
-        url: '/users/me/password',
-        headers: bearer(a.accessToken),
-        payload: { current_password: STRONG_PASSWORD, new_password: 'another long passphrase' },
+      const change = await requestAs(suite.t.app, a.accessToken, 'PUT', '/users/me/password', {
+        current_password: STRONG_PASSWORD,
+        new_password: 'another long passphrase',
       });
       assert.equal(change.statusCode, 204);
       assert.equal((await check(a.accessToken)).active, true);

@@ -12,6 +12,7 @@ import {
   STRONG_PASSWORD,
   toPair,
   userWithTwoSessions,
+  requestAs,
 } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, testAppPerSuite } from '../support/test-app.ts';
@@ -38,11 +39,7 @@ for (const backend of STORAGE_BACKENDS) {
     const post = (url: string, token: string) =>
       suite.t.app.inject({ method: 'POST', url, headers: bearer(token) });
     const endSession = (id: string, token: string) =>
-      suite.t.app.inject({
-        method: 'DELETE',
-        url: `/users/me/sessions/${id}`,
-        headers: bearer(token),
-      });
+      requestAs(suite.t.app, token, 'DELETE', `/users/me/sessions/${id}`);
     async function sessionsOf(token: string, url = '/users/me/sessions'): Promise<SessionItem[]> {
       const response = await suite.t.app.inject({ method: 'GET', url, headers: bearer(token) });
       assert.equal(response.statusCode, 200, response.body);
@@ -229,11 +226,9 @@ for (const backend of STORAGE_BACKENDS) {
     it('PUT /users/me/password: 400 for a wrong current, 422 for a weak new, 204 and other sessions end', async () => {
       const { email, a, b } = await userWithTwoSessions(suite.t.app);
       const change = (current: string, next: string) =>
-        suite.t.app.inject({
-          method: 'PUT',
-          url: '/users/me/password',
-          headers: bearer(a.accessToken),
-          payload: { current_password: current, new_password: next },
+        requestAs(suite.t.app, a.accessToken, 'PUT', '/users/me/password', {
+          current_password: current,
+          new_password: next,
         });
 
       const wrong = await change('not my password', NEW_PASSWORD);

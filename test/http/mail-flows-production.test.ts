@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer, passwordLogin, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { passwordLogin, STRONG_PASSWORD, uniqueEmail, requestAs } from '../support/client.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const UNAVAILABLE = {
@@ -26,12 +26,10 @@ describe('mail flows in production without SMTP (API.md 8)', () => {
         url: '/password-reset',
         payload: { email: uniqueEmail('nobody') },
       }),
-      t.app.inject({ method: 'POST', url: '/users/me/verify-email', headers: bearer(accessToken) }),
-      t.app.inject({
-        method: 'POST',
-        url: '/users/me/email',
-        headers: bearer(accessToken),
-        payload: { new_email: uniqueEmail('new'), current_password: STRONG_PASSWORD },
+      requestAs(t.app, accessToken, 'POST', '/users/me/verify-email'),
+      requestAs(t.app, accessToken, 'POST', '/users/me/email', {
+        new_email: uniqueEmail('new'),
+        current_password: STRONG_PASSWORD,
       }),
     ]);
     for (const answer of answers) {

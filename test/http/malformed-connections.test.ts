@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { register, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
-import { startTestServer, type TestApp } from '../support/test-app.ts';
+import { startTestServer, testServerPerSuite, type TestApp } from '../support/test-app.ts';
 
 // API.md 1: every error is JSON with a `detail`, however malformed the request. These requests
 // are refused before any route runs: by Node's HTTP parser (answered by http/client-errors.ts)
@@ -113,17 +113,11 @@ const CASES: { name: string; raw: string | Buffer; status: number }[] = [
 ];
 
 describe('malformed requests over a real socket: a 4xx with a JSON detail, and the server lives', () => {
-  let t: TestApp & { url: string };
-  let port: number;
-  before(async () => {
-    t = await startTestServer();
-    port = Number(new URL(t.url).port);
-  });
-  after(() => t.close());
+  const server = testServerPerSuite();
 
   for (const { name, raw, status } of CASES) {
     it(`answers ${status} to ${name}`, async () => {
-      const answer = parse(await exchange(port, raw));
+      const answer = parse(await exchange(server.port, raw));
       assert.equal(answer.status, status, JSON.stringify(answer.body));
       assert.match(answer.headers, /\r\ncontent-type: application\/json/);
       const { detail } = answer.body as { detail?: unknown };
@@ -133,14 +127,14 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
       );
 
       const healthy = parse(
-        await exchange(port, `GET /healthz HTTP/1.1\r\n${HOST}Connection: close\r\n\r\n`),
+        await exchange(server.port, `GET /healthz HTTP/1.1\r\n${HOST}Connection: close\r\n\r\n`),
       );
       assert.equal(healthy.status, 200, 'the server still answers afterwards');
     });
   }
 
   it('names the parser refusal in plain words and a code, and closes the connection', async () => {
-    const answer = parse(await exchange(port, JSON_POST('Content-Length: abc\r\n')));
+    const answer = parse(await exchange(server.port, JSON_POST('Content-Length: abc\r\n')));
     assert.deepEqual(answer.body, {
       detail: 'Invalid Content-Length header',
       code: 'malformed_request',
@@ -151,7 +145,7 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
 
   // RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host header.
   it('answers 400 with a JSON detail to an HTTP/1.1 request without a Host header', async () => {
-    const answer = parse(await exchange(port, 'GET /users/me/ HTTP/1.1\r\n\r\n'));
+    const answer = parse(await exchange(server.port, 'GET /users/me/ HTTP/1.1\r\n\r\n'));
     assert.equal(answer.status, 400, JSON.stringify(answer.body));
     assert.deepEqual(answer.body, {
       detail: 'Missing Host header: HTTP/1.1 requires one',
@@ -164,7 +158,7 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
 
   // /healthz declares its own 4xx answer, which the refusal must also fit.
   it('answers 400 with a JSON detail to a request for /healthz without a Host header', async () => {
-    const answer = parse(await exchange(port, 'GET /healthz HTTP/1.1\r\n\r\n'));
+    const answer = parse(await exchange(server.port, 'GET /healthz HTTP/1.1\r\n\r\n'));
     assert.equal(answer.status, 400, JSON.stringify(answer.body));
     assert.deepEqual(answer.body, {
       detail: 'Missing Host header: HTTP/1.1 requires one',
@@ -178,9 +172,9 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
     const raw =
       'POST /users/ HTTP/1.1\r\nContent-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-    assert.equal(parse(await exchange(port, raw)).status, 400);
+    assert.equal(parse(await exchange(server.port, raw)).status, 400);
     // Had the registration run, the address would be taken now.
-    assert.equal((await register(t.app, email)).statusCode, 200);
+    assert.equal((await register(server.t.app, email)).statusCode, 200);
   });
 
   // RFC 9112 3.2: ... and to any request message that contains more than one Host header field
@@ -200,7 +194,9 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
     ['two Host lines in HTTP/1.0', 'Host: 127.0.0.1\r\nHost: evil.example\r\n', '1.0'],
   ] as const) {
     it(`answers 400 with a JSON detail to ${name}`, async () => {
-      const answer = parse(await exchange(port, `GET /healthz HTTP/${version}\r\n${hosts}\r\n`));
+      const answer = parse(
+        await exchange(server.port, `GET /healthz HTTP/${version}\r\n${hosts}\r\n`),
+      );
       assert.equal(answer.status, 400, JSON.stringify(answer.body));
       assert.deepEqual(answer.body, SEVERAL_HOSTS);
       assert.match(answer.headers, /\r\ncontent-type: application\/json/);
@@ -215,18 +211,18 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
     const raw =
       `POST /users/ HTTP/1.1\r\n${HOST}${HOST}Content-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-    assert.equal(parse(await exchange(port, raw)).status, 400);
+    assert.equal(parse(await exchange(server.port, raw)).status, 400);
     // Had the registration run, the address would be taken now.
-    assert.equal((await register(t.app, email)).statusCode, 200);
+    assert.equal((await register(server.t.app, email)).statusCode, 200);
   });
 
   it('answers a request with one Host line and a header ending in "host" as usual', async () => {
     const raw = `GET /healthz HTTP/1.1\r\n${HOST}X-Forwarded-Host: a.example\r\nConnection: close\r\n\r\n`;
-    assert.equal(parse(await exchange(port, raw)).status, 200);
+    assert.equal(parse(await exchange(server.port, raw)).status, 200);
   });
 
   it('answers an HTTP/1.0 request without a Host header as usual (only HTTP/1.1 needs one)', async () => {
-    const answer = parse(await exchange(port, 'GET /healthz HTTP/1.0\r\n\r\n'));
+    const answer = parse(await exchange(server.port, 'GET /healthz HTTP/1.0\r\n\r\n'));
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.body, { status: 'ok' });
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { bearer, createUser } from '../support/client.ts';
+import { bearer, createUser, requestAs, confirmPasswordReset } from '../support/client.ts';
 import { codeAt, enrolTotp, mfaOtp, mfaToken, passwordLogin } from '../support/mfa.ts';
 import { linkFrom } from '../support/outbox-mail.ts';
 import { openRawSql, sharedStoreUrl, type RawSql } from '../support/raw-sql.ts';
@@ -87,11 +87,7 @@ for (const backend of STORAGE_BACKENDS) {
         });
         const { token } = await linkFrom(one.storage, user.email, 'password_reset');
         const newPassword = 'reset to a new passphrase 2026';
-        const reset = await two.app.inject({
-          method: 'POST',
-          url: '/password-reset/confirm',
-          payload: { token, new_password: newPassword },
-        });
+        const reset = await confirmPasswordReset(two.app, token, newPassword);
         assert.equal(reset.statusCode, 204, reset.body);
         assert.equal((await mfaOtp(one.app, pending, user.recoveryCodes[0]!)).statusCode, 400);
         const after = await passwordLogin(two.app, user.email, {}, newPassword);
@@ -118,11 +114,12 @@ for (const backend of STORAGE_BACKENDS) {
           user.recoveryCodes[1]!,
         );
         assert.equal(recovery.statusCode, 200);
-        const reset = await one.app.inject({
-          method: 'DELETE',
-          url: `/users/${user.user.id}/mfa`,
-          headers: bearer(admin.accessToken),
-        });
+        const reset = await requestAs(
+          one.app,
+          admin.accessToken,
+          'DELETE',
+          `/users/${user.user.id}/mfa`,
+        );
         assert.equal(reset.statusCode, 204);
         const audit = await one.app.inject({
           url: `/audit?user_id=${user.user.id}&limit=100`,

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
-import { bearer, createUser, FORM, logIn, STRONG_PASSWORD } from '../support/client.ts';
+import {
+  bearer,
+  createUser,
+  FORM,
+  logIn,
+  STRONG_PASSWORD,
+  requestAs,
+  postForm,
+} from '../support/client.ts';
 import { codeAt, enrolTotp, mfaOtp, mfaToken, passwordLogin } from '../support/mfa.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
@@ -28,18 +36,16 @@ for (const backend of STORAGE_BACKENDS) {
       it('enrols only after a correct code, behind the current password', async () => {
         const { app } = suite.t;
         const login = await createUser(suite.t);
-        const wrongPassword = await app.inject({
-          method: 'POST',
-          url: '/users/me/mfa/totp',
-          headers: bearer(login.accessToken),
-          payload: { current_password: 'not the password' },
-        });
+        const wrongPassword = await requestAs(
+          app,
+          login.accessToken,
+          'POST',
+          '/users/me/mfa/totp',
+          { current_password: 'not the password' },
+        );
         assert.equal(wrongPassword.statusCode, 400);
-        const started = await app.inject({
-          method: 'POST',
-          url: '/users/me/mfa/totp',
-          headers: bearer(login.accessToken),
-          payload: { current_password: STRONG_PASSWORD },
+        const started = await requestAs(app, login.accessToken, 'POST', '/users/me/mfa/totp', {
+          current_password: STRONG_PASSWORD,
         });
         assert.equal(started.statusCode, 200);
         const body = started.json();
@@ -48,29 +54,28 @@ for (const backend of STORAGE_BACKENDS) {
         assert.match(body.qr_svg, /^<svg[\s\S]*<\/svg>\s*$/);
         // Pending: the password alone still signs in.
         assert.equal((await passwordLogin(app, login.email)).statusCode, 200);
-        const wrong = await app.inject({
-          method: 'POST',
-          url: '/users/me/mfa/totp/confirm',
-          headers: bearer(login.accessToken),
-          payload: { code: codeAt(body.secret, suite.clock, 3) },
-        });
+        const wrong = await requestAs(
+          app,
+          login.accessToken,
+          'POST',
+          '/users/me/mfa/totp/confirm',
+          { code: codeAt(body.secret, suite.clock, 3) },
+        );
         assert.equal(wrong.statusCode, 400);
         assert.equal(wrong.json().code, 'invalid_mfa_code');
-        const confirmed = await app.inject({
-          method: 'POST',
-          url: '/users/me/mfa/totp/confirm',
-          headers: bearer(login.accessToken),
-          payload: { code: codeAt(body.secret, suite.clock) },
-        });
+        const confirmed = await requestAs(
+          app,
+          login.accessToken,
+          'POST',
+          '/users/me/mfa/totp/confirm',
+          { code: codeAt(body.secret, suite.clock) },
+        );
         assert.equal(confirmed.statusCode, 200);
         assert.equal(confirmed.json().recovery_codes.length, 10);
         const me = await app.inject({ url: '/users/me/', headers: bearer(login.accessToken) });
         assert.equal(me.json().mfa_enabled, true);
-        const again = await app.inject({
-          method: 'POST',
-          url: '/users/me/mfa/totp',
-          headers: bearer(login.accessToken),
-          payload: { current_password: STRONG_PASSWORD },
+        const again = await requestAs(app, login.accessToken, 'POST', '/users/me/mfa/totp', {
+          current_password: STRONG_PASSWORD,
         });
         assert.equal(again.statusCode, 409);
       });
@@ -240,11 +245,9 @@ for (const backend of STORAGE_BACKENDS) {
         const user = await enrolledUser();
         const before = await mfaToken(app, user.email);
         const newPassword = 'another correct horse battery';
-        const changed = await app.inject({
-          method: 'PUT',
-          url: '/users/me/password',
-          headers: bearer(user.accessToken),
-          payload: { current_password: STRONG_PASSWORD, new_password: newPassword },
+        const changed = await requestAs(app, user.accessToken, 'PUT', '/users/me/password', {
+          current_password: STRONG_PASSWORD,
+          new_password: newPassword,
         });
         assert.equal(changed.statusCode, 204);
         assert.equal((await mfaOtp(app, before, user.recoveryCodes[0]!)).statusCode, 400);
@@ -256,19 +259,13 @@ for (const backend of STORAGE_BACKENDS) {
       it('turns TOTP off with the current password only', async () => {
         const { app } = suite.t;
         const user = await enrolledUser();
-        const refused = await app.inject({
-          method: 'DELETE',
-          url: '/users/me/mfa/totp',
-          headers: bearer(user.accessToken),
-          payload: { current_password: 'wrong password' },
+        const refused = await requestAs(app, user.accessToken, 'DELETE', '/users/me/mfa/totp', {
+          current_password: 'wrong password',
         });
         assert.equal(refused.statusCode, 400);
         assert.equal((await passwordLogin(app, user.email)).statusCode, 403);
-        const off = await app.inject({
-          method: 'DELETE',
-          url: '/users/me/mfa/totp',
-          headers: bearer(user.accessToken),
-          payload: { current_password: STRONG_PASSWORD },
+        const off = await requestAs(app, user.accessToken, 'DELETE', '/users/me/mfa/totp', {
+          current_password: STRONG_PASSWORD,
         });
         assert.equal(off.statusCode, 204);
         assert.equal((await passwordLogin(app, user.email)).statusCode, 200);
@@ -283,17 +280,19 @@ for (const backend of STORAGE_BACKENDS) {
           headers: bearer(admin.accessToken),
         });
         assert.equal(shown.json().mfa_enabled, true);
-        const byUser = await app.inject({
-          method: 'DELETE',
-          url: `/users/${user.user.id}/mfa`,
-          headers: bearer(user.accessToken),
-        });
+        const byUser = await requestAs(
+          app,
+          user.accessToken,
+          'DELETE',
+          `/users/${user.user.id}/mfa`,
+        );
         assert.equal(byUser.statusCode, 403);
-        const reset = await app.inject({
-          method: 'DELETE',
-          url: `/users/${user.user.id}/mfa`,
-          headers: bearer(admin.accessToken),
-        });
+        const reset = await requestAs(
+          app,
+          admin.accessToken,
+          'DELETE',
+          `/users/${user.user.id}/mfa`,
+        );
         assert.equal(reset.statusCode, 204);
         assert.equal((await passwordLogin(app, user.email)).statusCode, 200);
         const after = await app.inject({
@@ -306,11 +305,7 @@ for (const backend of STORAGE_BACKENDS) {
           headers: bearer(admin.accessToken),
         });
         assert.equal(audit.json().items.length, 1);
-        const missing = await app.inject({
-          method: 'DELETE',
-          url: '/users/999999/mfa',
-          headers: bearer(admin.accessToken),
-        });
+        const missing = await requestAs(app, admin.accessToken, 'DELETE', '/users/999999/mfa');
         assert.equal(missing.statusCode, 404);
       });
 
@@ -331,12 +326,11 @@ for (const backend of STORAGE_BACKENDS) {
 
       it('answers malformed mfa-otp requests with a 4xx and a detail', async () => {
         const { app } = suite.t;
-        const missing = await app.inject({
-          method: 'POST',
-          url: '/token',
-          headers: FORM,
-          payload: 'grant_type=urn%3Agatehouse%3Aparams%3Aoauth%3Agrant-type%3Amfa-otp&otp=123456',
-        });
+        const missing = await postForm(
+          app,
+          '/token',
+          'grant_type=urn%3Agatehouse%3Aparams%3Aoauth%3Agrant-type%3Amfa-otp&otp=123456',
+        );
         assert.equal(missing.statusCode, 422);
         const unknown = await mfaOtp(app, 'x'.repeat(5000), 'y'.repeat(5000));
         assert.equal(unknown.statusCode, 400);

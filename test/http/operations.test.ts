@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { normalizeEmail } from '../../src/domain/email-address.ts';
-import { FORM, uniqueEmail } from '../support/client.ts';
+import { uniqueEmail, requestToken } from '../support/client.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 describe('operations endpoints (API.md 5)', () => {
@@ -77,12 +77,7 @@ describe('no registration or login response reveals the password or its hash', (
     const register = (body: object) =>
       t.app.inject({ method: 'POST', url: '/users/', payload: body });
     const login = (username: string, pass: string) =>
-      t.app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: FORM,
-        payload: new URLSearchParams({ username, password: pass }).toString(),
-      });
+      requestToken(t.app, { username, password: pass });
 
     const created = await register({ email, password });
     assert.equal(created.statusCode, 200, created.body);

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import {
-  bearer,
   me,
   passwordLogin,
   requestToken,
@@ -10,6 +9,7 @@ import {
   type TokenPair,
   toPair,
   uniqueEmail,
+  requestAs,
 } from '../support/client.ts';
 import { LOGIN_BURST_ENV, liveSessions, whileInFlight } from '../support/races.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
@@ -37,11 +37,9 @@ for (const backend of STORAGE_BACKENDS) {
     async function changeDuringLogins(email: string, caller: TokenPair) {
       const { action: changed, answers } = await whileInFlight(
         () =>
-          suite.t.app.inject({
-            method: 'PUT',
-            url: '/users/me/password',
-            headers: bearer(caller.accessToken),
-            payload: { current_password: STRONG_PASSWORD, new_password: NEW_PASSWORD },
+          requestAs(suite.t.app, caller.accessToken, 'PUT', '/users/me/password', {
+            current_password: STRONG_PASSWORD,
+            new_password: NEW_PASSWORD,
           }),
         () => login(email, STRONG_PASSWORD),
       );
@@ -91,11 +89,9 @@ for (const backend of STORAGE_BACKENDS) {
       const passwords = ['the first new passphrase', 'the second new passphrase'];
       const answers = await Promise.all(
         [a, b].map((pair, i) =>
-          suite.t.app.inject({
-            method: 'PUT',
-            url: '/users/me/password',
-            headers: bearer(pair.accessToken),
-            payload: { current_password: STRONG_PASSWORD, new_password: passwords[i] },
+          requestAs(suite.t.app, pair.accessToken, 'PUT', '/users/me/password', {
+            current_password: STRONG_PASSWORD,
+            new_password: passwords[i],
           }),
         ),
       );

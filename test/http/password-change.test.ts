@@ -10,6 +10,9 @@ import {
   type TokenPair,
   toPair,
   userWithTwoSessions,
+  listSessions,
+  requestAs,
+  logout,
 } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
@@ -25,12 +28,13 @@ for (const backend of STORAGE_BACKENDS) {
     const suite = testAppPerSuite(backend);
 
     function changePassword(token: string, payload: unknown) {
-      return suite.t.app.inject({
-        method: 'PUT',
-        url: '/users/me/password',
-        headers: bearer(token),
-        payload: payload as Record<string, unknown>,
-      });
+      return requestAs(
+        suite.t.app,
+        token,
+        'PUT',
+        '/users/me/password',
+        payload as Record<string, unknown>,
+      );
     }
     const login = (email: string, password: string) =>
       requestToken(suite.t.app, { username: email, password });
@@ -120,11 +124,7 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(fresh.statusCode, 200);
 
       // Listed now: A and the fresh login; B and the registration's session are gone.
-      const listed = await suite.t.app.inject({
-        method: 'GET',
-        url: '/users/me/sessions',
-        headers: bearer(a2.accessToken),
-      });
+      const listed = await listSessions(suite.t.app, a2.accessToken);
       const ids = (listed.json() as { items: { id: string }[] }).items.map((i) => i.id).sort();
       assert.deepEqual(ids, [a.sid, toPair(fresh.json()).sid].sort());
     });
@@ -145,12 +145,8 @@ for (const backend of STORAGE_BACKENDS) {
     it('refuses a change with a logged-out or expired access token', async () => {
       const { a, b } = await userWithTwoSessions(suite.t.app);
       const body = { current_password: STRONG_PASSWORD, new_password: NEW_PASSWORD };
-      const logout = await suite.t.app.inject({
-        method: 'POST',
-        url: '/logout',
-        headers: bearer(a.accessToken),
-      });
-      assert.equal(logout.statusCode, 204);
+      const ended = await logout(suite.t.app, a.accessToken);
+      assert.equal(ended.statusCode, 204);
       const loggedOut = await changePassword(a.accessToken, body);
       assert.equal(loggedOut.statusCode, 401);
       assert.equal(loggedOut.json().detail, 'Could not validate credentials');

@@ -6,6 +6,7 @@ import {
   type TokenPair,
   toPair,
   uniqueEmail,
+  confirmPasswordReset,
 } from '../support/client.ts';
 import { linkFrom } from '../support/outbox-mail.ts';
 import { LOGIN_BURST_ENV, liveSessions, whileInFlight } from '../support/races.ts';
@@ -42,12 +43,7 @@ for (const backend of STORAGE_BACKENDS) {
       const { token } = await linkFrom(suite.t.storage, email, 'password_reset');
 
       const { action: done, answers } = await whileInFlight(
-        () =>
-          suite.t.app.inject({
-            method: 'POST',
-            url: '/password-reset/confirm',
-            payload: { token, new_password: NEW_PASSWORD },
-          }),
+        () => confirmPasswordReset(suite.t.app, token, NEW_PASSWORD),
         () => login(email, STRONG_PASSWORD),
       );
       assert.equal(done.statusCode, 204, done.body);

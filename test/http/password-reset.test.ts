@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashMailToken } from '../../src/domain/email/mail-token.ts';
 import {
-  FORM,
   me,
   passwordLogin,
   refresh,
   requestToken,
   STRONG_PASSWORD,
   uniqueEmail,
+  postForm,
 } from '../support/client.ts';
 import { linkFrom, queuedMail } from '../support/outbox-mail.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
@@ -108,12 +108,11 @@ for (const backend of STORAGE_BACKENDS) {
       });
       assert.equal(missing.statusCode, 422);
       assert.deepEqual(missing.json().detail[0].loc, ['body', 'email']);
-      const form = await suite.t.app.inject({
-        method: 'POST',
-        url: '/password-reset/confirm/',
-        headers: FORM,
-        payload: 'token=x&new_password=y',
-      });
+      const form = await postForm(
+        suite.t.app,
+        '/password-reset/confirm/',
+        'token=x&new_password=y',
+      );
       assert.equal(form.statusCode, 422);
       const noPassword = await suite.t.app.inject({
         method: 'POST',

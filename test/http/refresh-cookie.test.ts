@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FORM, requestToken, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import {
+  bearer,
+  FORM,
+  logout as logOut,
+  register,
+  requestToken,
+  uniqueEmail,
+} from '../support/client.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const COOKIE_MODE = { ...FORM, 'x-gatehouse-refresh-cookie': '1' };
@@ -12,17 +19,28 @@ async function appWithUser(
 ): Promise<{ t: TestApp; email: string }> {
   const t = await createTestApp({ env });
   const email = uniqueEmail(label);
-  await t.app.inject({
-    method: 'POST',
-    url: '/users/',
-    payload: { email, password: STRONG_PASSWORD },
-  });
+  await register(t.app, email);
   return { t, email };
 }
 
 /** The password grant of `email` in cookie mode, with `headers` added. */
 function cookieLogin(t: TestApp, email: string, headers: Record<string, string> = {}) {
   return requestToken(t.app, { username: email }, { ...COOKIE_MODE, ...headers });
+}
+
+/** POST /token with the refresh grant whose token is the cookie `value`; `headers` added. */
+function cookieRefresh(
+  t: TestApp,
+  value: string,
+  headers: Record<string, string> = {},
+  mode: Record<string, string> = COOKIE_MODE,
+) {
+  return t.app.inject({
+    method: 'POST',
+    url: '/token',
+    headers: { ...mode, cookie: `gatehouse_refresh=${value}`, ...headers },
+    payload: 'grant_type=refresh_token',
+  });
 }
 
 function cookieValue(setCookie: string | string[] | undefined): string {
@@ -58,28 +76,14 @@ describe('refresh-token cookie mode for browsers', () => {
 
   it('refreshes from the cookie, rotating it, when the request carries the cookie-mode header', async () => {
     const first = cookieValue((await login()).headers['set-cookie']);
-    const refreshed = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: {
-        ...COOKIE_MODE,
-        cookie: `gatehouse_refresh=${first}`,
-        origin: 'http://localhost:80',
-      },
-      payload: 'grant_type=refresh_token',
-    });
+    const refreshed = await cookieRefresh(t, first, { origin: 'http://localhost:80' });
     assert.equal(refreshed.statusCode, 200, refreshed.body);
     const second = cookieValue(refreshed.headers['set-cookie']);
     assert.notEqual(second, first);
     assert.equal(refreshed.json().refresh_token, undefined);
 
     // The spent cookie is reuse: the session ends and the cookie is cleared.
-    const replay = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: { ...COOKIE_MODE, cookie: `gatehouse_refresh=${first}` },
-      payload: 'grant_type=refresh_token',
-    });
+    const replay = await cookieRefresh(t, first);
     assert.equal(replay.statusCode, 400);
     assert.equal(replay.json().error, 'invalid_grant');
     assert.match(String(replay.headers['set-cookie']), /Max-Age=0/);
@@ -87,24 +91,10 @@ describe('refresh-token cookie mode for browsers', () => {
 
   it('refuses a cookie refresh without the header or from another origin (CSRF)', async () => {
     const value = cookieValue((await login()).headers['set-cookie']);
-    const noHeader = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: { ...FORM, cookie: `gatehouse_refresh=${value}` },
-      payload: 'grant_type=refresh_token',
-    });
+    const noHeader = await cookieRefresh(t, value, {}, FORM);
     assert.equal(noHeader.statusCode, 422, 'without cookie mode the cookie is not read');
 
-    const crossSite = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: {
-        ...COOKIE_MODE,
-        cookie: `gatehouse_refresh=${value}`,
-        origin: 'https://evil.example',
-      },
-      payload: 'grant_type=refresh_token',
-    });
+    const crossSite = await cookieRefresh(t, value, { origin: 'https://evil.example' });
     assert.equal(crossSite.statusCode, 400);
     assert.equal(crossSite.json().error, 'invalid_grant');
   });
@@ -112,17 +102,10 @@ describe('refresh-token cookie mode for browsers', () => {
   it('tells the operator to set GATEHOUSE_TRUST_PROXY when a TLS-terminating proxy hides https', async () => {
     const value = cookieValue((await login()).headers['set-cookie']);
     // The proxy speaks https to the browser and http to us, and we don't trust its headers.
-    const behindProxy = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: {
-        ...COOKIE_MODE,
-        cookie: `gatehouse_refresh=${value}`,
-        host: 'auth.example.com',
-        origin: 'https://auth.example.com',
-        'x-forwarded-proto': 'https',
-      },
-      payload: 'grant_type=refresh_token',
+    const behindProxy = await cookieRefresh(t, value, {
+      host: 'auth.example.com',
+      origin: 'https://auth.example.com',
+      'x-forwarded-proto': 'https',
     });
     assert.equal(behindProxy.statusCode, 400);
     assert.equal(behindProxy.json().error, 'invalid_grant');
@@ -130,26 +113,13 @@ describe('refresh-token cookie mode for browsers', () => {
     assert.match(behindProxy.json().detail, /GATEHOUSE_TRUST_PROXY/);
     assert.match(behindProxy.json().detail, /GATEHOUSE_PUBLIC_URL/);
     // A page of another site gets no configuration advice.
-    const crossSite = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: {
-        ...COOKIE_MODE,
-        cookie: `gatehouse_refresh=${value}`,
-        origin: 'https://evil.example',
-      },
-      payload: 'grant_type=refresh_token',
-    });
+    const crossSite = await cookieRefresh(t, value, { origin: 'https://evil.example' });
     assert.equal(crossSite.json().detail, 'Cross-site refresh refused');
   });
 
   it('clears the cookie on logout', async () => {
     const response = await login();
-    const logout = await t.app.inject({
-      method: 'POST',
-      url: '/logout',
-      headers: { authorization: `Bearer ${String(response.json().access_token)}` },
-    });
+    const logout = await logOut(t.app, String(response.json().access_token));
     assert.equal(logout.statusCode, 204);
     assert.match(
       String(logout.headers['set-cookie']),
@@ -171,12 +141,7 @@ describe('refresh-token cookie mode behind a TLS-terminating proxy', () => {
   // What the proxy forwards: plain http, its own Host, no X-Forwarded-* we would trust.
   const fromProxy = { host: '127.0.0.1:8000' };
   const refreshFrom = (origin: string, value: string) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: { ...COOKIE_MODE, ...fromProxy, cookie: `gatehouse_refresh=${value}`, origin },
-      payload: 'grant_type=refresh_token',
-    });
+    cookieRefresh(t, value, { ...fromProxy, origin });
 
   it('marks the cookie Secure when GATEHOUSE_PUBLIC_URL is https, though the request came over http', async () => {
     const response = await cookieLogin(t, email, fromProxy);
@@ -185,7 +150,7 @@ describe('refresh-token cookie mode behind a TLS-terminating proxy', () => {
     const logout = await t.app.inject({
       method: 'POST',
       url: '/logout',
-      headers: { ...fromProxy, authorization: `Bearer ${String(response.json().access_token)}` },
+      headers: { ...fromProxy, ...bearer(String(response.json().access_token)) },
     });
     assert.match(String(logout.headers['set-cookie']), /Max-Age=0.*; Secure/);
   });
@@ -224,33 +189,19 @@ describe('refresh-token cookie mode behind a trusted proxy (GATEHOUSE_TRUST_PROX
   it('takes https from X-Forwarded-Proto: Secure cookie, and the https page may refresh', async () => {
     const login = await viaProxy({ 'x-forwarded-proto': 'https' });
     assert.match(String(login.headers['set-cookie']), /; Secure(;|$)/);
-    const refreshed = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: {
-        ...COOKIE_MODE,
-        host: 'auth.example.com',
-        'x-forwarded-proto': 'https',
-        origin: 'https://auth.example.com',
-        cookie: `gatehouse_refresh=${cookieValue(login.headers['set-cookie'])}`,
-      },
-      payload: 'grant_type=refresh_token',
+    const refreshed = await cookieRefresh(t, cookieValue(login.headers['set-cookie']), {
+      host: 'auth.example.com',
+      'x-forwarded-proto': 'https',
+      origin: 'https://auth.example.com',
     });
     assert.equal(refreshed.statusCode, 200, refreshed.body);
   });
 
   it('names X-Forwarded-Proto and GATEHOUSE_PUBLIC_URL when the trusted proxy does not send it', async () => {
     const login = await viaProxy({});
-    const refused = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: {
-        ...COOKIE_MODE,
-        host: 'auth.example.com',
-        origin: 'https://auth.example.com',
-        cookie: `gatehouse_refresh=${cookieValue(login.headers['set-cookie'])}`,
-      },
-      payload: 'grant_type=refresh_token',
+    const refused = await cookieRefresh(t, cookieValue(login.headers['set-cookie']), {
+      host: 'auth.example.com',
+      origin: 'https://auth.example.com',
     });
     assert.equal(refused.statusCode, 400);
     assert.match(refused.json().detail, /X-Forwarded-Proto.*GATEHOUSE_PUBLIC_URL/);

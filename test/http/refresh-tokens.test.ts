@@ -10,13 +10,14 @@ import { ManualClock } from '../../src/domain/clock.ts';
 import {
   bearer,
   claimsOf,
-  FORM,
   me,
   passwordLogin,
   refresh,
   registerAndLogin,
   requestToken,
   toPair,
+  listSessions,
+  postForm,
 } from '../support/client.ts';
 import { STORAGE_BACKENDS, type StorageBackend } from '../support/storage-backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
@@ -139,11 +140,7 @@ for (const backend of STORAGE_BACKENDS) {
         assert.equal((await me(t.app, pair.accessToken)).statusCode, 200);
       }
       // The sid is the id GET /users/me/sessions lists, and the chain is still one session.
-      const listed = await t.app.inject({
-        method: 'GET',
-        url: '/users/me/sessions',
-        headers: bearer(pair.accessToken),
-      });
+      const listed = await listSessions(t.app, pair.accessToken);
       const ids = (listed.json() as { items: { id: string }[] }).items.map((item) => item.id);
       assert.deepEqual(ids, [pair.sid]);
     });
@@ -333,23 +330,13 @@ for (const backend of STORAGE_BACKENDS) {
         assert.equal(response.statusCode, 400, token);
         assert.equal(response.json().error, 'invalid_grant');
       }
-      const missing = await t.app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: FORM,
-        payload: 'grant_type=refresh_token',
-      });
+      const missing = await postForm(t.app, '/token', 'grant_type=refresh_token');
       assert.equal(missing.statusCode, 422);
       assert.deepEqual(missing.json().detail[0].loc, ['body', 'refresh_token']);
     });
 
     it('answers an unknown grant_type with 400 unsupported_grant_type', async () => {
-      const response = await t.app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: FORM,
-        payload: 'grant_type=client_credentials',
-      });
+      const response = await postForm(t.app, '/token', 'grant_type=client_credentials');
       assert.equal(response.statusCode, 400);
       assert.equal(response.json().error, 'unsupported_grant_type');
     });

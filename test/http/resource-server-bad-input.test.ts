@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startGatehouse, type RunningProcess } from '../support/gatehouse-process.ts';
-import { STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { accessTokenAt, bearer, registerAt, uniqueEmail } from '../support/client.ts';
+import { startHttpStub, type HttpStub } from '../support/http-stub.ts';
+import { b64url, craft, jwtParts } from '../support/jws.ts';
 
 /**
  * Black-box: a real Gatehouse process signing with EdDSA (its default without a shared
@@ -15,22 +15,6 @@ import { STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
  * Every one must be 401 "Could not validate credentials" on /users/me/, never a 500; the
  * published metadata and JWKS must shrug off junk.
  */
-
-const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
-
-function decodePart(part: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>;
-}
-
-/** A compact JWS over `header` and `claims`, signed by `signer` (empty signature if none). */
-function craft(
-  header: Record<string, unknown>,
-  claims: Record<string, unknown>,
-  signer?: (input: Buffer) => Buffer,
-): string {
-  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
-  return `${input}.${signer ? b64url(signer(Buffer.from(input))) : ''}`;
-}
 
 const hmac = (secret: string | Buffer) => (input: Buffer) =>
   createHmac('sha256', secret).update(input).digest();
@@ -41,7 +25,7 @@ describe('forged tokens and junk against a real EdDSA Gatehouse', () => {
   const attackerJwk = { ...attacker.publicKey.export({ format: 'jwk' }), kid: 'attacker' };
   const attackerSign = (input: Buffer) => sign(null, input, attacker.privateKey);
   let gatehouse: RunningProcess;
-  let attackerServer: Server;
+  let attackerServer: HttpStub;
   let attackerUrl: string;
   const attackerHits: string[] = [];
   let token: string;
@@ -49,8 +33,8 @@ describe('forged tokens and junk against a real EdDSA Gatehouse', () => {
   let claims: Record<string, unknown>;
   let publicJwk: Record<string, unknown>;
 
-  const me = (bearer: string) =>
-    fetch(`${gatehouse.url}/users/me/`, { headers: { authorization: `Bearer ${bearer}` } });
+  const me = (accessToken: string) =>
+    fetch(`${gatehouse.url}/users/me/`, { headers: bearer(accessToken) });
 
   async function assertRejected(name: string, bearer: string): Promise<void> {
     const response = await me(bearer);
@@ -67,13 +51,12 @@ describe('forged tokens and junk against a real EdDSA Gatehouse', () => {
 
   before(async () => {
     // The attacker's key server: a token naming it (jku, x5u) must never make Gatehouse call.
-    attackerServer = createServer((request, response) => {
+    attackerServer = await startHttpStub((request, response) => {
       attackerHits.push(`${request.method} ${request.url}`);
       response.setHeader('content-type', 'application/json');
       response.end(JSON.stringify({ keys: [attackerJwk] }));
     });
-    await new Promise<void>((resolve) => attackerServer.listen(0, '127.0.0.1', resolve));
-    attackerUrl = `http://127.0.0.1:${(attackerServer.address() as AddressInfo).port}`;
+    attackerUrl = attackerServer.url;
 
     gatehouse = await startGatehouse({
       GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
@@ -81,21 +64,9 @@ describe('forged tokens and junk against a real EdDSA Gatehouse', () => {
       GATEHOUSE_RATE_LIMIT_REGISTER: '0',
     });
     const email = uniqueEmail('rs-bad-input');
-    const register = await fetch(`${gatehouse.url}/users/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: STRONG_PASSWORD }),
-    });
-    assert.equal(register.status, 200);
-    const login = await fetch(`${gatehouse.url}/token`, {
-      method: 'POST',
-      body: new URLSearchParams({ username: email, password: STRONG_PASSWORD }),
-    });
-    assert.equal(login.status, 200);
-    token = ((await login.json()) as { access_token: string }).access_token;
-    const [h, c] = token.split('.');
-    header = decodePart(h!);
-    claims = decodePart(c!);
+    await registerAt(gatehouse.url, email);
+    token = await accessTokenAt(gatehouse.url, email);
+    ({ header, claims } = jwtParts(token));
     const jwks = (await (await fetch(`${gatehouse.url}/.well-known/jwks.json`)).json()) as {
       keys: Record<string, unknown>[];
     };
@@ -106,7 +77,7 @@ describe('forged tokens and junk against a real EdDSA Gatehouse', () => {
 
   after(async () => {
     await gatehouse?.stop();
-    await new Promise((resolve) => attackerServer?.close(resolve));
+    await attackerServer?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FORM, me, refresh, userWithTwoSessions } from '../support/client.ts';
+import { me, refresh, userWithTwoSessions, postForm } from '../support/client.ts';
 import { basicAuthorization, registerClient, revoke } from '../support/api-clients.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { testAppPerSuite } from '../support/test-app.ts';
@@ -100,12 +100,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('a missing token is 400 invalid_request in the RFC 6749 5.2 shape', async () => {
-      const response = await suite.t.app.inject({
-        method: 'POST',
-        url: '/revoke',
-        headers: FORM,
-        payload: 'token_type_hint=access_token',
-      });
+      const response = await postForm(suite.t.app, '/revoke', 'token_type_hint=access_token');
       assert.equal(response.statusCode, 400);
       const body = response.json() as Record<string, unknown>;
       assert.equal(body.error, 'invalid_request');
@@ -114,12 +109,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('a token sent twice is 400 invalid_request; a JSON body is 422; neither is a 500', async () => {
-      const twice = await suite.t.app.inject({
-        method: 'POST',
-        url: '/revoke',
-        headers: FORM,
-        payload: 'token=a&token=b',
-      });
+      const twice = await postForm(suite.t.app, '/revoke', 'token=a&token=b');
       assert.equal(twice.statusCode, 400);
       assert.equal((twice.json() as { error: string }).error, 'invalid_request');
       const json = await suite.t.app.inject({

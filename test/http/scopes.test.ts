@@ -9,6 +9,8 @@ import {
   refresh as refreshGrant,
   requestToken,
   STRONG_PASSWORD,
+  requestAs,
+  logout,
 } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
@@ -110,12 +112,8 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal((await get('/users/me/sessions', other.accessToken)).statusCode, 200);
       assert.equal((await get('/users/', adminOnly.accessToken)).statusCode, 200);
       // Ending its own session needs no scope: a token can always give itself up.
-      const logout = await t.app.inject({
-        method: 'POST',
-        url: '/logout',
-        headers: bearer(adminOnly.accessToken),
-      });
-      assert.equal(logout.statusCode, 204);
+      const loggedOut = await logout(t.app, adminOnly.accessToken);
+      assert.equal(loggedOut.statusCode, 204);
       assert.equal((await get('/users/', adminOnly.accessToken)).statusCode, 401);
     });
 
@@ -144,11 +142,8 @@ for (const backend of STORAGE_BACKENDS) {
       const demoted: LoggedIn = await createUser(t, 'admin');
       assert.equal((await get('/users/', demoted.accessToken)).statusCode, 200);
 
-      const patch = await t.app.inject({
-        method: 'PATCH',
-        url: `/users/${demoted.user.id}`,
-        headers: bearer(boss.accessToken),
-        payload: { role: 'user' },
+      const patch = await requestAs(t.app, boss.accessToken, 'PATCH', `/users/${demoted.user.id}`, {
+        role: 'user',
       });
       assert.equal(patch.statusCode, 200);
 

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-import { FORM } from '../support/client.ts';
+import { postForm } from '../support/client.ts';
 
 // OWASP REST Security Cheat Sheet / ASVS 14.4: API responses carry nosniff, a CSP that allows
 // nothing, no framing and no caching; /docs keeps a CSP that lets Swagger UI run. CORS is off
@@ -60,12 +60,7 @@ describe('security headers', () => {
   });
 
   it('keeps RFC 6749 5.1 no-store and no-cache on token responses', async () => {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: FORM,
-      payload: 'username=a%40b.co&password=wrong-password',
-    });
+    const response = await postForm(t.app, '/token', 'username=a%40b.co&password=wrong-password');
     assert.equal(response.statusCode, 401);
     assert.equal(response.headers['cache-control'], 'no-store');
     assert.equal(response.headers.pragma, 'no-cache');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearer, createUser } from '../support/admins.ts';
+import { createUser, listSessions, requestAs, logout } from '../support/client.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { passwordLogin, refresh } from '../support/sessions.ts';
 import { registerAndLogin, STRONG_PASSWORD, testAppPerSuite } from '../support/test-app.ts';
@@ -28,11 +28,9 @@ for (const backend of STORAGE_BACKENDS) {
       const { email } = await registerAndLogin(suite.t.app);
       const a = await passwordLogin(suite.t.app, email);
       const b = await passwordLogin(suite.t.app, email);
-      const change = await suite.t.app.inject({
-        method: 'PUT',
-        url: '/users/me/password',
-        headers: bearer(a.accessToken),
-        payload: { current_password: STRONG_PASSWORD, new_password: NEW_PASSWORD },
+      const change = await requestAs(suite.t.app, a.accessToken, 'PUT', '/users/me/password', {
+        current_password: STRONG_PASSWORD,
+        new_password: NEW_PASSWORD,
       });
       assert.equal(change.statusCode, 204);
       await assertEndedBecause(
@@ -46,34 +44,32 @@ for (const backend of STORAGE_BACKENDS) {
       const { email } = await registerAndLogin(suite.t.app);
       const a = await passwordLogin(suite.t.app, email);
       const b = await passwordLogin(suite.t.app, email);
-      const ended = await suite.t.app.inject({
-        method: 'DELETE',
-        url: `/users/me/sessions/${b.sid}`,
-        headers: bearer(a.accessToken),
-      });
+      const ended = await requestAs(
+        suite.t.app,
+        a.accessToken,
+        'DELETE',
+        `/users/me/sessions/${b.sid}`,
+      );
       assert.equal(ended.statusCode, 204);
       await assertEndedBecause(
         b.refreshToken,
         'You were signed out because this session was ended from another device',
       );
-      const logout = await suite.t.app.inject({
-        method: 'POST',
-        url: '/logout',
-        headers: bearer(a.accessToken),
-      });
-      assert.equal(logout.statusCode, 204);
+      const loggedOut = await logout(suite.t.app, a.accessToken);
+      assert.equal(loggedOut.statusCode, 204);
       await assertEndedBecause(a.refreshToken, 'You signed out of this session');
     });
 
     it('says an administrator changed the account', async () => {
       const admin = await createUser(suite.t, 'admin');
       const user = await createUser(suite.t);
-      const disable = await suite.t.app.inject({
-        method: 'PATCH',
-        url: `/users/${user.user.id}`,
-        headers: bearer(admin.accessToken),
-        payload: { disabled: true },
-      });
+      const disable = await requestAs(
+        suite.t.app,
+        admin.accessToken,
+        'PATCH',
+        `/users/${user.user.id}`,
+        { disabled: true },
+      );
       assert.equal(disable.statusCode, 200);
       await assertEndedBecause(
         user.refreshToken,
@@ -87,11 +83,7 @@ for (const backend of STORAGE_BACKENDS) {
         'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
       const a = await passwordLogin(suite.t.app, email, STRONG_PASSWORD, { 'user-agent': chrome });
       await passwordLogin(suite.t.app, email, STRONG_PASSWORD, { 'user-agent': 'curl/8.4.0' });
-      const list = await suite.t.app.inject({
-        method: 'GET',
-        url: '/users/me/sessions',
-        headers: bearer(a.accessToken),
-      });
+      const list = await listSessions(suite.t.app, a.accessToken);
       const items = list.json().items as { user_agent: string; device: string; current: boolean }[];
       const current = items.find((item) => item.current);
       assert.equal(current?.device, 'Chrome on Linux');

@@ -11,7 +11,7 @@ import { createServices } from '../../src/services.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { freePort } from '../support/free-port.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { FORM, registerAndLogin, STRONG_PASSWORD } from '../support/client.ts';
+import { registerAndLogin, STRONG_PASSWORD, postForm } from '../support/client.ts';
 import { testConfig } from '../support/test-config.ts';
 
 /**
@@ -60,12 +60,7 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     const token = (form: Record<string, string>) =>
-      app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: FORM,
-        payload: new URLSearchParams(form).toString(),
-      });
+      postForm(app, '/token', new URLSearchParams(form).toString());
     const login = () => token({ username: email, password: STRONG_PASSWORD });
     const kidOf = (response: { json(): unknown }) =>
       String(decodeProtectedHeader((response.json() as { access_token: string }).access_token).kid);

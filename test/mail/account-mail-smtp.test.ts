@@ -6,35 +6,27 @@ import {
   requestToken,
   STRONG_PASSWORD,
   uniqueEmail,
+  me,
 } from '../support/client.ts';
-import { TestSmtpServer, type ReceivedMail } from '../support/smtp-server.ts';
+import { MAIL_PUBLIC_URL as PUBLIC_URL, startSmtpApps } from '../support/smtp-apps.ts';
+import type { ReceivedMail, TestSmtpServer } from '../support/smtp-server.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { createTestApp, type TestApp } from '../support/test-app.ts';
+import type { TestApp } from '../support/test-app.ts';
 
 // API.md 8 end to end over a real SMTP server in this process: each flow's message is
 // delivered by the sender, parsed (MIME, both parts), and its link followed as a user would.
 
-const PUBLIC_URL = 'https://id.example.com';
 const NEW_PASSWORD = 'recovered over smtp passphrase';
 
 for (const backend of STORAGE_BACKENDS) {
   describe(`account mail over SMTP on ${backend.name}`, { skip: backend.skip }, () => {
     let smtp: TestSmtpServer;
     let t: TestApp;
+    let close: (() => Promise<void>) | undefined;
     before(async () => {
-      smtp = await TestSmtpServer.start();
-      t = await createTestApp({
-        env: {
-          GATEHOUSE_DATABASE_URL: await backend.freshUrl(),
-          GATEHOUSE_SMTP_URL: smtp.url,
-          GATEHOUSE_PUBLIC_URL: PUBLIC_URL,
-        },
-      });
+      ({ smtp, app: t, close } = await startSmtpApps({ databaseUrl: await backend.freshUrl() }));
     });
-    after(async () => {
-      await t?.close();
-      await smtp?.stop();
-    });
+    after(() => close?.());
 
     /** Delivers what is due and returns the newest message received for `to`. */
     async function receive(to: string, subject: string): Promise<ReceivedMail> {
@@ -84,12 +76,8 @@ for (const backend of STORAGE_BACKENDS) {
       const { token } = linkOf(await receive(email, 'Confirm your email address'));
       assert.equal((await post('/verify-email', { token })).statusCode, 204);
       const { accessToken } = await passwordLogin(t.app, email);
-      const me = await t.app.inject({
-        method: 'GET',
-        url: '/users/me/',
-        headers: bearer(accessToken),
-      });
-      assert.equal(me.json().email_verified, true);
+      const profile = await me(t.app, accessToken);
+      assert.equal(profile.json().email_verified, true);
     });
 
     it('changes the address through the new mailbox and tells the old one', async () => {

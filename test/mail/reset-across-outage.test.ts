@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import type { MailSenderLog } from '../../src/mail/mail-sender.ts';
-import { requestToken, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import {
+  requestToken,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  confirmPasswordReset,
+} from '../support/client.ts';
 import { sharedStoreUrl } from '../support/raw-sql.ts';
-import { TestSmtpServer } from '../support/smtp-server.ts';
+import { smtpAppsPerSuite } from '../support/smtp-apps.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { createTestApp, type TestApp } from '../support/test-app.ts';
+import type { TestApp } from '../support/test-app.ts';
 import { waitFor } from '../support/wait.ts';
 
 // Mail delivery's promise: "stop the SMTP server, request a reset (202), start it again: the
 // message arrives; with two Gatehouse instances [on one store] it arrives exactly once." Both
 // instances run their sender the whole time, as `gatehouse serve` does.
 
-const PUBLIC_URL = 'https://id.example.com';
 const RESET_SUBJECT = 'Reset your password';
 const quiet: MailSenderLog = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -24,33 +28,19 @@ for (const backend of STORAGE_BACKENDS) {
       skip: backend.skip,
     },
     () => {
-      let smtp: TestSmtpServer;
-      const instances: TestApp[] = [];
       const clock = new ManualClock(new Date('2030-01-01T00:00:00Z'));
-      before(async () => {
-        smtp = await TestSmtpServer.start();
-        const url = await sharedStoreUrl(backend);
-        for (let i = 0; i < 2; i++) {
-          instances.push(
-            await createTestApp({
-              clock,
-              env: {
-                GATEHOUSE_DATABASE_URL: url,
-                GATEHOUSE_SMTP_URL: smtp.url,
-                GATEHOUSE_PUBLIC_URL: PUBLIC_URL,
-              },
-              mailSender: { pollIntervalMs: 10, batchSize: 5 },
-            }),
-          );
-        }
-        for (const instance of instances) instance.services.mailSender!.start(quiet);
-      });
-      after(async () => {
-        for (const instance of instances) await instance.close();
-        await smtp?.stop();
+      const mail = smtpAppsPerSuite(async () => ({
+        count: 2,
+        databaseUrl: await sharedStoreUrl(backend),
+        clock,
+        mailSender: { pollIntervalMs: 10, batchSize: 5 },
+      }));
+      before(() => {
+        for (const instance of mail().apps) instance.services.mailSender!.start(quiet);
       });
 
       it('answers 202 while SMTP is down, then delivers the link exactly once, and the link works', async () => {
+        const { smtp, apps: instances } = mail();
         const [a, b] = instances as [TestApp, TestApp];
         const email = uniqueEmail('outage');
         await a.services.registerUser({ email, password: STRONG_PASSWORD });
@@ -96,11 +86,7 @@ for (const backend of STORAGE_BACKENDS) {
         assert.ok(link, 'a link in the message');
         const token = new URL(link.replace('#/', '')).searchParams.get('token')!;
         const newPassword = 'after the outage passphrase';
-        const confirmed = await b.app.inject({
-          method: 'POST',
-          url: '/password-reset/confirm',
-          payload: { token, new_password: newPassword },
-        });
+        const confirmed = await confirmPasswordReset(b.app, token, newPassword);
         assert.equal(confirmed.statusCode, 204, confirmed.body);
         assert.equal(
           (await requestToken(a.app, { username: email, password: newPassword })).statusCode,

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { renderMailTemplate } from '../../src/mail/mail-templates.ts';
-import { TestSmtpServer } from '../support/smtp-server.ts';
+import { MAIL_PUBLIC_URL as PUBLIC_URL, startSmtpApps } from '../support/smtp-apps.ts';
+import type { TestSmtpServer } from '../support/smtp-server.ts';
 import { uniqueEmail } from '../support/client.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-
-const PUBLIC_URL = 'https://id.example.com';
 
 function testMessage(to: string) {
   return renderMailTemplate('test-message', {
@@ -19,24 +18,21 @@ function testMessage(to: string) {
 describe('mail delivery over SMTP', () => {
   let smtp: TestSmtpServer;
   let t: TestApp;
+  let close: (() => Promise<void>) | undefined;
   const clock = new ManualClock(new Date('2030-01-01T00:00:00Z'));
   before(async () => {
-    smtp = await TestSmtpServer.start();
-    t = await createTestApp({
+    ({
+      smtp,
+      app: t,
+      close,
+    } = await startSmtpApps({
       clock,
-      env: {
-        GATEHOUSE_SMTP_URL: smtp.url,
-        GATEHOUSE_PUBLIC_URL: PUBLIC_URL,
-        GATEHOUSE_MAIL_MAX_AGE: '3600',
-      },
+      env: { GATEHOUSE_MAIL_MAX_AGE: '3600' },
       // The top of each backoff step, so the schedule can be asserted.
       mailSender: { random: () => 0.999_999 },
-    });
+    }));
   });
-  after(async () => {
-    await t?.close();
-    await smtp?.stop();
-  });
+  after(() => close?.());
   beforeEach(async () => {
     smtp.refuseRecipients(undefined);
     await smtp.start();

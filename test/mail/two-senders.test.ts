@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import type { MailSenderLog } from '../../src/mail/mail-sender.ts';
 import { renderMailTemplate } from '../../src/mail/mail-templates.ts';
 import { sharedStoreUrl } from '../support/raw-sql.ts';
-import { TestSmtpServer } from '../support/smtp-server.ts';
+import { smtpAppsPerSuite } from '../support/smtp-apps.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { createTestApp, type TestApp } from '../support/test-app.ts';
 import { waitFor } from '../support/wait.ts';
 
 const MESSAGES = 50;
@@ -14,33 +13,17 @@ const quiet: MailSenderLog = { info: () => {}, warn: () => {}, error: () => {} }
 
 for (const backend of STORAGE_BACKENDS) {
   describe(`two instances' senders on one ${backend.name} store`, { skip: backend.skip }, () => {
-    let smtp: TestSmtpServer;
-    const instances: TestApp[] = [];
     const clock = new ManualClock(new Date('2030-01-01T00:00:00Z'));
-    before(async () => {
-      smtp = await TestSmtpServer.start();
-      const url = await sharedStoreUrl(backend);
-      for (let i = 0; i < 2; i++) {
-        instances.push(
-          await createTestApp({
-            clock,
-            env: {
-              GATEHOUSE_DATABASE_URL: url,
-              GATEHOUSE_SMTP_URL: smtp.url,
-              GATEHOUSE_PUBLIC_URL: 'https://id.example.com',
-            },
-            // Small batches and a fast poll, so the two senders compete for the same rows.
-            mailSender: { pollIntervalMs: 10, batchSize: 3 },
-          }),
-        );
-      }
-    });
-    after(async () => {
-      for (const instance of instances) await instance.close();
-      await smtp?.stop();
-    });
+    const mail = smtpAppsPerSuite(async () => ({
+      count: 2,
+      databaseUrl: await sharedStoreUrl(backend),
+      clock,
+      // Small batches and a fast poll, so the two senders compete for the same rows.
+      mailSender: { pollIntervalMs: 10, batchSize: 3 },
+    }));
 
     it('deliver each of 50 messages exactly once across an SMTP outage', async () => {
+      const { smtp, apps: instances } = mail();
       await smtp.stop();
       const ids: number[] = [];
       for (let i = 0; i < MESSAGES; i++) {

@@ -124,3 +124,13 @@ export async function startLocalIssuer(
   issuer.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return issuer;
 }
+
+/** A local issuer publishing one fresh key (`kid`), the usual start of a suite. */
+export async function startIssuerWithKey(
+  kid = 'key-1',
+): Promise<{ issuer: LocalIssuer; key: SigningKey }> {
+  const issuer = await startLocalIssuer();
+  const key = await signingKey(kid);
+  issuer.published = [key];
+  return { issuer, key };
+}

@@ -11,6 +11,7 @@ import { metadataUrl } from '../../src/resource-server/discovery.ts';
 import {
   CLIENT,
   signingKey,
+  startIssuerWithKey,
   startLocalIssuer,
   type LocalIssuer,
   type SigningKey,
@@ -34,9 +35,7 @@ describe('createVerifier against a local issuer', () => {
   let key: SigningKey;
 
   before(async () => {
-    issuer = await startLocalIssuer();
-    key = await signingKey('key-1');
-    issuer.published = [key];
+    ({ issuer, key } = await startIssuerWithKey());
   });
   after(() => issuer.close());
 
@@ -210,9 +209,7 @@ describe('createVerifier with introspect', () => {
   let issuer: LocalIssuer;
   let key: SigningKey;
   before(async () => {
-    issuer = await startLocalIssuer();
-    key = await signingKey('key-1');
-    issuer.published = [key];
+    ({ issuer, key } = await startIssuerWithKey());
   });
   after(() => issuer.close());
 

@@ -10,7 +10,7 @@ import { createServices, type Services } from '../../src/services.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { sharedStoreUrl } from '../support/raw-sql.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-import { FORM, registerAndLogin, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
+import { registerAndLogin, STRONG_PASSWORD, uniqueEmail, requestToken } from '../support/client.ts';
 import { testConfig } from '../support/test-config.ts';
 
 interface Instance {
@@ -55,12 +55,7 @@ async function status(instance: Instance, token: string): Promise<number> {
 }
 
 async function login(instance: Instance, email: string): Promise<string> {
-  const response = await instance.app.inject({
-    method: 'POST',
-    url: '/token',
-    headers: FORM,
-    payload: new URLSearchParams({ username: email, password: STRONG_PASSWORD }).toString(),
-  });
+  const response = await requestToken(instance.app, { username: email, password: STRONG_PASSWORD });
   assert.equal(response.statusCode, 200, response.body);
   return String((response.json() as { access_token: string }).access_token);
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { TestSmtpServer } from '../support/smtp-server.ts';
-import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { smtpAppsPerSuite } from '../support/smtp-apps.ts';
 
 function sample(text: string, name: string, labels: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
@@ -10,26 +9,11 @@ function sample(text: string, name: string, labels: string): number | undefined 
 }
 
 describe('GET /metrics: mail', () => {
-  let smtp: TestSmtpServer;
-  let t: TestApp;
   const clock = new ManualClock(new Date('2030-01-01T00:00:00Z'));
-  before(async () => {
-    smtp = await TestSmtpServer.start();
-    t = await createTestApp({
-      clock,
-      env: {
-        GATEHOUSE_SMTP_URL: smtp.url,
-        GATEHOUSE_PUBLIC_URL: 'https://id.example.com',
-        GATEHOUSE_MAIL_MAX_AGE: '60',
-      },
-    });
-  });
-  after(async () => {
-    await t?.close();
-    await smtp?.stop();
-  });
+  const mail = smtpAppsPerSuite(async () => ({ clock, env: { GATEHOUSE_MAIL_MAX_AGE: '60' } }));
 
   it('reports the outbox by status and this process’s deliveries by outcome', async () => {
+    const { smtp, app: t } = mail();
     const sender = t.services.mailSender!;
     await t.services.sendTestMail('sent@example.com');
     await sender.deliverDue();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FORM, registerAndLogin } from '../support/client.ts';
+import { registerAndLogin, postForm } from '../support/client.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 function sample(text: string, name: string, labels: string): number | undefined {
@@ -17,24 +17,17 @@ describe('GET /metrics', () => {
 
   it('counts requests by route and status, and token grants by outcome', async () => {
     const { email, body } = await registerAndLogin(t.app);
-    await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: FORM,
-      payload: `username=${email}&password=wrong-password`,
-    });
-    await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: FORM,
-      payload: `grant_type=refresh_token&refresh_token=${String(body.refresh_token)}`,
-    });
-    await t.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: FORM,
-      payload: `grant_type=refresh_token&refresh_token=${String(body.refresh_token)}`,
-    });
+    await postForm(t.app, '/token', `username=${email}&password=wrong-password`);
+    await postForm(
+      t.app,
+      '/token',
+      `grant_type=refresh_token&refresh_token=${String(body.refresh_token)}`,
+    );
+    await postForm(
+      t.app,
+      '/token',
+      `grant_type=refresh_token&refresh_token=${String(body.refresh_token)}`,
+    );
 
     const response = await t.app.inject({ method: 'GET', url: '/metrics' });
     assert.equal(response.statusCode, 200);
@@ -90,12 +83,11 @@ describe('GET /metrics', () => {
       // 1 login above, then 5 failures lock the account, the 7th is throttled (per account),
       // the 8th is over the per-IP limit of 7 a minute.
       for (let i = 0; i < 7; i++) {
-        const response = await limited.app.inject({
-          method: 'POST',
-          url: '/token',
-          headers: FORM,
-          payload: `username=${email}&password=wrong-password`,
-        });
+        const response = await postForm(
+          limited.app,
+          '/token',
+          `username=${email}&password=wrong-password`,
+        );
         statuses.push(response.statusCode);
       }
       assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429]);

@@ -49,6 +49,28 @@ function expectStatus(response: LightMyRequestResponse, status: number, what: st
     throw new Error(`${what} failed: ${response.statusCode} ${response.body}`);
 }
 
+/** `method url` with `accessToken` as the Bearer token and a JSON `payload`; the response as it is. */
+export function requestAs(
+  app: FastifyInstance,
+  accessToken: string,
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+  url: string,
+  payload?: object,
+) {
+  return app.inject({ method, url, headers: bearer(accessToken), payload });
+}
+
+/** POST `url` with a form body (`payload` already encoded, or fields); the response as it is. */
+export function postForm(
+  app: FastifyInstance,
+  url: string,
+  payload: string | Record<string, string>,
+  headers: Record<string, string> = {},
+) {
+  const body = typeof payload === 'string' ? payload : new URLSearchParams(payload).toString();
+  return app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: body });
+}
+
 /** POST /users/ (API.md 1); the response as it is. */
 export function register(app: FastifyInstance, email = uniqueEmail(), password = STRONG_PASSWORD) {
   return app.inject({ method: 'POST', url: '/users/', payload: { email, password } });
@@ -108,34 +130,22 @@ export async function userWithTwoSessions(
 
 /** POST /token with the refresh_token grant (RFC 6749 6); the response as it is. */
 export function refresh(app: FastifyInstance, refreshToken: string) {
-  return app.inject({
-    method: 'POST',
-    url: '/token',
-    headers: FORM,
-    payload: new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-    }).toString(),
-  });
+  return postForm(app, '/token', { grant_type: 'refresh_token', refresh_token: refreshToken });
 }
 
 /** GET /users/me/; the response as it is. */
 export function me(app: FastifyInstance, accessToken: string) {
-  return app.inject({ method: 'GET', url: '/users/me/', headers: bearer(accessToken) });
+  return requestAs(app, accessToken, 'GET', '/users/me/');
 }
 
 /** POST /logout (this session) or /logout/all (every session of the user). */
 export function logout(app: FastifyInstance, accessToken: string, which: 'this' | 'all' = 'this') {
-  return app.inject({
-    method: 'POST',
-    url: which === 'all' ? '/logout/all' : '/logout',
-    headers: bearer(accessToken),
-  });
+  return requestAs(app, accessToken, 'POST', which === 'all' ? '/logout/all' : '/logout');
 }
 
 /** GET /users/me/sessions; the response as it is. */
 export function listSessions(app: FastifyInstance, accessToken: string) {
-  return app.inject({ method: 'GET', url: '/users/me/sessions', headers: bearer(accessToken) });
+  return requestAs(app, accessToken, 'GET', '/users/me/sessions');
 }
 
 // Admin helpers.
@@ -187,12 +197,7 @@ export function patchUser(
   userId: number,
   changes: { role?: 'user' | 'admin'; disabled?: boolean },
 ) {
-  return app.inject({
-    method: 'PATCH',
-    url: `/users/${userId}`,
-    headers: bearer(admin.accessToken),
-    payload: changes,
-  });
+  return requestAs(app, admin.accessToken, 'PATCH', `/users/${userId}`, changes);
 }
 
 /** Makes `userId` an admin over HTTP, as `admin`; throws on anything but 200. */
@@ -206,11 +211,7 @@ export async function promote(
 
 /** GET /users?{query} as `admin`; the response as it is. */
 export function listUsers(app: FastifyInstance, admin: { accessToken: string }, query = '') {
-  return app.inject({
-    method: 'GET',
-    url: query ? `/users?${query}` : '/users',
-    headers: bearer(admin.accessToken),
-  });
+  return requestAs(app, admin.accessToken, 'GET', query ? `/users?${query}` : '/users');
 }
 
 /** GET /audit?{query} as `admin`; throws on anything but 200, else returns the page. */
@@ -219,11 +220,12 @@ export async function auditPage<Entry = Record<string, unknown>>(
   admin: { accessToken: string },
   query = '',
 ): Promise<{ items: Entry[]; next_cursor: string | null }> {
-  const response = await app.inject({
-    method: 'GET',
-    url: query ? `/audit?${query}` : '/audit',
-    headers: bearer(admin.accessToken),
-  });
+  const response = await requestAs(
+    app,
+    admin.accessToken,
+    'GET',
+    query ? `/audit?${query}` : '/audit',
+  );
   expectStatus(response, 200, 'GET /audit');
   return response.json();
 }
@@ -242,4 +244,48 @@ export async function insertUsers(t: TestApp, emails: string[]): Promise<User[]>
     );
   }
   return users;
+}
+
+// Over a real socket, for suites that run Gatehouse as a process (gatehouse-process.ts).
+
+async function expectFetchStatus(response: Response, status: number, what: string): Promise<void> {
+  if (response.status !== status)
+    throw new Error(`${what} failed: ${response.status} ${await response.text()}`);
+}
+
+/** POST /users/ to the Gatehouse at `baseUrl`; throws on anything but 200. */
+export async function registerAt(
+  baseUrl: string,
+  email: string,
+  password = STRONG_PASSWORD,
+): Promise<void> {
+  const response = await fetch(`${baseUrl}/users/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  await expectFetchStatus(response, 200, 'register');
+}
+
+/** The password grant at `baseUrl`; throws on anything but 200, else the access token. */
+export async function accessTokenAt(
+  baseUrl: string,
+  email: string,
+  password = STRONG_PASSWORD,
+): Promise<string> {
+  const response = await fetch(`${baseUrl}/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ username: email, password }),
+  });
+  await expectFetchStatus(response, 200, 'login');
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** POST /password-reset/confirm (API.md 8) with the mailed `token`; the response as it is. */
+export function confirmPasswordReset(app: FastifyInstance, token: string, newPassword: string) {
+  return app.inject({
+    method: 'POST',
+    url: '/password-reset/confirm',
+    payload: { token, new_password: newPassword },
+  });
 }

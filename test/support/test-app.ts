@@ -101,3 +101,30 @@ export async function startTestServer(
 
 // The fixtures and the register-and-login step live with the test client; here for older imports.
 export { registerAndLogin, STRONG_PASSWORD, uniqueEmail } from './client.ts';
+
+/**
+ * For the `describe` it is called in: startTestServer() before the suite's tests, closed
+ * after them; `port` is the port it listens on.
+ */
+export function testServerPerSuite(): {
+  readonly t: TestApp & { url: string };
+  readonly port: number;
+} {
+  let server: (TestApp & { url: string }) | undefined;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server?.close());
+  const started = () => {
+    if (!server) throw new Error('testServerPerSuite: the suite has not started');
+    return server;
+  };
+  return {
+    get t() {
+      return started();
+    },
+    get port() {
+      return Number(new URL(started().url).port);
+    },
+  };
+}
