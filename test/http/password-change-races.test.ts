@@ -96,8 +96,13 @@ for (const backend of STORAGE_BACKENDS) {
         ),
       );
       const statuses = answers.map((answer) => answer.statusCode);
-      assert.deepEqual([...statuses].sort(), [204, 400], answers.map((x) => x.body).join(' '));
+      const bodies = answers.map((x) => x.body).join(' ');
+      assert.equal(statuses.filter((status) => status === 204).length, 1, bodies);
       const winner = statuses.indexOf(204);
+      // The loser is refused either way: 400 when its password check ran before the winner's
+      // commit (the current password no longer matches), 401 when its token was checked after
+      // it (a password change ends the account's other sessions).
+      assert.ok([400, 401].includes(statuses[1 - winner]!), bodies);
       assert.equal((await login(email, passwords[winner]!)).statusCode, 200);
       assert.equal((await login(email, passwords[1 - winner]!)).statusCode, 401);
     });
