@@ -24,6 +24,8 @@ const LAYERS: Record<string, number> = {
   'cluster-metrics.ts': 0,
   config: 1,
   storage: 2,
+  // Binds the port before the app is built, so a PORT=0 server advertises the real one.
+  'reserve-port.ts': 2,
   mail: 2,
   'services.ts': 3,
   http: 4,
