@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestApp } from '../support/test-app.ts';
+import { describe, it } from 'node:test';
+import { testServerPerSuite } from '../support/test-app.ts';
 
 const ONE_MB = Buffer.alloc(1024 * 1024, 'x');
 const PARALLEL = 20;
@@ -48,13 +48,7 @@ function postOversized(port: number, path: string, contentType: string): Promise
 // connection while the client is still sending, and the reset can destroy the 413 before the
 // client reads it (RFC 9112 9.6: a server closes in stages, reading on after its response).
 describe('bodies over the limit, sent over real sockets in parallel', () => {
-  let t: TestApp & { url: string };
-  let port: number;
-  before(async () => {
-    t = await startTestServer();
-    port = Number(new URL(t.url).port);
-  });
-  after(() => t.close());
+  const suite = testServerPerSuite();
 
   for (const [path, contentType] of [
     ['/users/', 'application/json'],
@@ -63,7 +57,7 @@ describe('bodies over the limit, sent over real sockets in parallel', () => {
     it(`answers every parallel 1 MB POST ${path} with its 413 JSON, never a reset`, async () => {
       for (let round = 0; round < ROUNDS; round++) {
         const results = await Promise.all(
-          Array.from({ length: PARALLEL }, () => postOversized(port, path, contentType)),
+          Array.from({ length: PARALLEL }, () => postOversized(suite.port, path, contentType)),
         );
         for (const { response, error } of results) {
           assert.equal(error, undefined, `round ${round}: socket error ${error}`);

@@ -101,3 +101,28 @@ export async function startTestServer(
 
 // The fixtures and the register-and-login step live with the test client; here for older imports.
 export { registerAndLogin, STRONG_PASSWORD, uniqueEmail } from './client.ts';
+
+/**
+ * For the `describe` it is called in: startTestServer's app, opened before the suite's tests and
+ * closed after them, with its port for raw sockets. `suite.t` is set once `before` ran.
+ */
+export function testServerPerSuite(options: { env?: Record<string, string> } = {}): {
+  readonly t: TestApp & { url: string };
+  readonly port: number;
+} {
+  let t: (TestApp & { url: string }) | undefined;
+  before(async () => {
+    t = await startTestServer(options);
+  });
+  after(() => t?.close());
+  const suite = {
+    get t() {
+      if (!t) throw new Error('testServerPerSuite: the suite has not started');
+      return t;
+    },
+    get port() {
+      return Number(new URL(suite.t.url).port);
+    },
+  };
+  return suite;
+}
