@@ -26,53 +26,56 @@ function splitAnswers(response: string): Answer[] {
 }
 
 describe('a request that arrives while the server is closing', () => {
-  it('is answered 503 with a JSON detail and Connection: close; the one in flight finishes', async () => {
-    const t = await startTestServer();
-    const socket: Socket = connect(Number(new URL(t.url).port), '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    await new Promise<void>((resolve) => socket.once('connect', resolve));
+  // A route, and the not-found handler, which Fastify runs apart from the routes.
+  for (const path of ['/healthz', '/nowhere']) {
+    it(`is answered 503 with a JSON detail and Connection: close (${path}); the one in flight finishes`, async () => {
+      const t = await startTestServer();
+      const socket: Socket = connect(Number(new URL(t.url).port), '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
 
-    // A registration whose body arrives in two parts. Node answers `100 Continue` once it has
-    // handed the request to Fastify, so the request is in flight before the close begins.
-    const email = uniqueEmail('closing');
-    const body = JSON.stringify({ email, password: STRONG_PASSWORD });
-    const half = Math.floor(body.length / 2);
-    socket.write(
-      `POST /users/ HTTP/1.1\r\n${HOST}Content-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n` +
-        body.slice(0, half),
-    );
-    await new Promise<void>((resolve) => {
-      const check = () =>
-        Buffer.concat(chunks).toString().includes('100 Continue') ? resolve() : undefined;
-      socket.on('data', check);
-      check();
+      // A registration whose body arrives in two parts. Node answers `100 Continue` once it has
+      // handed the request to Fastify, so the request is in flight before the close begins.
+      const email = uniqueEmail('closing');
+      const body = JSON.stringify({ email, password: STRONG_PASSWORD });
+      const half = Math.floor(body.length / 2);
+      socket.write(
+        `POST /users/ HTTP/1.1\r\n${HOST}Content-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n` +
+          body.slice(0, half),
+      );
+      await new Promise<void>((resolve) => {
+        const check = () =>
+          Buffer.concat(chunks).toString().includes('100 Continue') ? resolve() : undefined;
+        socket.on('data', check);
+        check();
+      });
+      chunks.length = 0;
+
+      const closing = t.close();
+      // The rest of the registration, and a second request on the same kept-alive connection.
+      socket.write(`${body.slice(half)}GET ${path} HTTP/1.1\r\n${HOST}\r\n`);
+      await closed;
+      await closing;
+
+      const [inFlight, refused, ...more] = splitAnswers(Buffer.concat(chunks).toString('utf8'));
+      assert.equal(more.length, 0);
+      assert.equal(inFlight?.status, 200, JSON.stringify(inFlight?.body));
+      assert.equal((inFlight?.body as { email?: string }).email, email);
+      assert.ok(refused, 'the second request was answered');
+      assert.equal(refused.status, 503, JSON.stringify(refused.body));
+      assert.deepEqual(refused.body, {
+        detail: 'The server is shutting down; retry the request',
+        code: 'shutting_down',
+      });
+      assert.match(refused.headers, /\r\ncontent-type: application\/json/);
+      assert.match(refused.headers, /\r\nconnection: close/);
+      assert.match(refused.headers, /\r\nretry-after: 1/);
+      assert.match(refused.headers, /\r\nx-content-type-options: nosniff/);
     });
-    chunks.length = 0;
-
-    const closing = t.close();
-    // The rest of the registration, and a second request on the same kept-alive connection.
-    socket.write(`${body.slice(half)}GET /healthz HTTP/1.1\r\n${HOST}\r\n`);
-    await closed;
-    await closing;
-
-    const [inFlight, refused, ...more] = splitAnswers(Buffer.concat(chunks).toString('utf8'));
-    assert.equal(more.length, 0);
-    assert.equal(inFlight?.status, 200, JSON.stringify(inFlight?.body));
-    assert.equal((inFlight?.body as { email?: string }).email, email);
-    assert.ok(refused, 'the second request was answered');
-    assert.equal(refused.status, 503, JSON.stringify(refused.body));
-    assert.deepEqual(refused.body, {
-      detail: 'The server is shutting down; retry the request',
-      code: 'shutting_down',
-    });
-    assert.match(refused.headers, /\r\ncontent-type: application\/json/);
-    assert.match(refused.headers, /\r\nconnection: close/);
-    assert.match(refused.headers, /\r\nretry-after: 1/);
-    assert.match(refused.headers, /\r\nx-content-type-options: nosniff/);
-  });
+  }
 });
 
 const CASES: { name: string; raw: string; status: number }[] = [
