@@ -98,6 +98,13 @@ const CASES: { name: string; raw: string; status: number }[] = [
     status: 404,
   },
   { name: 'OPTIONS *', raw: `OPTIONS * HTTP/1.1\r\n${HOST}\r\n`, status: 404 },
+  { name: 'M-SEARCH *', raw: `M-SEARCH * HTTP/1.1\r\n${HOST}\r\n`, status: 404 },
+  // Fastify requires a body, hence a Content-Type, of QUERY before it routes.
+  {
+    name: 'QUERY without a Content-Type',
+    raw: `QUERY /users/ HTTP/1.1\r\n${HOST}\r\n`,
+    status: 400,
+  },
   { name: 'TRACE', raw: `TRACE /healthz HTTP/1.1\r\n${HOST}\r\n`, status: 404 },
   {
     name: 'an unsupported content type (422, as FastAPI answers it)',
