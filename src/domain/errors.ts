@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'rate_limited', // one client address sent too many requests (API.md 4)
   'hashing_overloaded',
   'store_unavailable',
+  'shutting_down', // a request that arrived after the server began to close
   'mail_unavailable', // production without GATEHOUSE_SMTP_URL: mail-sending endpoints can't work
   'invalid_mail_token', // a verification, reset or email-change link that is unknown, used or expired
   'email_not_verified', // GATEHOUSE_REQUIRE_VERIFIED_EMAIL and the password grant of an unverified user

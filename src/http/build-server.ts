@@ -5,7 +5,8 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import type { Services } from '../services.ts';
-import { answerClientError } from './client-errors.ts';
+import { answerClientError, answerNodeRefusals } from './client-errors.ts';
+import { refuseRequestsWhileClosing } from './closing.ts';
 import { refuseBadHostHeaders } from './host-header.ts';
 import { useStrictUtf8Json } from './content-type.ts';
 import { answerRouterError, registerErrorHandling } from './errors.ts';
@@ -65,7 +66,8 @@ export async function buildServer(
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // closing.ts answers requests that arrive while the server closes, in the API's shape.
+    return503OnClosing: false,
     frameworkErrors: answerRouterError,
     clientErrorHandler: answerClientError,
     // Node's own refusal of an HTTP/1.1 request without Host has an empty body; host-header.ts
@@ -73,6 +75,7 @@ export async function buildServer(
     http: { requireHostHeader: false },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  answerNodeRefusals(app.server);
   app.setValidatorCompiler(validatorCompiler);
   // Before any route: its onRoute hook gives every route its own metrics hook.
   const metrics = registerMetrics(app, services);
@@ -81,6 +84,7 @@ export async function buildServer(
   await app.register(formbody);
   refuseBadHostHeaders(app);
   await registerSecurityHeaders(app, config);
+  refuseRequestsWhileClosing(app);
   await registerRateLimits(app, config, options.rateLimitRedis);
   await registerOpenApi(app, config);
 

@@ -125,6 +125,13 @@ export const ERROR_RESPONSES = {
   rate_limited: { status: 429 },
   hashing_overloaded: { status: 503 },
   store_unavailable: { status: 503 },
+  // RFC 9110 15.6.4, 10.2.3: a 503 says when to retry; RFC 9112 9.6: the connection is closed,
+  // so the retry opens a new one, which reaches a running instance.
+  shutting_down: {
+    status: 503,
+    detail: 'The server is shutting down; retry the request',
+    headers: { connection: 'close' },
+  },
   // API.md 8: production without SMTP; the operator's fix is named, nothing else is said.
   mail_unavailable: {
     status: 503,

@@ -1,42 +1,13 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { register, STRONG_PASSWORD, uniqueEmail } from '../support/client.ts';
-import { startTestServer, testServerPerSuite, type TestApp } from '../support/test-app.ts';
+import { assertJsonDetail, exchange, parse } from '../support/raw-http.ts';
+import { testServerPerSuite } from '../support/test-app.ts';
 
 // API.md 1: every error is JSON with a `detail`, however malformed the request. These requests
 // are refused before any route runs: by Node's HTTP parser (answered by http/client-errors.ts)
 // or by Fastify's body handling (http/errors.ts). They go over a real socket, since inject()
 // never meets the parser, and after each the server still answers a well-formed request.
-
-/** Sends `raw` as it is, half-closes, and reads the whole answer until the server closes. */
-function exchange(port: number, raw: string | Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    // A reset after the answer was read still leaves the answer to check.
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      chunks.length > 0 ? undefined : reject(error),
-    );
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    socket.on('connect', () => socket.end(raw));
-  });
-}
-
-interface Answer {
-  status: number;
-  headers: string;
-  body: unknown;
-}
-
-function parse(response: string): Answer {
-  const split = response.indexOf('\r\n\r\n');
-  assert.ok(split > 0, `an HTTP response: ${JSON.stringify(response.slice(0, 200))}`);
-  const head = response.slice(0, split);
-  const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1]);
-  return { status, headers: head.toLowerCase(), body: JSON.parse(response.slice(split + 4)) };
-}
 
 const HOST = 'Host: 127.0.0.1\r\n';
 const JSON_POST = (extra: string, body = '') =>
@@ -113,28 +84,21 @@ const CASES: { name: string; raw: string | Buffer; status: number }[] = [
 ];
 
 describe('malformed requests over a real socket: a 4xx with a JSON detail, and the server lives', () => {
-  const server = testServerPerSuite();
+  const suite = testServerPerSuite();
 
   for (const { name, raw, status } of CASES) {
     it(`answers ${status} to ${name}`, async () => {
-      const answer = parse(await exchange(server.port, raw));
-      assert.equal(answer.status, status, JSON.stringify(answer.body));
-      assert.match(answer.headers, /\r\ncontent-type: application\/json/);
-      const { detail } = answer.body as { detail?: unknown };
-      assert.ok(
-        (typeof detail === 'string' && detail.length > 0) || Array.isArray(detail),
-        `a detail: ${JSON.stringify(answer.body)}`,
-      );
+      assertJsonDetail(parse(await exchange(suite.port, raw)), status);
 
       const healthy = parse(
-        await exchange(server.port, `GET /healthz HTTP/1.1\r\n${HOST}Connection: close\r\n\r\n`),
+        await exchange(suite.port, `GET /healthz HTTP/1.1\r\n${HOST}Connection: close\r\n\r\n`),
       );
       assert.equal(healthy.status, 200, 'the server still answers afterwards');
     });
   }
 
   it('names the parser refusal in plain words and a code, and closes the connection', async () => {
-    const answer = parse(await exchange(server.port, JSON_POST('Content-Length: abc\r\n')));
+    const answer = parse(await exchange(suite.port, JSON_POST('Content-Length: abc\r\n')));
     assert.deepEqual(answer.body, {
       detail: 'Invalid Content-Length header',
       code: 'malformed_request',
@@ -145,7 +109,7 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
 
   // RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host header.
   it('answers 400 with a JSON detail to an HTTP/1.1 request without a Host header', async () => {
-    const answer = parse(await exchange(server.port, 'GET /users/me/ HTTP/1.1\r\n\r\n'));
+    const answer = parse(await exchange(suite.port, 'GET /users/me/ HTTP/1.1\r\n\r\n'));
     assert.equal(answer.status, 400, JSON.stringify(answer.body));
     assert.deepEqual(answer.body, {
       detail: 'Missing Host header: HTTP/1.1 requires one',
@@ -158,7 +122,7 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
 
   // /healthz declares its own 4xx answer, which the refusal must also fit.
   it('answers 400 with a JSON detail to a request for /healthz without a Host header', async () => {
-    const answer = parse(await exchange(server.port, 'GET /healthz HTTP/1.1\r\n\r\n'));
+    const answer = parse(await exchange(suite.port, 'GET /healthz HTTP/1.1\r\n\r\n'));
     assert.equal(answer.status, 400, JSON.stringify(answer.body));
     assert.deepEqual(answer.body, {
       detail: 'Missing Host header: HTTP/1.1 requires one',
@@ -172,9 +136,9 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
     const raw =
       'POST /users/ HTTP/1.1\r\nContent-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-    assert.equal(parse(await exchange(server.port, raw)).status, 400);
+    assert.equal(parse(await exchange(suite.port, raw)).status, 400);
     // Had the registration run, the address would be taken now.
-    assert.equal((await register(server.t.app, email)).statusCode, 200);
+    assert.equal((await register(suite.t.app, email)).statusCode, 200);
   });
 
   // RFC 9112 3.2: ... and to any request message that contains more than one Host header field
@@ -195,7 +159,7 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
   ] as const) {
     it(`answers 400 with a JSON detail to ${name}`, async () => {
       const answer = parse(
-        await exchange(server.port, `GET /healthz HTTP/${version}\r\n${hosts}\r\n`),
+        await exchange(suite.port, `GET /healthz HTTP/${version}\r\n${hosts}\r\n`),
       );
       assert.equal(answer.status, 400, JSON.stringify(answer.body));
       assert.deepEqual(answer.body, SEVERAL_HOSTS);
@@ -211,35 +175,31 @@ describe('malformed requests over a real socket: a 4xx with a JSON detail, and t
     const raw =
       `POST /users/ HTTP/1.1\r\n${HOST}${HOST}Content-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-    assert.equal(parse(await exchange(server.port, raw)).status, 400);
+    assert.equal(parse(await exchange(suite.port, raw)).status, 400);
     // Had the registration run, the address would be taken now.
-    assert.equal((await register(server.t.app, email)).statusCode, 200);
+    assert.equal((await register(suite.t.app, email)).statusCode, 200);
   });
 
   it('answers a request with one Host line and a header ending in "host" as usual', async () => {
     const raw = `GET /healthz HTTP/1.1\r\n${HOST}X-Forwarded-Host: a.example\r\nConnection: close\r\n\r\n`;
-    assert.equal(parse(await exchange(server.port, raw)).status, 200);
+    assert.equal(parse(await exchange(suite.port, raw)).status, 200);
   });
 
   it('answers an HTTP/1.0 request without a Host header as usual (only HTTP/1.1 needs one)', async () => {
-    const answer = parse(await exchange(server.port, 'GET /healthz HTTP/1.0\r\n\r\n'));
+    const answer = parse(await exchange(suite.port, 'GET /healthz HTTP/1.0\r\n\r\n'));
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.body, { status: 'ok' });
   });
 });
 
 describe('a request without Host, with CORS on: refused before the CORS preflight answer', () => {
-  let t: TestApp & { url: string };
-  before(async () => {
-    t = await startTestServer({ env: { GATEHOUSE_CORS_ORIGINS: 'https://app.example.com' } });
-  });
-  after(() => t.close());
+  const suite = testServerPerSuite({ env: { GATEHOUSE_CORS_ORIGINS: 'https://app.example.com' } });
 
   it('answers 400 with a JSON detail to a preflight without a Host header', async () => {
     const raw =
       'OPTIONS /users/me/ HTTP/1.1\r\nOrigin: https://app.example.com\r\n' +
       'Access-Control-Request-Method: GET\r\n\r\n';
-    const answer = parse(await exchange(Number(new URL(t.url).port), raw));
+    const answer = parse(await exchange(suite.port, raw));
     assert.equal(answer.status, 400, JSON.stringify(answer.body));
     assert.deepEqual(answer.body, {
       detail: 'Missing Host header: HTTP/1.1 requires one',

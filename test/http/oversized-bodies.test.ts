@@ -48,7 +48,7 @@ function postOversized(port: number, path: string, contentType: string): Promise
 // connection while the client is still sending, and the reset can destroy the 413 before the
 // client reads it (RFC 9112 9.6: a server closes in stages, reading on after its response).
 describe('bodies over the limit, sent over real sockets in parallel', () => {
-  const server = testServerPerSuite();
+  const suite = testServerPerSuite();
 
   for (const [path, contentType] of [
     ['/users/', 'application/json'],
@@ -57,7 +57,7 @@ describe('bodies over the limit, sent over real sockets in parallel', () => {
     it(`answers every parallel 1 MB POST ${path} with its 413 JSON, never a reset`, async () => {
       for (let round = 0; round < ROUNDS; round++) {
         const results = await Promise.all(
-          Array.from({ length: PARALLEL }, () => postOversized(server.port, path, contentType)),
+          Array.from({ length: PARALLEL }, () => postOversized(suite.port, path, contentType)),
         );
         for (const { response, error } of results) {
           assert.equal(error, undefined, `round ${round}: socket error ${error}`);

@@ -103,28 +103,26 @@ export async function startTestServer(
 export { registerAndLogin, STRONG_PASSWORD, uniqueEmail } from './client.ts';
 
 /**
- * For the `describe` it is called in: startTestServer() before the suite's tests, closed
- * after them; `port` is the port it listens on.
+ * For the `describe` it is called in: startTestServer's app, opened before the suite's tests and
+ * closed after them, with its port for raw sockets. `suite.t` is set once `before` ran.
  */
-export function testServerPerSuite(): {
+export function testServerPerSuite(options: { env?: Record<string, string> } = {}): {
   readonly t: TestApp & { url: string };
   readonly port: number;
 } {
-  let server: (TestApp & { url: string }) | undefined;
+  let t: (TestApp & { url: string }) | undefined;
   before(async () => {
-    server = await startTestServer();
+    t = await startTestServer(options);
   });
-  after(() => server?.close());
-  const started = () => {
-    if (!server) throw new Error('testServerPerSuite: the suite has not started');
-    return server;
-  };
-  return {
+  after(() => t?.close());
+  const suite = {
     get t() {
-      return started();
+      if (!t) throw new Error('testServerPerSuite: the suite has not started');
+      return t;
     },
     get port() {
-      return Number(new URL(started().url).port);
+      return Number(new URL(suite.t.url).port);
     },
   };
+  return suite;
 }
