@@ -1,4 +1,5 @@
 import SqliteDatabase from 'better-sqlite3';
+import { resolve as resolvePath } from 'node:path';
 import {
   Kysely,
   Migrator,
@@ -239,6 +240,31 @@ async function connectRedis(redis: NonNullable<StorageOptions['redis']>): Promis
   return openRedis(redis.url, redis.onUnavailable);
 }
 
+/** The SQLite files this process is migrating now, each with its migration's promise. */
+const sqliteMigrationsRunning = new Map<string, Promise<string[]>>();
+
+/**
+ * Runs `migrate` after any migration this process is already running on the same SQLite file.
+ * Between processes, SQLite's write lock orders them (MigrationLockingSqliteAdapter); within
+ * one, better-sqlite3 waits for that lock synchronously (busy_timeout), blocking the very
+ * thread the holder needs to finish, so two stores of one process on one file (tests, a CLI
+ * command run in-process) would fail with SQLITE_BUSY after the timeout instead.
+ */
+function oneMigrationPerFile(
+  path: string | undefined,
+  migrate: () => Promise<string[]>,
+): Promise<string[]> {
+  if (path === undefined || path === '' || path === ':memory:') return migrate();
+  const key = resolvePath(path);
+  const mine = (sqliteMigrationsRunning.get(key) ?? Promise.resolve([])).then(migrate, migrate);
+  sqliteMigrationsRunning.set(key, mine);
+  const forget = () => {
+    if (sqliteMigrationsRunning.get(key) === mine) sqliteMigrationsRunning.delete(key);
+  };
+  mine.then(forget, forget);
+  return mine;
+}
+
 /** Parses `sqlite:PATH`, `sqlite::memory:` or `postgres://...` (API.md 6). */
 export function parseDatabaseUrl(url: string): { dialect: SqlDialectName; target: string } {
   if (url.startsWith('sqlite:')) return { dialect: 'sqlite', target: url.slice('sqlite:'.length) };
@@ -271,19 +297,20 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     apiClients: new SqlApiClientRepository(db),
     mailOutbox: new SqlMailOutbox(db),
     userTransfer: new SqlUserTransfer(db),
-    async migrate() {
-      // Kysely looks for its bookkeeping tables by name in every schema; pinning them to the
-      // schema of the search_path keeps two Gatehouse schemas in one database apart.
-      const migrationTableSchema =
-        dialect === 'postgres'
-          ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]
-              ?.schema
-          : undefined;
-      const migrator = new Migrator({ db, provider: migrationProvider, migrationTableSchema });
-      const { error, results } = await migrator.migrateToLatest();
-      if (error) throw error;
-      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    },
+    migrate: () =>
+      oneMigrationPerFile(dialect === 'sqlite' ? target : undefined, async () => {
+        // Kysely looks for its bookkeeping tables by name in every schema; pinning them to the
+        // schema of the search_path keeps two Gatehouse schemas in one database apart.
+        const migrationTableSchema =
+          dialect === 'postgres'
+            ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]
+                ?.schema
+            : undefined;
+        const migrator = new Migrator({ db, provider: migrationProvider, migrationTableSchema });
+        const { error, results } = await migrator.migrateToLatest();
+        if (error) throw error;
+        return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      }),
     async ping(timeoutMs = 2000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {

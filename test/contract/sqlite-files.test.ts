@@ -22,6 +22,21 @@ describe('the SQLite files at rest', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('migrates one new file from two stores of one process at once, each migration once', async () => {
+    // Between processes SQLite's write lock orders migrations (test/cli/cli.test.ts); within
+    // one, a synchronous busy wait would block the holder: they must queue instead.
+    const url = `sqlite:${join(root, 'one-process.db')}`;
+    const stores = await Promise.all([openStorage(url), openStorage(url)]);
+    try {
+      const applied = (await Promise.all(stores.map((store) => store.migrate()))).flat();
+      assert.ok(applied.includes('0001-initial'), applied.join(', '));
+      assert.equal(new Set(applied).size, applied.length, `each once: ${applied.join(', ')}`);
+      assert.deepEqual(await stores[1]!.migrate(), [], 'nothing left to apply');
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
   it('creates the data directory 0700 and the database, -wal and -shm 0600, even after writes', async () => {
     const dataDir = join(root, 'fresh', 'data');
     const path = join(dataDir, 'gatehouse.db');

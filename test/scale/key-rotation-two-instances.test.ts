@@ -72,8 +72,7 @@ for (const backend of STORAGE_BACKENDS) {
 
     before(async () => {
       const url = await sharedStoreUrl(backend);
-      // Migrated first: two first-time migrations racing is another matter (and SQLite's
-      // Kysely migrator does not take a lock between processes).
+      // Migrated first: two first-time migrations racing is another matter (test/cli/cli.test.ts).
       const setup = await openStorage(url);
       await setup.migrate();
       await setup.close();
