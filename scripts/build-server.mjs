@@ -25,6 +25,31 @@ const EXTERNAL = [
 ];
 
 rmSync(`${root}dist`, { recursive: true, force: true });
+// The breached-password list as the one string src/domain/passwords/common-password-list.ts
+// computes from @zxcvbn-ts/language-common, computed here once and bundled as a literal in
+// that module's place: the server never loads the package's 49 000-string array (issue 21).
+const listModule = await build({
+  absWorkingDir: root,
+  entryPoints: ['src/domain/passwords/common-password-list.ts'],
+  bundle: true,
+  write: false,
+  format: 'esm',
+  platform: 'node',
+  logLevel: 'warning',
+});
+const { COMMON_PASSWORDS } = await import(
+  `data:text/javascript;base64,${Buffer.from(listModule.outputFiles[0].contents).toString('base64')}`
+);
+/** @type {import('esbuild').Plugin} */
+const commonPasswordsLiteral = {
+  name: 'common-passwords-literal',
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]common-password-list\.ts$/ }, () => ({
+      contents: `export const COMMON_PASSWORDS = ${JSON.stringify(COMMON_PASSWORDS)};`,
+      loader: 'js',
+    }));
+  },
+};
 // The declarations of gatehouse/resource-server (package.json "exports"), written while
 // esbuild bundles; tsc takes seconds, so it runs beside the bundling rather than after it.
 const declarations = promisify(execFile)(
@@ -42,6 +67,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: EXTERNAL,
+  plugins: [commonPasswordsLiteral],
   // Whitespace and syntax only: identifiers stay, so stack traces keep their function names.
   // A third of the size, and V8 keeps less source in memory.
   minifyWhitespace: true,

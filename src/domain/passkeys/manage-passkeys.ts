@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  generateRegistrationOptions,
-  verifyRegistrationResponse,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { AuditDetails, AuditLog } from '../audit/audit-log.ts';
@@ -78,6 +76,7 @@ export async function passkeyRegistrationOptions(
   const issued = await issueChallenge(deps, 'registration', login.id);
   if (!issued) throw new GatehouseError('not_found', 'User not found');
   const existing = await deps.passkeys.listForUser(login.id);
+  const { generateRegistrationOptions } = await import('@simplewebauthn/server');
   return generateRegistrationOptions({
     rpName: deps.rp.name,
     rpID: deps.rp.id,
@@ -109,6 +108,9 @@ export async function registerPasskey(
   if (!issued || issued.userId !== input.userId) {
     throw new GatehouseError('invalid_passkey', 'Unknown, used or expired challenge');
   }
+  // Loaded on first use, not at start (issue 21: peak RSS); outside the try, so a failure
+  // to load is an error, not a refused credential.
+  const { verifyRegistrationResponse } = await import('@simplewebauthn/server');
   let info;
   try {
     const result = await verifyRegistrationResponse({

@@ -1,8 +1,6 @@
-import {
-  generateAuthenticationOptions,
-  verifyAuthenticationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
 import type { UserRepository } from '../accounts/user-repository.ts';
 import type { UserWithHash } from '../accounts/user.ts';
@@ -49,6 +47,7 @@ export async function passkeyAuthenticationOptions(
   const issued = await issueChallenge(deps, purpose, forUser ?? null);
   if (!issued) throw refused('Unknown or expired mfa_token');
   const allow = forUser === undefined ? [] : await deps.passkeys.listForUser(forUser);
+  const { generateAuthenticationOptions } = await import('@simplewebauthn/server');
   return generateAuthenticationOptions({
     rpID: deps.rp.id,
     ...issued,
@@ -90,6 +89,9 @@ export async function verifyPasskeyAssertion(
   }
   const login = await deps.users.findCredentialsById(passkey.userId);
   if (!login) throw await failed('passkey_unknown', null);
+  // Loaded on first use, not at start (issue 21: peak RSS); outside the try, so a failure
+  // to load is an error, not a refused credential.
+  const { verifyAuthenticationResponse } = await import('@simplewebauthn/server');
   let info;
   try {
     const result = await verifyAuthenticationResponse({

@@ -1,5 +1,6 @@
-import { dictionary } from '@zxcvbn-ts/language-common';
 import { GatehouseError } from '../errors.ts';
+import { COMMON_PASSWORDS } from './common-password-list.ts';
+import { inWordList } from './word-list.ts';
 
 export interface PasswordPolicy {
   minLength: number;
@@ -10,12 +11,8 @@ export interface PasswordPolicy {
 export const MAX_PASSWORD_LENGTH = 128;
 
 // A maintained list of common and breached passwords (ASVS 2.1.7), lower-cased for lookup.
-let commonPasswords: Set<string> | undefined;
 function isCommon(password: string): boolean {
-  commonPasswords ??= new Set(
-    (dictionary['passwords-common'] as string[]).map((word) => word.toLowerCase()),
-  );
-  return commonPasswords.has(password.toLowerCase());
+  return inWordList(COMMON_PASSWORDS, password.toLowerCase());
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import QRCode from 'qrcode';
 import { Type } from 'typebox';
 import type { Services } from '../../services.ts';
 import { answerAdminUserAction } from '../admin-user-action.ts';
@@ -90,7 +89,10 @@ export function mfaRoutes(services: Services): FastifyPluginAsyncTypebox {
           secret: started.secret,
           otpauth_uri: started.otpauthUri,
           // Rendered here, server-side: the secret never goes to a third-party QR service.
-          qr_svg: await QRCode.toString(started.otpauthUri, { type: 'svg', margin: 2 }),
+          // qrcode loads on the first enrolment, not at start (issue 21: peak RSS).
+          qr_svg: await (
+            await import('qrcode')
+          ).default.toString(started.otpauthUri, { type: 'svg', margin: 2 }),
         };
       },
     );
