@@ -40,6 +40,7 @@ import * as scenario from './scenarios.ts';
 import { sdkVerifyRatio } from './sdk-verify.ts';
 import { seedUsers } from './seed.ts';
 import { measureSigningKeys } from './signing-keys.ts';
+import { buildIsStale } from '../bin/build-state.js';
 import { startArgs, startEnv } from '../scripts/start-args.ts';
 
 const POSTGRES =
@@ -308,8 +309,11 @@ async function measureAtOnce(
 
 /** Measures the plan and returns the report (targets with verdicts). */
 export async function runBench(plan: PlanOptions): Promise<Report> {
-  // The server as `npm start` runs it: the bundle of the current src/.
-  execFileSync(process.execPath, ['scripts/build-server.mjs'], { stdio: 'ignore' });
+  // The server as `npm start` runs it: the bundle of the current src/, rebuilt only when older
+  // than src/ (a rebuild deletes dist/ first, under any server a parallel test started from it).
+  if (buildIsStale(process.cwd(), 'dist/main.js')) {
+    execFileSync(process.execPath, ['scripts/build-server.mjs'], { stdio: 'ignore' });
+  }
   const loadAtStart = loadavg();
   console.error(
     `bench: store ${plan.store}, ${plan.duration} s per scenario and round, ${plan.rounds} rounds, ${plan.users} users, ${cpus().length} cores`,
