@@ -27,6 +27,7 @@ const PRESETS: Record<string, string[]> = {
   'arena-2': ['without-start-env', 'MALLOC_ARENA_MAX=2'],
   'mmap-128k': ['without-start-env', 'MALLOC_MMAP_THRESHOLD_=131072'],
   'threadpool-2': ['UV_THREADPOOL_SIZE=2'],
+  'v8-pool-1': ['--v8-pool-size=1'],
   'old-space-64': ['--max-old-space-size=64'],
 };
 
