@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page, Route } from 'playwright-core';
 import { ADMIN, browserSuite, signInToAccount } from '../support/browser-suite.ts';
+import { waitFor } from '../support/wait.ts';
 import { browserSkip, screenshot } from './browser.ts';
 
 // The shell every page shares: the first page, the loading state, the status line,
@@ -167,10 +168,13 @@ describe('web UI shell: first page, loading, messages, focus', { skip: browserSk
     await row.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('button', { name: 'Confirm delete focus-b' }).click();
     await page.getByText('API client focus-b deleted.').waitFor();
-    assert.equal(
-      await page.evaluate("document.activeElement?.getAttribute('aria-label')"),
-      'API clients',
-      'focus is on the table region the row was in',
+    // The message can show a moment before the redrawn table takes focus: wait for focus to
+    // land there (it fails if it never does), then check what holds it.
+    const focusedLabel = () => page.evaluate("document.activeElement?.getAttribute('aria-label')");
+    await waitFor(
+      'focus on the table region the row was in',
+      async () => (await focusedLabel()) === 'API clients',
+      10_000,
     );
     assert.equal(await page.evaluate("document.activeElement?.getAttribute('role')"), 'region');
     await page.close();
