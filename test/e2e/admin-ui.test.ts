@@ -97,7 +97,12 @@ describe('web UI: admin users and audit log in a real browser', { skip: browserS
     await save.click();
     const dialog = page.getByRole('dialog', { name: `Make ${email} an admin?` });
     await assertDialogEscapes(page, dialog);
-    assert.equal(await role.inputValue(), 'user', 'the select shows what is saved');
+    // The select goes back when the dialog's close event runs, a moment after it shuts.
+    await waitFor(
+      'the select to show what is saved',
+      async () => (await role.inputValue()) === 'user',
+      10_000,
+    );
     assert.equal((await api('GET', `/users/${id}`)).json.role, 'user');
 
     await role.selectOption('admin');
