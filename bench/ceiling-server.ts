@@ -3,14 +3,20 @@
 // the token's active session joined with its user (the read Gatehouse makes on every request).
 // Its own SQLite file (CEILING_DB), seeded with CEILING_USERS users, one session each; the
 // session id of user n is `s<n>`. Run as its own process by the bench.
+// CEILING_READ takes the read apart (bench/ceiling-parts.ts): `file` (the default, the ceiling
+// itself), `exclusive` (the same file with SQLite's exclusive locking mode: no lock syscalls per
+// read, but no other process could open the file, so Gatehouse can't use it), `memory` (an
+// in-memory database: no file at all), `none` (no read: Fastify and the HS256 check alone).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 
 const secret = process.env.FLOOR_SECRET ?? 'floor-secret-floor-secret-floor-secret';
 const users = Number(process.env.CEILING_USERS ?? 1000);
-const db = new Database(process.env.CEILING_DB ?? ':memory:');
+const read = process.env.CEILING_READ ?? 'file';
+const db = new Database(read === 'memory' ? ':memory:' : (process.env.CEILING_DB ?? ':memory:'));
 db.pragma('journal_mode = WAL');
+if (read === 'exclusive') db.pragma('locking_mode = EXCLUSIVE');
 db.exec(`
   create table if not exists users (id integer primary key, email text not null, role text not null,
     created_at text not null, disabled_at text, email_verified integer not null default 0);
@@ -33,6 +39,14 @@ const findActive = db.prepare(`
   from sessions inner join users on users.id = sessions.user_id
   where sessions.id = ? and sessions.user_id = ? and sessions.revoked_at is null
     and sessions.expires_at > ? and users.disabled_at is null`);
+
+const noRead: Row = {
+  id: 1,
+  email: 'bench1@example.com',
+  role: 'user',
+  created_at: now,
+  email_verified: 1,
+};
 
 interface Row {
   id: number;
@@ -63,7 +77,10 @@ app.get('/users/me/', (request, reply) => {
   const claims = auth.startsWith('Bearer ') ? claimsOf(auth.slice(7)) : undefined;
   const row =
     claims &&
-    (findActive.get(claims.sid, Number(claims.sub), new Date().toISOString()) as Row | undefined);
+    (read === 'none'
+      ? noRead
+      : (findActive.get(claims.sid, Number(claims.sub), new Date().toISOString()) as
+          Row | undefined));
   if (!row) return reply.code(401).send(unauthorized);
   return {
     id: row.id,
