@@ -27,7 +27,12 @@ import type { Database } from './sql/database.ts';
 import type { SqlDialectName } from './sql/dialect.ts';
 import type { RedisConnection } from './redis/open-redis.ts';
 import { registerAuditLinkFunction } from './sql/audit-chain-append.ts';
-import { kyselyRunner, sqliteRunner, type QueryRunner } from './sql/run-query.ts';
+import {
+  kyselyRunner,
+  sqliteRunner,
+  sqliteUnsyncedRunner,
+  type QueryRunner,
+} from './sql/run-query.ts';
 import { migrationProvider } from './sql/migrations/index.ts';
 import { preparePrivateSqliteFile } from './sql/private-sqlite-file.ts';
 import { SqlApiClientRepository } from './sql/sql-api-client-repository.ts';
@@ -121,6 +126,8 @@ function statementCache(
 interface OpenedSql {
   db: Kysely<Database>;
   run: QueryRunner;
+  /** `run` for rate-limit state that needs atomicity, not durability (sqliteUnsyncedRunner). */
+  runUnsynced: QueryRunner;
   pool?: Pool;
   warnings: string[];
   /** The settings in force that decide whether a commit survives a power loss. */
@@ -203,7 +210,8 @@ function openSqlite(path: string, synchronous: 'full' | 'normal'): OpenedSql {
     synchronous: SQLITE_SYNCHRONOUS[Number(database.pragma('synchronous', { simple: true }))]!,
   });
   const run = sqliteRunner(database, prepare, kyselyRunner(db), `sqlite:${path}`);
-  return { db, run, warnings, durability };
+  const runUnsynced = sqliteUnsyncedRunner(database, run, synchronous);
+  return { db, run, runUnsynced, warnings, durability };
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
@@ -231,7 +239,8 @@ async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
       String((await sql.raw<Record<string, unknown>>(`show ${name}`).execute(db)).rows[0]?.[name]);
     return { fsync: await show('fsync'), synchronous_commit: await show('synchronous_commit') };
   };
-  return { db, pool, run: kyselyRunner(db), warnings: [], durability };
+  const run = kyselyRunner(db);
+  return { db, pool, run, runUnsynced: run, warnings: [], durability };
 }
 
 /** Loaded only when configured, like pg: ioredis is ~10 MB the SQLite default doesn't need. */
@@ -274,7 +283,7 @@ export function parseDatabaseUrl(url: string): { dialect: SqlDialectName; target
 
 export async function openStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
   const { dialect, target } = parseDatabaseUrl(url);
-  const { db, pool, run, warnings, durability } =
+  const { db, pool, run, runUnsynced, warnings, durability } =
     dialect === 'postgres'
       ? await openPostgres(target, options.poolSize ?? 10)
       : openSqlite(target, options.sqliteSynchronous ?? 'full');
@@ -293,7 +302,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     settings: new SqlSettingsRepository(db),
     signingKeys: new SqlSigningKeyRepository(db, run),
     audit: new SqlAuditRepository(db, run),
-    loginThrottles: new SqlLoginThrottleRepository(db, run),
+    loginThrottles: new SqlLoginThrottleRepository(db, runUnsynced),
     apiClients: new SqlApiClientRepository(db),
     mailOutbox: new SqlMailOutbox(db),
     userTransfer: new SqlUserTransfer(db),

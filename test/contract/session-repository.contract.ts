@@ -91,6 +91,49 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     assert.equal(await storage.sessions.create(refused(), '$argon2id$newer'), false);
   });
 
+  it('opens a session with its first refresh token, both in one commit', async () => {
+    const s = sessionFields();
+    const first = { hash: `first-${s.id}`, createdAt: T0, expiresAt: later(3600) };
+    assert.equal(await storage.sessions.create(s, HASH, first), true);
+    assert.deepEqual(
+      (await storage.sessions.listActive(user.id, T0)).map((x) => x.id).includes(s.id),
+      true,
+    );
+    const consumed = await storage.sessions.consumeRefreshToken(first.hash, T0);
+    assert.equal(consumed.outcome, 'consumed');
+    assert.equal(consumed.outcome === 'consumed' && consumed.sessionId, s.id);
+  });
+
+  it('stores neither the session nor its first refresh token when the session is refused', async () => {
+    const s = sessionFields();
+    const first = { hash: `refused-${s.id}`, createdAt: T0, expiresAt: later(3600) };
+    assert.equal(await storage.sessions.create(s, '$argon2id$older', first), false);
+    assert.equal(await storage.sessions.findRefreshTokenSession(first.hash), undefined);
+    assert.equal(
+      (await storage.sessions.listActive(user.id, T0)).some((x) => x.id === s.id),
+      false,
+    );
+  });
+
+  it('leaves neither row behind when storing the first refresh token fails after the session', async () => {
+    // A first token whose hash is already stored (another session's) fails its insert: handing
+    // it out would give the client that other session's token. The session goes with it.
+    const taken = await sessionWithToken('taken');
+    const s = sessionFields();
+    await assert.rejects(
+      storage.sessions.create(s, HASH, { hash: taken.hash, createdAt: T0, expiresAt: later(60) }),
+    );
+    assert.equal(
+      (await storage.sessions.listActive(user.id, T0)).some((x) => x.id === s.id),
+      false,
+    );
+    assert.deepEqual(await storage.sessions.findRefreshTokenSession(taken.hash), {
+      sessionId: taken.s.id,
+      userId: user.id,
+      endReason: null,
+    });
+  });
+
   it('of 20 concurrent session opens and a password change, none stays active after it', async () => {
     const owner = await newOwner('open-vs-change@example.com');
     const opens = Array.from({ length: 20 }, () =>

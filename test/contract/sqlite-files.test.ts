@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
 import { openStorage } from '../../src/storage/open-storage.ts';
 import { registerAndLogin } from '../support/client.ts';
 import { createTestApp } from '../support/test-app.ts';
@@ -65,6 +66,68 @@ describe('the SQLite files at rest', () => {
       assert.equal((await t.storage.durability()).synchronous, 'normal');
     } finally {
       await t.close();
+    }
+  });
+
+  it('commits login-throttle writes at synchronous=NORMAL (no fsync) and every other write at the configured FULL', async () => {
+    const path = join(root, 'throttle-sync.db');
+    const storage = await openStorage(`sqlite:${path}`);
+    const observer = new SqliteDatabase(path);
+    try {
+      await storage.migrate();
+      // Triggers run in the connection that writes: each records the level its statement
+      // commits at, as that connection sees it.
+      observer.exec('create table sync_seen (what text, level integer)');
+      for (const [table, event] of [
+        ['login_throttles', 'insert'],
+        ['login_throttles', 'update'],
+        ['login_throttles', 'delete'],
+        ['users', 'insert'],
+      ] as const) {
+        observer.exec(
+          `create trigger seen_${table}_${event} after ${event} on ${table} for each row begin
+             insert into sync_seen select '${table} ${event}', synchronous from pragma_synchronous;
+           end`,
+        );
+      }
+      const schedule = {
+        failuresBeforeLock: 5,
+        firstLockMs: 1000,
+        maxLockMs: 5000,
+        forgetAfterMs: 60_000,
+      };
+      const now = new Date('2030-01-01T00:00:00Z');
+      await storage.loginThrottles.countAttempt('k1', now, schedule);
+      await storage.loginThrottles.countAttempt('k1', now, schedule);
+      await storage.loginThrottles.countAttempt('k2', now, schedule);
+      assert.deepEqual(
+        observer.prepare('select key, failures from login_throttles order by key').all(),
+        [
+          { key: 'k1', failures: 2 },
+          { key: 'k2', failures: 1 },
+        ],
+      );
+      await storage.loginThrottles.clear('k1');
+      assert.equal(await storage.loginThrottles.purgeIdle(now), 1);
+      await storage.users.create({
+        email: 'sync@example.com',
+        passwordHash: '$argon2id$x',
+        role: 'user',
+        createdAt: now,
+      });
+      assert.deepEqual(observer.prepare('select what, level from sync_seen').all(), [
+        { what: 'login_throttles insert', level: 1 },
+        { what: 'login_throttles update', level: 1 },
+        { what: 'login_throttles insert', level: 1 },
+        { what: 'login_throttles delete', level: 1 },
+        { what: 'login_throttles delete', level: 1 },
+        { what: 'users insert', level: 2 },
+      ]);
+      assert.equal(observer.prepare('select count(*) from login_throttles').pluck().get(), 0);
+      assert.deepEqual(await storage.durability(), { journal_mode: 'wal', synchronous: 'full' });
+    } finally {
+      observer.close();
+      await storage.close();
     }
   });
 

@@ -9,7 +9,7 @@ import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { grantScope, sessionScopeFor } from '../authz/scopes.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
-import { issueTokens, type TokenGrant } from '../sessions/issue-tokens.ts';
+import { openSessionWithTokens, type TokenGrant } from '../sessions/issue-tokens.ts';
 import type { ClientInfo } from '../client-info.ts';
 import { newSession } from '../sessions/session.ts';
 import type { SessionRepository } from '../sessions/session-repository.ts';
@@ -176,12 +176,9 @@ async function openPasskeySession(
     now: deps.clock.now(),
     ttlSeconds: deps.sessionTtlSeconds,
   });
-  const { id: sessionId, expiresAt } = session;
   // ASVS 3.3.3: as for a password login, a disable, deletion or password reset that landed
   // meanwhile wins (SessionRepository.create checks the hash read with the user).
-  const grant =
-    (await deps.sessions.create(session, login.passwordHash)) &&
-    (await issueTokens(deps, { userId: login.id, sessionId, scope, refreshExpiresAt: expiresAt }));
+  const grant = await openSessionWithTokens(deps, session, login.passwordHash, scope);
   if (!grant) {
     await failed('account_changed');
     throw refused();
@@ -193,7 +190,7 @@ async function openPasskeySession(
       actorId: login.id,
       subjectId: login.id,
       email: login.email,
-      details: { session_id: sessionId, method: 'passkey', passkey_id: input.passkey.id },
+      details: { session_id: session.id, method: 'passkey', passkey_id: input.passkey.id },
     },
     input.client,
   );

@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent, recordOwnAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
-import { issueTokens, type TokenGrant } from './issue-tokens.ts';
+import { openSessionWithTokens, type TokenGrant } from './issue-tokens.ts';
 import type { LoginThrottle } from '../throttle/login-throttle.ts';
 import type { ClientInfo } from '../client-info.ts';
 import { newSession } from './session.ts';
@@ -92,17 +92,9 @@ export async function completeMfaGrant(
     now: deps.clock.now(),
     ttlSeconds: deps.sessionTtlSeconds,
   });
-  const { id: sessionId, expiresAt } = session;
-  // ASVS 3.3.3: opened only over the password hash just checked (SessionRepository.create).
-  const opened = await deps.sessions.create(session, user.passwordHash);
-  const grant =
-    opened &&
-    (await issueTokens(deps, {
-      userId: user.id,
-      sessionId,
-      scope: challenge.scope,
-      refreshExpiresAt: expiresAt,
-    }));
+  // ASVS 3.3.3: opened only over the password hash just checked (SessionRepository.create),
+  // with its refresh token in the same commit.
+  const grant = await openSessionWithTokens(deps, session, user.passwordHash, challenge.scope);
   if (!grant) throw invalidMfaToken();
   await recordOwnAuditEvent(deps, 'mfa.succeeded', user, input.client, { method });
   await recordAuditEvent(
@@ -112,7 +104,7 @@ export async function completeMfaGrant(
       actorId: user.id,
       subjectId: user.id,
       email: user.email,
-      details: { session_id: sessionId, mfa: method },
+      details: { session_id: session.id, mfa: method },
     },
     input.client,
   );

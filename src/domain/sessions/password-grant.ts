@@ -10,7 +10,7 @@ import { issueMfaChallenge, mfaRequired } from '../mfa/mfa-challenge.ts';
 import type { MfaRepository } from '../mfa/mfa-repository.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
-import { issueTokens, type TokenGrant } from './issue-tokens.ts';
+import { openSessionWithTokens, type TokenGrant } from './issue-tokens.ts';
 import type { LoginThrottle } from '../throttle/login-throttle.ts';
 import type { ClientInfo } from '../client-info.ts';
 import { newSession } from './session.ts';
@@ -123,11 +123,12 @@ export async function passwordGrant(
     now: deps.clock.now(),
     ttlSeconds: deps.sessionTtlSeconds,
   });
-  const { id: sessionId, expiresAt } = session;
   // ASVS 3.3.3: opened only while the hash just verified is still the stored one, so a password
   // change (or a disable or deletion) that landed while this login was hashing wins: the login
-  // answers like a wrong password, and no session of the old password outlives the change.
-  if (!(await deps.sessions.create(session, user.passwordHash))) {
+  // answers like a wrong password, and no session of the old password outlives the change. The
+  // session and its refresh token are stored in one commit (issue 21).
+  const grant = await openSessionWithTokens(deps, session, user.passwordHash, scope);
+  if (!grant) {
     await loginFailed('account_changed', user.id);
     throw invalidCredentials();
   }
@@ -141,17 +142,8 @@ export async function passwordGrant(
       user.passwordHash,
     );
   }
-  const grant = await issueTokens(deps, {
-    userId: user.id,
-    sessionId,
-    scope,
-    refreshExpiresAt: expiresAt,
+  await recordOwnAuditEvent(deps, 'login.succeeded', user, input.client, {
+    session_id: session.id,
   });
-  if (!grant) {
-    // The account was deleted after the session opened (the deletion took the session with it).
-    await loginFailed('account_changed', user.id);
-    throw invalidCredentials();
-  }
-  await recordOwnAuditEvent(deps, 'login.succeeded', user, input.client, { session_id: sessionId });
   return grant;
 }

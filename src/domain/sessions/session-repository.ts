@@ -48,8 +48,17 @@ export interface SessionRepository {
    * insert that locked first is committed before the UPDATE may run, and one that waited
    * re-checks the updated row (READ COMMITTED) and inserts nothing; the lock also keeps the
    * user from being deleted or disabled under the insert. SQLite runs one write at a time.
+   *
+   * With `firstRefreshToken`, stores it for the session in the same transaction: one commit
+   * (one fsync) per login instead of two, and either both rows are stored or neither. A hash
+   * already stored fails the whole call (it would hand out another session's token), with
+   * nothing stored.
    */
-  create(session: Session, verifiedHash: string): Promise<boolean>;
+  create(
+    session: Session,
+    verifiedHash: string,
+    firstRefreshToken?: Omit<NewRefreshToken, 'sessionId'>,
+  ): Promise<boolean>;
 
   /**
    * The session's user when the session exists, belongs to `userId`, is neither revoked nor

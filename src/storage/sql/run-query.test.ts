@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, type QueryResult } from 'kysely';
 import { GatehouseError } from '../../domain/errors.ts';
-import { sqliteRunner, type QueryRunner } from './run-query.ts';
+import { sqliteRunner, sqliteUnsyncedRunner, type QueryRunner } from './run-query.ts';
 
 const query = (sqlText: string, parameters: unknown[] = []) =>
   CompiledQuery.raw(sqlText, parameters) as CompiledQuery<Record<string, unknown>>;
@@ -90,5 +90,59 @@ describe('sqliteRunner: the hot statements, straight to better-sqlite3', () => {
     await assert.rejects(run(query('insert into t (id, name) values (?, ?)', [1, 'dup'])), {
       code: 'SQLITE_CONSTRAINT_PRIMARYKEY',
     });
+  });
+});
+
+describe('sqliteUnsyncedRunner: rate-limit state committed without an fsync', () => {
+  // What the connection's level is while each write to t runs, recorded by a trigger.
+  function setUpObserved(synchronous: 'full' | 'normal') {
+    const { database, run, viaKysely } = setUp();
+    database.pragma(`synchronous = ${synchronous}`);
+    database.exec(`create table seen (level integer);
+      create trigger seen_insert after insert on t begin
+        insert into seen select synchronous from pragma_synchronous;
+      end`);
+    const levels = () => database.prepare('select level from seen').pluck().all();
+    const level = () => database.pragma('synchronous', { simple: true });
+    return {
+      database,
+      run: sqliteUnsyncedRunner(database, run, synchronous),
+      viaKysely,
+      levels,
+      level,
+    };
+  }
+
+  it('runs the statement at NORMAL and puts FULL back right after', async () => {
+    const { database, run, levels, level } = setUpObserved('full');
+    const inserted = await run(query('insert into t (id, name) values (?, ?)', [2, 'b']));
+    assert.equal(inserted.numAffectedRows, 1n);
+    assert.deepEqual(levels(), [1]);
+    assert.equal(level(), 2);
+    assert.deepEqual(database.prepare('select name from t where id = 2').get(), { name: 'b' });
+  });
+
+  it('puts FULL back when the statement fails', async () => {
+    const { run, level } = setUpObserved('full');
+    await assert.rejects(run(query('insert into t (id, name) values (?, ?)', [1, 'dup'])), {
+      code: 'SQLITE_CONSTRAINT_PRIMARYKEY',
+    });
+    assert.equal(level(), 2);
+  });
+
+  it('leaves the level alone while a transaction is open, and waits for it through Kysely', async () => {
+    const { database, run, viaKysely, level } = setUpObserved('full');
+    database.exec('begin');
+    await run(query('insert into t (id, name) values (?, ?)', [3, 'c']));
+    assert.equal(viaKysely.length, 1);
+    assert.equal(level(), 2);
+    database.exec('rollback');
+  });
+
+  it('changes nothing when NORMAL is configured anyway', async () => {
+    const { run, levels, level } = setUpObserved('normal');
+    await run(query('insert into t (id, name) values (?, ?)', [2, 'b']));
+    assert.deepEqual(levels(), [1]);
+    assert.equal(level(), 1);
   });
 });

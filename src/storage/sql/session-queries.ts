@@ -89,7 +89,7 @@ function prepareLockSessionOfToken(db: Kysely<Database>) {
 
 /**
  * The statements of every authenticated request (findActive, touch), every login (create,
- * addRefreshToken) and every refresh (lockSessionOfToken, consume, findRefreshToken), compiled
+ * insertFirstRefreshToken) and every refresh (lockSessionOfToken, consume, findRefreshToken), compiled
  * once.
  */
 export function prepareSessionQueries(db: Kysely<Database>) {
@@ -143,6 +143,18 @@ export function prepareSessionQueries(db: Kysely<Database>) {
         // Idempotent (the port's contract): every grace-window presenter of a parent adds the
         // one child it re-issues, and the first write (with its used_at) stands.
         .onConflict((oc) => oc.column('token_hash').doNothing()),
+    ),
+    // A login's first token: a plain insert, so a hash already stored fails (and rolls back the
+    // session with it) instead of handing out another session's token.
+    insertFirstRefreshToken: prepareQuery<'hash' | 'sessionId' | 'createdAt' | 'expiresAt'>()(
+      (param) =>
+        db.insertInto('refresh_tokens').values({
+          token_hash: param('hash'),
+          session_id: param('sessionId'),
+          created_at: param('createdAt'),
+          expires_at: param('expiresAt'),
+          used_at: null,
+        }),
     ),
     // RFC 9700 4.14.2: one conditional UPDATE decides which concurrent presenter rotates, and
     // only while the session and its user are live, so the winner's right to rotate is settled

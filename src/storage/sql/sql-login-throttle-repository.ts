@@ -67,6 +67,10 @@ export class SqlLoginThrottleRepository implements LoginThrottleRepository {
   // The count statement of each schedule seen (one per process in practice), compiled once.
   readonly #counts = new Map<string, ReturnType<typeof prepareCount>>();
 
+  /**
+   * `run` takes every write: on SQLite, open-storage.ts gives sqliteUnsyncedRunner, so a
+   * throttle write costs no fsync (it needs atomicity, not durability).
+   */
   constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
     this.#run = run;
@@ -119,10 +123,12 @@ export class SqlLoginThrottleRepository implements LoginThrottleRepository {
   }
 
   async purgeIdle(idleSince: Date): Promise<number> {
-    const result = await this.#db
-      .deleteFrom('login_throttles')
-      .where('last_attempt_ms', '<=', idleSince.getTime())
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    const result = await this.#run(
+      this.#db
+        .deleteFrom('login_throttles')
+        .where('last_attempt_ms', '<=', idleSince.getTime())
+        .compile(),
+    );
+    return Number(result.numAffectedRows ?? 0);
   }
 }

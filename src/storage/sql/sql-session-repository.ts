@@ -44,22 +44,41 @@ export class SqlSessionRepository implements SessionRepository {
     this.#prepared = prepareSessionQueries(db);
   }
 
-  async create(session: Session, verifiedHash: string): Promise<boolean> {
-    const result = await this.#run(
-      this.#prepared.create({
-        id: session.id,
-        userId: session.userId,
-        verifiedHash,
-        createdAt: toDbTime(session.createdAt),
-        lastUsedAt: toDbTime(session.lastUsedAt),
-        expiresAt: toDbTime(session.expiresAt),
-        revokedAt: toDbTimeOrNull(session.revokedAt),
-        userAgent: session.userAgent,
-        ip: session.ip,
-        scope: session.scope,
-      }),
-    );
-    return Number(result.numAffectedRows ?? 0) > 0;
+  async create(
+    session: Session,
+    verifiedHash: string,
+    firstRefreshToken?: Omit<NewRefreshToken, 'sessionId'>,
+  ): Promise<boolean> {
+    const open = this.#prepared.create({
+      id: session.id,
+      userId: session.userId,
+      verifiedHash,
+      createdAt: toDbTime(session.createdAt),
+      lastUsedAt: toDbTime(session.lastUsedAt),
+      expiresAt: toDbTime(session.expiresAt),
+      revokedAt: toDbTimeOrNull(session.revokedAt),
+      userAgent: session.userAgent,
+      ip: session.ip,
+      scope: session.scope,
+    });
+    const opened = (result: { numAffectedRows?: bigint }) =>
+      Number(result.numAffectedRows ?? 0) > 0;
+    if (!firstRefreshToken) return opened(await this.#run(open));
+    // Issue 21: one commit, so one fsync per login where two separate ones cost two, on the
+    // event loop. Locks in the schema's one order (users FOR SHARE, then the session's key).
+    return inRetriedWriteTransaction(this.#db, async (trx) => {
+      const run: QueryRunner = (query) => trx.executeQuery(query);
+      if (!opened(await run(open))) return false;
+      await run(
+        this.#prepared.insertFirstRefreshToken({
+          hash: firstRefreshToken.hash,
+          sessionId: session.id,
+          createdAt: toDbTime(firstRefreshToken.createdAt),
+          expiresAt: toDbTime(firstRefreshToken.expiresAt),
+        }),
+      );
+      return true;
+    });
   }
 
   async findActive(
