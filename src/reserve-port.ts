@@ -19,26 +19,79 @@ export interface ReservedPort {
  * built, and released just before the app listens on it; should another process take it in
  * that moment, listening fails with EADDRINUSE rather than advertise a wrong port.
  *
- * Not in a cluster worker: there, listen(0) is the primary's one shared port, which a
- * reservation per worker would split into one port each.
+ * Under `--workers` the primary reserves the port once (reservePortForWorkers, before it
+ * forks) and each worker asks it for that port over node:cluster's channel: a reservation per
+ * worker would give each its own port, and one in none would leave them all naming port 0.
+ * A worker's release() asks the primary to free the port just before that worker listens on
+ * it (its listen goes through the primary, which binds the one shared port).
  */
 export async function reservePort(config: Config): Promise<ReservedPort> {
   const { http } = config;
-  if (http.port !== 0 || http.publicUrl !== undefined || cluster.isWorker) {
+  if (http.port !== 0 || http.publicUrl !== undefined) {
     return { config, release: async () => {} };
   }
+  if (cluster.isWorker) return portOfPrimary(config);
   const holder = createServer();
   await new Promise<void>((resolve, reject) => {
     holder.once('error', reject);
     holder.listen({ host: http.host, port: 0 }, resolve);
   });
   const { port } = holder.address() as { port: number };
-  const bound = Object.freeze({ ...http, port });
-  // The default issuer is the public base URL (load-config.ts); GATEHOUSE_JWT_ISSUER's stays.
-  const { tokens } = config;
-  const issuer = tokens.issuer === publicBaseUrl(http) ? publicBaseUrl(bound) : tokens.issuer;
   return {
-    config: Object.freeze({ ...config, http: bound, tokens: Object.freeze({ ...tokens, issuer }) }),
+    config: onPort(config, port),
     release: () => new Promise<void>((resolve) => holder.close(() => resolve())),
   };
+}
+
+/** `config` listening on `port`, with the default issuer on it. */
+function onPort(config: Config, port: number): Config {
+  const { http, tokens } = config;
+  const bound = Object.freeze({ ...http, port });
+  // The default issuer is the public base URL (load-config.ts); GATEHOUSE_JWT_ISSUER's stays.
+  const issuer = tokens.issuer === publicBaseUrl(http) ? publicBaseUrl(bound) : tokens.issuer;
+  return Object.freeze({ ...config, http: bound, tokens: Object.freeze({ ...tokens, issuer }) });
+}
+
+const ASK_PORT = 'gatehouse:reserved-port';
+const RELEASE_PORT = 'gatehouse:release-port';
+type Answer = { type: `${typeof ASK_PORT | typeof RELEASE_PORT}:done`; port: number };
+
+/**
+ * The primary of `--workers N`, before it forks: reserves the port as reservePort does and
+ * answers its workers: which port (each worker asks while it starts, a restarted one too),
+ * and free it (the first worker about to listen frees it; later ones find it freed).
+ */
+export async function reservePortForWorkers(config: Config): Promise<void> {
+  const reserved = await reservePort(config);
+  if (reserved.config === config) return;
+  const { port } = reserved.config.http;
+  let released: Promise<void> | undefined;
+  cluster.on('message', (worker, message: { type?: string }) => {
+    const answer = (type: Answer['type']) => worker.send({ type, port } satisfies Answer);
+    if (message?.type === ASK_PORT) answer(`${ASK_PORT}:done`);
+    if (message?.type === RELEASE_PORT) {
+      void (released ??= reserved.release()).then(() => answer(`${RELEASE_PORT}:done`));
+    }
+  });
+}
+
+/** In a worker: the port its primary reserved, and a release() that asks the primary to free it. */
+async function portOfPrimary(config: Config): Promise<ReservedPort> {
+  const { port } = await askPrimary(ASK_PORT);
+  return {
+    config: onPort(config, port),
+    release: async () => void (await askPrimary(RELEASE_PORT)),
+  };
+}
+
+function askPrimary(type: typeof ASK_PORT | typeof RELEASE_PORT): Promise<Answer> {
+  return new Promise((resolve) => {
+    const onAnswer = (message: Partial<Answer>) => {
+      if (message?.type !== `${type}:done`) return;
+      process.off('message', onAnswer);
+      resolve(message as Answer);
+    };
+    process.on('message', onAnswer);
+    process.send!({ type });
+  });
 }

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import type { Config } from './config/config.ts';
 import { assertSafeToListen } from './config/listen-safety.ts';
 import { serveClusterMetrics } from './cluster-metrics.ts';
+import { reservePortForWorkers } from './reserve-port.ts';
 import { closeOnSignals, startServer } from './serve.ts';
 import { migrateStore } from './services.ts';
 
@@ -23,6 +24,8 @@ export async function serveCluster(config: Config): Promise<void> {
   }
   await migrateStore(config, 1);
   if (config.metrics.enabled) serveClusterMetrics();
+  // PORT=0: chosen here once, so that every worker's URLs name the one port they share.
+  await reservePortForWorkers(config);
 
   let stopping = false;
   const fork = () => cluster.fork();

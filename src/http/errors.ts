@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, type ErrorCode } from '../domain/errors.ts';
+import { allowedMethodsOf } from './allowed-methods.ts';
 import { drainRequestBody } from './drain-request-body.ts';
 import { RequestValidationError, toValidationIssues, type ValidationIssue } from './validation.ts';
 
@@ -280,8 +281,9 @@ function errorHandler(oauth: boolean) {
 
 /**
  * Every error of every route is turned into a response here, and only here. Call before the
- * routes are registered: OAuth endpoints get their handler as they are added. A route's own
- * handler answers errors of every step of its requests, app-wide hooks included (a 429).
+ * routes are registered: OAuth endpoints get their handler as they are added, and the paths
+ * of all are known to the not-found handler (405 for a known path, 404 for an unknown one).
+ * A route's own handler answers errors of every step of its requests, app-wide hooks included.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler(errorHandler(false));
@@ -292,5 +294,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
     // eslint-disable-next-line @typescript-eslint/no-misused-promises -- see above
     if (route.config?.oauthErrors === true) route.errorHandler = oauthErrorHandler;
   });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
+  const allowedMethods = allowedMethodsOf(app);
+  app.setNotFoundHandler((request, reply) => {
+    // OPTIONS: with CORS on, @fastify/cors answers it (security-headers.ts); without, 404 as before.
+    const allow = request.method === 'OPTIONS' ? [] : allowedMethods(request.url);
+    if (allow.length === 0) return reply.code(404).send({ detail: 'Not Found' });
+    // RFC 9110 15.5.6: the path exists, the method doesn't; Allow lists the ones that do (as
+    // FastAPI answers, in its wording).
+    return reply
+      .code(405)
+      .header('allow', allow.join(', '))
+      .send({ detail: 'Method Not Allowed', code: 'method_not_allowed' });
+  });
 }

@@ -69,6 +69,21 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     return { s, hash };
   }
 
+  let successors = 0;
+  /**
+   * Rotates `hash` as the refresh grant does: a successor of its own, the session slid to
+   * later(3600). The app spends refresh tokens only this way (services.rotateRefreshToken).
+   */
+  function rotate(hash: string, now: Date, sealedChild?: string, into = storage) {
+    successors += 1;
+    const successor = {
+      hash: `${hash}-next-${successors}`,
+      createdAt: now,
+      expiresAt: later(3600),
+    };
+    return into.sessions.rotateRefreshToken(hash, now, successor, later(3600), sealedChild);
+  }
+
   async function newOwner(email: string, into = storage): Promise<User> {
     return into.users.create({ email, passwordHash: HASH, role: 'user', createdAt: T0 });
   }
@@ -154,9 +169,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     await storage.users.delete(owner.id);
     const token = { hash: `gone-${s.id}`, sessionId: s.id, createdAt: T0, expiresAt: later(60) };
     assert.equal(await storage.sessions.addRefreshToken(token), false);
-    assert.deepEqual(await storage.sessions.consumeRefreshToken(token.hash, T0), {
-      outcome: 'unknown',
-    });
+    assert.deepEqual(await rotate(token.hash, T0), { outcome: 'unknown' });
   });
 
   it('finds an active session with its user, scope and last use; nothing for a wrong user or id', async () => {
@@ -255,37 +268,10 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     assert.deepEqual(await storage.sessions.listActive(fresh.id, later(10)), []);
   });
 
-  it('consumes a refresh token once: of 10 concurrent callers exactly one gets it', async () => {
-    const s = await session();
-    await storage.sessions.addRefreshToken({
-      hash: `h-${s.id}`,
-      sessionId: s.id,
-      createdAt: T0,
-      expiresAt: later(3600),
-    });
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () => storage.sessions.consumeRefreshToken(`h-${s.id}`, T0)),
-    );
-    const consumed = results.filter((r) => r.outcome === 'consumed');
-    assert.equal(consumed.length, 1);
-    const winner = consumed[0]!;
-    assert.ok(winner.outcome === 'consumed');
-    assert.equal(winner.sessionId, s.id);
-    assert.equal(winner.userId, user.id);
-    assert.equal(winner.session.user.id, user.id);
-    assert.equal(winner.session.scope, s.scope);
-    for (const r of results.filter((x) => x.outcome !== 'consumed')) {
-      assert.equal(r.outcome, 'already_used');
-      if (r.outcome === 'already_used') assert.equal(r.usedAt.toISOString(), T0.toISOString());
-    }
-  });
-
   it("stores the winner's sealed child with the token: of 10 concurrent callers every loser sees it", async () => {
     const { hash } = await sessionWithToken('sealed');
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) =>
-        storage.sessions.consumeRefreshToken(hash, T0, `child-${i}`),
-      ),
+      Array.from({ length: 10 }, (_, i) => rotate(hash, T0, `child-${i}`)),
     );
     const winner = results.findIndex((r) => r.outcome === 'consumed');
     assert.notEqual(winner, -1);
@@ -301,8 +287,8 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
       createdAt: T0,
       expiresAt: later(3600),
     });
-    await storage.sessions.consumeRefreshToken(`strict-${strict.id}`, T0);
-    const again = await storage.sessions.consumeRefreshToken(`strict-${strict.id}`, T0, 'x');
+    await rotate(`strict-${strict.id}`, T0);
+    const again = await rotate(`strict-${strict.id}`, T0, 'x');
     assert.equal(again.outcome === 'already_used' && again.sealedChild, null);
   });
 
@@ -325,10 +311,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     );
     assert.equal(listed?.expiresAt.toISOString(), later(7200).toISOString());
     // The successor belongs to the consumed token's session and works once.
-    assert.equal(
-      (await storage.sessions.consumeRefreshToken(successor.hash, later(6))).outcome,
-      'consumed',
-    );
+    assert.equal((await rotate(successor.hash, later(6))).outcome, 'consumed');
     const replay = await storage.sessions.rotateRefreshToken(
       hash,
       later(7),
@@ -365,7 +348,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     assert.equal(retry.outcome, 'consumed');
   });
 
-  it('rotates a refresh token once: of 10 concurrent callers one consumes and only its successor is stored', async () => {
+  it('rotates a refresh token once: of 10 concurrent callers one consumes, with its session, and only its successor is stored', async () => {
     const { s, hash } = await sessionWithToken('rot-race');
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
@@ -379,10 +362,18 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     );
     const winners = results.flatMap((r, i) => (r.outcome === 'consumed' ? [i] : []));
     assert.equal(winners.length, 1);
+    const winner = results[winners[0]!];
+    assert.ok(winner?.outcome === 'consumed');
+    assert.equal(winner.sessionId, s.id);
+    assert.equal(winner.userId, user.id);
+    assert.equal(winner.session.user.id, user.id);
+    assert.equal(winner.session.scope, s.scope);
     for (const [i, r] of results.entries()) {
       const stored = await storage.sessions.findRefreshTokenSession(`rot-race-${i}-${s.id}`);
       assert.equal(stored !== undefined, i === winners[0]);
-      if (i !== winners[0]) assert.equal(r.outcome, 'already_used');
+      if (i === winners[0]) continue;
+      assert.equal(r.outcome, 'already_used');
+      assert.equal(r.outcome === 'already_used' && r.usedAt.toISOString(), T0.toISOString());
     }
   });
 
@@ -393,10 +384,10 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
       storage.sessions.addRefreshToken(token),
       storage.sessions.addRefreshToken(token),
     ]);
-    assert.equal((await storage.sessions.consumeRefreshToken(token.hash, T0)).outcome, 'consumed');
+    assert.equal((await rotate(token.hash, T0)).outcome, 'consumed');
     // Adding it again after use does not make it fresh: it stays used.
     await storage.sessions.addRefreshToken({ ...token, expiresAt: later(7200) });
-    const replay = await storage.sessions.consumeRefreshToken(token.hash, later(1));
+    const replay = await rotate(token.hash, later(1));
     assert.equal(replay.outcome, 'already_used');
   });
 
@@ -412,11 +403,11 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
         createdAt: T0,
         expiresAt: later(3600),
       });
-      await storage.sessions.consumeRefreshToken(`${name}-${s.id}`, usedAt, `sealed-${name}`);
+      await rotate(`${name}-${s.id}`, usedAt, `sealed-${name}`);
     }
     assert.ok((await storage.sessions.eraseSealedChildren(later(50))) >= 1);
-    const old = await storage.sessions.consumeRefreshToken(`old-${s.id}`, later(120));
-    const fresh = await storage.sessions.consumeRefreshToken(`new-${s.id}`, later(120));
+    const old = await rotate(`old-${s.id}`, later(120));
+    const fresh = await rotate(`new-${s.id}`, later(120));
     assert.equal(old.outcome === 'already_used' && old.sealedChild, null);
     assert.equal(
       old.outcome === 'already_used' && old.usedAt.toISOString(),
@@ -425,7 +416,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     assert.equal(fresh.outcome === 'already_used' && fresh.sealedChild, 'sealed-new');
   });
 
-  it('does not consume a token whose session has ended (it is unknown)', async () => {
+  it('does not rotate a token whose session has ended (it is unknown)', async () => {
     const s = await session();
     await storage.sessions.addRefreshToken({
       hash: `ended-${s.id}`,
@@ -434,9 +425,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
       expiresAt: later(3600),
     });
     assert.equal(await storage.sessions.revoke(s.id, user.id, T0, 'ended_elsewhere'), true);
-    assert.deepEqual(await storage.sessions.consumeRefreshToken(`ended-${s.id}`, T0), {
-      outcome: 'unknown',
-    });
+    assert.deepEqual(await rotate(`ended-${s.id}`, T0), { outcome: 'unknown' });
   });
 
   it('finds the session of a fresh, used or expired refresh token without consuming it', async () => {
@@ -448,7 +437,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     ] as const) {
       await storage.sessions.addRefreshToken({ hash, sessionId: s.id, createdAt: T0, expiresAt });
     }
-    await storage.sessions.consumeRefreshToken(`find-used-${s.id}`, T0);
+    await rotate(`find-used-${s.id}`, T0);
     const expected = { sessionId: s.id, userId: user.id, endReason: null };
     assert.deepEqual(
       await storage.sessions.findRefreshTokenSession(`find-fresh-${s.id}`),
@@ -460,8 +449,8 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
       expected,
     );
     assert.equal(await storage.sessions.findRefreshTokenSession('no-such-hash'), undefined);
-    // A read only: the fresh token can still be consumed once.
-    const consumed = await storage.sessions.consumeRefreshToken(`find-fresh-${s.id}`, T0);
+    // A read only: the fresh token can still be rotated.
+    const consumed = await rotate(`find-fresh-${s.id}`, T0);
     assert.equal(consumed.outcome, 'consumed');
   });
 
@@ -525,12 +514,8 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
       createdAt: T0,
       expiresAt: later(10),
     });
-    assert.deepEqual(await storage.sessions.consumeRefreshToken('no-such-hash', T0), {
-      outcome: 'unknown',
-    });
-    assert.deepEqual(await storage.sessions.consumeRefreshToken(`exp-${s.id}`, later(10)), {
-      outcome: 'unknown',
-    });
+    assert.deepEqual(await rotate('no-such-hash', T0), { outcome: 'unknown' });
+    assert.deepEqual(await rotate(`exp-${s.id}`, later(10)), { outcome: 'unknown' });
   });
 
   it('purges expired and long-revoked sessions with their refresh tokens, and only those', async () => {
@@ -557,7 +542,7 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
       });
 
       assert.equal(await own.sessions.purgeEnded(later(200), 100), 2);
-      assert.deepEqual(await own.sessions.consumeRefreshToken(`p-${expired.id}`, T0), {
+      assert.deepEqual(await rotate(`p-${expired.id}`, T0, undefined, own), {
         outcome: 'unknown',
       });
       assert.equal(await own.sessions.purgeEnded(later(200), 100), 0, 'nothing left to purge');

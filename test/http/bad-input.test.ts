@@ -47,6 +47,10 @@ const detailIs = (detail: string, challenge?: string) => (response: LightMyReque
 };
 
 const notFound = detailIs('Not Found');
+const methodNotAllowed = (response: LightMyRequestResponse) => {
+  detailIs('Method Not Allowed')(response);
+  assert.ok(response.headers.allow, 'an Allow header');
+};
 const notAuthenticated = detailIs('Not authenticated', 'Bearer');
 const couldNotValidate = detailIs('Could not validate credentials', 'Bearer');
 const incorrectLogin = detailIs('Incorrect username or password', 'Bearer');
@@ -219,6 +223,7 @@ const CASES: BadCase[] = [
     issueAt('body', 'refresh_token'),
   ),
   // Methods and paths
+  // RFC 9110 15.5.6: a known path with another method is 405 (method-not-allowed.test.ts).
   ...(
     [
       ['PUT', '/users/'],
@@ -226,6 +231,10 @@ const CASES: BadCase[] = [
       ['DELETE', '/token'],
       ['POST', '/users/me/'],
       ['PROPFIND', '/users/'],
+    ] as const
+  ).map(([method, url]) => row(`${method} ${url}`, { method, url }, 405, methodNotAllowed)),
+  ...(
+    [
       ['GET', '/no/such/path'],
       ['GET', '/users/me/../../etc/passwd'],
     ] as const

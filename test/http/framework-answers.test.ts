@@ -80,15 +80,16 @@ describe('a request that arrives while the server is closing', () => {
 
 const CASES: { name: string; raw: string; status: number }[] = [
   { name: 'an unknown path', raw: `GET /nowhere HTTP/1.1\r\n${HOST}\r\n`, status: 404 },
+  // RFC 9110 15.5.6: a path that has routes, with another method (method-not-allowed.test.ts).
   {
     name: 'a method the path has no route for',
     raw: `DELETE /healthz HTTP/1.1\r\n${HOST}\r\n`,
-    status: 404,
+    status: 405,
   },
   {
     name: 'a method no route takes (PROPFIND)',
     raw: `PROPFIND /users/ HTTP/1.1\r\n${HOST}\r\n`,
-    status: 404,
+    status: 405,
   },
   {
     name: 'OPTIONS without CORS configured',
@@ -105,7 +106,7 @@ const CASES: { name: string; raw: string; status: number }[] = [
     raw: `QUERY /users/ HTTP/1.1\r\n${HOST}\r\n`,
     status: 400,
   },
-  { name: 'TRACE', raw: `TRACE /healthz HTTP/1.1\r\n${HOST}\r\n`, status: 404 },
+  { name: 'TRACE', raw: `TRACE /healthz HTTP/1.1\r\n${HOST}\r\n`, status: 405 },
   {
     name: 'an unsupported content type (422, as FastAPI answers it)',
     raw: `POST /users/ HTTP/1.1\r\n${HOST}Content-Type: application/xml\r\nContent-Length: 4\r\n\r\n<a/>`,

@@ -101,24 +101,18 @@ export interface SessionRepository {
   addRefreshToken(token: NewRefreshToken): Promise<boolean>;
 
   /**
-   * Marks the refresh token with this hash used, and stores `sealedChild` with it, in one
-   * conditional statement that also requires its session to be active and its user enabled:
-   * of concurrent callers presenting the same token exactly one gets `consumed`, the others
-   * `already_used` with the winner's `sealedChild` (never their own). An expired token, or one
-   * whose session has ended, is `unknown`.
-   */
-  consumeRefreshToken(hash: string, now: Date, sealedChild?: string): Promise<ConsumeResult>;
-
-  /**
-   * A refresh's whole write, in one transaction: consumes the token with this hash exactly as
-   * `consumeRefreshToken` does and, only when this caller gets `consumed`, stores `successor`
-   * (its `sessionId` is ignored: the consumed token's session is used) and touches that session
-   * (last_used_at = now, expires_at = `sessionExpiresAt`). Either all of it commits or none:
-   * a failure part-way leaves the presented token unused, so the client's retry rotates it
-   * instead of being taken for reuse. Against a concurrent deletion of the session (or its
-   * user) it never deadlocks and never fails: it either commits first, or waits for the
-   * deletion and answers `unknown` with nothing written. Of concurrent callers with one hash,
-   * exactly one gets `consumed` and only its successor is stored.
+   * A refresh's whole write, in one transaction. It marks the refresh token with this hash
+   * used and stores `sealedChild` with it, only while its session is active and its user
+   * enabled: of concurrent callers presenting the same token exactly one gets `consumed`, the
+   * others `already_used` with the winner's `sealedChild` (never their own), and only the
+   * winner's successor is stored. An expired token, or one whose session has ended, is
+   * `unknown`. Only when this caller gets `consumed` does it store `successor` (its `sessionId`
+   * is ignored: the consumed token's session is used) and touch that session (last_used_at =
+   * now, expires_at = `sessionExpiresAt`). Either all of it commits or none: a failure
+   * part-way leaves the presented token unused, so the client's retry rotates it instead of
+   * being taken for reuse. Against a concurrent deletion of the session (or its user) it never
+   * deadlocks and never fails: it either commits first, or waits for the deletion and answers
+   * `unknown` with nothing written.
    */
   rotateRefreshToken(
     hash: string,

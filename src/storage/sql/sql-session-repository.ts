@@ -171,10 +171,6 @@ export class SqlSessionRepository implements SessionRepository {
     });
   }
 
-  async consumeRefreshToken(hash: string, now: Date, sealedChild?: string): Promise<ConsumeResult> {
-    return this.#consume(this.#run, hash, now, sealedChild);
-  }
-
   async rotateRefreshToken(
     hash: string,
     now: Date,
@@ -286,7 +282,7 @@ export class SqlSessionRepository implements SessionRepository {
       )
       .executeTakeFirst();
     // A live session keeps rotating: its expired refresh tokens go too. An expired token is
-    // `unknown` to consumeRefreshToken whether kept or not, so only the table's size changes.
+    // `unknown` to rotateRefreshToken whether kept or not, so only the table's size changes.
     await this.#db.deleteFrom('refresh_tokens').where('expires_at', '<=', toDbTime(now)).execute();
     return Number(result.numDeletedRows);
   }
