@@ -428,6 +428,37 @@ describe('AccessTokens: tokens that already verified', () => {
   });
 });
 
+describe('AccessTokens.verifiedBefore: the synchronous answer for a token seen before', () => {
+  it('knows only tokens that verified, and answers them with the same claims', async () => {
+    const { tokens, clock } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    assert.equal(tokens.verifiedBefore(token, clock.now()), undefined, 'never verified yet');
+    const claims = await tokens.verify(token);
+    assert.deepEqual(tokens.verifiedBefore(token, clock.now()), claims);
+    const forged = `${token.slice(0, -8)}AAAAAAAA`;
+    await assert.rejects(tokens.verify(forged));
+    assert.equal(tokens.verifiedBefore(forged, clock.now()), undefined, 'a failure is not kept');
+  });
+
+  it('expires at exp plus the tolerance of the `now` it is given, as verify does', async () => {
+    const { tokens, clock } = setup();
+    const { token } = await tokens.issue(SUBJECT);
+    await tokens.verify(token);
+    const lastGood = new Date(
+      START.getTime() + (SETTINGS.ttlSeconds + SETTINGS.clockToleranceSeconds - 1) * 1000,
+    );
+    assert.equal(tokens.verifiedBefore(token, lastGood)?.userId, SUBJECT.userId);
+    assert.throws(
+      () => tokens.verifiedBefore(token, new Date(lastGood.getTime() + 1000)),
+      (e) => e instanceof GatehouseError && e.code === 'token_expired',
+    );
+    // Forgotten once expired: verify checks it afresh (and finds it expired).
+    assert.equal(tokens.verifiedBefore(token, clock.now()), undefined);
+    clock.advance(SETTINGS.ttlSeconds + SETTINGS.clockToleranceSeconds);
+    await assertRefused(tokens, token, 'token_expired');
+  });
+});
+
 describe('HmacKeys.forged: a forged signature is rejected before jose runs', () => {
   it('flags a wrong signature and passes the one its key makes, so it never rejects our tokens', async () => {
     const keys = new HmacKeys(createSecretKey(Buffer.from(SECRET, 'utf8')));

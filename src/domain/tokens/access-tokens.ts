@@ -126,20 +126,30 @@ export class AccessTokens {
   /** Throws `token_expired` for an otherwise valid but expired token, `invalid_token` for anything else. */
   async verify(token: string): Promise<AccessTokenClaims> {
     if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw invalidToken();
-    const known = this.#verified.get(token);
-    if (known) {
-      // Only expiry can change for a token that already verified; the session (logout,
-      // disabling) is checked from the store by the caller on every request regardless.
-      // The same rule as jose's: expired once now (whole seconds) reaches exp + tolerance.
-      const now = Math.floor(this.#clock.now().getTime() / 1000);
-      const exp = known.expiresAt.getTime() / 1000;
-      if (now < exp + this.#settings.clockToleranceSeconds) return known;
-      this.#verified.delete(token);
-      throw new GatehouseError('token_expired', 'The access token expired');
-    }
+    const known = this.verifiedBefore(token, this.#clock.now());
+    if (known) return known;
     const claims = await this.#verifySignatureAndClaims(token);
     this.#remember(token, claims);
     return claims;
+  }
+
+  /**
+   * The claims of a token that already verified in this process, checked for expiry at `now`,
+   * synchronously: most requests present a token seen before, and answering them without a
+   * promise saves an async step on every authenticated request (issue 21). `undefined` when
+   * the token must go through `verify`; throws `token_expired` as `verify` would.
+   */
+  verifiedBefore(token: string, now: Date): AccessTokenClaims | undefined {
+    const known = this.#verified.get(token);
+    if (!known) return undefined;
+    // Only expiry can change for a token that already verified; the session (logout,
+    // disabling) is checked from the store by the caller on every request regardless.
+    // The same rule as jose's: expired once now (whole seconds) reaches exp + tolerance.
+    const seconds = Math.floor(now.getTime() / 1000);
+    const exp = known.expiresAt.getTime() / 1000;
+    if (seconds < exp + this.#settings.clockToleranceSeconds) return known;
+    this.#verified.delete(token);
+    throw new GatehouseError('token_expired', 'The access token expired');
   }
 
   /**
