@@ -28,9 +28,12 @@ import type { SqlDialectName } from './sql/dialect.ts';
 import type { RedisConnection } from './redis/open-redis.ts';
 import { registerAuditLinkFunction } from './sql/audit-chain-append.ts';
 import {
+  kyselyBatchRunner,
   kyselyRunner,
+  sqliteBatchRunner,
   sqliteRunner,
   sqliteUnsyncedRunner,
+  type BatchRunner,
   type QueryRunner,
 } from './sql/run-query.ts';
 import { migrationProvider } from './sql/migrations/index.ts';
@@ -128,6 +131,8 @@ interface OpenedSql {
   run: QueryRunner;
   /** `run` for rate-limit state that needs atomicity, not durability (sqliteUnsyncedRunner). */
   runUnsynced: QueryRunner;
+  /** Statements in one write transaction, one commit for all (the audit log's batches). */
+  runBatch: BatchRunner;
   pool?: Pool;
   warnings: string[];
   /** The settings in force that decide whether a commit survives a power loss. */
@@ -211,7 +216,8 @@ function openSqlite(path: string, synchronous: 'full' | 'normal'): OpenedSql {
   });
   const run = sqliteRunner(database, prepare, kyselyRunner(db), `sqlite:${path}`);
   const runUnsynced = sqliteUnsyncedRunner(database, run, synchronous);
-  return { db, run, runUnsynced, warnings, durability };
+  const runBatch = sqliteBatchRunner(database, prepare, kyselyBatchRunner(db), `sqlite:${path}`);
+  return { db, run, runUnsynced, runBatch, warnings, durability };
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
@@ -240,7 +246,15 @@ async function openPostgres(url: string, poolSize: number): Promise<OpenedSql> {
     return { fsync: await show('fsync'), synchronous_commit: await show('synchronous_commit') };
   };
   const run = kyselyRunner(db);
-  return { db, pool, run, runUnsynced: run, warnings: [], durability };
+  return {
+    db,
+    pool,
+    run,
+    runUnsynced: run,
+    runBatch: kyselyBatchRunner(db),
+    warnings: [],
+    durability,
+  };
 }
 
 /** Loaded only when configured, like pg: ioredis is ~10 MB the SQLite default doesn't need. */
@@ -283,7 +297,7 @@ export function parseDatabaseUrl(url: string): { dialect: SqlDialectName; target
 
 export async function openStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
   const { dialect, target } = parseDatabaseUrl(url);
-  const { db, pool, run, runUnsynced, warnings, durability } =
+  const { db, pool, run, runUnsynced, runBatch, warnings, durability } =
     dialect === 'postgres'
       ? await openPostgres(target, options.poolSize ?? 10)
       : openSqlite(target, options.sqliteSynchronous ?? 'full');
@@ -301,7 +315,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     sessions: new SqlSessionRepository(db, run),
     settings: new SqlSettingsRepository(db),
     signingKeys: new SqlSigningKeyRepository(db, run),
-    audit: new SqlAuditRepository(db, run),
+    audit: new SqlAuditRepository(db, run, runBatch),
     loginThrottles: new SqlLoginThrottleRepository(db, runUnsynced),
     apiClients: new SqlApiClientRepository(db),
     mailOutbox: new SqlMailOutbox(db),

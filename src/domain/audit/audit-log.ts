@@ -115,9 +115,12 @@ export interface AuditChainState {
 export interface AuditLog {
   /**
    * Appends one entry at the head of the chain (audit-chain.ts): the next `seq`, linked to the
-   * head's hash, the head moved to it, all in one atomic statement. Concurrent calls, from any
-   * number of instances on one store, never lose or merge entries and form one chain: they
-   * serialize on the chain's head row.
+   * head's hash, the head moved to it, atomically. Concurrent calls, from any number of
+   * instances on one store, never lose or merge entries and form one chain, in the order the
+   * calls were made within an instance: they serialize on the chain's head row. The entries of
+   * concurrent calls may share one commit (one flush to disk); a call resolves once its entry
+   * is committed, and when a shared commit fails, every call in it rejects and none of its
+   * entries is stored.
    */
   record(event: AuditEvent): Promise<void>;
 

@@ -8,7 +8,7 @@ import {
 import type { Database } from './database.ts';
 import { dialectOf } from './dialect.ts';
 import { prepareQuery } from './prepared-query.ts';
-import type { QueryRunner } from './run-query.ts';
+import type { BatchRunner, QueryRunner } from './run-query.ts';
 
 /** Appends entries at the head of the audit chain, in order, atomically. */
 export type AuditAppend = (entry: StoredAuditContent) => Promise<void>;
@@ -37,9 +37,10 @@ type AppendValues =
   | 'details';
 
 /**
- * SQLite: one statement per entry. One writer at a time; the statement holds the write lock
- * from its start, so the head it reads is the newest, and the trigger of migration 0007 moves
- * the head within it. The id is the one AUTOINCREMENT would give, so the hash covers it.
+ * SQLite: one statement per entry. One writer at a time; the batch's transaction holds the
+ * write lock from its start (BEGIN IMMEDIATE), so the head each statement reads is the newest,
+ * and the trigger of migration 0007 moves the head within it. The id is the one AUTOINCREMENT
+ * would give, so the hash covers it.
  */
 function sqliteAppend(db: Kysely<Database>) {
   return prepareQuery<AppendValues>()((param) => ({
@@ -128,7 +129,8 @@ function postgresAppendBatch(db: Kysely<Database>) {
     });
 }
 
-// Bounds one statement's arrays; a larger backlog goes in the next batch.
+// Bounds one batch (one statement's arrays on Postgres, one transaction on SQLite); a larger
+// backlog goes in the next batch.
 const MAX_BATCH = 500;
 
 interface Waiting {
@@ -138,16 +140,22 @@ interface Waiting {
 }
 
 /**
- * Postgres appends serialize on the head row, which each holds until its commit (a WAL flush).
- * One entry per statement would cap the whole cluster's logins and refreshes at one per commit
- * time; so each instance sends one batch at a time, of every entry that arrived meanwhile.
- * An entry's record() resolves once its batch committed; a failed batch fails all its entries.
+ * Appends serialize on the chain's head, and each commit waits for its flush to disk: on
+ * Postgres the head row's lock is held until the WAL flush; on SQLite, at synchronous=FULL,
+ * the fsync blocks the event loop itself (better-sqlite3 is synchronous), holding up every
+ * request and the argon2 results waiting to be collected (issue 21). One entry per commit would
+ * cap the logins and refreshes at one per flush; so each instance sends one batch at a time, of
+ * every entry that arrived meanwhile, in one commit. `start(flush)` starts a batch once an entry
+ * waits and none is under way. An entry's record() resolves once its batch committed; a failed
+ * batch fails all its entries (none of them was stored).
  */
-function batchingAppend(appendBatch: (entries: StoredAuditContent[]) => Promise<number>) {
+function batchingAppend(
+  appendBatch: (entries: StoredAuditContent[]) => Promise<number>,
+  start: (flush: () => void) => void,
+) {
   const queue: Waiting[] = [];
   let flushing = false;
   const flush = async () => {
-    flushing = true;
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
       try {
@@ -163,24 +171,45 @@ function batchingAppend(appendBatch: (entries: StoredAuditContent[]) => Promise<
   return (entry: StoredAuditContent) =>
     new Promise<void>((resolve, reject) => {
       queue.push({ entry, resolve, reject });
-      if (!flushing) void flush();
+      if (flushing) return;
+      flushing = true;
+      start(() => void flush());
     });
 }
 
 // Only a missing head row (the table edited by hand) makes an append insert nothing.
 const HEAD_MISSING = 'audit log: the chain head row is missing';
 
-/** The audit log's append on `db`'s store, through `run` (the hot path's cached statements). */
-export function auditAppend(db: Kysely<Database>, run: QueryRunner): AuditAppend {
+/**
+ * The audit log's append on `db`'s store: Postgres through `run` (the hot path's cached
+ * statements), SQLite through `runBatch`, one transaction per batch.
+ */
+export function auditAppend(
+  db: Kysely<Database>,
+  run: QueryRunner,
+  runBatch: BatchRunner,
+): AuditAppend {
   if (dialectOf(db) === 'postgres') {
     const batch = postgresAppendBatch(db);
-    return batchingAppend(async (entries) =>
-      Number((await run(batch(entries))).numAffectedRows ?? 0),
+    // At once: the batch's statement is a round trip, and the entries that arrive during it
+    // form the next batch.
+    return batchingAppend(
+      async (entries) => Number((await run(batch(entries))).numAffectedRows ?? 0),
+      (flush) => flush(),
     );
   }
   const statement = sqliteAppend(db);
-  return async (entry) => {
-    const result = await run(statement({ ...entry, digest: auditContentDigest(entry) }));
-    if (result.numAffectedRows !== 1n) throw new Error(HEAD_MISSING);
-  };
+  return batchingAppend(
+    async (entries) => {
+      const results = await runBatch(
+        entries.map((entry) => statement({ ...entry, digest: auditContentDigest(entry) })),
+      );
+      return results.reduce((sum, result) => sum + Number(result.numAffectedRows ?? 0), 0);
+    },
+    // Here the batch runs synchronously and no entry can arrive during it; so it waits for
+    // the end of the event loop's turn (the check phase), and the entries recorded in that
+    // turn, by the responses of all the argon2 hashes and queries that finished, share it.
+    // A lone record pays one setImmediate hop, a few microseconds.
+    (flush) => setImmediate(flush),
+  );
 }

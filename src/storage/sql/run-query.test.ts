@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, type QueryResult } from 'kysely';
+import { CompiledQuery, Kysely, sql, SqliteDialect, type QueryResult } from 'kysely';
 import { GatehouseError } from '../../domain/errors.ts';
-import { sqliteRunner, sqliteUnsyncedRunner, type QueryRunner } from './run-query.ts';
+import type { Database } from './database.ts';
+import {
+  kyselyBatchRunner,
+  sqliteBatchRunner,
+  sqliteRunner,
+  sqliteUnsyncedRunner,
+  type QueryRunner,
+} from './run-query.ts';
 
 const query = (sqlText: string, parameters: unknown[] = []) =>
   CompiledQuery.raw(sqlText, parameters) as CompiledQuery<Record<string, unknown>>;
@@ -144,5 +151,68 @@ describe('sqliteUnsyncedRunner: rate-limit state committed without an fsync', ()
     await run(query('insert into t (id, name) values (?, ?)', [2, 'b']));
     assert.deepEqual(levels(), [1]);
     assert.equal(level(), 1);
+  });
+});
+
+describe('sqliteBatchRunner: statements in one transaction, one commit', () => {
+  function setUpBatch() {
+    const { database } = setUp();
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const runBatch = sqliteBatchRunner(
+      database,
+      (sqlText) => database.prepare(sqlText),
+      kyselyBatchRunner(db),
+      'sqlite::memory:',
+    );
+    const names = () => database.prepare('select name from t order by id').pluck().all();
+    return { database, db, runBatch, names };
+  }
+
+  it('runs the statements in order and gives each one the result Kysely would', async () => {
+    const { runBatch, names } = setUpBatch();
+    const results = await runBatch([
+      query('insert into t (id, name) values (?, ?)', [2, 'b']),
+      query("update t set name = name || '!' where id >= ? returning name", [1]),
+      query('delete from t where id = ?', [9]),
+    ]);
+    assert.deepEqual(results, [
+      { rows: [], numAffectedRows: 1n, insertId: 2n },
+      { rows: [{ name: 'a!' }, { name: 'b!' }] },
+      { rows: [], numAffectedRows: 0n, insertId: 2n },
+    ]);
+    assert.deepEqual(names(), ['a!', 'b!']);
+  });
+
+  it('keeps none of the statements when one fails, and rejects with its error', async () => {
+    const { database, runBatch, names } = setUpBatch();
+    await assert.rejects(
+      runBatch([
+        query('insert into t (id, name) values (?, ?)', [2, 'b']),
+        query('insert into t (id, name) values (?, ?)', [1, 'dup']),
+        query('insert into t (id, name) values (?, ?)', [3, 'c']),
+      ]),
+      { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' },
+    );
+    assert.deepEqual(names(), ['a']);
+    assert.equal(database.inTransaction, false);
+  });
+
+  it('waits for a transaction open on the connection, then commits apart from it', async () => {
+    const { db, runBatch, names } = setUpBatch();
+    let batch: Promise<unknown> | undefined;
+    await db.connection().execute(async (connection) => {
+      await sql`begin immediate`.execute(connection);
+      await sql`update t set name = 'rolled back' where id = 1`.execute(connection);
+      batch = runBatch([query('insert into t (id, name) values (?, ?)', [2, 'b'])]);
+      // The batch neither reads nor writes inside this transaction: it has not run yet.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(
+        (await sql<{ n: number }>`select count(*) as n from t`.execute(connection)).rows,
+        [{ n: 1 }],
+      );
+      await sql`rollback`.execute(connection);
+    });
+    await batch;
+    assert.deepEqual(names(), ['a', 'b']);
   });
 });

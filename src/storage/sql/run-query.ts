@@ -2,6 +2,7 @@ import type SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { Database } from './database.ts';
 import { translate } from './store-unavailable.ts';
+import { inWriteTransaction } from './write-transaction.ts';
 
 /**
  * Runs one compiled statement (prepared-query.ts). The repositories send the statements of
@@ -9,9 +10,33 @@ import { translate } from './store-unavailable.ts';
  */
 export type QueryRunner = <Row>(query: CompiledQuery<Row>) => Promise<QueryResult<Row>>;
 
+/**
+ * Runs compiled statements in order in one write transaction: all of them commit, in one
+ * commit (one fsync on SQLite at synchronous=FULL), or none does and the call rejects.
+ */
+export type BatchRunner = (queries: readonly CompiledQuery[]) => Promise<QueryResult<unknown>[]>;
+
 /** Through Kysely, on any dialect. */
 export function kyselyRunner(db: Kysely<Database>): QueryRunner {
   return (query) => db.executeQuery(query);
+}
+
+/** Through Kysely, on any dialect, in inWriteTransaction (BEGIN IMMEDIATE on SQLite). */
+export function kyselyBatchRunner(db: Kysely<Database>): BatchRunner {
+  return (queries) =>
+    inWriteTransaction(db, async (trx) => {
+      const results: QueryResult<unknown>[] = [];
+      for (const query of queries) results.push(await trx.executeQuery(query));
+      return results;
+    });
+}
+
+/** One statement run on better-sqlite3, with the result Kysely's SQLite driver gives. */
+function runStatement<Row>(statement: SqliteDatabase.Statement, parameters: readonly unknown[]) {
+  // Rows for a statement that returns any (SELECT, RETURNING), otherwise the counts of a write.
+  if (statement.reader) return { rows: statement.all(parameters) as Row[] };
+  const { changes, lastInsertRowid } = statement.run(parameters);
+  return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
 }
 
 /**
@@ -33,17 +58,33 @@ export function sqliteRunner(
   return <Row>(query: CompiledQuery<Row>): Promise<QueryResult<Row>> => {
     if (database.inTransaction) return viaKysely(query);
     try {
-      const statement = prepare(query.sql);
-      // The same result Kysely's SQLite driver gives: rows for a statement that returns any
-      // (SELECT, RETURNING), otherwise the counts of a write.
-      if (statement.reader)
-        return Promise.resolve({ rows: statement.all(query.parameters) as Row[] });
-      const { changes, lastInsertRowid } = statement.run(query.parameters);
-      return Promise.resolve({
-        rows: [],
-        numAffectedRows: BigInt(changes),
-        insertId: BigInt(lastInsertRowid),
-      });
+      return Promise.resolve(runStatement<Row>(prepare(query.sql), query.parameters));
+    } catch (error) {
+      return Promise.reject(translate(error, url));
+    }
+  };
+}
+
+/**
+ * SQLite: the statements prepared and run directly, between BEGIN IMMEDIATE and COMMIT, all
+ * synchronously: nothing else runs on the connection meanwhile, so no other request's
+ * statement lands inside the transaction. On an error, better-sqlite3 rolls back and the call
+ * rejects. While a transaction is open on the connection (one of Kysely's, awaiting its next
+ * statement), the batch goes through Kysely (`viaKysely`) and waits for it, as sqliteRunner does.
+ */
+export function sqliteBatchRunner(
+  database: SqliteDatabase.Database,
+  prepare: (sqlText: string) => SqliteDatabase.Statement,
+  viaKysely: BatchRunner,
+  url: string,
+): BatchRunner {
+  const inOneTransaction = database.transaction((queries: readonly CompiledQuery[]) =>
+    queries.map((query) => runStatement<unknown>(prepare(query.sql), query.parameters)),
+  );
+  return (queries) => {
+    if (database.inTransaction) return viaKysely(queries);
+    try {
+      return Promise.resolve(inOneTransaction.immediate(queries));
     } catch (error) {
       return Promise.reject(translate(error, url));
     }

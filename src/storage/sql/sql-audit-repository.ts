@@ -13,7 +13,12 @@ import { normalizeEmail } from '../../domain/email-address.ts';
 import { auditAppend, type AuditAppend } from './audit-chain-append.ts';
 import type { AuditEventsTable, Database } from './database.ts';
 import { toDate, toDbTime, toStoredText } from './db-time.ts';
-import { kyselyRunner, type QueryRunner } from './run-query.ts';
+import {
+  kyselyBatchRunner,
+  kyselyRunner,
+  type BatchRunner,
+  type QueryRunner,
+} from './run-query.ts';
 
 function toDetails(text: string | null): AuditDetails | null {
   if (text === null) return null;
@@ -56,9 +61,13 @@ export class SqlAuditRepository implements AuditLog {
   // Every login, refresh and registration appends one.
   readonly #append: AuditAppend;
 
-  constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
+  constructor(
+    db: Kysely<Database>,
+    run: QueryRunner = kyselyRunner(db),
+    runBatch: BatchRunner = kyselyBatchRunner(db),
+  ) {
     this.#db = db;
-    this.#append = auditAppend(db, run);
+    this.#append = auditAppend(db, run, runBatch);
   }
 
   async record(event: AuditEvent): Promise<void> {
