@@ -5,7 +5,7 @@ import type { User } from '../../src/domain/accounts/user.ts';
 import { newMailToken, type MailTokenPurpose } from '../../src/domain/email/mail-token.ts';
 import { isGatehouseError } from '../../src/domain/errors.ts';
 import type { Storage } from '../../src/storage/open-storage.ts';
-import { contractStore, later, T0 } from '../support/contract-store.ts';
+import { contractStore, firstRefreshToken, later, T0 } from '../support/contract-store.ts';
 
 const HASH = '$argon2id$mail-contract';
 
@@ -24,23 +24,24 @@ export function mailTokenRepositoryContract(open: () => Promise<Storage>): void 
   }
 
   async function openSession(user: User, passwordHash = HASH): Promise<string> {
-    const id = randomUUID();
+    const session = {
+      id: randomUUID(),
+      userId: user.id,
+      createdAt: T0,
+      lastUsedAt: T0,
+      expiresAt: later(86_400),
+      revokedAt: null,
+      userAgent: null,
+      ip: null,
+      scope: 'me',
+    };
     const opened = await store.storage.sessions.create(
-      {
-        id,
-        userId: user.id,
-        createdAt: T0,
-        lastUsedAt: T0,
-        expiresAt: later(86_400),
-        revokedAt: null,
-        userAgent: null,
-        ip: null,
-        scope: 'me',
-      },
+      session,
       passwordHash,
+      firstRefreshToken(session),
     );
     assert.equal(opened, true);
-    return id;
+    return session.id;
   }
 
   it('stores a token that is live until it expires, and only for its purpose', async () => {
@@ -158,24 +159,18 @@ export function mailTokenRepositoryContract(open: () => Promise<Storage>): void 
     }
     assert.ok(await store.storage.sessions.findActive(theirs, bystander.id, later(2)));
     // A login that verified the old hash can no longer open a session.
-    const id = randomUUID();
-    assert.equal(
-      await store.storage.sessions.create(
-        {
-          id,
-          userId: user.id,
-          createdAt: later(3),
-          lastUsedAt: later(3),
-          expiresAt: later(86_400),
-          revokedAt: null,
-          userAgent: null,
-          ip: null,
-          scope: 'me',
-        },
-        HASH,
-      ),
-      false,
-    );
+    const late = {
+      id: randomUUID(),
+      userId: user.id,
+      createdAt: later(3),
+      lastUsedAt: later(3),
+      expiresAt: later(86_400),
+      revokedAt: null,
+      userAgent: null,
+      ip: null,
+      scope: 'me',
+    };
+    assert.equal(await store.storage.sessions.create(late, HASH, firstRefreshToken(late)), false);
     assert.equal(
       await store.storage.mailTokens.resetPassword(hash, '$argon2id$again', later(4), []),
       undefined,

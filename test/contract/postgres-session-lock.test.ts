@@ -5,12 +5,16 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import type { Session } from '../../src/domain/sessions/session.ts';
 import { openStorage } from '../../src/storage/open-storage.ts';
+import { firstRefreshToken } from '../support/contract-store.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 
 // SessionRepository.create under READ COMMITTED, made visible: a password change that has
 // updated the hash but not committed yet. Without the FOR SHARE lock the insert would read the
 // old hash from its snapshot and store a session that the change's revocation, already past,
 // never sees. The interleaving is held open here with a second connection, so it is certain.
+// The session is opened as every login opens it, with its first refresh token in the same
+// transaction: the session's INSERT ... SELECT takes the user's row FOR SHARE first, so the
+// first token's insert, after it, changes nothing of the wait.
 
 const postgres = STORAGE_BACKENDS.find((backend) => backend.name === 'postgres');
 const T0 = new Date('2030-06-01T12:00:00.000Z');
@@ -50,14 +54,18 @@ describe('opening a session on Postgres', { skip: postgres?.skip ?? 'no Postgres
         user.id,
       ]);
       let settled = false;
-      const opening = storage.sessions.create(sessionOf(user.id), '$argon2id$old').finally(() => {
+      const session = sessionOf(user.id);
+      const first = firstRefreshToken(session);
+      const opening = storage.sessions.create(session, '$argon2id$old', first).finally(() => {
         settled = true;
       });
-      await sleep(300);
+      // Waiting, not a lucky sleep: the change's connection holds the lock the insert waits for.
+      await untilSomeoneWaitsOn(change);
       assert.equal(settled, false, 'the insert waits for the change to commit');
       await change.query('commit');
       assert.equal(await opening, false);
       assert.deepEqual(await storage.sessions.listActive(user.id, T0), []);
+      assert.equal(await storage.sessions.findRefreshTokenSession(first.hash), undefined);
     } finally {
       await change.end();
       await storage.close();
@@ -99,14 +107,16 @@ describe(
           createdAt: T0,
         });
         const session = sessionOf(user.id);
-        await storage.sessions.create(session, '$argon2id$x');
-        const { id: sessionId, expiresAt } = session;
-        await storage.sessions.addRefreshToken({
-          hash: 'parent',
-          sessionId,
-          createdAt: T0,
-          expiresAt,
-        });
+        // The login's first refresh token is the one rotated.
+        assert.equal(
+          await storage.sessions.create(
+            session,
+            '$argon2id$x',
+            firstRefreshToken(session, 'parent'),
+          ),
+          true,
+        );
+        const { expiresAt } = session;
         await deletion.connect();
         await deletion.query('begin');
         // Where the cascade stands after deleting the sessions and before their refresh tokens.

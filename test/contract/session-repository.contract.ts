@@ -4,6 +4,7 @@ import { after, before, it } from 'node:test';
 import type { User } from '../../src/domain/accounts/user.ts';
 import type { Session } from '../../src/domain/sessions/session.ts';
 import type { Storage } from '../../src/storage/open-storage.ts';
+import { firstRefreshToken } from '../support/contract-store.ts';
 
 const T0 = new Date('2030-06-01T12:00:00.000Z');
 // Every user of this suite has this hash, so `session()` opens sessions as a login would.
@@ -50,22 +51,22 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
     };
   }
 
-  async function session(overrides: Partial<Session> = {}, into = storage): Promise<Session> {
+  /** A new session, opened as a login does: over HASH, with its first refresh token. */
+  async function session(
+    overrides: Partial<Session> = {},
+    into = storage,
+    firstHash?: string,
+  ): Promise<Session> {
     const s = sessionFields(overrides);
-    assert.equal(await into.sessions.create(s, HASH), true);
+    assert.equal(await into.sessions.create(s, HASH, firstRefreshToken(s, firstHash)), true);
     return s;
   }
 
-  /** A new session of `user` with one fresh refresh token, hashed `${prefix}-${session id}`. */
+  /** A new session of `user` whose first refresh token is hashed `${prefix}-${session id}`. */
   async function sessionWithToken(prefix: string): Promise<{ s: Session; hash: string }> {
-    const s = await session();
-    const hash = `${prefix}-${s.id}`;
-    await storage.sessions.addRefreshToken({
-      hash,
-      sessionId: s.id,
-      createdAt: T0,
-      expiresAt: later(3600),
-    });
+    const id = randomUUID();
+    const hash = `${prefix}-${id}`;
+    const s = await session({ id }, storage, hash);
     return { s, hash };
   }
 
@@ -91,19 +92,22 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
   it('opens a session only while its user exists, is enabled and holds the verified hash', async () => {
     const owner = await newOwner('open-sessions@example.com');
     const opened = await session({ userId: owner.id });
-    const refused = () => ({ ...opened, id: randomUUID() });
-    assert.equal(await storage.sessions.create(refused(), '$argon2id$older'), false);
+    const refused = (verifiedHash: string) => {
+      const s = { ...opened, id: randomUUID() };
+      return storage.sessions.create(s, verifiedHash, firstRefreshToken(s));
+    };
+    assert.equal(await refused('$argon2id$older'), false);
     await storage.users.changeAccess(owner.id, { disabled: true }, T0);
-    assert.equal(await storage.sessions.create(refused(), HASH), false);
+    assert.equal(await refused(HASH), false);
     await storage.users.changeAccess(owner.id, { disabled: false }, T0);
     assert.equal(await storage.users.updatePasswordHash(owner.id, '$argon2id$newer', HASH), true);
-    assert.equal(await storage.sessions.create(refused(), HASH), false);
+    assert.equal(await refused(HASH), false);
     assert.deepEqual(
       (await storage.sessions.listActive(owner.id, T0)).map((s) => s.id),
       [opened.id],
     );
     assert.equal((await storage.users.delete(owner.id)).outcome, 'deleted');
-    assert.equal(await storage.sessions.create(refused(), '$argon2id$newer'), false);
+    assert.equal(await refused('$argon2id$newer'), false);
   });
 
   it('opens a session with its first refresh token, both in one commit', async () => {
@@ -151,9 +155,10 @@ export function sessionRepositoryContract(open: () => Promise<Storage>): void {
 
   it('of 20 concurrent session opens and a password change, none stays active after it', async () => {
     const owner = await newOwner('open-vs-change@example.com');
-    const opens = Array.from({ length: 20 }, () =>
-      storage.sessions.create({ ...sessionFields(), userId: owner.id }, HASH),
-    );
+    const opens = Array.from({ length: 20 }, () => {
+      const s = { ...sessionFields(), userId: owner.id };
+      return storage.sessions.create(s, HASH, firstRefreshToken(s));
+    });
     // As a password change does it: the new hash first, then every session ends.
     const change = (async () => {
       assert.equal(await storage.users.updatePasswordHash(owner.id, '$argon2id$new', HASH), true);

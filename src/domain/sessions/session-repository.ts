@@ -49,15 +49,15 @@ export interface SessionRepository {
    * re-checks the updated row (READ COMMITTED) and inserts nothing; the lock also keeps the
    * user from being deleted or disabled under the insert. SQLite runs one write at a time.
    *
-   * With `firstRefreshToken`, stores it for the session in the same transaction: one commit
-   * (one fsync) per login instead of two, and either both rows are stored or neither. A hash
-   * already stored fails the whole call (it would hand out another session's token), with
-   * nothing stored.
+   * Stores `firstRefreshToken` for the session in the same transaction: one commit (one
+   * fsync) per login, and either both rows are stored or neither. A session is never opened
+   * without one (every grant hands a refresh token out with it). A hash already stored fails
+   * the whole call (it would hand out another session's token), with nothing stored.
    */
   create(
     session: Session,
     verifiedHash: string,
-    firstRefreshToken?: Omit<NewRefreshToken, 'sessionId'>,
+    firstRefreshToken: Omit<NewRefreshToken, 'sessionId'>,
   ): Promise<boolean>;
 
   /**

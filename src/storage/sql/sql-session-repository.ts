@@ -55,7 +55,7 @@ export class SqlSessionRepository implements SessionRepository {
   async create(
     session: Session,
     verifiedHash: string,
-    firstRefreshToken?: Omit<NewRefreshToken, 'sessionId'>,
+    firstRefreshToken: Omit<NewRefreshToken, 'sessionId'>,
   ): Promise<boolean> {
     const open = this.#prepared.create({
       id: session.id,
@@ -69,14 +69,12 @@ export class SqlSessionRepository implements SessionRepository {
       ip: session.ip,
       scope: session.scope,
     });
-    const opened = (result: { numAffectedRows?: bigint }) =>
-      Number(result.numAffectedRows ?? 0) > 0;
-    if (!firstRefreshToken) return opened(await this.#run(open));
     // Issue 21: one commit, so one fsync per login where two separate ones cost two, on the
     // event loop. Locks in the schema's one order (users FOR SHARE, then the session's key).
     return inRetriedWriteTransaction(this.#db, async (trx) => {
       const run: QueryRunner = (query) => trx.executeQuery(query);
-      if (!opened(await run(open))) return false;
+      // No row inserted: the user is gone, disabled, or no longer holds `verifiedHash`.
+      if (Number((await run(open)).numAffectedRows ?? 0) === 0) return false;
       await run(
         this.#prepared.insertFirstRefreshToken({
           hash: firstRefreshToken.hash,
