@@ -55,6 +55,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  *   commit of "sent": the message is then sent again after the lease, under the same
  *   Message-ID, which lets mail clients and servers recognise the copy. SMTP offers no way to
  *   close it (RFC 5321 6.1 puts the same duty on relays, which also deliver at least once).
+ *   On SQLite a power loss (not a killed process) widens it: "sent" commits without an fsync
+ *   (sql-mail-outbox.ts), so it reaches the disk with the next flushed commit.
  * - A failed attempt waits with exponential backoff and full jitter; past the maximum age the
  *   message is `failed` (listed by `gatehouse mail list`, counted in /metrics).
  */

@@ -129,7 +129,10 @@ function statementCache(
 interface OpenedSql {
   db: Kysely<Database>;
   run: QueryRunner;
-  /** `run` for rate-limit state that needs atomicity, not durability (sqliteUnsyncedRunner). */
+  /**
+   * `run` for state that needs atomicity, not durability (sqliteUnsyncedRunner): the login
+   * throttle's counts, the mail sender's claims and outcomes.
+   */
   runUnsynced: QueryRunner;
   /** Statements in one write transaction, one commit for all (the audit log's batches). */
   runBatch: BatchRunner;
@@ -318,7 +321,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     audit: new SqlAuditRepository(db, run, runBatch),
     loginThrottles: new SqlLoginThrottleRepository(db, runUnsynced),
     apiClients: new SqlApiClientRepository(db),
-    mailOutbox: new SqlMailOutbox(db),
+    mailOutbox: new SqlMailOutbox(db, runUnsynced),
     userTransfer: new SqlUserTransfer(db),
     migrate: () =>
       oneMigrationPerFile(dialect === 'sqlite' ? target : undefined, async () => {

@@ -131,6 +131,86 @@ describe('the SQLite files at rest', () => {
     }
   });
 
+  it("commits the mail sender's claims and outcomes at synchronous=NORMAL and the mail's enqueue, with its user, at FULL", async () => {
+    const path = join(root, 'outbox-sync.db');
+    const storage = await openStorage(`sqlite:${path}`);
+    const observer = new SqliteDatabase(path);
+    try {
+      await storage.migrate();
+      // As above: each trigger records the level its statement commits at, in the writer.
+      observer.exec('create table sync_seen (what text, level integer)');
+      for (const [table, event] of [
+        ['users', 'insert'],
+        ['email_tokens', 'insert'],
+        ['mail_outbox', 'insert'],
+        ['mail_outbox', 'update'],
+      ] as const) {
+        observer.exec(
+          `create trigger seen_${table}_${event} after ${event} on ${table} for each row begin
+             insert into sync_seen select '${table} ${event}', synchronous from pragma_synchronous;
+           end`,
+        );
+      }
+      const now = new Date('2030-01-01T00:00:00Z');
+      const later = new Date(now.getTime() + 1000);
+      const message = (to: string) => ({
+        to,
+        subject: 'Verify your email',
+        text: 'https://id.example.com/verify#token=t',
+        html: '<p>verify</p>',
+        kind: 'verify_email' as const,
+      });
+      // A registration: the user, its token and its mail in one transaction (durable).
+      await storage.users.create(
+        { email: 'a@example.com', passwordHash: '$argon2id$x', role: 'user', createdAt: now },
+        { tokenHash: 'h'.repeat(64), expiresAt: later, mail: [message('a@example.com')] },
+      );
+      await storage.mailOutbox.enqueue(message('b@example.com'), now);
+      await storage.mailOutbox.enqueue(message('c@example.com'), now);
+      const lease = { now, limit: 10, leaseMs: 60_000 };
+      const [first, second, third] = await storage.mailOutbox.claimBatch(lease);
+      assert.ok(first && second && third);
+      assert.equal(await storage.mailOutbox.markSent(first, now), true);
+      assert.equal(
+        await storage.mailOutbox.markRetry(second, { nextAttemptAt: now, error: '421 busy' }),
+        true,
+      );
+      assert.equal(await storage.mailOutbox.markLogged(third, now), true);
+      const [again] = await storage.mailOutbox.claimBatch({ ...lease, now: later });
+      assert.equal(again?.id, second.id);
+      assert.equal(await storage.mailOutbox.markFailed(again, { now: later, error: '550' }), true);
+      assert.deepEqual(
+        observer.prepare('select recipient, status, attempts from mail_outbox order by id').all(),
+        [
+          { recipient: 'a@example.com', status: 'sent', attempts: 1 },
+          { recipient: 'b@example.com', status: 'failed', attempts: 2 },
+          { recipient: 'c@example.com', status: 'logged', attempts: 1 },
+        ],
+      );
+      assert.deepEqual(observer.prepare('select what, level from sync_seen').all(), [
+        { what: 'users insert', level: 2 },
+        { what: 'email_tokens insert', level: 2 },
+        { what: 'mail_outbox insert', level: 2 },
+        { what: 'mail_outbox insert', level: 2 },
+        { what: 'mail_outbox insert', level: 2 },
+        // The claim of three rows: one statement, one commit.
+        { what: 'mail_outbox update', level: 1 },
+        { what: 'mail_outbox update', level: 1 },
+        { what: 'mail_outbox update', level: 1 },
+        // sent, retry, logged; the second claim; failed.
+        { what: 'mail_outbox update', level: 1 },
+        { what: 'mail_outbox update', level: 1 },
+        { what: 'mail_outbox update', level: 1 },
+        { what: 'mail_outbox update', level: 1 },
+        { what: 'mail_outbox update', level: 1 },
+      ]);
+      assert.deepEqual(await storage.durability(), { journal_mode: 'wal', synchronous: 'full' });
+    } finally {
+      observer.close();
+      await storage.close();
+    }
+  });
+
   it('leaves an existing database readable by others as it is, and warns about it', async () => {
     const path = join(root, 'old.db');
     writeFileSync(path, '', { mode: 0o644 });

@@ -45,6 +45,11 @@ export interface OutboxFilter {
  * The outbox port (API.md 8). Writers enqueue; the background sender claims, delivers and
  * records the outcome. To enqueue in the same transaction as another change, storage code
  * calls `enqueueMail(trx, mail, now)` (storage/sql/enqueue-mail.ts) with its transaction.
+ *
+ * Durability: an enqueued message survives a power loss like any other commit. The sender's
+ * writes (`claimBatch` and the `mark*` outcomes) may not (SQLite commits them without an
+ * fsync); each only moves a message on, so losing one puts it back where it was: claimed
+ * again, and sent again if it had been sent (at least once, under the same Message-ID).
  */
 export interface MailOutbox {
   /** Stores a message as `queued`, due at `now`; returns its id. */

@@ -94,7 +94,8 @@ export function sqliteBatchRunner(
 /**
  * SQLite: `run`, with each statement committed at `synchronous=NORMAL` and the configured level
  * (`synchronous`) restored right after, for state that needs atomicity but not durability: the
- * login throttle (ASVS 2.2.1), whose last counts a power loss may forget. In WAL mode a NORMAL
+ * login throttle (ASVS 2.2.1), whose last counts a power loss may forget, and the mail sender's
+ * claims and outcomes (sql-mail-outbox.ts: delivery is at least once). In WAL mode a NORMAL
  * commit skips the fsync, and the next FULL commit syncs the WAL with it in; at FULL, each of a
  * login's two throttle writes cost one fsync of its own, on the event loop (issue 21). Nothing
  * interleaves: better-sqlite3 runs the three statements synchronously. While a transaction is

@@ -13,6 +13,7 @@ import type { Database, MailOutboxTable } from './database.ts';
 import { toDate, toDateOrNull, toDbTime } from './db-time.ts';
 import { dialectOf } from './dialect.ts';
 import { enqueueMail } from './enqueue-mail.ts';
+import { kyselyRunner, type QueryRunner } from './run-query.ts';
 
 type Row = Selectable<MailOutboxTable>;
 
@@ -48,10 +49,29 @@ const MAX_ERROR_LENGTH = 500;
 export class SqlMailOutbox implements MailOutbox {
   readonly #db: Kysely<Database>;
   readonly #postgres: boolean;
+  readonly #runUnsynced: QueryRunner;
 
-  constructor(db: Kysely<Database>) {
+  /**
+   * `runUnsynced` takes the sender's writes (the claim and the four outcomes): on SQLite,
+   * open-storage.ts gives sqliteUnsyncedRunner, so they cost no fsync. They need atomicity (the
+   * claim stays exclusive: a NORMAL commit is as atomic and as visible to every connection as
+   * a FULL one), not durability, because delivery is at least once (mail-sender.ts) and a
+   * power loss can only move a row back to an earlier state of its own:
+   * - a forgotten claim leaves the message due as before (or `sending` under a lease that runs
+   *   out), so it is claimed again; on SQLite every sender runs on the machine that lost power,
+   *   so none still holds the forgotten claim;
+   * - a forgotten `sent` or `logged` is the gap the sender already has between the SMTP
+   *   server's acceptance and that commit: the message goes out again, same Message-ID;
+   * - a forgotten `queued` (retry) or `failed` means one more attempt.
+   * The message itself is never lost: `enqueue`, and enqueueMail in the transaction of the
+   * change that causes it, stay at the configured level. In WAL mode the next FULL commit
+   * syncs these with it, and a power loss keeps a prefix of the commits, so nothing written
+   * later survives without them.
+   */
+  constructor(db: Kysely<Database>, runUnsynced: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
     this.#postgres = dialectOf(db) === 'postgres';
+    this.#runUnsynced = runUnsynced;
   }
 
   enqueue(mail: OutgoingMail, now: Date): Promise<number> {
@@ -69,7 +89,7 @@ export class SqlMailOutbox implements MailOutbox {
     // `IN (subquery)` the planner may run the LIMITed subquery more than once and claim more
     // than `limit`. SQLite: the UPDATE is one statement under the database's single write
     // lock, which also holds against another process on the same file.
-    const rows = await this.#db
+    const claimed = this.#db
       .with(
         (cte) => cte('candidates').materialized(),
         (db) => {
@@ -93,7 +113,8 @@ export class SqlMailOutbox implements MailOutbox {
       .where('id', 'in', (eb) => eb.selectFrom('candidates').select('candidates.id'))
       .where(due(now))
       .returningAll()
-      .execute();
+      .compile();
+    const { rows } = await this.#runUnsynced(claimed);
     return rows
       .map((row) => ({
         ...toMessage(row),
@@ -106,14 +127,15 @@ export class SqlMailOutbox implements MailOutbox {
   }
 
   async #finish(claim: ClaimedMail, changes: Updateable<MailOutboxTable>): Promise<boolean> {
-    const result = await this.#db
+    const finished = this.#db
       .updateTable('mail_outbox')
       .set({ claimed_until: null, claim_token: null, ...changes })
       .where('id', '=', claim.id)
       .where('status', '=', 'sending')
       .where('claim_token', '=', claim.claimToken)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+      .compile();
+    const { numAffectedRows } = await this.#runUnsynced(finished);
+    return Number(numAffectedRows ?? 0) > 0;
   }
 
   markSent(claim: ClaimedMail, now: Date): Promise<boolean> {
