@@ -11,7 +11,9 @@ const root = new URL('..', import.meta.url).pathname;
 
 // Loaded from node_modules at run time, not bundled: native addons, packages that find their
 // own files by path (Swagger UI's static assets, pino's worker transports), and the optional
-// Postgres/Redis drivers, which the SQLite default never loads.
+// Postgres/Redis drivers, which the SQLite default never loads. An external package imported
+// with import() (pg, Swagger UI: http/lazy-swagger-ui.ts) stays an import() in the bundle, so
+// it loads when first used, not at start (issue 21).
 const EXTERNAL = [
   'better-sqlite3',
   '@node-rs/argon2',

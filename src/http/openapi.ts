@@ -1,8 +1,8 @@
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.ts';
 import { publicBaseUrl } from '../config/public-base-url.ts';
+import { registerLazySwaggerUi } from './lazy-swagger-ui.ts';
 
 /**
  * GET /openapi.json and the Swagger UI at /docs (API.md 5). The security scheme is FastAPI's:
@@ -47,10 +47,6 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
       },
     },
   });
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    uiConfig: { persistAuthorization: false },
-    staticCSP: true,
-  });
+  await registerLazySwaggerUi(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
