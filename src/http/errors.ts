@@ -298,7 +298,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     // OPTIONS: with CORS on, @fastify/cors answers it (security-headers.ts); without, 404 as before.
     const allow = request.method === 'OPTIONS' ? [] : allowedMethods(request.url);
-    if (allow.length === 0) return reply.code(404).send({ detail: 'Not Found' });
+    // A route of this very method that found nothing to serve (a missing Swagger UI asset
+    // calls the not-found handler) is a missing resource, not a wrong method: 404.
+    if (allow.length === 0 || allow.includes(request.method)) {
+      return reply.code(404).send({ detail: 'Not Found' });
+    }
     // RFC 9110 15.5.6: the path exists, the method doesn't; Allow lists the ones that do (as
     // FastAPI answers, in its wording).
     return reply

@@ -68,6 +68,21 @@ describe('a method the path does not support', () => {
     });
   }
 
+  it('answers 404, not 405, when a route of the method itself finds nothing to serve', async () => {
+    // The Swagger UI's static route (`/docs/static/*`) takes GET and HEAD and calls the
+    // not-found handler for a file it doesn't have: the method is allowed, the resource isn't.
+    for (const method of ['GET', 'HEAD'] as const) {
+      const response = await t.app.inject({ method, url: '/docs/static/nope.js' });
+      assert.equal(response.statusCode, 404, method);
+      assert.equal(response.headers.allow, undefined, method);
+      if (method === 'GET') assert.deepEqual(response.json(), { detail: 'Not Found' });
+    }
+    // Another method on that path is still 405.
+    const wrong = await t.app.inject({ method: 'POST', url: '/docs/static/nope.js' });
+    assert.equal(wrong.statusCode, 405);
+    assert.equal(wrong.headers.allow, 'GET, HEAD');
+  });
+
   it('serves every method Allow lists: HEAD of a GET route answers', async () => {
     const response = await t.app.inject({ method: 'HEAD', url: '/healthz' });
     assert.equal(response.statusCode, 200);
