@@ -77,8 +77,9 @@ export async function buildServer(
 
   answerNodeRefusals(app.server);
   app.setValidatorCompiler(validatorCompiler);
-  // Before any route: its onRoute hook gives every route its own metrics hook.
-  const metrics = registerMetrics(app, services);
+  // Before any route: its onRoute hook gives every route its own metrics hook. Off (the
+  // production default), none of it exists: no collectors, no GC observer, no request hooks.
+  const metrics = config.metrics.enabled ? registerMetrics(app, services) : undefined;
   registerErrorHandling(app);
   useStrictUtf8Json(app);
   await app.register(formbody);
@@ -88,7 +89,7 @@ export async function buildServer(
   await registerRateLimits(app, config, options.rateLimitRedis);
   await registerOpenApi(app, config);
 
-  if (config.metrics.enabled) {
+  if (metrics) {
     const all = options.clusterMetrics?.(metrics);
     await app.register(metricsRoute(metrics, config.metrics.token, all));
   }

@@ -29,6 +29,10 @@ declare module 'fastify' {
      */
     oauthErrors?: boolean;
   }
+  interface FastifyRequest {
+    /** The GatehouseError code a request failed with; set here, counted by metrics.ts. */
+    errorCode: string | undefined;
+  }
 }
 
 /**
@@ -286,6 +290,8 @@ function errorHandler(oauth: boolean) {
  * A route's own handler answers errors of every step of its requests, app-wide hooks included.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
+  // Declared on every request, metrics on or off: requests keep one shape.
+  app.decorateRequest('errorCode', undefined);
   app.setErrorHandler(errorHandler(false));
   const oauthErrorHandler = errorHandler(true);
   app.addHook('onRoute', (route) => {

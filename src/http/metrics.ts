@@ -8,13 +8,6 @@ import { bearerToken } from './authenticate.ts';
 import { RequestStats } from './request-stats.ts';
 import { ErrorSchema, MALFORMED_REQUEST } from './schemas.ts';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The GatehouseError code a request failed with, for metrics; set by http/errors.ts. */
-    errorCode: string | undefined;
-  }
-}
-
 /** The outcome label of a /token request: `success` or the error code it failed with. */
 function grantOutcome(request: FastifyRequest, reply: FastifyReply): string {
   if (reply.statusCode < 400) return 'success';
@@ -35,6 +28,7 @@ function throttleReason(request: FastifyRequest): string {
  * Prometheus metrics: requests and latency by route and status, token grants by
  * outcome (logins, refreshes, reuse detections, lockouts), rate-limit rejections, password
  * hashing load and store pool usage. One registry per app, so tests can build many apps.
+ * Called only with GATEHOUSE_METRICS on: its GC observer and per-request hooks cost CPU.
  */
 export function registerMetrics(app: FastifyInstance, services: Services): Registry {
   const registry = new Registry();
@@ -90,7 +84,6 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
   });
   registerMailMetrics(registry, services);
 
-  app.decorateRequest('errorCode', undefined);
   // Each route's own onResponse hook, its counts prebuilt: no `request.routeOptions` (a getter
   // that builds a 12-field object per access) and no label objects per request. Callback
   // hooks: an async one costs a promise on every request.
