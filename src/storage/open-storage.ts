@@ -310,7 +310,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     durability,
     users: new SqlUserRepository(db, run),
     mailTokens: new SqlMailTokenRepository(db),
-    mfa: new SqlMfaRepository(db),
+    mfa: new SqlMfaRepository(db, run),
     passkeys: new SqlPasskeyRepository(db),
     sessions: new SqlSessionRepository(db, run),
     settings: new SqlSettingsRepository(db),
