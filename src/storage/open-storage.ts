@@ -312,7 +312,7 @@ export async function openStorage(url: string, options: StorageOptions = {}): Pr
     mailTokens: new SqlMailTokenRepository(db),
     mfa: new SqlMfaRepository(db, run),
     passkeys: new SqlPasskeyRepository(db),
-    sessions: new SqlSessionRepository(db, run),
+    sessions: new SqlSessionRepository(db, run, runBatch),
     settings: new SqlSettingsRepository(db),
     signingKeys: new SqlSigningKeyRepository(db, run),
     audit: new SqlAuditRepository(db, run, runBatch),
