@@ -5,8 +5,9 @@
 // of requests with autocannon from this process and sums V8's `allocated=` (bytes allocated
 // since the previous collection) over the collections the measured requests caused. Scavenges
 // per request come out of the same trace: what the garbage collector's share of CPU follows.
-// B_DIST= (a saved dist/main.js) measures a second build in turn; N=, ROUNDS=. Prints numbers,
-// never asserts.
+// B_DIST= (a saved dist/main.js) measures a second build in turn; N=, ROUNDS=. GRANT=1
+// measures password grants (POST /token, N=1000 by default) instead. Prints numbers, never
+// asserts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -20,7 +21,13 @@ import { startArgs, startEnv } from '../scripts/start-args.ts';
 
 process.chdir(new URL('..', import.meta.url).pathname);
 execFileSync(process.execPath, ['scripts/build-server.mjs'], { stdio: 'ignore' });
-const N = Number(process.env.N ?? 20_000);
+const grants = process.env.GRANT === '1';
+const N = Number(process.env.N ?? (grants ? 1000 : 20_000));
+// Each measured run of requests: N of the chosen kind.
+const measure = (s: Server, amount: number) =>
+  grants
+    ? scenario.passwordGrant(s.url, 10, 32, { amount })
+    : scenario.me(s.url, s.token, 32, { amount });
 const rounds = Number(process.env.ROUNDS ?? 3);
 const work = mkdtempSync(join(tmpdir(), 'alloc-socket-'));
 
@@ -69,13 +76,13 @@ async function start(name: string, main: string): Promise<Server> {
 
 const servers = [await start('A', join(process.cwd(), 'dist/main.js'))];
 if (process.env.B_DIST) servers.push(await start('B', process.env.B_DIST));
-for (const s of servers) await scenario.me(s.url, s.token, 32, { amount: 20_000 });
+for (const s of servers) await measure(s, grants ? 200 : 20_000);
 
 const totals = new Map<string, { bytes: number[]; scavenges: number[] }>();
 for (let round = 0; round < rounds; round++) {
   for (const s of servers) {
     const from = s.gcs.length;
-    const result = await scenario.me(s.url, s.token, 32, { amount: N });
+    const result = await measure(s, N);
     if (result.non2xx || result.errors) throw new Error(`${s.name}: ${result.non2xx} non-2xx`);
     // Let the trace's last lines arrive.
     await new Promise((resolve) => setTimeout(resolve, 200));

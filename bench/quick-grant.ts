@@ -25,8 +25,10 @@ function threadCpu(pid: number): { main: number; rest: number } {
     rest = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      const s = (Number(f[11]) + Number(f[12])) / 100;
+      // schedstat's first field: nanoseconds on a CPU, where stat's utime/stime count 10 ms ticks
+      // sampled, which a loaded machine skews.
+      const s =
+        Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
       if (Number(tid) === pid) main += s;
       else rest += s;
     } catch {

@@ -156,6 +156,27 @@ export function prepareSessionQueries(db: Kysely<Database>) {
           used_at: null,
         }),
     ),
+    // SQLite's batch of a login (SqlSessionRepository.create): the first token, stored only
+    // when the session it belongs to was just opened, so one batch holds both statements.
+    insertFirstRefreshTokenOfOpened: prepareQuery<
+      'hash' | 'sessionId' | 'createdAt' | 'expiresAt'
+    >()((param) =>
+      db
+        .insertInto('refresh_tokens')
+        .columns(['token_hash', 'session_id', 'created_at', 'expires_at', 'used_at'])
+        .expression(
+          db
+            .selectFrom('sessions')
+            .select([
+              sql<string>`${param('hash')}`.as('token_hash'),
+              'sessions.id as session_id',
+              sql<string>`${param('createdAt')}`.as('created_at'),
+              sql<string>`${param('expiresAt')}`.as('expires_at'),
+              sql<null>`null`.as('used_at'),
+            ])
+            .where('sessions.id', '=', param<string>('sessionId')),
+        ),
+    ),
     // RFC 9700 4.14.2: one conditional UPDATE decides which concurrent presenter rotates, and
     // only while the session and its user are live, so the winner's right to rotate is settled
     // in the same statement (a loser revoking the session a moment later can't undo it).

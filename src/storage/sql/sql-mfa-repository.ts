@@ -9,6 +9,8 @@ import type {
 import type { Database } from './database.ts';
 import { toDate, toDateOrNull, toDbTime } from './db-time.ts';
 import { dialectOf } from './dialect.ts';
+import { prepareQuery } from './prepared-query.ts';
+import { kyselyRunner, type QueryRunner } from './run-query.ts';
 import { inWriteTransaction } from './write-transaction.ts';
 
 /**
@@ -37,17 +39,22 @@ const toEncryption = (value: string): SecretEncryption =>
 
 export class SqlMfaRepository implements MfaRepository {
   readonly #db: Kysely<Database>;
+  readonly #run: QueryRunner;
+  // Every password grant asks it: compiled once (prepared-query.ts), not built per login.
+  readonly #hasSecondFactor;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
     this.#db = db;
+    this.#run = run;
+    this.#hasSecondFactor = prepareQuery<'userId'>()((param) =>
+      db.selectNoFrom(secondFactorExists(param<number>('userId')).as('present')),
+    );
   }
 
   async hasSecondFactor(userId: number): Promise<boolean> {
-    const row = await this.#db
-      .selectNoFrom(secondFactorExists(userId).as('present'))
-      .executeTakeFirstOrThrow();
+    const { rows } = await this.#run(this.#hasSecondFactor({ userId }));
     // SQLite answers 0/1, Postgres a boolean.
-    return Boolean(row.present);
+    return Boolean(rows[0]?.present);
   }
 
   async findTotp(userId: number): Promise<StoredTotpFactor | undefined> {

@@ -13,7 +13,8 @@ import type {
 import type { Database, SessionsTable } from './database.ts';
 import { toDate, toDateOrNull, toDbTime, toDbTimeOrNull } from './db-time.ts';
 import { isForeignKeyViolation } from './driver-errors.ts';
-import { kyselyRunner, type QueryRunner } from './run-query.ts';
+import { dialectOf } from './dialect.ts';
+import { kyselyRunner, type BatchRunner, type QueryRunner } from './run-query.ts';
 import { prepareSessionQueries } from './session-queries.ts';
 import { inRetriedWriteTransaction } from './write-transaction.ts';
 import { toUser } from './user-rows.ts';
@@ -46,10 +47,18 @@ export class SqlSessionRepository implements SessionRepository {
   // The statements of every authenticated request, login and refresh, built once.
   readonly #prepared: ReturnType<typeof prepareSessionQueries>;
 
-  constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db)) {
+  // SQLite: a login's two inserts as one batch (run-query.ts), or undefined.
+  readonly #loginBatch: BatchRunner | undefined;
+
+  /**
+   * `runBatch` (open-storage.ts: sqliteBatchRunner) is used on SQLite only. Postgres keeps its
+   * retried transaction, whose FOR SHARE lock and retry on a conflict a batch would not give.
+   */
+  constructor(db: Kysely<Database>, run: QueryRunner = kyselyRunner(db), runBatch?: BatchRunner) {
     this.#db = db;
     this.#run = run;
     this.#prepared = prepareSessionQueries(db);
+    this.#loginBatch = dialectOf(db) === 'sqlite' ? runBatch : undefined;
   }
 
   async create(
@@ -69,6 +78,23 @@ export class SqlSessionRepository implements SessionRepository {
       ip: session.ip,
       scope: session.scope,
     });
+    const opened = (result: { numAffectedRows?: bigint }) =>
+      Number(result.numAffectedRows ?? 0) > 0;
+    if (this.#loginBatch) {
+      // One BEGIN IMMEDIATE ... COMMIT run synchronously, with no Kysely transaction built and
+      // awaited per login (issue 21): the token is inserted only when the session was opened,
+      // and an error (a hash already stored) rolls back both and rejects, as below.
+      const [opening] = await this.#loginBatch([
+        open,
+        this.#prepared.insertFirstRefreshTokenOfOpened({
+          hash: firstRefreshToken.hash,
+          sessionId: session.id,
+          createdAt: toDbTime(firstRefreshToken.createdAt),
+          expiresAt: toDbTime(firstRefreshToken.expiresAt),
+        }),
+      ]);
+      return opened(opening!);
+    }
     // Issue 21: one commit, so one fsync per login where two separate ones cost two, on the
     // event loop. Locks in the schema's one order (users FOR SHARE, then the session's key).
     return inRetriedWriteTransaction(this.#db, async (trx) => {
