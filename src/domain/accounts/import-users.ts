@@ -179,9 +179,12 @@ async function insertAll(
     if (expected === undefined || digestOf(batch) !== expected) {
       throw changed(`line ${batch[0]!.line} to ${batch.at(-1)!.line} differ`);
     }
-    const present = await deps.transfer.existingEmails(
-      batch.map(({ user }) => normalizeEmail(user.email)),
-    );
+    // None present in pass 1 (a first import): no lookups. A user registered since is still
+    // skipped by insertBatch (ON CONFLICT DO NOTHING), just counted in a batch.
+    const present =
+      report.existing === 0
+        ? new Set<string>()
+        : await deps.transfer.existingEmails(batch.map(({ user }) => normalizeEmail(user.email)));
     for (const { user } of batch) if (!present.has(normalizeEmail(user.email))) fresh.push(user);
     batch = [];
     while (fresh.length >= options.batchSize) {
