@@ -170,8 +170,9 @@ try {
     console.log(
       `${store}: import ${USERS.toLocaleString('en')} users from JSONL ${fromFile.seconds.toFixed(1)} s ` +
         `(${rate(fromFile)}/s, peak RSS ${fromFile.peakMiB.toFixed(0)} MiB); ` +
-        `--from-fastapi ${fromApp.seconds.toFixed(1)} s (${rate(fromApp)}/s); ` +
-        `re-run (all present) ${rerun.seconds.toFixed(1)} s`,
+        `--from-fastapi ${fromApp.seconds.toFixed(1)} s (${rate(fromApp)}/s, ` +
+        `peak RSS ${fromApp.peakMiB.toFixed(0)} MiB); ` +
+        `re-run (all present) ${rerun.seconds.toFixed(1)} s (peak RSS ${rerun.peakMiB.toFixed(0)} MiB)`,
     );
     const exportUrl = await freshUrl(store, dir);
     await seed(exportUrl, EXPORT_USERS);

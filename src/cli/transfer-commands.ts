@@ -1,17 +1,23 @@
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { toExportRecord } from '../domain/accounts/export-users.ts';
-import type { ImportReport, SourceRow } from '../domain/accounts/import-users.ts';
+import {
+  ImportSourceChangedError,
+  type ImportReport,
+  type ImportSource,
+  type SourceRow,
+} from '../domain/accounts/import-users.ts';
 import { csvRows, jsonlRows } from './transfer/file-sources.ts';
 import {
   FASTAPI_DEFAULTS,
   FastapiSourceError,
-  fastapiRows,
+  fastapiSource,
   type FastapiTable,
 } from './transfer/fastapi-source.ts';
+import { rereadableFile } from './transfer/rereadable-file.ts';
 import type { WithServices } from './users.ts';
 
 // One INSERT of this many rows per transaction: few commits (each an fsync), SQLite's write
@@ -49,7 +55,7 @@ class ImportInputError extends Error {}
 function openSource(
   source: string | undefined,
   options: ImportCommandOptions,
-): { rows: AsyncIterable<SourceRow>; kind: string; unit: string } {
+): { rows: ImportSource | AsyncIterable<SourceRow>; kind: string; unit: string } {
   const url =
     options.fromFastapi ??
     (source && /^(sqlite:|postgres(ql)?:\/\/)/.test(source) ? source : undefined);
@@ -65,12 +71,15 @@ function openSource(
       createdAt: options.createdColumn,
       admin: options.adminColumn,
     };
-    return { rows: fastapiRows(url, table), kind: 'fastapi', unit: 'row' };
+    return { rows: fastapiSource(url, table), kind: 'fastapi', unit: 'row' };
   }
   if (source === undefined)
     throw new ImportInputError('give a FILE (JSONL or CSV) or --from-fastapi URL');
   const format = options.format ?? (/\.csv$/i.test(source) ? 'csv' : 'jsonl');
-  const input: Readable = source === '-' ? process.stdin : createReadStream(source);
+  if (source !== '-') return { rows: rereadableFile(source, format), kind: format, unit: 'line' };
+  // Standard input can be read only once: the import keeps its rows in memory for the
+  // second pass (a file is read twice instead, in flat memory).
+  const input: Readable = process.stdin;
   return {
     rows: format === 'csv' ? csvRows(input) : jsonlRows(input),
     kind: format,
@@ -117,7 +126,11 @@ export function registerTransferCommands(program: Command, withServices: WithSer
     .description(
       'import users from JSONL, CSV or a FastAPI app database, keeping their password hashes',
     )
-    .argument('[FILE]', 'a JSONL or CSV file (- for standard input), or a sqlite:/postgres:// URL')
+    .argument(
+      '[FILE]',
+      'a JSONL or CSV file (read twice: checked, then imported; - for standard input, held ' +
+        'in memory), or a sqlite:/postgres:// URL',
+    )
     .addOption(
       new Option('--format <format>', 'the file format (default: from the extension)').choices([
         'jsonl',
@@ -175,7 +188,9 @@ export function registerTransferCommands(program: Command, withServices: WithSer
           }),
         );
       } catch (error) {
-        if (error instanceof FastapiSourceError) command.error(`error: ${error.message}`);
+        if (error instanceof FastapiSourceError || error instanceof ImportSourceChangedError) {
+          command.error(`error: ${error.message}`);
+        }
         throw error;
       } finally {
         if (progress) process.stderr.write('\n');

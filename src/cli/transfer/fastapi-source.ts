@@ -1,4 +1,9 @@
-import type { SourceRow } from '../../domain/accounts/import-users.ts';
+import { statSync } from 'node:fs';
+import {
+  ImportSourceChangedError,
+  type ImportSource,
+  type SourceRow,
+} from '../../domain/accounts/import-users.ts';
 
 /**
  * Reads the users of a FastAPI-tutorial app's database (API.md 10): a `users` table with
@@ -24,6 +29,7 @@ export const FASTAPI_DEFAULTS: FastapiTable = {
   active: 'is_active',
 };
 
+const PAGE = 1000;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** A checked identifier, double-quoted (the same in SQLite and Postgres). */
@@ -128,12 +134,17 @@ async function* postgresRows(url: string, table: FastapiTable): AsyncGenerator<S
       );
     }
     const { sql } = plan(table, new Set(columns.rows.map((c) => c.column_name)));
-    // Read in one read-only snapshot, so rows added meanwhile are not half seen.
+    // Read in one read-only snapshot, so rows added meanwhile are not half seen; through a
+    // cursor, PAGE rows at a time, so a million users are never all in memory.
     await client.query('begin transaction isolation level repeatable read read only');
-    const result = await client.query<FastapiRow>(`${sql} order by 1`);
-    await client.query('commit');
+    await client.query(`declare gatehouse_import no scroll cursor for ${sql} order by 1`);
     let index = 0;
-    for (const row of result.rows) yield toSourceRow(row, index++);
+    for (;;) {
+      const page = await client.query<FastapiRow>(`fetch forward ${PAGE} from gatehouse_import`);
+      for (const row of page.rows) yield toSourceRow(row, index++);
+      if (page.rows.length < PAGE) break;
+    }
+    await client.query('commit');
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -144,4 +155,41 @@ export function fastapiRows(url: string, table: FastapiTable): AsyncGenerator<So
   if (url.startsWith('sqlite:')) return sqliteRows(url.slice('sqlite:'.length), table);
   if (/^postgres(ql)?:\/\//.test(url)) return postgresRows(url, table);
   throw new FastapiSourceError('--from-fastapi takes sqlite:PATH or postgres://...');
+}
+
+/** A SQLite file's version: the file and its write-ahead log, where commits land first. */
+function sqliteVersion(path: string): string {
+  const version = (file: string) => {
+    try {
+      const stats = statSync(file);
+      return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+    } catch {
+      return 'none';
+    }
+  };
+  return `${version(path)}/${version(`${path}-wal`)}`;
+}
+
+/**
+ * The app's users as `gatehouse import` reads them: queried anew for each of its two passes.
+ * For a SQLite file, the second read first compares the file and its WAL with how the first
+ * read left them (ImportSourceChangedError before anything is written); any other change, and any in
+ * Postgres, is caught batch by batch by the import's digests.
+ */
+export function fastapiSource(url: string, table: FastapiTable): ImportSource {
+  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : undefined;
+  let first: string | undefined;
+  return {
+    async *read() {
+      if (path !== undefined && first !== undefined && sqliteVersion(path) !== first) {
+        throw new ImportSourceChangedError(
+          `${url} changed since it was checked (a user added or changed meanwhile?); ` +
+            'nothing was written: run the import again',
+        );
+      }
+      yield* fastapiRows(url, table);
+      // Taken once the first read has closed the file: opening it may itself touch the WAL.
+      if (path !== undefined && first === undefined) first = sqliteVersion(path);
+    },
+  };
 }

@@ -1,25 +1,38 @@
+import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { Clock } from '../clock.ts';
-import { parseStoredHash } from '../passwords/hash-formats.ts';
-import { isEmailAddress, normalizeEmail } from '../email-address.ts';
-import { ROLES, type Role } from './user.ts';
+import { normalizeEmail } from '../email-address.ts';
+import { checkRow, type Checked } from './check-import-row.ts';
+import { EmailFingerprints } from './email-fingerprints.ts';
+import {
+  bufferedSource,
+  ImportSourceChangedError,
+  isImportSource,
+  type ImportSource,
+  type SourceRow,
+} from './import-source.ts';
 import type { ImportedUser, UserTransferRepository } from './user-transfer.ts';
+
+export { checkRow } from './check-import-row.ts';
+export { ImportSourceChangedError, type ImportSource, type SourceRow } from './import-source.ts';
 
 /**
  * `gatehouse import` (API.md 10). Semantics, so that a failure never leaves a half import:
  * 1. Every row is read and checked first (email, hash format and bounds, role, flags, dates,
  *    duplicates within the source in any case). One bad row and nothing is written: the
- *    report names each bad row by line and reason.
- * 2. Then users are inserted in batches, each one transaction and one statement that skips
- *    emails already present (ON CONFLICT DO NOTHING). A crash or lost connection mid-way
- *    leaves whole batches committed and none partial; running the same import again
- *    inserts exactly the rest. Existing users are never changed.
+ *    report names each bad row by line and reason. This pass keeps only a fingerprint per
+ *    email (for duplicates), the capped problem list, and a digest per batch of rows.
+ * 2. Then the source is read again from the start and users are inserted in batches as they
+ *    are read, each one transaction and one statement that skips emails already present
+ *    (ON CONFLICT DO NOTHING). A crash or lost connection mid-way leaves whole batches
+ *    committed and none partial; running the same import again inserts exactly the rest.
+ *    Existing users are never changed. Each batch of rows read again must match the digest
+ *    of the first pass before any of it is written: a source changed between the passes
+ *    stops the import (ImportSourceChangedError) with only whole, checked batches written.
+ * Memory so stays flat however long the source, except for a source that can be read only
+ * once (standard input), whose rows are kept for the second pass.
  */
-
-/** One record read from a source: its line (1-based) and its fields, or why it is unreadable. */
-export type SourceRow =
-  { line: number; fields: Readonly<Record<string, unknown>> } | { line: number; error: string };
 
 export interface ImportOptions {
   dryRun: boolean;
@@ -57,92 +70,6 @@ export interface ImportReport {
 
 // A million bad rows are reported by count; the first ones by line, which is what one fixes.
 const MAX_REPORTED = 1000;
-const BOOLEAN_TEXT: Readonly<Record<string, boolean>> = {
-  true: true,
-  false: false,
-  '1': true,
-  '0': false,
-  yes: true,
-  no: false,
-};
-
-function readBoolean(value: unknown, name: string, fallback: boolean): boolean | string {
-  if (value === undefined || value === null || value === '') return fallback;
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number' && (value === 0 || value === 1)) return value === 1;
-  if (typeof value === 'string' && value.toLowerCase() in BOOLEAN_TEXT) {
-    return BOOLEAN_TEXT[value.toLowerCase()]!;
-  }
-  return `${name} must be true or false`;
-}
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
-
-function readTime(value: unknown, now: Date): Date | string {
-  if (value === undefined || value === null || value === '') return now;
-  if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
-  if (typeof value !== 'string' || !ISO_TIME.test(value)) {
-    return 'created_at must be an ISO 8601 time such as 2024-01-31T12:00:00Z';
-  }
-  // A time without a zone is read as UTC (SQLAlchemy's DateTime stores naive UTC times).
-  const zoned = /(Z|[+-]\d{2}(:?\d{2})?)$/.test(value) ? value : `${value}Z`;
-  const date = new Date(zoned.replace(' ', 'T'));
-  if (Number.isNaN(date.getTime()) || date.getTime() > now.getTime() + 86_400_000) {
-    return 'created_at is not a real time, or lies in the future';
-  }
-  return date;
-}
-
-type Checked = { user: ImportedUser; mfaDropped: boolean } | { reason: string };
-
-/** Checks one row's fields; the reason never quotes the hash (it is a secret). */
-export function checkRow(
-  fields: Readonly<Record<string, unknown>>,
-  now: Date,
-  dropMfa: boolean,
-): Checked {
-  const { email, password_hash: hash, role = 'user' } = fields;
-  if (typeof email !== 'string' || email.trim() === '') return { reason: 'email is missing' };
-  // OWASP "CSV Injection": a cell starting with = + - @ is a formula to a spreadsheet, where
-  // user lists often end up; no real address needs to start so.
-  if (/^\s*[=+\-@]/.test(email)) {
-    return { reason: 'email starts with a spreadsheet formula character (= + - @)' };
-  }
-  if (!isEmailAddress(email)) return { reason: 'email is not a valid email address' };
-  if (typeof hash !== 'string' || hash === '') return { reason: 'password_hash is missing' };
-  const parsed = parseStoredHash(hash);
-  if (!parsed.ok) return { reason: `password_hash refused: ${parsed.reason}` };
-  const chosenRole = role === '' || role === null ? 'user' : role;
-  if (typeof chosenRole !== 'string' || !(ROLES as readonly string[]).includes(chosenRole)) {
-    return { reason: `role must be one of ${ROLES.join(', ')}` };
-  }
-  const disabled = readBoolean(fields.disabled, 'disabled', false);
-  if (typeof disabled === 'string') return { reason: disabled };
-  const verified = readBoolean(fields.email_verified, 'email_verified', false);
-  if (typeof verified === 'string') return { reason: verified };
-  const mfa = readBoolean(fields.mfa_enabled, 'mfa_enabled', false);
-  if (typeof mfa === 'string') return { reason: mfa };
-  if (mfa && !dropMfa) {
-    return {
-      reason:
-        'mfa_enabled is true but the TOTP secret cannot be imported; pass --drop-mfa to import ' +
-        'the user without MFA (they must enrol again)',
-    };
-  }
-  const createdAt = readTime(fields.created_at, now);
-  if (typeof createdAt === 'string') return { reason: createdAt };
-  return {
-    user: {
-      email: email.trim(),
-      passwordHash: hash,
-      role: chosenRole as Role,
-      disabled,
-      emailVerified: verified,
-      createdAt,
-    },
-    mfaDropped: mfa,
-  };
-}
 
 export interface ImportDeps {
   transfer: UserTransferRepository;
@@ -150,58 +77,148 @@ export interface ImportDeps {
   audit?: AuditLog;
 }
 
-/** Checks every row of `rows`, then (unless a dry run or any row is bad) imports the new users. */
-export async function importUsers(
+/** One batch's worth of checked rows, as the digest sees them (line and every field). */
+function digestOf(users: readonly { line: number; user: ImportedUser; mfa: boolean }[]): string {
+  const digest = createHash('sha256');
+  for (const { line, user, mfa } of users) {
+    digest.update(
+      `${line}\0${user.email}\0${user.passwordHash}\0${user.role}\0${user.disabled}\0` +
+        `${user.emailVerified}\0${user.createdAt.getTime()}\0${mfa}\n`,
+    );
+  }
+  return digest.digest('base64');
+}
+
+interface CheckedRow {
+  line: number;
+  user: ImportedUser;
+  mfa: boolean;
+}
+
+/** Pass 1: every row checked, keeping per row only a fingerprint of its email. */
+async function checkAll(
   deps: ImportDeps,
-  rows: AsyncIterable<SourceRow>,
+  source: ImportSource,
   options: ImportOptions,
-): Promise<ImportReport> {
-  const now = deps.clock.now();
-  const valid: ImportedUser[] = [];
-  const firstLine = new Map<string, number>();
-  const problems: ImportProblem[] = [];
-  let invalid = 0;
-  let mfaDropped = 0;
-  const problem = (line: number, reason: string) => {
-    invalid++;
-    if (problems.length < MAX_REPORTED) problems.push({ line, reason });
+  now: Date,
+): Promise<{ report: ImportReport; digests: string[] }> {
+  const report: ImportReport = {
+    new: 0,
+    existing: 0,
+    invalid: 0,
+    problems: [],
+    inserted: 0,
+    mfaDropped: 0,
+    written: false,
   };
-  for await (const row of rows) {
-    if ('error' in row) {
-      problem(row.line, row.error);
-      continue;
-    }
-    const checked = checkRow(row.fields, now, options.dropMfa);
+  const seen = new EmailFingerprints();
+  const digests: string[] = [];
+  let batch: CheckedRow[] = [];
+  const problem = (line: number, reason: string) => {
+    report.invalid++;
+    if (report.problems.length < MAX_REPORTED) report.problems.push({ line, reason });
+  };
+  const endBatch = async () => {
+    digests.push(digestOf(batch));
+    const present = await deps.transfer.existingEmails(
+      batch.map(({ user }) => normalizeEmail(user.email)),
+    );
+    report.existing += present.size;
+    report.new += batch.length - present.size;
+    batch = [];
+  };
+  for await (const row of source.read()) {
+    const checked = check(row, now, options.dropMfa);
     if ('reason' in checked) {
       problem(row.line, checked.reason);
       continue;
     }
-    const key = normalizeEmail(checked.user.email);
-    const earlier = firstLine.get(key);
+    const earlier = seen.firstLine(normalizeEmail(checked.user.email), row.line);
     if (earlier !== undefined) {
       problem(row.line, `duplicate email: the same address (in any case) as line ${earlier}`);
       continue;
     }
-    firstLine.set(key, row.line);
-    valid.push(checked.user);
-    if (checked.mfaDropped) mfaDropped++;
+    if (checked.mfaDropped) report.mfaDropped++;
+    batch.push({ line: row.line, user: checked.user, mfa: checked.mfaDropped });
+    if (batch.length === options.batchSize) await endBatch();
   }
-  const present = await deps.transfer.existingEmails([...firstLine.keys()]);
-  const fresh = valid.filter((user) => !present.has(normalizeEmail(user.email)));
-  const report: ImportReport = {
-    new: fresh.length,
-    existing: valid.length - fresh.length,
-    invalid,
-    problems,
-    inserted: 0,
-    mfaDropped,
-    written: false,
+  if (batch.length > 0) await endBatch();
+  return { report, digests };
+}
+
+function check(row: SourceRow, now: Date, dropMfa: boolean): Checked {
+  return 'error' in row ? { reason: row.error } : checkRow(row.fields, now, dropMfa);
+}
+
+/** Pass 2: the source read again, each batch compared with pass 1's digest, then inserted. */
+async function insertAll(
+  deps: ImportDeps,
+  source: ImportSource,
+  options: ImportOptions,
+  now: Date,
+  checked: { report: ImportReport; digests: string[] },
+): Promise<void> {
+  const { report, digests } = checked;
+  let batch: CheckedRow[] = [];
+  let fresh: ImportedUser[] = [];
+  let done = 0;
+  const changed = (what: string) =>
+    new ImportSourceChangedError(
+      `the source changed since it was checked (${what}); ${report.inserted} users were ` +
+        'imported before that, in whole batches exactly as checked: run the import again ' +
+        'to check and import the rest',
+      report.inserted,
+    );
+  const insert = async (users: ImportedUser[]) => {
+    report.inserted += await deps.transfer.insertBatch(users, now);
+    done += users.length;
+    options.onProgress?.(done, report.new);
   };
-  if (options.dryRun || invalid > 0) return report;
-  for (let i = 0; i < fresh.length; i += options.batchSize) {
-    report.inserted += await deps.transfer.insertBatch(fresh.slice(i, i + options.batchSize), now);
-    options.onProgress?.(Math.min(i + options.batchSize, fresh.length), fresh.length);
+  const endBatch = async () => {
+    const expected = digests.shift();
+    if (expected === undefined || digestOf(batch) !== expected) {
+      throw changed(`line ${batch[0]!.line} to ${batch.at(-1)!.line} differ`);
+    }
+    // None present in pass 1 (a first import): no lookups. A user registered since is still
+    // skipped by insertBatch (ON CONFLICT DO NOTHING), just counted in a batch.
+    const present =
+      report.existing === 0
+        ? new Set<string>()
+        : await deps.transfer.existingEmails(batch.map(({ user }) => normalizeEmail(user.email)));
+    for (const { user } of batch) if (!present.has(normalizeEmail(user.email))) fresh.push(user);
+    batch = [];
+    while (fresh.length >= options.batchSize) {
+      await insert(fresh.slice(0, options.batchSize));
+      fresh = fresh.slice(options.batchSize);
+    }
+  };
+  for await (const row of source.read()) {
+    const again = check(row, now, options.dropMfa);
+    if ('reason' in again) throw changed(`line ${row.line}: ${again.reason}`);
+    batch.push({ line: row.line, user: again.user, mfa: again.mfaDropped });
+    if (batch.length === options.batchSize) await endBatch();
   }
+  if (batch.length > 0) await endBatch();
+  if (digests.length > 0) throw changed('it has fewer rows');
+  if (fresh.length > 0) await insert(fresh);
+}
+
+/**
+ * Checks every row of `rows`, then (unless a dry run or any row is bad) reads them again and
+ * imports the new users. A source that can be read only once is kept in memory.
+ */
+export async function importUsers(
+  deps: ImportDeps,
+  rows: ImportSource | AsyncIterable<SourceRow>,
+  options: ImportOptions,
+): Promise<ImportReport> {
+  const now = deps.clock.now();
+  const source = isImportSource(rows) ? rows : bufferedSource(rows);
+  const checked = await checkAll(deps, source, options, now);
+  const { report } = checked;
+  if (options.dryRun || report.invalid > 0) return report;
+  // Everyone already present (a re-run): nothing to insert, no second read.
+  if (report.new > 0) await insertAll(deps, source, options, now, checked);
   report.written = true;
   if (deps.audit) {
     // One entry for the whole import: per-user entries would cost more than the import itself.
@@ -216,7 +233,7 @@ export async function importUsers(
           source: options.sourceKind,
           inserted: report.inserted,
           existing: report.existing,
-          mfa_dropped: mfaDropped,
+          mfa_dropped: report.mfaDropped,
         },
       },
       { ip: null, userAgent: 'gatehouse-cli' },
