@@ -65,4 +65,51 @@ describe('the audit chain hash rule', () => {
     ].map(auditContentDigest);
     assert.equal(new Set(digests).size, digests.length);
   });
+
+  it('measures multi-byte and long values by their UTF-8 bytes', () => {
+    const content = {
+      ...CONTENT,
+      email: 'zoë@exämple.com',
+      userAgent: `agent 🙂 ${'x'.repeat(5000)}`,
+      details: '{"note":"\ud800"}',
+    };
+    const expected = sha256(
+      hexOf('gatehouse.audit.v1\0') +
+        [
+          content.type,
+          content.createdAt,
+          '7',
+          '7',
+          content.email,
+          content.ip,
+          content.userAgent,
+          content.details,
+        ]
+          .map(field)
+          .join(''),
+    );
+    assert.equal(auditContentDigest(content), expected);
+  });
+
+  it('links seq and id past 32 bits as 8-byte big-endian', () => {
+    const digest = auditContentDigest(CONTENT);
+    const seq = 2 ** 40 + 5;
+    const id = 2 ** 33 + 1;
+    const expected = sha256(
+      `${GENESIS_HASH}${seq.toString(16).padStart(16, '0')}${id.toString(16).padStart(16, '0')}${digest}`,
+    );
+    assert.equal(auditLinkHash(GENESIS_HASH, seq, id, digest), expected);
+  });
+
+  it('hashes a stored hash that is not 64 hex digits as its hex-decodable prefix', () => {
+    const digest = auditContentDigest(CONTENT);
+    const tampered = `ab${'z'.repeat(62)}`;
+    const expected = sha256(`ab${'1'.padStart(16, '0')}${'2'.padStart(16, '0')}${digest}`);
+    assert.equal(auditLinkHash(tampered, 1, 2, digest), expected);
+    // A regular call after it is unaffected by what the irregular one read.
+    assert.equal(
+      auditLinkHash(GENESIS_HASH, 1, 42, digest),
+      sha256(`${GENESIS_HASH}${'1'.padStart(16, '0')}${'2a'.padStart(16, '0')}${digest}`),
+    );
+  });
 });
