@@ -11,6 +11,25 @@ import { createTestApp } from '../support/test-app.ts';
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
 // Files only SQLite has: a Postgres database lives in its server's own data directory.
+/**
+ * Triggers, created from a second connection, that record in `sync_seen` the `synchronous`
+ * level each write to `table` commits at: triggers run in the connection that writes, so each
+ * sees the level as that connection has it.
+ */
+function recordSynchronousLevels(
+  observer: SqliteDatabase.Database,
+  writes: [table: string, event: 'insert' | 'update' | 'delete'][],
+): void {
+  observer.exec('create table sync_seen (what text, level integer)');
+  for (const [table, event] of writes) {
+    observer.exec(
+      `create trigger seen_${table}_${event} after ${event} on ${table} for each row begin
+         insert into sync_seen select '${table} ${event}', synchronous from pragma_synchronous;
+       end`,
+    );
+  }
+}
+
 describe('the SQLite files at rest', () => {
   const root = mkdtempSync(join(tmpdir(), 'gatehouse-files-'));
   let previousUmask: number;
@@ -75,21 +94,12 @@ describe('the SQLite files at rest', () => {
     const observer = new SqliteDatabase(path);
     try {
       await storage.migrate();
-      // Triggers run in the connection that writes: each records the level its statement
-      // commits at, as that connection sees it.
-      observer.exec('create table sync_seen (what text, level integer)');
-      for (const [table, event] of [
+      recordSynchronousLevels(observer, [
         ['login_throttles', 'insert'],
         ['login_throttles', 'update'],
         ['login_throttles', 'delete'],
         ['users', 'insert'],
-      ] as const) {
-        observer.exec(
-          `create trigger seen_${table}_${event} after ${event} on ${table} for each row begin
-             insert into sync_seen select '${table} ${event}', synchronous from pragma_synchronous;
-           end`,
-        );
-      }
+      ]);
       const schedule = {
         failuresBeforeLock: 5,
         firstLockMs: 1000,
@@ -137,20 +147,12 @@ describe('the SQLite files at rest', () => {
     const observer = new SqliteDatabase(path);
     try {
       await storage.migrate();
-      // As above: each trigger records the level its statement commits at, in the writer.
-      observer.exec('create table sync_seen (what text, level integer)');
-      for (const [table, event] of [
+      recordSynchronousLevels(observer, [
         ['users', 'insert'],
         ['email_tokens', 'insert'],
         ['mail_outbox', 'insert'],
         ['mail_outbox', 'update'],
-      ] as const) {
-        observer.exec(
-          `create trigger seen_${table}_${event} after ${event} on ${table} for each row begin
-             insert into sync_seen select '${table} ${event}', synchronous from pragma_synchronous;
-           end`,
-        );
-      }
+      ]);
       const now = new Date('2030-01-01T00:00:00Z');
       const later = new Date(now.getTime() + 1000);
       const message = (to: string) => ({

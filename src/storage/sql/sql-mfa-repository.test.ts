@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect, type CompiledQuery, type KyselyPlugin } from 'kysely';
-import type { Database } from './database.ts';
+import type { CompiledQuery } from 'kysely';
+import { countingKysely } from '../../../test/support/counting-kysely.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';
 import { SqlMfaRepository } from './sql-mfa-repository.ts';
 
@@ -16,26 +16,14 @@ function setUp() {
     insert into totp_factors values (1, null), (2, '2026-01-01T00:00:00.000Z');
     insert into passkeys values ('p', 3);
   `);
-  // Counts the queries Kysely builds (every builder's compile() passes its plugins).
-  let built = 0;
-  const counting: KyselyPlugin = {
-    transformQuery: (args) => {
-      built++;
-      return args.node;
-    },
-    transformResult: async (args) => args.result,
-  };
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database }),
-    plugins: [counting],
-  });
+  const { db, built } = countingKysely(database);
   const ran: string[] = [];
   const via = kyselyRunner(db);
   const run: QueryRunner = <Row>(query: CompiledQuery<Row>) => {
     ran.push(query.sql);
     return via(query);
   };
-  return { db, run, ran, built: () => built };
+  return { db, run, ran, built };
 }
 
 describe('SqlMfaRepository.hasSecondFactor: the password grant asks it once per login', () => {

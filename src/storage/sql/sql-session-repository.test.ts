@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type KyselyPlugin } from 'kysely';
+import { Migrator } from 'kysely';
 import type { Session } from '../../domain/sessions/session.ts';
-import type { Database } from './database.ts';
+import { countingKysely } from '../../../test/support/counting-kysely.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { kyselyBatchRunner, kyselyRunner, sqliteBatchRunner, sqliteRunner } from './run-query.ts';
 import { SqlSessionRepository } from './sql-session-repository.ts';
@@ -16,18 +16,7 @@ const LATER = new Date('2030-01-31T00:00:00.000Z');
 async function setUp() {
   const database = new SqliteDatabase(':memory:');
   database.pragma('foreign_keys = on');
-  let built = 0;
-  const counting: KyselyPlugin = {
-    transformQuery: (args) => {
-      built++;
-      return args.node;
-    },
-    transformResult: async (args) => args.result,
-  };
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database }),
-    plugins: [counting],
-  });
+  const { db, built } = countingKysely(database);
   const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
   if (error) throw error;
   await db
@@ -50,7 +39,7 @@ async function setUp() {
   );
   const count = (table: 'sessions' | 'refresh_tokens') =>
     (database.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
-  return { db, sessions, count, built: () => built };
+  return { db, sessions, count, built };
 }
 
 const session = (id: string): Session => ({
