@@ -77,8 +77,14 @@ export interface ImportDeps {
   audit?: AuditLog;
 }
 
+interface CheckedRow {
+  line: number;
+  user: ImportedUser;
+  mfa: boolean;
+}
+
 /** One batch's worth of checked rows, as the digest sees them (line and every field). */
-function digestOf(users: readonly { line: number; user: ImportedUser; mfa: boolean }[]): string {
+function digestOf(users: readonly CheckedRow[]): string {
   const digest = createHash('sha256');
   for (const { line, user, mfa } of users) {
     digest.update(
@@ -87,12 +93,6 @@ function digestOf(users: readonly { line: number; user: ImportedUser; mfa: boole
     );
   }
   return digest.digest('base64');
-}
-
-interface CheckedRow {
-  line: number;
-  user: ImportedUser;
-  mfa: boolean;
 }
 
 /** Pass 1: every row checked, keeping per row only a fingerprint of its email. */

@@ -78,6 +78,13 @@ export class SqlSessionRepository implements SessionRepository {
       ip: session.ip,
       scope: session.scope,
     });
+    const first = {
+      hash: firstRefreshToken.hash,
+      sessionId: session.id,
+      createdAt: toDbTime(firstRefreshToken.createdAt),
+      expiresAt: toDbTime(firstRefreshToken.expiresAt),
+    };
+    // No row inserted: the user is gone, disabled, or no longer holds `verifiedHash`.
     const opened = (result: { numAffectedRows?: bigint }) =>
       Number(result.numAffectedRows ?? 0) > 0;
     if (this.#loginBatch) {
@@ -86,29 +93,15 @@ export class SqlSessionRepository implements SessionRepository {
       // and an error (a hash already stored) rolls back both and rejects, as below.
       const [opening] = await this.#loginBatch([
         open,
-        this.#prepared.insertFirstRefreshTokenOfOpened({
-          hash: firstRefreshToken.hash,
-          sessionId: session.id,
-          createdAt: toDbTime(firstRefreshToken.createdAt),
-          expiresAt: toDbTime(firstRefreshToken.expiresAt),
-        }),
+        this.#prepared.insertFirstRefreshTokenOfOpened(first),
       ]);
       return opened(opening!);
     }
     // Issue 21: one commit, so one fsync per login where two separate ones cost two, on the
     // event loop. Locks in the schema's one order (users FOR SHARE, then the session's key).
     return inRetriedWriteTransaction(this.#db, async (trx) => {
-      const run: QueryRunner = (query) => trx.executeQuery(query);
-      // No row inserted: the user is gone, disabled, or no longer holds `verifiedHash`.
-      if (Number((await run(open)).numAffectedRows ?? 0) === 0) return false;
-      await run(
-        this.#prepared.insertFirstRefreshToken({
-          hash: firstRefreshToken.hash,
-          sessionId: session.id,
-          createdAt: toDbTime(firstRefreshToken.createdAt),
-          expiresAt: toDbTime(firstRefreshToken.expiresAt),
-        }),
-      );
+      if (!opened(await trx.executeQuery(open))) return false;
+      await trx.executeQuery(this.#prepared.insertFirstRefreshToken(first));
       return true;
     });
   }
