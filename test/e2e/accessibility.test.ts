@@ -176,7 +176,7 @@ describe('accessibility (axe-core, WCAG 2.2 AA) of every page', { skip: browserS
     await page.getByRole('link', { name: 'API clients' }).click();
     await page.getByTestId('clients').waitFor();
     await check(page, 'admin-clients-empty');
-    await page.getByLabel('Name').fill('billing-api');
+    await page.getByLabel('Name', { exact: true }).fill('billing-api');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByTestId('secret').waitFor();
     await check(page, 'admin-clients');

@@ -32,12 +32,15 @@ describe('web UI: API clients in a real browser', { skip: browserSkip }, () => {
       await page.getByText('No API clients yet.').waitFor();
 
       // A blank name is the server's 422, shown at the field.
-      await page.getByLabel('Name').fill('   ');
+      await page.getByLabel('Name', { exact: true }).fill('   ');
       await page.getByRole('button', { name: 'Create' }).click();
       await page.getByText(/Name must be 1 to 100 characters/).waitFor();
-      assert.equal(await page.getByLabel('Name').getAttribute('aria-invalid'), 'true');
+      assert.equal(
+        await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid'),
+        'true',
+      );
 
-      await page.getByLabel('Name').fill('billing-api');
+      await page.getByLabel('Name', { exact: true }).fill('billing-api');
       await page.getByRole('button', { name: 'Create' }).click();
       const notice = page.getByTestId('secret');
       await notice.getByText('it will not be shown again').waitFor();

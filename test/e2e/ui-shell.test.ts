@@ -105,7 +105,7 @@ describe('web UI shell: first page, loading, messages, focus', { skip: browserSk
     await page.getByTestId('clients').waitFor();
     assert.equal(await status(page), '', 'the user went to another page: the message is gone');
 
-    await page.getByLabel('Name').fill('shell-api');
+    await page.getByLabel('Name', { exact: true }).fill('shell-api');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByTestId('secret').waitFor();
     assert.equal(await status(page), 'API client shell-api created.');
@@ -159,8 +159,11 @@ describe('web UI shell: first page, loading, messages, focus', { skip: browserSk
     const page = await newPage();
     await signInAsAdmin(page);
     await page.getByRole('link', { name: 'API clients' }).click();
+    // Until the clients page replaces the account page, a bare 'Name' label would also match the
+    // account page's "Passkey name" (a CI run filled that one and then sent an empty form).
+    await page.getByTestId('clients').waitFor();
     for (const name of ['focus-a', 'focus-b']) {
-      await page.getByLabel('Name').fill(name);
+      await page.getByLabel('Name', { exact: true }).fill(name);
       await page.getByRole('button', { name: 'Create' }).click();
       await page.getByRole('heading', { name: `API client “${name}” created` }).waitFor();
     }
