@@ -182,6 +182,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/logout/others': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** End every other session of the user (keeps this one) */
+    post: operations['logoutOthers'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/metrics': {
     parameters: {
       query?: never;
@@ -1367,6 +1384,52 @@ export interface operations {
     };
   };
   logoutAll: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description No content */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code?: string;
+            detail: unknown;
+            error?: string;
+            error_description?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code?: string;
+            detail: unknown;
+            error?: string;
+            error_description?: string;
+          };
+        };
+      };
+    };
+  };
+  logoutOthers: {
     parameters: {
       query?: never;
       header?: never;

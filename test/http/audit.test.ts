@@ -184,10 +184,11 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(reuse.user_agent, 'audit-test/1.0');
     });
 
-    it('records logout, ending one session and logging out everywhere', async () => {
+    it('records logout, ending one session, the other sessions and logging out everywhere', async () => {
       const { id, login } = await registerAndLogIn();
       const second = await logIn(t.app, login.user);
       const third = await logIn(t.app, login.user);
+      await logIn(t.app, login.user);
       const sessionOf = async (token: string) => {
         const list = await call({ method: 'GET', url: '/users/me/sessions', token });
         return (list.json().items as { id: string; current: boolean }[]).find((s) => s.current)!.id;
@@ -209,6 +210,11 @@ for (const backend of STORAGE_BACKENDS) {
         204,
       );
       assert.equal(
+        (await call({ method: 'POST', url: '/logout/others', token: login.accessToken }))
+          .statusCode,
+        204,
+      );
+      assert.equal(
         (await call({ method: 'POST', url: '/logout/all', token: login.accessToken })).statusCode,
         204,
       );
@@ -216,7 +222,12 @@ for (const backend of STORAGE_BACKENDS) {
       const logouts = await eventsOf(id, 'session.logout');
       assert.deepEqual(
         logouts.map((e) => e.details),
-        [{ all: true, ended: 1 }, { session_id: thirdId }, { session_id: secondId }],
+        [
+          { all: true, ended: 1 },
+          { all: true, except_current: true, ended: 1 },
+          { session_id: thirdId },
+          { session_id: secondId },
+        ],
         'newest first',
       );
       for (const entry of logouts) {

@@ -66,12 +66,50 @@ for (const backend of STORAGE_BACKENDS) {
       }
     });
 
+    it('POST /logout/others ends every other session of the user and keeps this one working', async () => {
+      const { email, a, b } = await userWithTwoSessions(suite.t.app);
+      const c = await passwordLogin(suite.t.app, email);
+      const stranger = await userWithTwoSessions(suite.t.app);
+      const before = await sessionsOf(a.accessToken);
+      assert.equal(before.length, 4, 'registration login, a, b and c');
+
+      const ended = await logout(suite.t.app, a.accessToken, 'others');
+      assert.equal(ended.statusCode, 204);
+      assert.equal(ended.body, '');
+      // This session stays signed in: its refresh cookie (if any) is left alone.
+      assert.equal(ended.headers['set-cookie'], undefined);
+      assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 200);
+      for (const pair of [b, c]) {
+        assert.equal((await me(suite.t.app, pair.accessToken)).statusCode, 401);
+        const refused = await refresh(suite.t.app, pair.refreshToken);
+        assert.equal(refused.statusCode, 400);
+        assert.equal(refused.json().error, 'invalid_grant');
+        assert.match(refused.json().detail, /ended from another device/);
+      }
+      const refreshed = await refresh(suite.t.app, a.refreshToken);
+      assert.equal(refreshed.statusCode, 200, 'this session still refreshes');
+      const next = toPair(refreshed.json());
+      assert.deepEqual(
+        (await sessionsOf(next.accessToken)).map((i) => [i.id, i.current]),
+        [[a.sid, true]],
+      );
+      for (const pair of [stranger.a, stranger.b]) {
+        assert.equal((await me(suite.t.app, pair.accessToken)).statusCode, 200);
+      }
+      assert.equal((await refresh(suite.t.app, stranger.a.refreshToken)).statusCode, 200);
+
+      // Alone now: another call ends nothing and still answers 204.
+      assert.equal((await logout(suite.t.app, next.accessToken, 'others')).statusCode, 204);
+      assert.equal((await me(suite.t.app, next.accessToken)).statusCode, 200);
+    });
+
     it('refuses the access token of a logged-out session everywhere, including a second logout', async () => {
       const { a } = await userWithTwoSessions(suite.t.app);
       assert.equal((await post('/logout', a.accessToken)).statusCode, 204);
       for (const [method, url] of [
         ['POST', '/logout'],
         ['POST', '/logout/all'],
+        ['POST', '/logout/others'],
         ['GET', '/users/me/sessions'],
         ['GET', '/users/me/'],
       ] as const) {
@@ -116,13 +154,16 @@ for (const backend of STORAGE_BACKENDS) {
     });
 
     it('accepts the session routes with and without the trailing slash', async () => {
-      const { a, b } = await userWithTwoSessions(suite.t.app);
+      const { email, a, b } = await userWithTwoSessions(suite.t.app);
       const items = await sessionsOf(a.accessToken, '/users/me/sessions/');
       assert.ok(items.some((i) => i.id === a.sid));
       assert.equal((await post('/logout/', a.accessToken)).statusCode, 204);
       assert.equal((await me(suite.t.app, a.accessToken)).statusCode, 401);
-      assert.equal((await post('/logout/all/', b.accessToken)).statusCode, 204);
+      const c = await passwordLogin(suite.t.app, email);
+      assert.equal((await post('/logout/others/', c.accessToken)).statusCode, 204);
       assert.equal((await me(suite.t.app, b.accessToken)).statusCode, 401);
+      assert.equal((await post('/logout/all/', c.accessToken)).statusCode, 204);
+      assert.equal((await me(suite.t.app, c.accessToken)).statusCode, 401);
     });
 
     it("lists each session's id, times, user agent and IP, and only the user's own active ones", async () => {
@@ -285,6 +326,7 @@ for (const backend of STORAGE_BACKENDS) {
         for (const [method, url] of [
           ['POST', '/logout'],
           ['POST', '/logout/all'],
+          ['POST', '/logout/others'],
           ['GET', '/users/me/sessions'],
           ['DELETE', `/users/me/sessions/${a.sid}`],
           ['PUT', '/users/me/password'],

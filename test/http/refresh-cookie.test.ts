@@ -126,6 +126,19 @@ describe('refresh-token cookie mode for browsers', () => {
       /^gatehouse_refresh=; Path=\/token; Max-Age=0/,
     );
   });
+
+  it('keeps the cookie on logout/others: this session stays signed in', async () => {
+    const response = await login();
+    const ended = await t.app.inject({
+      method: 'POST',
+      url: '/logout/others',
+      headers: bearer(String(response.json().access_token)),
+    });
+    assert.equal(ended.statusCode, 204);
+    assert.equal(ended.headers['set-cookie'], undefined);
+    const refreshed = await cookieRefresh(t, cookieValue(response.headers['set-cookie']));
+    assert.equal(refreshed.statusCode, 200, refreshed.body);
+  });
 });
 
 describe('refresh-token cookie mode behind a TLS-terminating proxy', () => {

@@ -97,6 +97,7 @@ for (const backend of STORAGE_BACKENDS) {
         ['DELETE', `/users/me/sessions/${otherSid}`, undefined],
         ['PUT', '/users/me/password', { current_password: STRONG_PASSWORD, new_password: 'x' }],
         ['POST', '/logout/all', undefined],
+        ['POST', '/logout/others', undefined],
       ] as const;
       for (const [method, url, payload] of calls) {
         const response = await t.app.inject({
@@ -179,6 +180,7 @@ for (const backend of STORAGE_BACKENDS) {
         ['/users/me/sessions/{id}', 'delete'],
         ['/users/me/password', 'put'],
         ['/logout/all', 'post'],
+        ['/logout/others', 'post'],
       ] as const;
       for (const [path, method] of own) {
         const operation = spec.paths[path]?.[method];

@@ -138,9 +138,18 @@ export function me(app: FastifyInstance, accessToken: string) {
   return requestAs(app, accessToken, 'GET', '/users/me/');
 }
 
-/** POST /logout (this session) or /logout/all (every session of the user). */
-export function logout(app: FastifyInstance, accessToken: string, which: 'this' | 'all' = 'this') {
-  return requestAs(app, accessToken, 'POST', which === 'all' ? '/logout/all' : '/logout');
+const LOGOUT_PATHS = { this: '/logout', all: '/logout/all', others: '/logout/others' } as const;
+
+/**
+ * POST /logout (this session), /logout/all (every session of the user) or /logout/others
+ * (every session of the user but this one).
+ */
+export function logout(
+  app: FastifyInstance,
+  accessToken: string,
+  which: keyof typeof LOGOUT_PATHS = 'this',
+) {
+  return requestAs(app, accessToken, 'POST', LOGOUT_PATHS[which]);
 }
 
 /** GET /users/me/sessions; the response as it is. */

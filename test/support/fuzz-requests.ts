@@ -23,6 +23,7 @@ const PATHS = [
   '/users/me/password',
   '/logout',
   '/logout/all',
+  '/logout/others',
   '/revoke',
   '/introspect',
   '/clients',

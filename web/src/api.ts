@@ -321,6 +321,9 @@ export async function signOut(everywhere = false): Promise<void> {
   }
 }
 
+/** Ends every other session of the user; this one, and its refresh cookie, stay (ASVS 5.0 7.4.3). */
+export const signOutOthers = () => call<'logoutOthers'>('POST', '/logout/others');
+
 export const register = (email: string, password: string) =>
   call<'registerUser'>('POST', '/users/', { json: { email, password }, auth: false });
 export const me = () => call<'getCurrentUser'>('GET', '/users/me/');

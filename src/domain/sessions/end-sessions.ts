@@ -42,7 +42,11 @@ export async function endSession(
   );
 }
 
-/** Ends every session of the user (POST /logout/all), or all but one (password change). */
+/**
+ * Ends every session of the user (POST /logout/all), or every one but `exceptSessionId`, the
+ * caller's (POST /logout/others: ASVS 5.0 7.4.3 offers it after a second factor changes).
+ * Returns how many ended; each of their devices is told it was ended from another one.
+ */
 export async function endAllSessions(
   deps: LogoutDeps,
   userId: number,
@@ -58,7 +62,15 @@ export async function endAllSessions(
   await recordAuditEvent(
     deps,
     'session.logout',
-    { actorId: userId, subjectId: userId, details: { all: true, ended } },
+    {
+      actorId: userId,
+      subjectId: userId,
+      // The entry tells "all but mine" from "all": the first leaves the caller signed in.
+      details:
+        exceptSessionId === undefined
+          ? { all: true, ended }
+          : { all: true, except_current: true, ended },
+    },
     client,
   );
   return ended;

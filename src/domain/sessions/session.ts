@@ -24,7 +24,10 @@ export interface Session {
 export type SessionEndReason =
   /** POST /logout from this session itself. */
   | 'signed_out'
-  /** Ended by its user from another session (DELETE /users/me/sessions/{id}, /logout/all). */
+  /**
+   * Ended by its user from another session (DELETE /users/me/sessions/{id}, /logout/all,
+   * /logout/others).
+   */
   | 'ended_elsewhere'
   /** A password change or a password reset (ASVS 3.3.3). */
   | 'password_changed'

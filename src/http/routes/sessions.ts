@@ -80,6 +80,26 @@ export function sessionRoutes(
       },
     );
 
+    // ASVS 5.0 7.4.3 (4.0 3.3.4): after a second factor changes, the user may end every other
+    // session and stay signed in here. The refresh cookie is this session's: it is kept.
+    app.post(
+      '/logout/others',
+      {
+        ...guarded,
+        schema: {
+          operationId: 'logoutOthers',
+          ...secured,
+          summary: 'End every other session of the user (keeps this one)',
+          response: { 204: NoContent, 401: ErrorSchema, 403: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        const { user, sessionId } = principalOf(request);
+        await services.endAllSessions(user.id, sessionId, clientInfo(request));
+        return reply.code(204).send(null);
+      },
+    );
+
     app.get(
       '/users/me/sessions',
       {

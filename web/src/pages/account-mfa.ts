@@ -10,6 +10,7 @@ import { actionError, field, fieldError, h, say } from '../dom.ts';
 import { submitForm } from '../submit-form.ts';
 import { currentPasswordField } from '../password-field.ts';
 import { navigate } from '../router.ts';
+import { afterFactorChange } from './other-sessions.ts';
 
 const TITLE = 'mfa-title';
 
@@ -18,8 +19,11 @@ function passwordField() {
   return currentPasswordField('Password for two-factor', 'mfa_password');
 }
 
-/** The 10 recovery codes, shown once (API.md 9), to copy or download. */
-function recoveryCodesView(codes: string[]): HTMLElement {
+/**
+ * The 10 recovery codes, shown once (API.md 9), to copy or download. `saved` runs when the user
+ * says they are saved, before the account page is drawn again.
+ */
+function recoveryCodesView(codes: string[], saved?: () => void): HTMLElement {
   const text = `${codes.join('\n')}\n`;
   const copy = h(
     'button',
@@ -48,7 +52,13 @@ function recoveryCodesView(codes: string[]): HTMLElement {
   );
   const done = h(
     'button',
-    { type: 'button', onClick: () => navigate('#/account', { force: true }) },
+    {
+      type: 'button',
+      onClick: () => {
+        saved?.();
+        navigate('#/account', { force: true });
+      },
+    },
     'I saved my codes',
   );
   return h(
@@ -90,9 +100,13 @@ function enrolView(section: HTMLElement, started: { secret: string; qr_svg: stri
         fieldError(code.input, null);
         const { recovery_codes } = await confirmTotp(code.input.value.trim());
         say('Two-factor authentication is on.', 'success');
+        // The offer to sign out other sessions waits until the codes are saved: acting on it
+        // redraws the page, which must not take the codes off the screen first.
         section.replaceChildren(
           h('h2', { id: TITLE }, 'Two-factor authentication'),
-          recoveryCodesView(recovery_codes),
+          recoveryCodesView(recovery_codes, () =>
+            afterFactorChange('Two-factor authentication is on.'),
+          ),
         );
       },
       fail(error) {
@@ -189,7 +203,7 @@ export async function mfaSection(): Promise<HTMLElement> {
         clear(off);
         try {
           await disableTotp(password.input.value);
-          say('Two-factor authentication is off.', 'success');
+          afterFactorChange('Two-factor authentication is off.');
           navigate('#/account', { force: true });
         } catch (error) {
           showError(off, error);

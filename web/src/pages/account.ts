@@ -15,6 +15,7 @@ import { navigate } from '../router.ts';
 import { addVisibilityToggle, currentPasswordField, newPasswordField } from '../password-field.ts';
 import { mfaSection } from './account-mfa.ts';
 import { passkeysSection } from './passkeys-section.ts';
+import { signOutOthersControls } from './other-sessions.ts';
 
 function passwordForm(): HTMLElement {
   const current = currentPasswordField('Current password', 'current_password');
@@ -210,6 +211,7 @@ export async function accountPage(user: User): Promise<HTMLElement> {
     },
     'Sign out everywhere',
   );
+  const others = signOutOthersControls(items.filter((item) => !item.current).length);
   return h(
     'div',
     { class: 'stack' },
@@ -261,7 +263,8 @@ export async function accountPage(user: User): Promise<HTMLElement> {
           h('tbody', {}, ...items.map(sessionRow)),
         ),
       ),
-      everywhere,
+      others.offer,
+      h('div', { class: 'actions' }, others.button, everywhere),
     ),
   );
 }

@@ -14,6 +14,7 @@ import { submitForm } from '../submit-form.ts';
 import { currentPasswordField } from '../password-field.ts';
 import { createPasskey, passkeysSupported } from '../passkeys.ts';
 import { navigate } from '../router.ts';
+import { afterFactorChange } from './other-sessions.ts';
 
 function passkeyRow(item: PasskeyItem): HTMLElement {
   const remove = h(
@@ -35,7 +36,7 @@ function passkeyRow(item: PasskeyItem): HTMLElement {
         actionError(remove, null);
         try {
           await deletePasskey(item.id);
-          say('Passkey deleted.', 'success');
+          afterFactorChange('Passkey deleted.');
           focusAfterRedraw(remove);
           navigate('#/account', { force: true });
         } catch (error) {
@@ -73,7 +74,9 @@ function addForm(): HTMLElement {
         actionError(submit, null);
         say('Follow your browser’s prompt to create the passkey…');
         await createPasskey(password.input.value, name.input.value || undefined);
-        say('Passkey added. Signing in now needs the passkey (or your second factor).', 'success');
+        afterFactorChange(
+          'Passkey added. Signing in now needs the passkey (or your second factor).',
+        );
         navigate('#/account', { force: true });
       },
       fail(error, submit) {
