@@ -84,6 +84,14 @@ describe('web UI in a real browser', { skip: browserSkip }, () => {
     assert.equal(await page.getByText('This device').count(), 1);
 
     await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    // It asks first: Cancel keeps everything, and focus goes back to the button.
+    const dialog = page.getByRole('dialog', { name: 'Sign out everywhere?' });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Sign out everywhere');
+    await page.getByRole('heading', { name: 'Sessions (2)' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await dialog.getByRole('button', { name: 'Sign out everywhere' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await other.reload();
     await other.getByRole('heading', { name: 'Sign in' }).waitFor();

@@ -9,6 +9,7 @@ import {
   type SessionItem,
   type User,
 } from '../api.ts';
+import { confirmAction } from '../confirm.ts';
 import { actionError, emailText, field, formatTime, h, listener, say } from '../dom.ts';
 import { submitForm, whileDisabled } from '../submit-form.ts';
 import { navigate } from '../router.ts';
@@ -199,6 +200,14 @@ export async function accountPage(user: User): Promise<HTMLElement> {
       type: 'button',
       class: 'danger',
       async onClick() {
+        // WCAG 3.3.4, as for every action that can't be undone: this device is signed out too.
+        const ok = await confirmAction({
+          title: 'Sign out everywhere?',
+          body: 'Every session of your account ends now, this one included: you will sign in again here.',
+          confirm: 'Sign out everywhere',
+          danger: true,
+        });
+        if (!ok) return everywhere.focus();
         actionError(everywhere, null);
         try {
           await signOut(true);
