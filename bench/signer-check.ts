@@ -31,6 +31,7 @@ async function main() {
     insertIfNoneActive: (candidate) => inner.insertIfNoneActive(candidate),
     rotate: (expected, candidate) => inner.rotate(expected, candidate),
     deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
+    deleteRetired: (kid) => inner.deleteRetired(kid),
   };
   const unchecked = await createServices(config, { ...storage, signingKeys: fromMemory });
 

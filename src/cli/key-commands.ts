@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import type { SigningKeyInfo } from '../domain/tokens/key-ring.ts';
+import { GatehouseError } from '../domain/errors.ts';
+import { KEY_SET_MAX_AGE_SECONDS, type SigningKeyInfo } from '../domain/tokens/key-ring.ts';
+import { JWKS_MAX_AGE_SECONDS } from '../http/routes/well-known.ts';
 import { formatTable, type WithServices } from './users.ts';
 
 function toJson(key: SigningKeyInfo): Record<string, string | null> {
@@ -14,8 +16,8 @@ function toJson(key: SigningKeyInfo): Record<string, string | null> {
 }
 
 /**
- * `gatehouse keys list|rotate` (API.md 7). Neither ever prints private material: list shows
- * the kid, algorithm, state and times; rotate prints the new kid.
+ * `gatehouse keys list|rotate|withdraw` (API.md 7). None ever prints private material: list
+ * shows the kid, algorithm, state and times; rotate prints the new kid; withdraw what it did.
  */
 export function registerKeyCommands(program: Command, withServices: WithServices): void {
   const keys = program.command('keys').description('asymmetric signing keys (JWKS)');
@@ -64,5 +66,33 @@ export function registerKeyCommands(program: Command, withServices: WithServices
       if (!rotated) {
         console.error('gatehouse: another rotation won at the same moment; its key is active');
       }
+    });
+
+  keys
+    .command('withdraw')
+    .argument('<kid>', 'the key to withdraw (see gatehouse keys list)')
+    // A kid is base64url (an RFC 7638 thumbprint), so one in 64 begins with '-': it must reach
+    // the action as the kid, not fail as an unknown option. Help is --help alone, so a kid
+    // beginning with '-h' is a kid too.
+    .helpOption('--help', 'display help for command')
+    .allowUnknownOption()
+    .description(
+      'take a compromised key out of service now: the active key is rotated first; then every instance refuses the tokens it signed and stops publishing it within seconds',
+    )
+    .action(async (kid: string) => {
+      const withdrawal = await withServices((services) => services.signingKeys.withdraw(kid));
+      if (!withdrawal) {
+        throw new GatehouseError('not_found', `no signing key ${kid} (see gatehouse keys list)`);
+      }
+      console.log(`withdrawn: ${withdrawal.kid}`);
+      if (withdrawal.replacedBy) {
+        console.log(`active: ${withdrawal.replacedBy} (rotated first: it was the active key)`);
+      }
+      console.log(
+        `Every Gatehouse instance refuses the tokens it signed, and leaves it out of the JWKS, within ${KEY_SET_MAX_AGE_SECONDS} s.`,
+      );
+      console.log(
+        `Resource servers that verify with a cached copy of the JWKS accept them until that copy expires (served with max-age=${JWKS_MAX_AGE_SECONDS} s; the resource-server SDK keeps it jwksCacheMaxAgeSeconds, 600 s by default); those that introspect refuse them within ${KEY_SET_MAX_AGE_SECONDS} s.`,
+      );
     });
 }

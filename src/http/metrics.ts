@@ -75,7 +75,7 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
 
   new Counter({
     name: 'gatehouse_signing_key_reads_total',
-    help: 'Reads of the signing key set from the store (start, rotation, unknown kids: at most one per 5 s)',
+    help: 'Reads of the signing key set from the store (start, rotation; while tokens are verified at most one per 5 s, known or unknown kid)',
     registers: [registry],
     collect() {
       this.reset();

@@ -11,7 +11,7 @@ export interface paths {
     };
     /**
      * The public keys that verify access tokens (RFC 7517)
-     * @description No auth. The active signing key and each retired key until the tokens it signed have expired; never a private or symmetric key (empty `keys` under HS256). Cacheable for 300 s; re-fetch when a token names an unknown `kid`.
+     * @description No auth. The active signing key and each retired key until the tokens it signed have expired (a withdrawn key leaves within seconds); never a private or symmetric key (empty `keys` under HS256). Cacheable for 300 s; re-fetch when a token names an unknown `kid`.
      */
     get: operations['getJwks'];
     put?: never;

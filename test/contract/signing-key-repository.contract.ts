@@ -97,4 +97,34 @@ export function signingKeyRepositoryContract(open: () => Promise<Storage>): void
     );
     assert.deepEqual(new Set(answers), new Set([next.kid]));
   });
+
+  it('deletes one retired key by kid (a withdrawal), never an active key, and nothing for an unknown kid', async () => {
+    const [current] = await active('EdDSA');
+    assert.ok(current);
+    const next = await newSigningKey('EdDSA', at(180), undefined);
+    assert.equal(await storage.signingKeys.rotate(current.kid, next), true);
+    const before = await storage.signingKeys.listAll();
+
+    assert.equal(await storage.signingKeys.deleteRetired(next.kid), false, 'the active key stays');
+    assert.equal(await storage.signingKeys.deleteRetired('x'.repeat(43)), false, 'unknown kid');
+    assert.deepEqual(await storage.signingKeys.listAll(), before, 'nothing changed');
+
+    // Four withdrawals of the same key at once: exactly one deletes it.
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => storage.signingKeys.deleteRetired(current.kid)),
+    );
+    assert.equal(results.filter(Boolean).length, 1);
+    const after = await storage.signingKeys.listAll();
+    assert.deepEqual(
+      after.map((k) => k.kid),
+      before.filter((k) => k.kid !== current.kid).map((k) => k.kid),
+      'only that key is gone',
+    );
+    assert.equal(await storage.signingKeys.activeKid('EdDSA'), next.kid);
+    assert.equal(
+      (await storage.signingKeys.listUsable('EdDSA', T0)).some((k) => k.kid === current.kid),
+      false,
+      'no longer usable',
+    );
+  });
 }

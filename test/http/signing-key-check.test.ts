@@ -47,6 +47,7 @@ for (const backend of STORAGE_BACKENDS) {
         insertIfNoneActive: (candidate) => inner.insertIfNoneActive(candidate),
         rotate: (kid, candidate) => inner.rotate(kid, candidate),
         deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
+        deleteRetired: (kid) => inner.deleteRetired(kid),
       };
       const services = await createServices(config, { ...storage, signingKeys }, { clock });
       app = await buildServer(services, config, { logger: false });

@@ -38,6 +38,7 @@ async function startInstance(url: string, clock: ManualClock): Promise<Instance>
     insertIfNoneActive: (candidate) => inner.insertIfNoneActive(candidate),
     rotate: (kid, candidate) => inner.rotate(kid, candidate),
     deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
+    deleteRetired: (kid) => inner.deleteRetired(kid),
   };
   const services = await createServices(config, { ...storage, signingKeys: counting }, { clock });
   const app = await buildServer(services, config, { logger: false });

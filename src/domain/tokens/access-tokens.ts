@@ -51,6 +51,12 @@ function invalidToken(cause?: unknown): GatehouseError {
 // capturing a fresh one per forged token was a measurable share of the rejection's CPU.
 const INVALID_TOKEN = new GatehouseError('invalid_token', 'Could not validate credentials');
 
+/** A token that verified: its claims, and the kid of the key that verified it. */
+interface VerifiedToken {
+  readonly claims: AccessTokenClaims;
+  readonly kid: string | undefined;
+}
+
 /**
  * Issues and verifies the JWT access tokens of API.md 2 and 7. Verification, where the JWT
  * pitfalls are (RFC 8725 2: algorithm confusion, unsigned tokens, claim checks), is jose's,
@@ -61,7 +67,7 @@ export class AccessTokens {
   readonly #keys: TokenKeys;
   readonly #settings: AccessTokenSettings;
   readonly #clock: Clock;
-  readonly #verified = new Map<string, AccessTokenClaims>();
+  readonly #verified = new Map<string, VerifiedToken>();
   // jose asks for the key once it has checked the header's alg against `algorithms`.
   readonly #keyFor = async (header: JWTHeaderParameters) => {
     // RFC 8725 3.1 / RFC 7515 4.1.2-4.1.6: the key comes from our own ring, chosen by kid
@@ -128,9 +134,9 @@ export class AccessTokens {
     if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw invalidToken();
     const known = this.verifiedBefore(token, this.#clock.now());
     if (known) return known;
-    const claims = await this.#verifySignatureAndClaims(token);
-    this.#remember(token, claims);
-    return claims;
+    const verified = await this.#verifySignatureAndClaims(token);
+    this.#remember(token, verified);
+    return verified.claims;
   }
 
   /**
@@ -142,12 +148,19 @@ export class AccessTokens {
   verifiedBefore(token: string, now: Date): AccessTokenClaims | undefined {
     const known = this.#verified.get(token);
     if (!known) return undefined;
-    // Only expiry can change for a token that already verified; the session (logout,
-    // disabling) is checked from the store by the caller on every request regardless.
+    // A token is only as trusted as the key that verified it. Once the key ring can't vouch
+    // for that key without a store read, verify() checks the token afresh, so the tokens of a
+    // withdrawn key are refused although they verified before (RFC 8725 3.1; key-ring.ts).
+    if (this.#keys.trusts?.(known.kid, now) === false) {
+      this.#verified.delete(token);
+      return undefined;
+    }
+    // Otherwise only expiry can change for a token that already verified; the session
+    // (logout, disabling) is checked from the store by the caller on every request regardless.
     // The same rule as jose's: expired once now (whole seconds) reaches exp + tolerance.
     const seconds = Math.floor(now.getTime() / 1000);
-    const exp = known.expiresAt.getTime() / 1000;
-    if (seconds < exp + this.#settings.clockToleranceSeconds) return known;
+    const exp = known.claims.expiresAt.getTime() / 1000;
+    if (seconds < exp + this.#settings.clockToleranceSeconds) return known.claims;
     this.#verified.delete(token);
     throw new GatehouseError('token_expired', 'The access token expired');
   }
@@ -157,22 +170,23 @@ export class AccessTokens {
    * checking once. A bounded, insertion-ordered map of tokens that verified (oldest dropped
    * first) saves the signature check on repeat requests. Never holds a token that failed.
    */
-  #remember(token: string, claims: AccessTokenClaims): void {
+  #remember(token: string, verified: VerifiedToken): void {
     if (this.#verified.size >= VERIFIED_CACHE_SIZE) {
       const oldest = this.#verified.keys().next().value;
       if (oldest !== undefined) this.#verified.delete(oldest);
     }
-    this.#verified.set(token, Object.freeze(claims));
+    this.#verified.set(token, verified);
   }
 
-  async #verifySignatureAndClaims(token: string): Promise<AccessTokenClaims> {
+  async #verifySignatureAndClaims(token: string): Promise<VerifiedToken> {
     if (!COMPACT_JWS.test(token)) throw invalidToken();
     const signatureAt = token.lastIndexOf('.');
     if (this.#keys.forged?.(token.slice(0, signatureAt), token.slice(signatureAt + 1)))
       throw invalidToken();
     let payload;
+    let protectedHeader;
     try {
-      ({ payload } = await jwtVerify(token, this.#keyFor, {
+      ({ payload, protectedHeader } = await jwtVerify(token, this.#keyFor, {
         algorithms: [this.#keys.algorithm],
         typ: TOKEN_TYPE,
         issuer: this.#settings.issuer,
@@ -200,7 +214,7 @@ export class AccessTokens {
     if (!Number.isSafeInteger(userId) || userId <= 0 || typeof sid !== 'string')
       throw invalidToken();
     if (typeof jti !== 'string' || typeof exp !== 'number') throw invalidToken();
-    return {
+    const claims = {
       userId,
       sessionId: sid,
       scope: typeof scope === 'string' ? scope : '',
@@ -208,5 +222,6 @@ export class AccessTokens {
       issuedAt: new Date(iat * 1000),
       expiresAt: new Date(exp * 1000),
     };
+    return { claims: Object.freeze(claims), kid: protectedHeader.kid };
   }
 }

@@ -53,6 +53,7 @@ describe('KeyRing.rotate', () => {
         return inner.rotate(kid, candidate);
       },
       deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
+      deleteRetired: (kid) => inner.deleteRetired(kid),
     };
     const ring = await KeyRing.open({ repository, clock, encryption: undefined }, SETTINGS);
     const oldKid = (await ring.signer()).kid;
@@ -106,6 +107,7 @@ describe('KeyRing.signer', () => {
       insertIfNoneActive: (candidate) => inner.insertIfNoneActive(candidate),
       rotate: (kid, candidate) => inner.rotate(kid, candidate),
       deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
+      deleteRetired: (kid) => inner.deleteRetired(kid),
     };
     const clock = new ManualClock();
     const ring = await KeyRing.open({ repository, clock, encryption: undefined }, SETTINGS);

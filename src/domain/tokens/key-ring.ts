@@ -32,6 +32,14 @@ export interface KeyRingDeps {
 /** A token naming a kid this process does not know re-reads the store at most this often. */
 export const UNKNOWN_KID_RELOAD_SECONDS = 5;
 /**
+ * A token naming a kid this process has loaded re-reads the key set first when it was read
+ * longer ago than this (KeyRing.verificationKey), so a withdrawn key stops verifying on every
+ * instance within this bound (RFC 8725 3.1: a compromised key must stop being trusted). It
+ * costs one indexed read of a few rows per instance per this interval, shared by concurrent
+ * verifications.
+ */
+export const KEY_SET_MAX_AGE_SECONDS = 5;
+/**
  * A signature follows the check that found its key active (KeyRing.signer) by at most this
  * long, so a key signs for at most this long after its retirement, and a retired key stays
  * published this much longer than a token can live. It covers the moments between the check's
@@ -65,6 +73,13 @@ async function loadPublic(stored: StoredSigningKey): Promise<LoadedKey | undefin
 
 export type KeyState = 'active' | 'retired' | 'expired';
 
+/** What `gatehouse keys withdraw` did: `kid` is gone from the store. */
+export interface KeyWithdrawal {
+  kid: string;
+  /** The new active key of its algorithm when `kid` was the active one (rotated first), else undefined. */
+  replacedBy: string | undefined;
+}
+
 /** A key as `gatehouse keys list` shows it: never private material. */
 export interface SigningKeyInfo {
   kid: string;
@@ -82,7 +97,9 @@ export interface SigningKeyInfo {
  * active (shared by concurrent signers), so a rotation made anywhere signs the very next token
  * (API.md 7: "active at once on every instance"); the key set is re-read only when that kid
  * differs. It is also re-read when a token names a kid not loaded yet, at most once per
- * UNKNOWN_KID_RELOAD_SECONDS; concurrent callers share one read in flight.
+ * UNKNOWN_KID_RELOAD_SECONDS, and before a token naming a loaded kid is verified when the set
+ * is older than KEY_SET_MAX_AGE_SECONDS (a withdrawn key); concurrent callers share one read in
+ * flight, and both kinds of read count towards one bound (at most one per 5 s).
  */
 export class KeyRing implements TokenKeys {
   readonly #deps: KeyRingDeps;
@@ -181,7 +198,7 @@ export class KeyRing implements TokenKeys {
   async verificationKey(kid: string | undefined): Promise<webcrypto.CryptoKey | undefined> {
     if (kid === undefined) return undefined;
     const known = this.#keys.get(kid);
-    if (known) return known.verify;
+    if (known) return this.#stillTrusted(kid, known);
     if (!PLAUSIBLE_KID.test(kid)) return undefined;
     try {
       await this.#reloadIfOlderThan(UNKNOWN_KID_RELOAD_SECONDS);
@@ -192,9 +209,21 @@ export class KeyRing implements TokenKeys {
     return this.#keys.get(kid)?.verify;
   }
 
-  /** The public JWKs that may have signed a live token (API.md 7), at most a few seconds stale. */
+  /**
+   * True while `kid` is loaded and the key set was read (or tried) within
+   * KEY_SET_MAX_AGE_SECONDS: a token that verified under it earlier may be accepted again
+   * without verificationKey. Past that, AccessTokens asks verificationKey, which re-reads.
+   */
+  trusts(kid: string | undefined, now: Date): boolean {
+    return kid !== undefined && this.#keys.has(kid) && this.#keySetFresh(now.getTime());
+  }
+
+  /**
+   * The public JWKs that may have signed a live token (API.md 7), from a key set at most
+   * KEY_SET_MAX_AGE_SECONDS old: a new key appears, and a withdrawn one leaves, within that.
+   */
   async publicJwks(): Promise<JWK[]> {
-    await this.#reloadIfOlderThan(UNKNOWN_KID_RELOAD_SECONDS);
+    await this.#reloadIfOlderThan(KEY_SET_MAX_AGE_SECONDS);
     const now = this.#deps.clock.now().getTime();
     return [...this.#keys.values()]
       .filter(({ stored }) => this.#stateOf(stored, now) !== 'expired')
@@ -225,6 +254,35 @@ export class KeyRing implements TokenKeys {
     return { kid: this.#active!.kid, rotated };
   }
 
+  /**
+   * Takes `kid` out of service at once, after a compromise (RFC 8725 3.1, RFC 7517): the active
+   * key of its algorithm is first replaced by a new one (the conditional rotation of rotate()),
+   * then the retired key is deleted. Every instance then refuses its tokens (verificationKey)
+   * and leaves it out of the JWKS (publicJwks) within KEY_SET_MAX_AGE_SECONDS. Undefined when
+   * the store has no key `kid`.
+   *
+   * Deleted rather than marked withdrawn: a withdrawn key has no further use, its private half
+   * is the one thing it still holds, and a row that no query reads cannot be published or trusted
+   * again by a query that forgets a `withdrawn` filter. `gatehouse keys list` no longer shows it;
+   * the command's output is the record.
+   */
+  async withdraw(kid: string): Promise<KeyWithdrawal | undefined> {
+    const { repository } = this.#deps;
+    const key = (await repository.listAll()).find((stored) => stored.kid === kid);
+    if (!key) return undefined;
+    // Never delete the active key: the store would have none to sign with. Rotation from it is
+    // conditional, so when another withdrawal or rotation got there first this one changes
+    // nothing, and the key is retired either way.
+    if (key.retiredAt === null) await this.#rotateFrom(kid, key.alg);
+    // False when a concurrent withdrawal (or housekeeping) deleted it first: gone either way.
+    await repository.deleteRetired(kid);
+    // This process stops trusting it at once (a read in flight may predate the delete).
+    await this.#loading?.catch(() => {});
+    await this.#reloadIfOlderThan(0);
+    const replacedBy = key.retiredAt === null ? await repository.activeKid(key.alg) : undefined;
+    return { kid, replacedBy };
+  }
+
   /** Rotates when the active key is older than GATEHOUSE_KEY_ROTATION_DAYS (once across instances). */
   async rotateIfDue(): Promise<string | undefined> {
     if (this.#settings.rotationDays <= 0) return undefined;
@@ -243,12 +301,11 @@ export class KeyRing implements TokenKeys {
     return this.#deps.repository.deleteRetiredBefore(new Date(cutoff));
   }
 
-  async #rotateFrom(expectedKid: string): Promise<boolean> {
-    const generated = await newSigningKey(
-      this.#settings.alg,
-      this.#deps.clock.now(),
-      this.#deps.encryption,
-    );
+  async #rotateFrom(
+    expectedKid: string,
+    alg: AsymmetricAlgorithm = this.#settings.alg,
+  ): Promise<boolean> {
+    const generated = await newSigningKey(alg, this.#deps.clock.now(), this.#deps.encryption);
     // Stamped after generating (an RSA key may take a second): the old key's retirement time,
     // from which its JWKS window counts, then precedes the commit only by the write itself.
     const candidate = { ...generated, activatedAt: this.#deps.clock.now() };
@@ -257,6 +314,31 @@ export class KeyRing implements TokenKeys {
     await this.#loading?.catch(() => {});
     await this.#reloadIfOlderThan(0);
     return rotated;
+  }
+
+  #keySetFresh(nowMs: number): boolean {
+    return nowMs - this.#loadedAtMs < KEY_SET_MAX_AGE_SECONDS * 1000;
+  }
+
+  /**
+   * A loaded key, re-checked against the store when the key set is older than
+   * KEY_SET_MAX_AGE_SECONDS: a key withdrawn elsewhere is retired already (the active key is
+   * rotated away first), so the active-kid check of signer() never notices it; only this read
+   * does. Awaited, not refreshed in the background: a background refresh would let the first
+   * token after an idle spell verify against a set of any age, so no bound would hold.
+   */
+  async #stillTrusted(kid: string, known: LoadedKey): Promise<webcrypto.CryptoKey | undefined> {
+    if (this.#keySetFresh(this.#deps.clock.now().getTime())) return known.verify;
+    try {
+      await this.#reloadIfOlderThan(KEY_SET_MAX_AGE_SECONDS);
+    } catch {
+      // The store can't be read: keep verifying with the keys we hold (availability). A 401
+      // would tell the client its token is bad and make it drop a valid one; the request reads
+      // its session from the same store next, which answers 503 if the store is really down.
+      // The failed attempt counts as a read, so the next one waits out the bound too.
+      return known.verify;
+    }
+    return this.#keys.get(kid)?.verify;
   }
 
   #stateOf(stored: StoredSigningKey, nowMs: number): KeyState {

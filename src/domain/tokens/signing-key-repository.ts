@@ -51,4 +51,11 @@ export interface SigningKeyRepository {
   rotate(expectedActiveKid: string, candidate: StoredSigningKey): Promise<boolean>;
   /** Deletes keys retired before `retiredBefore` (past their JWKS window); returns how many. */
   deleteRetiredBefore(retiredBefore: Date): Promise<number>;
+  /**
+   * Deletes the retired key `kid` (a withdrawal: `gatehouse keys withdraw`) in one conditional
+   * DELETE (`... where kid = ? and retired_at is not null`), so an active key is never deleted:
+   * it must be rotated away first. Returns whether this call deleted it; of concurrent calls for
+   * one key exactly one does.
+   */
+  deleteRetired(kid: string): Promise<boolean>;
 }

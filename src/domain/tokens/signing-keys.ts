@@ -2,7 +2,7 @@ import type { JWK } from 'jose';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import { KeyEncryption } from './key-material.ts';
-import { KeyRing, type SigningKeyInfo } from './key-ring.ts';
+import { KeyRing, type KeyWithdrawal, type SigningKeyInfo } from './key-ring.ts';
 import { isAsymmetric, type SigningAlgorithm } from './signing-algorithm.ts';
 import { resolveSigningKey, type SettingsRepository } from './signing-key.ts';
 import type { SigningKeyRepository } from './signing-key-repository.ts';
@@ -22,6 +22,12 @@ export interface SigningKeys {
   list(): Promise<SigningKeyInfo[]>;
   /** A new active key on every instance; `invalid_input` under HS256. */
   rotate(): Promise<{ kid: string; rotated: boolean }>;
+  /**
+   * Takes a (compromised) key out of service: an active key is rotated away first, then the key
+   * is deleted; every instance refuses its tokens within KEY_SET_MAX_AGE_SECONDS. Undefined for an
+   * unknown kid; `invalid_input` under HS256.
+   */
+  withdraw(kid: string): Promise<KeyWithdrawal | undefined>;
   /** Rotates when GATEHOUSE_KEY_ROTATION_DAYS says so; the new kid, if this call rotated. */
   rotateIfDue(): Promise<string | undefined>;
   /** Housekeeping: deletes keys well past their JWKS window. */
@@ -52,10 +58,10 @@ export async function openSigningKeys(
   const { alg } = settings;
   if (!isAsymmetric(alg)) {
     const tokenKeys = new HmacKeys(await resolveSigningKey(settings.hmacSecret, deps.settings));
-    const notAsymmetric = () =>
+    const notAsymmetric = (verb: 'rotate' | 'withdraw') =>
       new GatehouseError(
         'invalid_input',
-        'GATEHOUSE_JWT_ALG is HS256: there are no stored keys to rotate; change GATEHOUSE_JWT_SECRET instead, or choose EdDSA, ES256 or RS256',
+        `GATEHOUSE_JWT_ALG is HS256: there are no stored keys to ${verb}; change GATEHOUSE_JWT_SECRET instead, or choose EdDSA, ES256 or RS256`,
       );
     return {
       algorithm: alg,
@@ -65,7 +71,10 @@ export async function openSigningKeys(
       publicJwks: async () => [],
       list: async () => [],
       rotate: async () => {
-        throw notAsymmetric();
+        throw notAsymmetric('rotate');
+      },
+      withdraw: async () => {
+        throw notAsymmetric('withdraw');
       },
       rotateIfDue: async () => undefined,
       deleteExpired: async () => 0,
@@ -89,6 +98,7 @@ export async function openSigningKeys(
     publicJwks: () => ring.publicJwks(),
     list: () => ring.list(),
     rotate: () => ring.rotate(),
+    withdraw: (kid) => ring.withdraw(kid),
     rotateIfDue: () => ring.rotateIfDue(),
     deleteExpired: () => ring.deleteExpired(),
   };

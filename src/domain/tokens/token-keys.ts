@@ -23,6 +23,13 @@ export interface TokenKeys {
    * every token it lets through). Absent: no such shortcut.
    */
   forged?(input: string, signature: string): boolean;
+  /**
+   * Whether a token that verified earlier under `kid` may be accepted again at `now` without
+   * asking verificationKey: false once the key may have been withdrawn since (key-ring.ts).
+   * Synchronous, for the verified-token cache of AccessTokens. Absent: the keys never change
+   * while the process runs (HS256).
+   */
+  trusts?(kid: string | undefined, now: Date): boolean;
 }
 
 // RFC 8725 3.11 / RFC 9068 2.1: explicit typing, so no other JWT can pass for an access token.

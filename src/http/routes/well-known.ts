@@ -10,8 +10,9 @@ import { MALFORMED_REQUEST } from '../schemas.ts';
 // meets its kid before its cache expires; verifiers re-fetch on an unknown kid (jose's
 // createRemoteJWKSet does, and so does gatehouse/resource-server), and this server publishes a
 // new key within seconds on every instance (key-ring.ts). The bound matters only to verifiers
-// that never re-fetch on an unknown kid: they catch up within 5 minutes.
-const JWKS_MAX_AGE_SECONDS = 300;
+// that never re-fetch on an unknown kid: they catch up within 5 minutes. It is also how long a
+// verifier may keep trusting a key after `gatehouse keys withdraw` (cli/key-commands.ts says so).
+export const JWKS_MAX_AGE_SECONDS = 300;
 // The metadata changes only when the configuration does (a restart).
 const METADATA_MAX_AGE_SECONDS = 3600;
 
@@ -88,7 +89,7 @@ export function wellKnownRoutes(services: Services, config: Config): FastifyPlug
           operationId: 'getJwks',
           security: [],
           summary: 'The public keys that verify access tokens (RFC 7517)',
-          description: `No auth. The active signing key and each retired key until the tokens it signed have expired; never a private or symmetric key (empty \`keys\` under HS256). Cacheable for ${JWKS_MAX_AGE_SECONDS} s; re-fetch when a token names an unknown \`kid\`.`,
+          description: `No auth. The active signing key and each retired key until the tokens it signed have expired (a withdrawn key leaves within seconds); never a private or symmetric key (empty \`keys\` under HS256). Cacheable for ${JWKS_MAX_AGE_SECONDS} s; re-fetch when a token names an unknown \`kid\`.`,
           tags: ['keys'],
           response: { 200: Type.Object({ keys: Type.Array(Jwk) }), ...MALFORMED_REQUEST },
         },

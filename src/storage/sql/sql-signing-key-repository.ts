@@ -131,4 +131,13 @@ export class SqlSigningKeyRepository implements SigningKeyRepository {
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+
+  async deleteRetired(kid: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('signing_keys')
+      .where('kid', '=', kid)
+      .where('retired_at', 'is not', null)
+      .executeTakeFirst();
+    return result.numDeletedRows === 1n;
+  }
 }
