@@ -92,7 +92,7 @@ export function registerKeyCommands(program: Command, withServices: WithServices
         `Every Gatehouse instance refuses the tokens it signed, and leaves it out of the JWKS, within ${KEY_SET_MAX_AGE_SECONDS} s.`,
       );
       console.log(
-        `Resource servers that verify with a cached copy of the JWKS accept them until that copy expires (served with max-age=${JWKS_MAX_AGE_SECONDS} s; the resource-server SDK keeps it jwksCacheMaxAgeSeconds, 600 s by default); those that introspect refuse them within ${KEY_SET_MAX_AGE_SECONDS} s.`,
+        `Resource servers that verify with a cached copy of the JWKS accept them until that copy expires (served with max-age=${JWKS_MAX_AGE_SECONDS} s, which the resource-server SDK follows by default); those that introspect refuse them within ${KEY_SET_MAX_AGE_SECONDS} s.`,
       );
     });
 }

@@ -27,7 +27,10 @@ export interface VerifierOptions {
    * an unknown kid within it waits for the re-read). Default 5.
    */
   jwksCooldownSeconds?: number;
-  /** The JWKS is re-read when it is older than this. Default 600. */
+  /**
+   * The JWKS is re-read when it is older than this. Default 300: Gatehouse serves it with
+   * `max-age=300`, so a withdrawn key (`gatehouse keys withdraw`) is trusted here no longer.
+   */
   jwksCacheMaxAgeSeconds?: number;
   /** Each request to Gatehouse (metadata, JWKS, introspection) gives up after this. Default 5000. */
   timeoutMs?: number;
@@ -272,7 +275,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const algorithms = algorithmsFrom(options.algorithms);
   const tolerance = seconds(options.clockToleranceSeconds, 5, 'clockToleranceSeconds');
   const cooldownMs = seconds(options.jwksCooldownSeconds, 5, 'jwksCooldownSeconds') * 1000;
-  const maxAgeMs = seconds(options.jwksCacheMaxAgeSeconds, 600, 'jwksCacheMaxAgeSeconds') * 1000;
+  const maxAgeMs = seconds(options.jwksCacheMaxAgeSeconds, 300, 'jwksCacheMaxAgeSeconds') * 1000;
   const timeoutMs = Math.round(seconds(options.timeoutMs, 5000, 'timeoutMs'));
   const now = options.now ?? (() => new Date());
   const introspection = options.introspect
