@@ -5,7 +5,6 @@ import { decodeProtectedHeader } from 'jose';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { SIGNING_CHECK_MARGIN_SECONDS } from '../../src/domain/tokens/key-ring.ts';
 import { newSigningKey } from '../../src/domain/tokens/key-material.ts';
-import type { SigningKeyRepository } from '../../src/domain/tokens/signing-key-repository.ts';
 import { buildServer } from '../../src/http/build-server.ts';
 import { createServices } from '../../src/services.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
@@ -13,6 +12,7 @@ import { freePort } from '../support/free-port.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { registerAndLogin, STRONG_PASSWORD, postForm } from '../support/client.ts';
 import { testConfig } from '../support/test-config.ts';
+import { signingKeysWith } from '../support/signing-key-overrides.ts';
 
 /**
  * Before each signature Gatehouse asks the store which kid is active (key-ring.ts
@@ -39,16 +39,11 @@ for (const backend of STORAGE_BACKENDS) {
       // store's do (store-unavailable.ts), through the same SQL repository.
       unreachable = await openStorage(`postgres://postgres@127.0.0.1:${await freePort()}/none`);
       const inner = storage.signingKeys;
-      const signingKeys: SigningKeyRepository = {
+      const signingKeys = signingKeysWith(inner, {
         activeKid: (alg) => (down.activeKid ? unreachable.signingKeys : inner).activeKid(alg),
         listUsable: (alg, after) =>
           (down.keySet ? unreachable.signingKeys : inner).listUsable(alg, after),
-        listAll: () => inner.listAll(),
-        insertIfNoneActive: (candidate) => inner.insertIfNoneActive(candidate),
-        rotate: (kid, candidate) => inner.rotate(kid, candidate),
-        deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
-        deleteRetired: (kid) => inner.deleteRetired(kid),
-      };
+      });
       const services = await createServices(config, { ...storage, signingKeys }, { clock });
       app = await buildServer(services, config, { logger: false });
       await app.ready();

@@ -4,7 +4,6 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { decodeProtectedHeader, SignJWT } from 'jose';
 import { ManualClock } from '../../src/domain/clock.ts';
-import type { SigningKeyRepository } from '../../src/domain/tokens/signing-key-repository.ts';
 import { buildServer } from '../../src/http/build-server.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
@@ -12,6 +11,7 @@ import { sharedStoreUrl } from '../support/raw-sql.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
 import { registerAndLogin, STRONG_PASSWORD, uniqueEmail, requestToken } from '../support/client.ts';
 import { testConfig } from '../support/test-config.ts';
+import { signingKeysWith } from '../support/signing-key-overrides.ts';
 
 interface Instance {
   app: FastifyInstance;
@@ -31,15 +31,10 @@ async function startInstance(url: string, clock: ManualClock): Promise<Instance>
   let reads = 0;
   let checks = 0;
   const inner = storage.signingKeys;
-  const counting: SigningKeyRepository = {
+  const counting = signingKeysWith(inner, {
     listUsable: (...args) => ((reads += 1), inner.listUsable(...args)),
     activeKid: (alg) => ((checks += 1), inner.activeKid(alg)),
-    listAll: () => inner.listAll(),
-    insertIfNoneActive: (candidate) => inner.insertIfNoneActive(candidate),
-    rotate: (kid, candidate) => inner.rotate(kid, candidate),
-    deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
-    deleteRetired: (kid) => inner.deleteRetired(kid),
-  };
+  });
   const services = await createServices(config, { ...storage, signingKeys: counting }, { clock });
   const app = await buildServer(services, config, { logger: false });
   await app.ready();

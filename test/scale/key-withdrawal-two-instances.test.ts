@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { decodeProtectedHeader, type JWK } from 'jose';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { KEY_SET_MAX_AGE_SECONDS } from '../../src/domain/tokens/key-ring.ts';
-import type { SigningKeyRepository } from '../../src/domain/tokens/signing-key-repository.ts';
 import { buildServer } from '../../src/http/build-server.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
@@ -19,6 +18,7 @@ import {
   uniqueEmail,
 } from '../support/client.ts';
 import { testConfig } from '../support/test-config.ts';
+import { signingKeysWith } from '../support/signing-key-overrides.ts';
 
 /**
  * `gatehouse keys withdraw` (key-ring.ts KeyRing.withdraw) seen by two running instances on one
@@ -41,15 +41,9 @@ async function startInstance(url: string, clock: ManualClock): Promise<Instance>
   await storage.migrate();
   let reads = 0;
   const inner = storage.signingKeys;
-  const counting: SigningKeyRepository = {
+  const counting = signingKeysWith(inner, {
     listUsable: (...args) => ((reads += 1), inner.listUsable(...args)),
-    activeKid: (alg) => inner.activeKid(alg),
-    listAll: () => inner.listAll(),
-    insertIfNoneActive: (candidate) => inner.insertIfNoneActive(candidate),
-    rotate: (kid, candidate) => inner.rotate(kid, candidate),
-    deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
-    deleteRetired: (kid) => inner.deleteRetired(kid),
-  };
+  });
   const services = await createServices(config, { ...storage, signingKeys: counting }, { clock });
   const app = await buildServer(services, config, { logger: false });
   await app.ready();

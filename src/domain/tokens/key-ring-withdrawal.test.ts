@@ -9,7 +9,7 @@ import { GatehouseError } from '../errors.ts';
 import { AccessTokens } from './access-tokens.ts';
 import { KEY_SET_MAX_AGE_SECONDS, KeyRing } from './key-ring.ts';
 import { newSigningKey } from './key-material.ts';
-import type { SigningKeyRepository } from './signing-key-repository.ts';
+import { signingKeysWith } from '../../../test/support/signing-key-overrides.ts';
 
 const SETTINGS = {
   alg: 'EdDSA' as const,
@@ -32,19 +32,13 @@ describe('KeyRing.withdraw and the re-read of known keys', () => {
     await storage.migrate();
     const inner = storage.signingKeys;
     const state = { reads: 0, down: false };
-    const repository: SigningKeyRepository = {
+    const repository = signingKeysWith(inner, {
       listUsable: async (alg, after) => {
         state.reads += 1;
         if (state.down) throw new Error('store unavailable');
         return inner.listUsable(alg, after);
       },
-      activeKid: (alg) => inner.activeKid(alg),
-      listAll: () => inner.listAll(),
-      insertIfNoneActive: (candidate) => inner.insertIfNoneActive(candidate),
-      rotate: (kid, candidate) => inner.rotate(kid, candidate),
-      deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
-      deleteRetired: (kid) => inner.deleteRetired(kid),
-    };
+    });
     const clock = new ManualClock();
     const ring = await KeyRing.open({ repository, clock, encryption: undefined }, SETTINGS);
     const other = await KeyRing.open({ repository: inner, clock, encryption: undefined }, SETTINGS);

@@ -6,7 +6,8 @@ import { after, describe, it } from 'node:test';
 import { openStorage, type Storage } from '../../storage/open-storage.ts';
 import { ManualClock } from '../clock.ts';
 import { KeyRing } from './key-ring.ts';
-import type { SigningKeyRepository, StoredSigningKey } from './signing-key-repository.ts';
+import type { StoredSigningKey } from './signing-key-repository.ts';
+import { signingKeysWith } from '../../../test/support/signing-key-overrides.ts';
 
 const SETTINGS = {
   alg: 'EdDSA' as const,
@@ -36,7 +37,7 @@ describe('KeyRing.rotate', () => {
     let readGate: ReturnType<typeof gate> | undefined;
     let pauseWrite = Promise.resolve();
     let writeStarted = () => {};
-    const repository: SigningKeyRepository = {
+    const repository = signingKeysWith(inner, {
       listUsable: async (alg, after) => {
         const snapshot = await inner.listUsable(alg, after);
         const pending = readGate;
@@ -44,17 +45,12 @@ describe('KeyRing.rotate', () => {
         await pending?.opened;
         return snapshot;
       },
-      activeKid: (alg) => inner.activeKid(alg),
-      listAll: () => inner.listAll(),
-      insertIfNoneActive: (candidate) => inner.insertIfNoneActive(candidate),
       rotate: async (kid: string, candidate: StoredSigningKey) => {
         writeStarted();
         await pauseWrite;
         return inner.rotate(kid, candidate);
       },
-      deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
-      deleteRetired: (kid) => inner.deleteRetired(kid),
-    };
+    });
     const ring = await KeyRing.open({ repository, clock, encryption: undefined }, SETTINGS);
     const oldKid = (await ring.signer()).kid;
 
@@ -94,8 +90,7 @@ describe('KeyRing.signer', () => {
     await storage.migrate();
     const inner = storage.signingKeys;
     const state = { checks: 0, hold: undefined as Promise<void> | undefined };
-    const repository: SigningKeyRepository = {
-      listUsable: (alg, after) => inner.listUsable(alg, after),
+    const repository = signingKeysWith(inner, {
       // Reads the store first, then waits: an answer taken before whatever happens meanwhile.
       activeKid: async (alg) => {
         state.checks += 1;
@@ -103,12 +98,7 @@ describe('KeyRing.signer', () => {
         await state.hold;
         return kid;
       },
-      listAll: () => inner.listAll(),
-      insertIfNoneActive: (candidate) => inner.insertIfNoneActive(candidate),
-      rotate: (kid, candidate) => inner.rotate(kid, candidate),
-      deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
-      deleteRetired: (kid) => inner.deleteRetired(kid),
-    };
+    });
     const clock = new ManualClock();
     const ring = await KeyRing.open({ repository, clock, encryption: undefined }, SETTINGS);
     // Another instance (or the CLI) on the same store.
