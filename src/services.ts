@@ -68,6 +68,8 @@ import { introspectToken } from './domain/sessions/introspect-token.ts';
 import { revokeToken } from './domain/sessions/revoke-token.ts';
 import { openSigningKeys, type SigningKeys } from './domain/tokens/signing-keys.ts';
 import { KeyEncryption } from './domain/tokens/key-material.ts';
+import { resealSecrets, type ResealOutcome } from './domain/tokens/reseal-secrets.ts';
+import { ConfigError } from './config/load-config.ts';
 import { openStorage, type Storage, type StorageOptions } from './storage/open-storage.ts';
 import type { RelyingParty } from './domain/passkeys/ceremony.ts';
 import {
@@ -301,6 +303,34 @@ function keyEncryptionOf(config: Config): KeyEncryption | undefined {
     Buffer.from(keyEncryptionKey.reveal(), 'hex'),
     keyEncryptionKeyPrevious && Buffer.from(keyEncryptionKeyPrevious.reveal(), 'hex'),
   );
+}
+
+/**
+ * `gatehouse reseal`: every secret at rest sealed under GATEHOUSE_KEY_ENCRYPTION_KEY (the store
+ * migrated first, like every command). Opens no key ring: a value under an unknown key is named
+ * in the outcome, not a start-up failure. Without the key there is nothing to seal under.
+ */
+export async function resealStore(
+  config: Config,
+  poolSize: number,
+  options: { dryRun: boolean },
+): Promise<ResealOutcome> {
+  const encryption = keyEncryptionOf(config);
+  if (!encryption) {
+    throw new ConfigError([
+      'GATEHOUSE_KEY_ENCRYPTION_KEY: required by gatehouse reseal, which seals every secret at rest under it (32 random bytes; generate one with: openssl rand -base64 32)',
+    ]);
+  }
+  const storage = await openStorage(config.storage.databaseUrl, { poolSize });
+  try {
+    await storage.migrate();
+    return await resealSecrets(
+      { signingKeys: storage.signingKeys, mfa: storage.mfa, encryption },
+      options,
+    );
+  } finally {
+    await storage.close();
+  }
 }
 
 /** Production without SMTP can't deliver; development logs messages instead (API.md 8). */
