@@ -32,6 +32,7 @@ async function main() {
     rotate: (expected, candidate) => inner.rotate(expected, candidate),
     deleteRetiredBefore: (cutoff) => inner.deleteRetiredBefore(cutoff),
     deleteRetired: (kid) => inner.deleteRetired(kid),
+    replacePrivateKeys: (changes) => inner.replacePrivateKeys(changes),
   };
   const unchecked = await createServices(config, { ...storage, signingKeys: fromMemory });
 

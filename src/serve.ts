@@ -63,6 +63,13 @@ export async function startServer(configured: Config): Promise<RunningServer> {
         'GATEHOUSE_KEY_ENCRYPTION_KEY is unset: private signing keys are stored unencrypted (development only; generate one with: openssl rand -base64 32)',
       );
     }
+    if (config.tokens.keyEncryptionKeyPrevious) {
+      // A previous key left set keeps a retired (perhaps leaked) key able to open the store's
+      // secrets: the change is finished only once it is gone (docs/signing-keys.md).
+      app.log.warn(
+        'GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS is set: what it sealed still opens; once every instance runs with the new key, run gatehouse reseal, then remove it',
+      );
+    }
     if (config.env !== 'development' && config.http.publicUrl === undefined) {
       // API.md 9 / WebAuthn L2 5.1.3: passkeys are bound to this RP ID and origin for good.
       app.log.warn(

@@ -67,6 +67,9 @@ import {
 import { introspectToken } from './domain/sessions/introspect-token.ts';
 import { revokeToken } from './domain/sessions/revoke-token.ts';
 import { openSigningKeys, type SigningKeys } from './domain/tokens/signing-keys.ts';
+import { KeyEncryption } from './domain/tokens/key-material.ts';
+import { resealSecrets, type ResealOutcome } from './domain/tokens/reseal-secrets.ts';
+import { ConfigError } from './config/load-config.ts';
 import { openStorage, type Storage, type StorageOptions } from './storage/open-storage.ts';
 import type { RelyingParty } from './domain/passkeys/ceremony.ts';
 import {
@@ -289,6 +292,47 @@ export async function migrateStore(config: Config, poolSize: number): Promise<st
   }
 }
 
+/**
+ * GATEHOUSE_KEY_ENCRYPTION_KEY, with GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS while the key is being
+ * changed; undefined without a key (development: stored unencrypted).
+ */
+function keyEncryptionOf(config: Config): KeyEncryption | undefined {
+  const { keyEncryptionKey, keyEncryptionKeyPrevious } = config.tokens;
+  if (!keyEncryptionKey) return undefined;
+  return new KeyEncryption(
+    Buffer.from(keyEncryptionKey.reveal(), 'hex'),
+    keyEncryptionKeyPrevious && Buffer.from(keyEncryptionKeyPrevious.reveal(), 'hex'),
+  );
+}
+
+/**
+ * `gatehouse reseal`: every secret at rest sealed under GATEHOUSE_KEY_ENCRYPTION_KEY (the store
+ * migrated first, like every command). Opens no key ring: a value under an unknown key is named
+ * in the outcome, not a start-up failure. Without the key there is nothing to seal under.
+ */
+export async function resealStore(
+  config: Config,
+  poolSize: number,
+  options: { dryRun: boolean },
+): Promise<ResealOutcome> {
+  const encryption = keyEncryptionOf(config);
+  if (!encryption) {
+    throw new ConfigError([
+      'GATEHOUSE_KEY_ENCRYPTION_KEY: required by gatehouse reseal, which seals every secret at rest under it (32 random bytes; generate one with: openssl rand -base64 32)',
+    ]);
+  }
+  const storage = await openStorage(config.storage.databaseUrl, { poolSize });
+  try {
+    await storage.migrate();
+    return await resealSecrets(
+      { signingKeys: storage.signingKeys, mfa: storage.mfa, encryption },
+      options,
+    );
+  } finally {
+    await storage.close();
+  }
+}
+
 /** Production without SMTP can't deliver; development logs messages instead (API.md 8). */
 export function mailDeliveryAvailable(config: Config): boolean {
   return config.mail.smtpUrl !== undefined || config.env === 'development';
@@ -350,14 +394,14 @@ export async function createServices(
     maxQueued: config.passwords.hashQueueLimit,
   });
   const hasher = new Argon2PasswordHasher(config.passwords.argon2, hashLimiter);
+  // One key ring for everything sealed at rest: signing keys (API.md 7) and TOTP secrets (API.md 9).
+  const keyEncryption = keyEncryptionOf(config);
   const signingKeys = await openSigningKeys(
     {
       settings: storage.settings,
       repository: storage.signingKeys,
       clock,
-      encryptionKey:
-        config.tokens.keyEncryptionKey &&
-        Buffer.from(config.tokens.keyEncryptionKey.reveal(), 'hex'),
+      encryption: keyEncryption,
     },
     {
       alg: config.tokens.algorithm,
@@ -399,9 +443,7 @@ export async function createServices(
   );
 
   // API.md 9: TOTP secrets are sealed under the key that seals signing keys (API.md 7), if set.
-  const totpSecrets = new TotpSecrets(
-    config.tokens.keyEncryptionKey && Buffer.from(config.tokens.keyEncryptionKey.reveal(), 'hex'),
-  );
+  const totpSecrets = new TotpSecrets(keyEncryption);
   const mfa = storage.mfa;
   const mfaGrantDeps: MfaGrantDeps = {
     users,

@@ -43,6 +43,11 @@ export interface TokenConfig {
   readonly algorithm: SigningAlgorithm;
   /** GATEHOUSE_KEY_ENCRYPTION_KEY: 32 bytes (hex) sealing private keys at rest (AES-256-GCM). */
   readonly keyEncryptionKey: Secret | undefined;
+  /**
+   * GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS: while the key is being changed, the old one, which
+   * still opens what it sealed (never seals anything new); `gatehouse reseal` moves it all over.
+   */
+  readonly keyEncryptionKeyPrevious: Secret | undefined;
   /** GATEHOUSE_KEY_ROTATION_DAYS: the active signing key's age that rotates it; 0 = never. */
   readonly keyRotationDays: number;
   /** `iss` of every token: GATEHOUSE_JWT_ISSUER, else the public base URL (API.md 7). */

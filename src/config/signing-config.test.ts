@@ -97,6 +97,51 @@ describe('loadConfig: GATEHOUSE_KEY_ENCRYPTION_KEY', () => {
   });
 });
 
+describe('loadConfig: GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS (changing the key)', () => {
+  const PREVIOUS = randomBytes(32);
+
+  it('reads the previous key like the current one, and keeps it secret', () => {
+    for (const spelling of [PREVIOUS.toString('base64'), PREVIOUS.toString('hex')]) {
+      const config = loadConfig({
+        GATEHOUSE_KEY_ENCRYPTION_KEY: KEY.toString('base64'),
+        GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS: spelling,
+      });
+      assert.equal(config.tokens.keyEncryptionKeyPrevious?.reveal(), PREVIOUS.toString('hex'));
+      assert.ok(!inspect(config).includes(PREVIOUS.toString('hex')));
+      assert.ok(!JSON.stringify(config).includes(PREVIOUS.toString('hex')));
+    }
+    assert.equal(loadConfig({}).tokens.keyEncryptionKeyPrevious, undefined);
+  });
+
+  it('refuses a malformed previous key, never printing it', () => {
+    const bad = randomBytes(16).toString('base64');
+    const [problem = ''] = problems({
+      GATEHOUSE_KEY_ENCRYPTION_KEY: KEY.toString('base64'),
+      GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS: bad,
+    });
+    assert.match(
+      problem,
+      /^GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS: expected 32 random bytes as base64/,
+    );
+    assert.ok(!problem.includes(bad));
+  });
+
+  it('refuses the previous key without a current one, or equal to it (in any spelling)', () => {
+    const [alone = ''] = problems({
+      GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS: PREVIOUS.toString('base64'),
+    });
+    assert.match(
+      alone,
+      /^GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS: set without GATEHOUSE_KEY_ENCRYPTION_KEY/,
+    );
+    const [same = ''] = problems({
+      GATEHOUSE_KEY_ENCRYPTION_KEY: KEY.toString('base64'),
+      GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS: KEY.toString('hex'),
+    });
+    assert.match(same, /^GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS: is GATEHOUSE_KEY_ENCRYPTION_KEY/);
+  });
+});
+
 describe('loadConfig: GATEHOUSE_KEY_ROTATION_DAYS and the issuer', () => {
   it('rotates every 90 days by default, 0 meaning never', () => {
     assert.equal(loadConfig({}).tokens.keyRotationDays, 90);

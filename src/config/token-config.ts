@@ -38,7 +38,8 @@ export function readTokenConfig(
       'GATEHOUSE_JWT_SECRET: required when GATEHOUSE_ENV=production and GATEHOUSE_JWT_ALG=HS256 (at least 32 random characters; generate one with: openssl rand -base64 48)',
     );
   }
-  const keyEncryptionKey = readKeyEncryptionKey(read);
+  const keyEncryptionKey = readKeyEncryptionKey(read, 'GATEHOUSE_KEY_ENCRYPTION_KEY');
+  const keyEncryptionKeyPrevious = readPreviousKeyEncryptionKey(read, keyEncryptionKey);
   if (
     production &&
     jwtAlgorithm !== 'HS256' &&
@@ -53,6 +54,7 @@ export function readTokenConfig(
     secret: rawSecret === undefined ? undefined : new Secret(rawSecret),
     algorithm: jwtAlgorithm,
     keyEncryptionKey,
+    keyEncryptionKeyPrevious,
     keyRotationDays: read.integer('GATEHOUSE_KEY_ROTATION_DAYS', 90, 0, 3650),
     // API.md 7: `iss` equals the metadata's `issuer`, the public URL by default.
     issuer: read.string('GATEHOUSE_JWT_ISSUER', publicBaseUrl(http)),
@@ -65,11 +67,15 @@ export function readTokenConfig(
 }
 
 /**
- * GATEHOUSE_KEY_ENCRYPTION_KEY: the AES-256-GCM key sealing private signing keys at rest
- * (API.md 7): 32 random bytes as 64 hex digits or base64/base64url. Kept as hex.
+ * GATEHOUSE_KEY_ENCRYPTION_KEY (or its _PREVIOUS): the AES-256-GCM key sealing private signing
+ * keys and TOTP secrets at rest (API.md 7): 32 random bytes as 64 hex digits or
+ * base64/base64url. Kept as hex.
  */
-function readKeyEncryptionKey(read: EnvReader): Secret | undefined {
-  const raw = read.optional('GATEHOUSE_KEY_ENCRYPTION_KEY');
+function readKeyEncryptionKey(
+  read: EnvReader,
+  name: 'GATEHOUSE_KEY_ENCRYPTION_KEY' | 'GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS',
+): Secret | undefined {
+  const raw = read.optional(name);
   if (raw === undefined) return undefined;
   let bytes: Buffer | undefined;
   if (/^[0-9a-fA-F]{64}$/.test(raw)) bytes = Buffer.from(raw, 'hex');
@@ -77,11 +83,37 @@ function readKeyEncryptionKey(read: EnvReader): Secret | undefined {
   if (bytes?.length !== 32) {
     // Never the value itself: it is a secret, however malformed.
     read.problems.push(
-      `GATEHOUSE_KEY_ENCRYPTION_KEY: expected 32 random bytes as base64 (44 characters) or 64 hex digits; ${GENERATE_KEY_ENCRYPTION_KEY}`,
+      `${name}: expected 32 random bytes as base64 (44 characters) or 64 hex digits; ${GENERATE_KEY_ENCRYPTION_KEY}`,
     );
     return undefined;
   }
   return new Secret(bytes.toString('hex'));
+}
+
+/**
+ * GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS: the key being replaced (ASVS 4.0 6.4.2, 5.0 V11.1: keys
+ * can be rotated). It only opens; every new seal uses the current key, so it must come with one
+ * and differ from it (the same key twice is a mistake in the change, not a change).
+ */
+function readPreviousKeyEncryptionKey(
+  read: EnvReader,
+  current: Secret | undefined,
+): Secret | undefined {
+  const previous = readKeyEncryptionKey(read, 'GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS');
+  if (previous === undefined) return undefined;
+  if (read.optional('GATEHOUSE_KEY_ENCRYPTION_KEY') === undefined) {
+    read.problems.push(
+      'GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS: set without GATEHOUSE_KEY_ENCRYPTION_KEY; the previous key only opens what it sealed: set GATEHOUSE_KEY_ENCRYPTION_KEY to the new key as well',
+    );
+    return undefined;
+  }
+  if (current !== undefined && current.reveal() === previous.reveal()) {
+    read.problems.push(
+      'GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS: is GATEHOUSE_KEY_ENCRYPTION_KEY itself; set it to the old key while changing keys, or unset it',
+    );
+    return undefined;
+  }
+  return previous;
 }
 
 /** GATEHOUSE_JWT_SECRET: the HS256 shared secret; a short, published or guessable one is a problem. */

@@ -78,6 +78,29 @@ describe('gatehouse serve and the key encryption key', () => {
     assert.ok(!wrong.out.includes('Server listening'));
   });
 
+  it('while GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS is set, starts and reminds to reseal and remove it, never printing it', async () => {
+    const databaseUrl = `sqlite:${join(dir, 'changing.db')}`;
+    const first = await serve({
+      GATEHOUSE_DATABASE_URL: databaseUrl,
+      GATEHOUSE_KEY_ENCRYPTION_KEY: key,
+    });
+    assert.ok(first.out.includes('Server listening'), first.out);
+    const next = randomBytes(32).toString('base64');
+    const changing = await serve({
+      GATEHOUSE_DATABASE_URL: databaseUrl,
+      GATEHOUSE_KEY_ENCRYPTION_KEY: next,
+      GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS: key,
+    });
+    assert.ok(changing.out.includes('Server listening'), changing.out);
+    assert.ok(
+      changing.out.includes(
+        'GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS is set: what it sealed still opens; once every instance runs with the new key, run gatehouse reseal, then remove it',
+      ),
+      changing.out,
+    );
+    assert.ok(!changing.out.includes(key) && !changing.out.includes(next));
+  });
+
   it('warns in production without GATEHOUSE_PUBLIC_URL, which passkeys are bound to (API.md 9)', async () => {
     const warning = 'GATEHOUSE_PUBLIC_URL is unset: passkeys are bound to http://';
     const production = {

@@ -132,4 +132,63 @@ export function mfaRepositoryContract(open: () => Promise<Storage>): void {
     assert.equal((await store.storage.users.findById(user.id))?.mfaEnabled, false);
     assert.equal(await store.storage.mfa.resetFactors(user.id), false);
   });
+
+  it('lists pending and confirmed TOTP factors by user id, a page at a time (for gatehouse reseal)', async () => {
+    const confirmed = await enrolled();
+    const pending = await store.newUser();
+    assert.equal(await startTotp(pending, 'PENDINGSECRET'), true);
+    const page = await store.storage.mfa.listTotpFactors(confirmed.id - 1, 2);
+    assert.deepEqual(
+      page.map((f) => [f.userId, f.secret, f.confirmedAt === null]),
+      [
+        [confirmed.id, 'JBSWY3DPEHPK3PXP', false],
+        [pending.id, 'PENDINGSECRET', true],
+      ],
+    );
+    assert.deepEqual(
+      (await store.storage.mfa.listTotpFactors(confirmed.id, 1)).map((f) => f.userId),
+      [pending.id],
+    );
+    assert.deepEqual(await store.storage.mfa.listTotpFactors(pending.id, 10), []);
+    // Every factor of the store, in pages, each user once, in order.
+    const ids: number[] = [];
+    for (let after = 0, next = [] as number[]; ; after = next.at(-1)!) {
+      next = (await store.storage.mfa.listTotpFactors(after, 3)).map((f) => f.userId);
+      if (next.length === 0) break;
+      ids.push(...next);
+    }
+    assert.deepEqual(
+      ids,
+      [...new Set(ids)].sort((a, b) => a - b),
+    );
+    assert.ok(ids.includes(confirmed.id) && ids.includes(pending.id));
+  });
+
+  it('replaces a TOTP secret only while the row still holds the old one, touching nothing else', async () => {
+    const user = await enrolled();
+    const other = await enrolled();
+    assert.equal(await store.storage.mfa.useTotpStep(user.id, 150), true);
+    const replaced = await store.storage.mfa.replaceTotpSecrets([
+      {
+        userId: user.id,
+        fromSecret: 'JBSWY3DPEHPK3PXP',
+        secret: 'v1.sealed',
+        secretEncryption: 'aes-256-gcm',
+      },
+      // Changed since it was read (a new enrolment, another reseal): left as it is.
+      { userId: other.id, fromSecret: 'STALE', secret: 'v1.x', secretEncryption: 'aes-256-gcm' },
+      { userId: 2_000_000_000, fromSecret: 'X', secret: 'v1.y', secretEncryption: 'aes-256-gcm' },
+    ]);
+    assert.equal(replaced, 1);
+    const after = await store.storage.mfa.findTotp(user.id);
+    assert.equal(after?.secret, 'v1.sealed');
+    assert.equal(after?.secretEncryption, 'aes-256-gcm');
+    assert.equal(after?.lastUsedStep, 150);
+    assert.deepEqual(after?.confirmedAt, T0);
+    assert.equal(await store.storage.mfa.hasSecondFactor(user.id), true);
+    const untouched = await store.storage.mfa.findTotp(other.id);
+    assert.equal(untouched?.secret, 'JBSWY3DPEHPK3PXP');
+    assert.equal(untouched?.secretEncryption, 'none');
+    assert.equal(await store.storage.mfa.replaceTotpSecrets([]), 0);
+  });
 }

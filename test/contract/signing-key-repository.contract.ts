@@ -127,4 +127,30 @@ export function signingKeyRepositoryContract(open: () => Promise<Storage>): void
       'no longer usable',
     );
   });
+
+  it('replaces private keys only while a row still holds the old one, touching nothing else (gatehouse reseal)', async () => {
+    const before = await storage.signingKeys.listAll();
+    const [first, second] = before;
+    assert.ok(first && second);
+    const replaced = await storage.signingKeys.replacePrivateKeys([
+      {
+        kid: first.kid,
+        fromPrivateKey: first.privateKey,
+        privateKey: 'v1.resealed',
+        encryption: 'aes-256-gcm',
+      },
+      // Changed since it was read: left as it is.
+      { kid: second.kid, fromPrivateKey: 'stale', privateKey: 'v1.x', encryption: 'aes-256-gcm' },
+      { kid: 'y'.repeat(43), fromPrivateKey: 'z', privateKey: 'v1.z', encryption: 'aes-256-gcm' },
+    ]);
+    assert.equal(replaced, 1);
+    const after = await storage.signingKeys.listAll();
+    assert.deepEqual(
+      after,
+      before.map((k) =>
+        k.kid === first.kid ? { ...k, privateKey: 'v1.resealed', encryption: 'aes-256-gcm' } : k,
+      ),
+    );
+    assert.equal(await storage.signingKeys.replacePrivateKeys([]), 0);
+  });
 }

@@ -17,6 +17,7 @@ export function signingKeysWith(
     rotate: (expectedActiveKid, candidate) => inner.rotate(expectedActiveKid, candidate),
     deleteRetiredBefore: (retiredBefore) => inner.deleteRetiredBefore(retiredBefore),
     deleteRetired: (kid) => inner.deleteRetired(kid),
+    replacePrivateKeys: (changes) => inner.replacePrivateKeys(changes),
     ...overrides,
   };
 }

@@ -13,6 +13,15 @@ export interface StoredTotpFactor {
   lastUsedStep: number;
 }
 
+/** One TOTP secret `gatehouse reseal` seals anew: the row's value as read, and what replaces it. */
+export interface TotpSecretChange {
+  readonly userId: number;
+  /** The stored `secret` the change was computed from. */
+  readonly fromSecret: string;
+  readonly secret: string;
+  readonly secretEncryption: SecretEncryption;
+}
+
 /** A pending MFA step of a password grant, as the password grant left it. */
 export interface NewMfaChallenge {
   /** SHA-256 (hex) of the `mfa_token`; the token itself is never stored. */
@@ -61,6 +70,20 @@ export interface MfaRepository {
    * Stores a new pending (unconfirmed) TOTP factor, replacing a pending one. False, and
    * nothing changes, when the user already has a confirmed one (or no longer exists).
    */
+  /**
+   * TOTP factors, pending and confirmed, of users with an id above `afterUserId`, by user id, at
+   * most `limit` (`gatehouse reseal` pages through every one).
+   */
+  listTotpFactors(afterUserId: number, limit: number): Promise<StoredTotpFactor[]>;
+
+  /**
+   * Replaces TOTP secrets sealed anew (`gatehouse reseal`) in one transaction, each by one
+   * compare-and-set UPDATE (`... where user_id = ? and secret = <fromSecret>`): a factor
+   * replaced, disabled or resealed since it was read is left as it is. Nothing else of a row
+   * changes (confirmation, last used step). Returns how many rows it replaced.
+   */
+  replaceTotpSecrets(changes: readonly TotpSecretChange[]): Promise<number>;
+
   startTotp(factor: {
     userId: number;
     secret: string;

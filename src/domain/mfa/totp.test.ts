@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { KeyEncryption } from '../tokens/key-material.ts';
 import {
   asTotpCode,
   hashRecoveryCode,
@@ -65,7 +66,7 @@ describe('TOTP (RFC 6238)', () => {
   });
 
   it('seals secrets with the user id as associated data when a key is set', () => {
-    const secrets = new TotpSecrets(Buffer.alloc(32, 7));
+    const secrets = new TotpSecrets(new KeyEncryption(Buffer.alloc(32, 7)));
     const sealed = secrets.seal(RFC_SECRET, 5);
     assert.equal(sealed.secretEncryption, 'aes-256-gcm');
     assert.ok(!sealed.secret.includes(RFC_SECRET));

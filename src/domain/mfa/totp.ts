@@ -1,6 +1,6 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import { KeyEncryption } from '../tokens/key-material.ts';
+import type { KeyEncryption } from '../tokens/key-material.ts';
 import type { SecretEncryption, StoredTotpFactor } from './mfa-repository.ts';
 import { sha256Hex } from './mfa-challenge.ts';
 
@@ -81,8 +81,9 @@ export function matchingStep(
  */
 export class TotpSecrets {
   readonly #encryption: KeyEncryption | undefined;
-  constructor(key: Buffer | undefined) {
-    this.#encryption = key && new KeyEncryption(key);
+  /** `encryption`: the current key (and the previous one while it is being changed), if set. */
+  constructor(encryption: KeyEncryption | undefined) {
+    this.#encryption = encryption;
   }
 
   seal(secret: string, userId: number): { secret: string; secretEncryption: SecretEncryption } {
@@ -93,7 +94,7 @@ export class TotpSecrets {
     };
   }
 
-  /** Throws when the secret is sealed and the configured key is missing or another. */
+  /** Throws when the secret is sealed and the configured key (or previous key) is missing or another. */
   open(factor: StoredTotpFactor): string {
     if (factor.secretEncryption === 'none') return factor.secret;
     if (!this.#encryption) {
@@ -105,7 +106,8 @@ export class TotpSecrets {
   }
 }
 
-const associatedData = (userId: number) => `totp-secret:${userId}`;
+/** The associated data a user's TOTP secret is sealed with (`gatehouse reseal` needs it too). */
+export const associatedData = (userId: number) => `totp-secret:${userId}`;
 
 // RFC 4648 base32 alphabet, without 0/1/8/9 so codes read aloud or typed are unambiguous.
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

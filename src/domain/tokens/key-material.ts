@@ -46,18 +46,34 @@ export function publicJwkOf(publicKey: KeyObject, alg: AsymmetricAlgorithm, kid:
   };
 }
 
+/** Which of the configured keys opens a sealed value. */
+export type SealingKey = 'current' | 'previous';
+
 /**
  * Seals private keys at rest with AES-256-GCM (API.md 7) under GATEHOUSE_KEY_ENCRYPTION_KEY.
  * The kid is the additional authenticated data, so a sealed key moved to another row fails to
  * open instead of signing under a kid that is not its own.
+ *
+ * While the key is being changed, GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS (ASVS 4.0 6.4.2, 5.0
+ * V11.1: keys can be rotated) opens what it sealed, after the current key fails; it never seals,
+ * so nothing new depends on it and `gatehouse reseal` can retire it.
  */
 export class KeyEncryption {
   readonly #key: Buffer;
-  constructor(key: Buffer) {
-    if (key.length !== 32) throw new Error('the key encryption key must have 32 bytes');
+  readonly #previous: Buffer | undefined;
+  constructor(key: Buffer, previous?: Buffer) {
+    if (key.length !== 32 || (previous !== undefined && previous.length !== 32)) {
+      throw new Error('the key encryption key must have 32 bytes');
+    }
     this.#key = key;
+    this.#previous = previous;
   }
 
+  get hasPrevious(): boolean {
+    return this.#previous !== undefined;
+  }
+
+  /** Always under the current key. */
   seal(plaintext: Buffer, kid: string): string {
     // NIST SP 800-38D 8.2.2: a random 96-bit IV per message; a few keys a year stay far from the bound.
     const iv = randomBytes(12);
@@ -67,15 +83,44 @@ export class KeyEncryption {
     return `v1.${iv.toString('base64url')}.${body.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}`;
   }
 
-  /** Throws when `sealed` was not sealed under this key for this kid (or was altered). */
+  /**
+   * Throws when `sealed` was sealed for this kid under neither the current nor the previous key
+   * (or was altered).
+   */
   open(sealed: string, kid: string): Buffer {
-    const [version, iv, body, tag] = sealed.split('.');
-    if (version !== 'v1' || !iv || body === undefined || !tag) throw new Error('not a sealed key');
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'));
-    decipher.setAAD(Buffer.from(kid, 'utf8'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
+    try {
+      return openUnder(this.#key, sealed, kid);
+    } catch (error) {
+      if (!this.#previous) throw error;
+      return openUnder(this.#previous, sealed, kid);
+    }
   }
+
+  /** The key that opens `sealed` for `kid`, current first; undefined when neither does. */
+  keyOf(sealed: string, kid: string): SealingKey | undefined {
+    for (const [name, key] of [
+      ['current', this.#key],
+      ['previous', this.#previous],
+    ] as const) {
+      if (!key) continue;
+      try {
+        openUnder(key, sealed, kid);
+        return name;
+      } catch {
+        // Not this key (GCM's tag check failed) or not a sealed value: try the next.
+      }
+    }
+    return undefined;
+  }
+}
+
+function openUnder(key: Buffer, sealed: string, kid: string): Buffer {
+  const [version, iv, body, tag] = sealed.split('.');
+  if (version !== 'v1' || !iv || body === undefined || !tag) throw new Error('not a sealed key');
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  decipher.setAAD(Buffer.from(kid, 'utf8'));
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
 }
 
 /** A start-up failure about the stored keys an operator must fix (wrong or missing key). */
@@ -125,7 +170,9 @@ export function privateKeyOf(
       der = encryption.open(stored.privateKey, stored.kid);
     } catch (error) {
       throw new SigningKeyUnavailableError(
-        `signing key ${stored.kid} cannot be decrypted: GATEHOUSE_KEY_ENCRYPTION_KEY is not the key it was encrypted with (or the stored key was altered)`,
+        encryption.hasPrevious
+          ? `signing key ${stored.kid} cannot be decrypted: neither GATEHOUSE_KEY_ENCRYPTION_KEY nor GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS is the key it was encrypted with (or the stored key was altered)`
+          : `signing key ${stored.kid} cannot be decrypted: GATEHOUSE_KEY_ENCRYPTION_KEY is not the key it was encrypted with (or the stored key was altered); while changing it, set the old one as GATEHOUSE_KEY_ENCRYPTION_KEY_PREVIOUS`,
         { cause: error },
       );
     }

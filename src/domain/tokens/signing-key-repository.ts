@@ -19,6 +19,15 @@ export interface StoredSigningKey {
   readonly retiredAt: Date | null;
 }
 
+/** One private key `gatehouse reseal` seals anew: the row's value as read, and what replaces it. */
+export interface PrivateKeyChange {
+  readonly kid: string;
+  /** The stored `privateKey` the change was computed from. */
+  readonly fromPrivateKey: string;
+  readonly privateKey: string;
+  readonly encryption: PrivateKeyEncryption;
+}
+
 /**
  * Storage port of the signing keys (API.md 7), shared by every instance. At most one key per
  * algorithm is active (retired_at null); the store enforces it with a partial unique index, so
@@ -58,4 +67,11 @@ export interface SigningKeyRepository {
    * one key exactly one does.
    */
   deleteRetired(kid: string): Promise<boolean>;
+  /**
+   * Replaces private keys sealed anew (`gatehouse reseal`) in one transaction, each by one
+   * compare-and-set UPDATE (`... where kid = ? and private_key = <fromPrivateKey>`): a key
+   * rotated, withdrawn or resealed since it was read is left as it is. Nothing else of a row
+   * changes. Returns how many rows it replaced.
+   */
+  replacePrivateKeys(changes: readonly PrivateKeyChange[]): Promise<number>;
 }

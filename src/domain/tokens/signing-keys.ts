@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
-import { KeyEncryption } from './key-material.ts';
+import type { KeyEncryption } from './key-material.ts';
 import { KeyRing, type KeyWithdrawal, type SigningKeyInfo } from './key-ring.ts';
 import { isAsymmetric, type SigningAlgorithm } from './signing-algorithm.ts';
 import { resolveSigningKey, type SettingsRepository } from './signing-key.ts';
@@ -38,8 +38,11 @@ export interface SigningKeysDeps {
   settings: SettingsRepository;
   repository: SigningKeyRepository;
   clock: Clock;
-  /** GATEHOUSE_KEY_ENCRYPTION_KEY's 32 bytes, or undefined (keys stored unencrypted). */
-  encryptionKey: Buffer | undefined;
+  /**
+   * Seals under GATEHOUSE_KEY_ENCRYPTION_KEY and opens with it (or the previous key, while it is
+   * being changed); undefined without it (keys stored unencrypted).
+   */
+  encryption: KeyEncryption | undefined;
 }
 
 export interface SigningKeysSettings {
@@ -84,7 +87,7 @@ export async function openSigningKeys(
     {
       repository: deps.repository,
       clock: deps.clock,
-      encryption: deps.encryptionKey && new KeyEncryption(deps.encryptionKey),
+      encryption: deps.encryption,
     },
     { ...settings, alg },
   );

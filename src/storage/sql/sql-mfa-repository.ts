@@ -1,12 +1,13 @@
-import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import type {
   LiveMfaChallenge,
   MfaRepository,
   NewMfaChallenge,
   SecretEncryption,
   StoredTotpFactor,
+  TotpSecretChange,
 } from '../../domain/mfa/mfa-repository.ts';
-import type { Database } from './database.ts';
+import type { Database, TotpFactorsTable } from './database.ts';
 import { toDate, toDateOrNull, toDbTime } from './db-time.ts';
 import { dialectOf } from './dialect.ts';
 import { prepareQuery } from './prepared-query.ts';
@@ -37,6 +38,17 @@ export async function refreshMfaEnabled(trx: Kysely<Database>, userId: number): 
 const toEncryption = (value: string): SecretEncryption =>
   value === 'aes-256-gcm' ? 'aes-256-gcm' : 'none';
 
+function toTotpFactor(row: Selectable<TotpFactorsTable>): StoredTotpFactor {
+  return {
+    userId: Number(row.user_id),
+    secret: row.secret,
+    secretEncryption: toEncryption(row.secret_encryption),
+    createdAt: toDate(row.created_at),
+    confirmedAt: toDateOrNull(row.confirmed_at),
+    lastUsedStep: Number(row.last_used_step),
+  };
+}
+
 export class SqlMfaRepository implements MfaRepository {
   readonly #db: Kysely<Database>;
   readonly #run: QueryRunner;
@@ -63,16 +75,35 @@ export class SqlMfaRepository implements MfaRepository {
       .selectAll()
       .where('user_id', '=', userId)
       .executeTakeFirst();
-    return (
-      row && {
-        userId: Number(row.user_id),
-        secret: row.secret,
-        secretEncryption: toEncryption(row.secret_encryption),
-        createdAt: toDate(row.created_at),
-        confirmedAt: toDateOrNull(row.confirmed_at),
-        lastUsedStep: Number(row.last_used_step),
+    return row && toTotpFactor(row);
+  }
+
+  async listTotpFactors(afterUserId: number, limit: number): Promise<StoredTotpFactor[]> {
+    const rows = await this.#db
+      .selectFrom('totp_factors')
+      .selectAll()
+      .where('user_id', '>', afterUserId)
+      .orderBy('user_id')
+      .limit(limit)
+      .execute();
+    return rows.map(toTotpFactor);
+  }
+
+  async replaceTotpSecrets(changes: readonly TotpSecretChange[]): Promise<number> {
+    if (changes.length === 0) return 0;
+    return inWriteTransaction(this.#db, async (trx) => {
+      let replaced = 0;
+      for (const change of changes) {
+        const result = await trx
+          .updateTable('totp_factors')
+          .set({ secret: change.secret, secret_encryption: change.secretEncryption })
+          .where('user_id', '=', change.userId)
+          .where('secret', '=', change.fromSecret)
+          .executeTakeFirst();
+        replaced += Number(result.numUpdatedRows);
       }
-    );
+      return replaced;
+    });
   }
 
   startTotp(factor: {

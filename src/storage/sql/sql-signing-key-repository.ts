@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AsymmetricAlgorithm } from '../../domain/tokens/signing-algorithm.ts';
 import type {
+  PrivateKeyChange,
   PrivateKeyEncryption,
   SigningKeyRepository,
   StoredSigningKey,
@@ -9,6 +10,7 @@ import type { Database, SigningKeysTable } from './database.ts';
 import { toDate, toDateOrNull, toDbTime, toDbTimeOrNull } from './db-time.ts';
 import { prepareQuery } from './prepared-query.ts';
 import { kyselyRunner, type QueryRunner } from './run-query.ts';
+import { inWriteTransaction } from './write-transaction.ts';
 
 function toKey(row: Selectable<SigningKeysTable>): StoredSigningKey {
   return {
@@ -139,5 +141,22 @@ export class SqlSigningKeyRepository implements SigningKeyRepository {
       .where('retired_at', 'is not', null)
       .executeTakeFirst();
     return result.numDeletedRows === 1n;
+  }
+
+  async replacePrivateKeys(changes: readonly PrivateKeyChange[]): Promise<number> {
+    if (changes.length === 0) return 0;
+    return inWriteTransaction(this.#db, async (trx) => {
+      let replaced = 0;
+      for (const change of changes) {
+        const result = await trx
+          .updateTable('signing_keys')
+          .set({ private_key: change.privateKey, private_key_encryption: change.encryption })
+          .where('kid', '=', change.kid)
+          .where('private_key', '=', change.fromPrivateKey)
+          .executeTakeFirst();
+        replaced += Number(result.numUpdatedRows);
+      }
+      return replaced;
+    });
   }
 }
