@@ -92,7 +92,7 @@ describe('signing out the other sessions in the web UI', { skip: browserSkip }, 
     assert.deepEqual(suite.foreign, []);
   });
 
-  it('offers it after TOTP is turned on (once the codes are saved) and off, while another session exists', async () => {
+  it('offers it after TOTP is turned on (once the codes are saved), new recovery codes and TOTP off, while another session exists', async () => {
     const email = await newUser();
     await passwordLogin(suite.server.app, email, PASSWORD);
     const page = await signedInPage(email);
@@ -121,6 +121,18 @@ describe('signing out the other sessions in the web UI', { skip: browserSkip }, 
     );
     await assertNoAxeViolations(page, 'account with the offer');
     await screenshot(page, 'sign-out-others-offer');
+
+    // New recovery codes replace a factor too: the offer comes again once they are saved.
+    await page.getByLabel('Password for two-factor', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'New recovery codes', exact: true }).click();
+    await page.getByTestId('recovery-codes').waitFor();
+    await page.getByRole('button', { name: 'I saved my codes', exact: true }).click();
+    await page.getByTestId('mfa-status').getByText('10 recovery codes left').waitFor();
+    assert.equal(
+      await status(page),
+      `New recovery codes are in place: the old ones no longer work. ${OFFER_ONE}`,
+    );
+    assert.equal(await offer.textContent(), NOTE_ONE);
 
     await page.getByLabel('Password for two-factor', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Turn off two-factor', exact: true }).click();

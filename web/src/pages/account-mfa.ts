@@ -186,7 +186,14 @@ export async function mfaSection(): Promise<HTMLElement> {
         clear(regenerate);
         try {
           const { recovery_codes } = await newRecoveryCodes(password.input.value);
-          section.replaceChildren(title, recoveryCodesView(recovery_codes));
+          // Recovery codes are a second factor too (ASVS 5.0 7.4.3): once the new ones are
+          // saved, the page offers to sign out the other sessions, as after any factor change.
+          section.replaceChildren(
+            title,
+            recoveryCodesView(recovery_codes, () =>
+              afterFactorChange('New recovery codes are in place: the old ones no longer work.'),
+            ),
+          );
         } catch (error) {
           showError(regenerate, error);
         }
