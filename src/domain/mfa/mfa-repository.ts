@@ -67,10 +67,6 @@ export interface MfaRepository {
   findTotp(userId: number): Promise<StoredTotpFactor | undefined>;
 
   /**
-   * Stores a new pending (unconfirmed) TOTP factor, replacing a pending one. False, and
-   * nothing changes, when the user already has a confirmed one (or no longer exists).
-   */
-  /**
    * TOTP factors, pending and confirmed, of users with an id above `afterUserId`, by user id, at
    * most `limit` (`gatehouse reseal` pages through every one).
    */
@@ -84,6 +80,10 @@ export interface MfaRepository {
    */
   replaceTotpSecrets(changes: readonly TotpSecretChange[]): Promise<number>;
 
+  /**
+   * Stores a new pending (unconfirmed) TOTP factor, replacing a pending one. False, and
+   * nothing changes, when the user already has a confirmed one (or no longer exists).
+   */
   startTotp(factor: {
     userId: number;
     secret: string;
