@@ -86,11 +86,17 @@ for (const backend of STORAGE_BACKENDS) {
         const after = await atRest(t.storage);
         const encryption = new KeyEncryption(Buffer.from(key, 'hex'));
         assert.equal(after.keys[0]?.encryption, 'aes-256-gcm');
-        assert.equal(encryption.keyOf(after.keys[0]!.privateKey, after.keys[0]!.kid), 'current');
+        assert.equal(
+          encryption.openWithKey(after.keys[0]!.privateKey, after.keys[0]!.kid)?.key,
+          'current',
+        );
         const factor = after.totp.find((f) => f.userId === store.userId);
         assert.equal(factor?.secretEncryption, 'aes-256-gcm');
         assert.ok(!factor?.secret.includes(store.secret));
-        assert.equal(encryption.keyOf(factor!.secret, associatedData(store.userId)), 'current');
+        assert.equal(
+          encryption.openWithKey(factor!.secret, associatedData(store.userId))?.key,
+          'current',
+        );
       } finally {
         await t.close();
       }

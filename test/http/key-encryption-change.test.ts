@@ -53,11 +53,11 @@ for (const backend of STORAGE_BACKENDS) {
       async function sealedUnder(t: TestApp, encryption: KeyEncryption) {
         const keys = (await t.storage.signingKeys.listAll()).map((k) => [
           k.encryption,
-          encryption.keyOf(k.privateKey, k.kid),
+          encryption.openWithKey(k.privateKey, k.kid)?.key,
         ]);
         const totp = (await t.storage.mfa.listTotpFactors(0, 100)).map((f) => [
           f.secretEncryption,
-          encryption.keyOf(f.secret, associatedData(f.userId)),
+          encryption.openWithKey(f.secret, associatedData(f.userId))?.key,
         ]);
         return { keys, totp };
       }
@@ -107,7 +107,7 @@ for (const backend of STORAGE_BACKENDS) {
           await enrolTotp(t.app, second.accessToken, clock);
           const factor = await t.storage.mfa.findTotp(second.user.id);
           assert.equal(
-            new KeyEncryption(B).keyOf(factor!.secret, associatedData(second.user.id)),
+            new KeyEncryption(B).openWithKey(factor!.secret, associatedData(second.user.id))?.key,
             'current',
             'a new enrolment is sealed under the new key alone',
           );

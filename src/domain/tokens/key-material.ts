@@ -96,16 +96,18 @@ export class KeyEncryption {
     }
   }
 
-  /** The key that opens `sealed` for `kid`, current first; undefined when neither does. */
-  keyOf(sealed: string, kid: string): SealingKey | undefined {
+  /**
+   * The key that opens `sealed` for `kid`, current first, with what it opened; undefined when
+   * neither does. One decryption per key tried (gatehouse reseal needs both answers).
+   */
+  openWithKey(sealed: string, kid: string): { key: SealingKey; plaintext: Buffer } | undefined {
     for (const [name, key] of [
       ['current', this.#key],
       ['previous', this.#previous],
     ] as const) {
       if (!key) continue;
       try {
-        openUnder(key, sealed, kid);
-        return name;
+        return { key: name, plaintext: openUnder(key, sealed, kid) };
       } catch {
         // Not this key (GCM's tag check failed) or not a sealed value: try the next.
       }

@@ -85,7 +85,7 @@ describe('resealSecrets: values changed between the read and the write', () => {
     });
     const [firstAfter, secondAfter] = await storage.signingKeys.listAll();
     assert.deepEqual(encryption.open(firstAfter!.privateKey, first.kid), Buffer.from('elsewhere'));
-    assert.equal(encryption.keyOf(secondAfter!.privateKey, secondAfter!.kid), 'current');
+    assert.equal(encryption.openWithKey(secondAfter!.privateKey, secondAfter!.kid)?.key, 'current');
     assert.equal((await storage.mfa.findTotp(userA!.id))?.secret, 'v1.re-enrolled');
     assert.equal((await storage.mfa.findTotp(userB!.id))?.secretEncryption, 'aes-256-gcm');
   });

@@ -133,7 +133,6 @@ function plaintextOf(
   unencoded: 'base64' | 'utf8',
 ): Buffer | 'current' | undefined {
   if (kind === 'none') return Buffer.from(stored, unencoded);
-  const key = encryption.keyOf(stored, associated);
-  if (key === 'previous') return encryption.open(stored, associated);
-  return key;
+  const opened = encryption.openWithKey(stored, associated);
+  return opened?.key === 'previous' ? opened.plaintext : opened?.key;
 }
