@@ -1,26 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  importUsers,
-  type ImportOptions,
-  type SourceRow,
-} from '../../src/domain/accounts/import-users.ts';
+import { importUsers, type SourceRow } from '../../src/domain/accounts/import-users.ts';
 import type { UserTransferRepository } from '../../src/domain/accounts/user-transfer.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-
-const HASH = '$2b$10$PJiuevypiL4QiEjuUBAwx.J1wa.iAiYe5EZPPM/Wmvo1u0zeo7CPu';
-const OPTIONS: ImportOptions = {
-  dryRun: false,
-  dropMfa: false,
-  batchSize: 10,
-  sourceKind: 'jsonl',
-};
+import { IMPORTED_BCRYPT_HASH, IMPORT_OPTIONS } from '../support/import-fixtures.ts';
 
 async function* rows(count: number): AsyncGenerator<SourceRow> {
   for (let i = 0; i < count; i++) {
-    yield { line: i + 1, fields: { email: `resume${i}@example.com`, password_hash: HASH } };
+    yield {
+      line: i + 1,
+      fields: { email: `resume${i}@example.com`, password_hash: IMPORTED_BCRYPT_HASH },
+    };
   }
 }
 
@@ -56,11 +48,19 @@ for (const backend of STORAGE_BACKENDS) {
     it('leaves whole batches only, and running it again imports exactly the rest', async () => {
       const clock = new ManualClock();
       await assert.rejects(
-        importUsers({ transfer: failingAt(storage.userTransfer, 3), clock }, rows(45), OPTIONS),
+        importUsers(
+          { transfer: failingAt(storage.userTransfer, 3), clock },
+          rows(45),
+          IMPORT_OPTIONS,
+        ),
         /connection lost/,
       );
       assert.equal(await count(storage), 20, 'the two batches before the failure, whole');
-      const again = await importUsers({ transfer: storage.userTransfer, clock }, rows(45), OPTIONS);
+      const again = await importUsers(
+        { transfer: storage.userTransfer, clock },
+        rows(45),
+        IMPORT_OPTIONS,
+      );
       assert.equal(again.existing, 20);
       assert.equal(again.new, 25);
       assert.equal(again.inserted, 25);

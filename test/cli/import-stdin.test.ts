@@ -3,9 +3,10 @@ import { describe, it } from 'node:test';
 import { runGatehouse } from '../support/cli-run.ts';
 import { sharedStoreUrl } from '../support/raw-sql.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
+import { IMPORTED_BCRYPT_HASH } from '../support/import-fixtures.ts';
 
-const HASH = '$2b$10$PJiuevypiL4QiEjuUBAwx.J1wa.iAiYe5EZPPM/Wmvo1u0zeo7CPu';
-const line = (email: string) => `${JSON.stringify({ email, password_hash: HASH })}\n`;
+const line = (email: string) =>
+  `${JSON.stringify({ email, password_hash: IMPORTED_BCRYPT_HASH })}\n`;
 
 for (const backend of STORAGE_BACKENDS) {
   describe(`gatehouse import - (standard input) on ${backend.name}`, { skip: backend.skip }, () => {

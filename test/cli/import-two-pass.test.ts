@@ -3,7 +3,6 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import {
   importUsers,
   ImportSourceChangedError,
-  type ImportOptions,
   type ImportSource,
   type SourceRow,
 } from '../../src/domain/accounts/import-users.ts';
@@ -11,17 +10,13 @@ import type { UserTransferRepository } from '../../src/domain/accounts/user-tran
 import { ManualClock } from '../../src/domain/clock.ts';
 import { openStorage, type Storage } from '../../src/storage/open-storage.ts';
 import { STORAGE_BACKENDS } from '../support/storage-backends.ts';
-
-const HASH = '$2b$10$PJiuevypiL4QiEjuUBAwx.J1wa.iAiYe5EZPPM/Wmvo1u0zeo7CPu';
-const OPTIONS: ImportOptions = {
-  dryRun: false,
-  dropMfa: false,
-  batchSize: 10,
-  sourceKind: 'jsonl',
-};
+import { IMPORTED_BCRYPT_HASH, IMPORT_OPTIONS } from '../support/import-fixtures.ts';
 
 function row(i: number, prefix = 'pass'): SourceRow {
-  return { line: i + 1, fields: { email: `${prefix}${i}@example.com`, password_hash: HASH } };
+  return {
+    line: i + 1,
+    fields: { email: `${prefix}${i}@example.com`, password_hash: IMPORTED_BCRYPT_HASH },
+  };
 }
 
 /**
@@ -86,7 +81,7 @@ for (const backend of STORAGE_BACKENDS) {
       const report = await importUsers(
         { transfer: watching(storage.userTransfer, source, seen), clock },
         source,
-        OPTIONS,
+        IMPORT_OPTIONS,
       );
       assert.equal(source.reads, 2);
       assert.equal(report.inserted, 45);
@@ -95,14 +90,17 @@ for (const backend of STORAGE_BACKENDS) {
       // import never holds more than about two batches of rows.
       assert.deepEqual(seen.length, 5);
       seen.forEach((handedOut, batch) =>
-        assert.ok(handedOut <= (batch + 2) * OPTIONS.batchSize, `batch ${batch}: ${handedOut}`),
+        assert.ok(
+          handedOut <= (batch + 2) * IMPORT_OPTIONS.batchSize,
+          `batch ${batch}: ${handedOut}`,
+        ),
       );
     });
 
     it('reads the source once when nothing is to be written: a dry run, a bad row, or everyone present', async () => {
       const dry = new CountingSource(15);
       await importUsers({ transfer: storage.userTransfer, clock }, dry, {
-        ...OPTIONS,
+        ...IMPORT_OPTIONS,
         dryRun: true,
       });
       assert.equal(dry.reads, 1);
@@ -116,13 +114,21 @@ for (const backend of STORAGE_BACKENDS) {
       const refused = await importUsers(
         { transfer: storage.userTransfer, clock },
         badFirst,
-        OPTIONS,
+        IMPORT_OPTIONS,
       );
       assert.equal(refused.written, false);
       assert.equal(bad.reads, 1);
-      await importUsers({ transfer: storage.userTransfer, clock }, new CountingSource(15), OPTIONS);
+      await importUsers(
+        { transfer: storage.userTransfer, clock },
+        new CountingSource(15),
+        IMPORT_OPTIONS,
+      );
       const again = new CountingSource(15);
-      const rerun = await importUsers({ transfer: storage.userTransfer, clock }, again, OPTIONS);
+      const rerun = await importUsers(
+        { transfer: storage.userTransfer, clock },
+        again,
+        IMPORT_OPTIONS,
+      );
       assert.equal(rerun.existing, 15);
       assert.equal(again.reads, 1);
     });
@@ -132,10 +138,17 @@ for (const backend of STORAGE_BACKENDS) {
         read: async function* () {
           yield row(0);
           yield row(1);
-          yield { line: 3, fields: { email: 'PASS0@Example.COM', password_hash: HASH } };
+          yield {
+            line: 3,
+            fields: { email: 'PASS0@Example.COM', password_hash: IMPORTED_BCRYPT_HASH },
+          };
         },
       };
-      const report = await importUsers({ transfer: storage.userTransfer, clock }, source, OPTIONS);
+      const report = await importUsers(
+        { transfer: storage.userTransfer, clock },
+        source,
+        IMPORT_OPTIONS,
+      );
       assert.deepEqual(report.problems, [
         { line: 3, reason: 'duplicate email: the same address (in any case) as line 1' },
       ]);
@@ -146,7 +159,7 @@ for (const backend of STORAGE_BACKENDS) {
     it('stops before writing anything when the first rows changed between the passes', async () => {
       const source = new CountingSource(45, (i) => (i === 3 ? row(i, 'other') : row(i)));
       await assert.rejects(
-        importUsers({ transfer: storage.userTransfer, clock }, source, OPTIONS),
+        importUsers({ transfer: storage.userTransfer, clock }, source, IMPORT_OPTIONS),
         (error: unknown) =>
           error instanceof ImportSourceChangedError &&
           error.inserted === 0 &&
@@ -160,7 +173,7 @@ for (const backend of STORAGE_BACKENDS) {
         i === 27 ? { line: 28, error: 'not a JSON object' } : row(i),
       );
       await assert.rejects(
-        importUsers({ transfer: storage.userTransfer, clock }, source, OPTIONS),
+        importUsers({ transfer: storage.userTransfer, clock }, source, IMPORT_OPTIONS),
         (error: unknown) => error instanceof ImportSourceChangedError && error.inserted === 20,
       );
       assert.equal(await count(storage), 20);
@@ -177,7 +190,7 @@ for (const backend of STORAGE_BACKENDS) {
           },
         };
         await assert.rejects(
-          importUsers({ transfer: storage.userTransfer, clock }, shorter, OPTIONS),
+          importUsers({ transfer: storage.userTransfer, clock }, shorter, IMPORT_OPTIONS),
           ImportSourceChangedError,
         );
         assert.equal(await count(storage), 40, `${second} rows the second time`);

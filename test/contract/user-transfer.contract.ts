@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { ImportedUser } from '../../src/domain/accounts/user-transfer.ts';
 import type { Storage } from '../../src/storage/open-storage.ts';
+import { IMPORTED_BCRYPT_HASH } from '../support/import-fixtures.ts';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const CREATED = new Date('2019-02-03T04:05:06.789Z');
-const HASH = '$2b$10$PJiuevypiL4QiEjuUBAwx.J1wa.iAiYe5EZPPM/Wmvo1u0zeo7CPu';
 
 function imported(email: string, overrides: Partial<ImportedUser> = {}): ImportedUser {
   return {
     email,
-    passwordHash: HASH,
+    passwordHash: IMPORTED_BCRYPT_HASH,
     role: 'user',
     disabled: false,
     emailVerified: false,
@@ -39,7 +39,7 @@ export function userTransferContract(open: () => Promise<Storage>): void {
     assert.equal(one?.role, 'admin');
     assert.equal(one?.emailVerified, true);
     assert.equal(one?.disabled, false);
-    assert.equal(one?.passwordHash, HASH);
+    assert.equal(one?.passwordHash, IMPORTED_BCRYPT_HASH);
     assert.equal(one?.createdAt.toISOString(), CREATED.toISOString());
     const two = await storage.users.findByEmailForLogin('batch.two@example.com');
     assert.equal(two?.disabled, true);
